@@ -1,0 +1,56 @@
+//! The audit log writer: every mutation writes its row in the same transaction (DESIGN §1).
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::auth::{Principal, RequestMeta};
+use crate::db::TenantTx;
+
+/// Who acted.
+#[derive(Debug, Clone)]
+pub struct Actor<'a> {
+    pub id: Option<Uuid>,
+    pub kind: &'static str,
+    pub meta: &'a RequestMeta,
+}
+
+impl<'a> From<&'a Principal> for Actor<'a> {
+    fn from(p: &'a Principal) -> Self {
+        Self {
+            id: Some(p.user_id),
+            kind: "user",
+            meta: &p.meta,
+        }
+    }
+}
+
+/// One audit row.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub resource_type: &'a str,
+    pub resource_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+pub async fn record(tx: &mut TenantTx, actor: Actor<'_>, change: Change<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into audit_logs
+             (id, actor_id, actor_type, action, resource_type, resource_id, before, after, request_id, ip, user_agent)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(actor.id)
+    .bind(actor.kind)
+    .bind(change.action)
+    .bind(change.resource_type)
+    .bind(change.resource_id)
+    .bind(change.before)
+    .bind(change.after)
+    .bind(&actor.meta.request_id)
+    .bind(&actor.meta.ip)
+    .bind(&actor.meta.user_agent)
+    .execute(&mut **tx)
+    .await
+    .map(|_| ())
+}

@@ -1,0 +1,312 @@
+//! The command line (API.md §5): `serve`, `migrate`, `tenants ...`, `openapi`, `demo`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use sqlx::AssertSqlSafe;
+
+use crate::config::Settings;
+use crate::db::{self, Db, MigrationStatus, SchemaName, TenantFilter};
+use crate::tenancy::{self, NewTenant, TenantKind, TenantRegistry, TenantStatus};
+
+#[derive(Parser)]
+#[command(name = "flightline", version, about = "Flightline: flight school, charter and FBO operations as a multi-tenant service")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve HTTP (applies pending platform migrations first).
+    Serve,
+    /// Apply platform migrations, then tenant migrations to every tenant.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Provision the demo flight school (slug `demo`) with sample notes and print how to log in.
+    Demo,
+}
+
+#[derive(Subcommand)]
+pub enum TenantsCommand {
+    /// Provision a tenant.
+    Create(CreateArgs),
+    /// List tenants with status and schema version.
+    List,
+    /// Suspend a tenant (its requests answer 403 tenant-suspended on every replica).
+    Suspend { slug: String },
+    /// Resume a suspended tenant.
+    Resume { slug: String },
+    /// Migrate one tenant (`--tenant SLUG`) or all.
+    Migrate {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Archive a tenant: dump its schema with pg_dump into `--archive-dir`, then drop it.
+    Delete {
+        slug: String,
+        #[arg(long, default_value = "archives")]
+        archive_dir: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub slug: String,
+    #[arg(long)]
+    pub name: String,
+    /// flight_school, charter_operator or fbo.
+    #[arg(long, default_value = "flight_school")]
+    pub kind: String,
+    #[arg(long, default_value = "trial")]
+    pub plan: String,
+    #[arg(long)]
+    pub admin_email: String,
+    #[arg(long, default_value = "Administrator")]
+    pub admin_name: String,
+    /// Read from the environment so it stays out of shell history and process lists.
+    #[arg(long, env = "FLIGHTLINE_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: String,
+}
+
+pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve => {
+            let server = crate::start(settings).await?;
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            server.stop().await;
+            Ok(())
+        }
+        Command::Openapi => {
+            println!("{}", crate::api::openapi_json());
+            Ok(())
+        }
+        Command::Migrate => {
+            let db = Db::connect_with(&settings, 8)?;
+            let v = db::migrate_platform(&db).await?;
+            println!("platform schema at version {v}");
+            let dropped = tenancy::drop_stale_warm_schemas(&db).await?;
+            if dropped > 0 {
+                println!("dropped {dropped} outdated warm schema(s)");
+            }
+            migrate_and_report(&db, TenantFilter::All, settings.tenancy.migration_concurrency).await
+        }
+        Command::Demo => demo(&settings).await,
+        Command::Tenants(cmd) => tenants(cmd, &settings).await,
+    }
+}
+
+async fn migrate_and_report(db: &Db, filter: TenantFilter, concurrency: usize) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let outcomes = db::migrate_tenants(db, &db::tenant_migrations(), &filter, concurrency).await?;
+    let failed = outcomes.iter().filter(|o| o.status == MigrationStatus::Failed).count();
+    for o in &outcomes {
+        if o.status != MigrationStatus::Current {
+            println!(
+                "{:<40} {:>3} -> {:<3} {:?}{}",
+                o.slug,
+                o.from_version,
+                o.to_version,
+                o.status,
+                o.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            );
+        }
+    }
+    println!(
+        "{} tenant(s): {} migrated, {} current, {} failed in {:.2}s",
+        outcomes.len(),
+        outcomes.iter().filter(|o| o.status == MigrationStatus::Migrated).count(),
+        outcomes.iter().filter(|o| o.status == MigrationStatus::Current).count(),
+        failed,
+        started.elapsed().as_secs_f64()
+    );
+    anyhow::ensure!(failed == 0, "{failed} tenant(s) failed to migrate and stay on their old version");
+    Ok(())
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<(Db, TenantRegistry)> {
+    let db = Db::connect_with(settings, 4)?;
+    db::migrate_platform(&db).await?;
+    let registry = TenantRegistry::new(db.clone(), std::time::Duration::from_secs(1));
+    Ok((db, registry))
+}
+
+async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()> {
+    let (db, registry) = open(settings).await?;
+    match cmd {
+        TenantsCommand::Create(args) => {
+            let kind = TenantKind::parse(&args.kind)
+                .ok_or_else(|| anyhow::anyhow!("--kind must be flight_school, charter_operator or fbo"))?;
+            anyhow::ensure!(tenancy::is_valid_slug(&args.slug), "--slug must match ^[a-z][a-z0-9-]{{2,39}}$ and not be reserved");
+            anyhow::ensure!(crate::platform::plans::is_known(&args.plan), "unknown --plan");
+            crate::auth::password::check_policy(&args.admin_password)
+                .map_err(|m| anyhow::anyhow!("admin password {m}"))?;
+            let passwords = crate::auth::password::Passwords::new(1)?;
+            let new = NewTenant {
+                slug: args.slug,
+                name: args.name,
+                kind,
+                plan: args.plan,
+                admin_email: args.admin_email,
+                admin_name: args.admin_name,
+                admin_password_hash: Some(passwords.hash(&args.admin_password).await?),
+                trial_ends_at: None,
+            };
+            let t = tenancy::provision(&db, &registry, &new, None).await?;
+            println!("created tenant {} ({}) schema {} version {}", t.slug, t.id, t.schema, t.schema_version);
+        }
+        TenantsCommand::List => {
+            let rows: Vec<(String, uuid::Uuid, String, String, String, i32)> = sqlx::query_as(
+                "select slug, id, kind, status, plan, schema_version from platform.tenants order by slug",
+            )
+            .fetch_all(db.platform())
+            .await?;
+            let latest = db::latest_tenant_version();
+            println!("{:<40} {:<36} {:<16} {:<12} {:<12} version (latest {latest})", "slug", "id", "kind", "status", "plan");
+            for (slug, id, kind, status, plan, v) in rows {
+                println!("{slug:<40} {id:<36} {kind:<16} {status:<12} {plan:<12} {v}");
+            }
+        }
+        TenantsCommand::Suspend { slug } => set_status(&db, &slug, TenantStatus::Suspended).await?,
+        TenantsCommand::Resume { slug } => set_status(&db, &slug, TenantStatus::Active).await?,
+        TenantsCommand::Migrate { tenant } => {
+            let filter = match tenant {
+                Some(slug) => {
+                    let t = registry.by_slug(&slug).await?.ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
+                    TenantFilter::Ids(vec![t.id])
+                }
+                None => TenantFilter::All,
+            };
+            migrate_and_report(&db, filter, settings.tenancy.migration_concurrency).await?;
+        }
+        TenantsCommand::Delete { slug, archive_dir } => archive(&db, settings, &slug, &archive_dir).await?,
+    }
+    Ok(())
+}
+
+async fn set_status(db: &Db, slug: &str, status: TenantStatus) -> anyhow::Result<()> {
+    let from = if status == TenantStatus::Active { vec!["suspended", "past_due"] } else { vec!["active", "past_due"] };
+    let n = sqlx::query("update platform.tenants set status = $2 where slug = $1 and status = any($3)")
+        .bind(slug)
+        .bind(status.as_str())
+        .bind(&from)
+        .execute(db.platform())
+        .await?
+        .rows_affected();
+    anyhow::ensure!(n == 1, "no tenant {slug} in a state that can become {}", status.as_str());
+    println!("{slug} is now {}", status.as_str());
+    Ok(())
+}
+
+/// Dumps the tenant's schema (custom format, restorable with pg_restore), then drops the schema
+/// and marks the tenant archived, so its slug stays taken and its data is recoverable.
+async fn archive(db: &Db, settings: &Settings, slug: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+    let (id, schema, status): (uuid::Uuid, String, String) =
+        sqlx::query_as("select id, schema_name, status from platform.tenants where slug = $1")
+            .bind(slug)
+            .fetch_optional(db.platform())
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
+    anyhow::ensure!(status != "archived", "{slug} is already archived");
+    let schema = SchemaName::parse(&schema).ok_or_else(|| anyhow::anyhow!("malformed schema name"))?;
+    // Stop serving first: every replica sees `archived` (404) within a second.
+    sqlx::query("update platform.tenants set status = 'archived' where id = $1")
+        .bind(id)
+        .execute(db.platform())
+        .await?;
+    std::fs::create_dir_all(dir)?;
+    let file = dir.join(format!("{slug}-{id}-{}.dump", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+    let out = tokio::process::Command::new("pg_dump")
+        .arg("--format=custom")
+        .arg(format!("--schema={}", schema.as_str()))
+        .arg("--file")
+        .arg(&file)
+        .arg(settings.database_url())
+        .output()
+        .await?;
+    if !out.status.success() {
+        sqlx::query("update platform.tenants set status = $2 where id = $1")
+            .bind(id)
+            .bind(status)
+            .execute(db.platform())
+            .await?;
+        anyhow::bail!("pg_dump failed; tenant left as it was: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", schema.quoted())))
+        .execute(db.platform())
+        .await?;
+    println!("archived {slug} to {}", file.display());
+    Ok(())
+}
+
+pub const DEMO_SLUG: &str = "demo";
+pub const DEMO_EMAIL: &str = "admin@demo.flightline.localhost";
+pub const DEMO_PASSWORD: &str = "flightline-demo";
+
+async fn demo(settings: &Settings) -> anyhow::Result<()> {
+    let (db, registry) = open(settings).await?;
+    if registry.by_slug(DEMO_SLUG).await?.is_none() {
+        let passwords = crate::auth::password::Passwords::new(1)?;
+        let new = NewTenant {
+            slug: DEMO_SLUG.into(),
+            name: "Demo Flight School".into(),
+            kind: TenantKind::FlightSchool,
+            plan: "trial".into(),
+            admin_email: DEMO_EMAIL.into(),
+            admin_name: "Demo Admin".into(),
+            admin_password_hash: Some(passwords.hash(DEMO_PASSWORD).await?),
+            trial_ends_at: None,
+        };
+        let tenant = tenancy::provision(&db, &registry, &new, None).await?;
+        let mut tx = tenant.begin(&db).await?;
+        let admin: uuid::Uuid = sqlx::query_scalar("select id from users order by created_at limit 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        for (title, body, pinned) in [
+            ("Welcome to Flightline", "This is the demo flight school. Notes live at /api/v1/tools/notes.", true),
+            ("N172SP 100-hour inspection", "Due at 2,340.0 tach. Book the hangar for Thursday.", false),
+            ("Ground school: weather theory", "Tuesday 18:00 in classroom B. Bring METAR/TAF samples.", false),
+        ] {
+            sqlx::query("insert into notes (id, title, body, pinned, author_id) values ($1, $2, $3, $4, $5)")
+                .bind(uuid::Uuid::now_v7())
+                .bind(title)
+                .bind(body)
+                .bind(pinned)
+                .bind(admin)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    let url = &settings.server.public_url;
+    println!("Demo flight school ready (tenant `{DEMO_SLUG}`).");
+    println!("  log in:  curl -s -X POST {url}/api/v1/auth/login -H 'X-Tenant-ID: {DEMO_SLUG}' \\");
+    println!("             -H 'Content-Type: application/json' -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{DEMO_PASSWORD}\"}}'");
+    println!("  notes:   curl -s {url}/api/v1/tools/notes -H 'X-Tenant-ID: {DEMO_SLUG}' -H 'Authorization: Bearer <access_token>'");
+    println!("  docs:    {url}/docs");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,330 @@
+//! Typed, layered configuration (API.md §5).
+//!
+//! `config/default.toml`, then `config/<FLIGHTLINE_ENV>.toml`, then `FLIGHTLINE__<SECTION>__<KEY>`
+//! environment variables, then `DATABASE_URL` / `REDIS_URL`. The result is validated once at
+//! start; an error names the offending key. Secrets are [`SecretString`]s, so `Debug` and logs
+//! never show them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The environment the service runs in; selects `config/<env>.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+
+    fn parse(value: &str) -> Result<Self, ConfigError> {
+        match value {
+            "development" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" => Ok(Self::Production),
+            other => Err(ConfigError::Invalid {
+                key: "FLIGHTLINE_ENV".into(),
+                message: format!("`{other}` is not one of development, test, production"),
+            }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    #[serde(skip, default = "default_env")]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub redis: RedisSettings,
+    pub tenancy: TenancySettings,
+    pub auth: AuthSettings,
+    pub rate_limit: RateLimitSettings,
+    pub mail: MailSettings,
+    #[serde(default)]
+    pub billing: BillingSettings,
+    #[serde(default)]
+    pub platform: PlatformSettings,
+    pub log: LogSettings,
+}
+
+fn default_env() -> Environment {
+    Environment::Development
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    pub public_url: String,
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// May carry a password, hence secret.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout_seconds: u64,
+    pub max_lifetime_seconds: u64,
+    pub idle_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RedisSettings {
+    pub url: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TenancySettings {
+    #[serde(default)]
+    pub base_domain: String,
+    pub warm_schemas: u32,
+    pub migration_concurrency: usize,
+    pub cache_ttl_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: Option<SecretString>,
+    pub access_ttl_seconds: u64,
+    pub refresh_ttl_seconds: u64,
+    pub max_failed_logins: u32,
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RateLimitSettings {
+    pub auth_per_second: u32,
+    pub api_per_second: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct BillingSettings {
+    pub stripe_secret_key: Option<SecretString>,
+    pub stripe_webhook_secret: Option<SecretString>,
+    pub stripe_api_base: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PlatformSettings {
+    pub bootstrap_email: Option<String>,
+    pub bootstrap_password: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(Box<figment::Error>),
+    #[error("configuration key `{key}`: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// The development-only JWT key; refused in any other environment.
+const DEV_JWT_SECRET: &str = "flightline-development-only-secret-do-not-use";
+const DEV_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/flightline";
+
+impl Settings {
+    /// Loads from `FLIGHTLINE_CONFIG_DIR` (default `./config`) for `FLIGHTLINE_ENV`
+    /// (default `development`) and the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let dir = std::env::var_os("FLIGHTLINE_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let env = Environment::parse(
+            &std::env::var("FLIGHTLINE_ENV").unwrap_or_else(|_| "development".into()),
+        )?;
+        Self::load_from(&dir, env, Figment::new())
+    }
+
+    /// Loads the layers for `env` from `dir`, then the process environment, then `overrides`
+    /// (tests use these to point at their own database).
+    pub fn load_from(dir: &Path, env: Environment, overrides: Figment) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new()
+            .merge(Toml::file(dir.join("default.toml")))
+            .merge(Toml::file(dir.join(format!("{}.toml", env.as_str()))))
+            .merge(Env::prefixed("FLIGHTLINE__").split("__"));
+        for (var, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
+            if let Ok(value) = std::env::var(var) {
+                if !value.is_empty() {
+                    figment = figment.merge(Serialized::default(key, value));
+                }
+            }
+        }
+        let mut settings: Settings = figment
+            .merge(overrides)
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        settings.environment = env;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&mut self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+        };
+        let dev = self.environment == Environment::Development;
+        match &self.database.url {
+            Some(url) if !url.expose_secret().starts_with("postgres") => {
+                return Err(invalid("database.url", "must be a postgres:// URL"));
+            }
+            Some(_) => {}
+            None if dev => self.database.url = Some(DEV_DATABASE_URL.into()),
+            None => return Err(invalid("database.url", "DATABASE_URL is required")),
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.database.min_connections > self.database.max_connections {
+            return Err(invalid("database.min_connections", "must not exceed max_connections"));
+        }
+        match &self.auth.jwt_secret {
+            Some(secret) if secret.expose_secret().len() < 32 => {
+                return Err(invalid("auth.jwt_secret", "must be at least 32 bytes"));
+            }
+            Some(_) => {}
+            None if self.environment != Environment::Production => {
+                self.auth.jwt_secret = Some(DEV_JWT_SECRET.into());
+            }
+            None => return Err(invalid("auth.jwt_secret", "FLIGHTLINE__AUTH__JWT_SECRET is required")),
+        }
+        if self.environment == Environment::Production
+            && self.auth.jwt_secret.as_ref().map(|s| s.expose_secret()) == Some(DEV_JWT_SECRET)
+        {
+            return Err(invalid("auth.jwt_secret", "the development key is not allowed in production"));
+        }
+        if self.auth.access_ttl_seconds == 0 || self.auth.refresh_ttl_seconds == 0 {
+            return Err(invalid("auth.access_ttl_seconds", "token lifetimes must be positive"));
+        }
+        if self.auth.max_failed_logins == 0 {
+            return Err(invalid("auth.max_failed_logins", "must be at least 1"));
+        }
+        if self.auth.max_concurrent_hashes == 0 {
+            return Err(invalid("auth.max_concurrent_hashes", "must be at least 1"));
+        }
+        if self.tenancy.migration_concurrency == 0 {
+            return Err(invalid("tenancy.migration_concurrency", "must be at least 1"));
+        }
+        let domain = &self.tenancy.base_domain;
+        if !domain.is_empty()
+            && !domain
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        {
+            return Err(invalid("tenancy.base_domain", "must be a DNS name like flightline.localhost"));
+        }
+        self.tenancy.base_domain = domain.to_ascii_lowercase();
+        if !(self.server.public_url.starts_with("http://")
+            || self.server.public_url.starts_with("https://"))
+        {
+            return Err(invalid("server.public_url", "must start with http:// or https://"));
+        }
+        self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
+        if self.server.body_limit_bytes < 1024 {
+            return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> &str {
+        // validate() guarantees a URL.
+        self.database.url.as_ref().map(|u| u.expose_secret()).unwrap_or(DEV_DATABASE_URL)
+    }
+
+    pub fn jwt_secret(&self) -> &[u8] {
+        self.auth
+            .jwt_secret
+            .as_ref()
+            .map(|s| s.expose_secret().as_bytes())
+            .unwrap_or(DEV_JWT_SECRET.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config")
+    }
+
+    #[test]
+    fn bad_key_is_named() {
+        let err = Settings::load_from(
+            &dir(),
+            Environment::Test,
+            Figment::new().merge(Serialized::default("database.max_connections", "many")),
+        )
+        .expect_err("must fail");
+        assert!(err.to_string().contains("max_connections"), "{err}");
+    }
+
+    #[test]
+    fn production_requires_secrets_and_hides_them() {
+        let err = Settings::load_from(
+            &dir(),
+            Environment::Production,
+            Figment::new().merge(Serialized::default("database.url", "postgres://u:pw@h/db")),
+        )
+        .expect_err("jwt secret required");
+        assert!(err.to_string().contains("auth.jwt_secret"), "{err}");
+
+        let s = Settings::load_from(
+            &dir(),
+            Environment::Production,
+            Figment::new()
+                .merge(Serialized::default("database.url", "postgres://u:hunter2@h/db"))
+                .merge(Serialized::default("auth.jwt_secret", "x".repeat(40))),
+        )
+        .expect("valid");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2") && !debug.contains(&"x".repeat(40)), "{debug}");
+    }
+
+    #[test]
+    fn invalid_base_domain_is_rejected() {
+        let err = Settings::load_from(
+            &dir(),
+            Environment::Test,
+            Figment::new().merge(Serialized::default("tenancy.base_domain", "bad domain")),
+        )
+        .expect_err("must fail");
+        assert!(err.to_string().contains("tenancy.base_domain"), "{err}");
+    }
+}

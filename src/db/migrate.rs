@@ -1,0 +1,265 @@
+//! Our own migration runner (DESIGN §3): platform migrations under one global lock, then tenant
+//! migrations with bounded parallelism, one transaction and one advisory lock per tenant.
+//! Tenants already current are skipped without touching their schema; a failing tenant is
+//! rolled back to its old version and reported while the others proceed.
+
+use futures_util::{StreamExt, stream};
+use sha2::{Digest, Sha256};
+use sqlx::{AssertSqlSafe, PgConnection, Row};
+use uuid::Uuid;
+
+use super::{Db, SchemaName};
+
+/// A migration compiled into the binary by `build.rs`.
+pub struct EmbeddedMigration {
+    pub version: i32,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+mod embedded {
+    use super::EmbeddedMigration;
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+}
+
+/// One migration: `NNNN_name.sql`, applied once, in order, inside a transaction.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: i32,
+    pub name: String,
+    pub sql: String,
+}
+
+impl Migration {
+    pub fn new(version: i32, name: impl Into<String>, sql: impl Into<String>) -> Self {
+        Self {
+            version,
+            name: name.into(),
+            sql: sql.into(),
+        }
+    }
+
+    fn checksum(&self) -> Vec<u8> {
+        Sha256::digest(self.sql.as_bytes()).to_vec()
+    }
+}
+
+fn from_embedded(list: &[EmbeddedMigration]) -> Vec<Migration> {
+    list.iter().map(|m| Migration::new(m.version, m.name, m.sql)).collect()
+}
+
+/// The tenant migrations this binary carries.
+pub fn tenant_migrations() -> Vec<Migration> {
+    from_embedded(embedded::TENANT)
+}
+
+/// The version a current tenant schema has.
+pub fn latest_tenant_version() -> i32 {
+    embedded::TENANT.last().map(|m| m.version).unwrap_or(0)
+}
+
+/// Applies pending platform migrations under a transaction-scoped global advisory lock, so
+/// several replicas starting at once apply each migration exactly once. Returns the version.
+pub async fn migrate_platform(db: &Db) -> anyhow::Result<i32> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('flightline:platform-migrations', 0))")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::raw_sql(
+        "create schema if not exists platform;
+         create table if not exists platform.schema_migrations (
+             version integer primary key,
+             name text not null,
+             checksum bytea not null,
+             applied_at timestamptz not null default now())",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let applied: Vec<(i32, Vec<u8>)> =
+        sqlx::query_as("select version, checksum from platform.schema_migrations order by version")
+            .fetch_all(&mut *tx)
+            .await?;
+    let migrations = from_embedded(embedded::PLATFORM);
+    for m in &migrations {
+        if let Some((_, sum)) = applied.iter().find(|(v, _)| *v == m.version) {
+            anyhow::ensure!(
+                *sum == m.checksum(),
+                "platform migration {} ({}) was changed after it was applied; migrations are never edited",
+                m.version,
+                m.name
+            );
+            continue;
+        }
+        sqlx::raw_sql(AssertSqlSafe(m.sql.clone()))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| anyhow::anyhow!("platform migration {} ({}): {e}", m.version, m.name))?;
+        sqlx::query("insert into platform.schema_migrations (version, name, checksum) values ($1, $2, $3)")
+            .bind(m.version)
+            .bind(&m.name)
+            .bind(m.checksum())
+            .execute(&mut *tx)
+            .await?;
+        tracing::info!(version = m.version, name = %m.name, "applied platform migration");
+    }
+    tx.commit().await?;
+    Ok(migrations.last().map(|m| m.version).unwrap_or(0))
+}
+
+/// Applies the pending `migrations` inside `schema`. The caller owns the transaction (and the
+/// lock); this sets the search_path transaction-locally. Returns (from, to) versions.
+pub(crate) async fn apply_tenant_migrations(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    migrations: &[Migration],
+) -> Result<(i32, i32), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "SET LOCAL search_path TO {}, public;
+         create table if not exists schema_migrations (
+             version integer primary key,
+             name text not null,
+             checksum bytea not null,
+             applied_at timestamptz not null default now())",
+        schema.quoted()
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let from: i32 = sqlx::query_scalar("select coalesce(max(version), 0) from schema_migrations")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut to = from;
+    for m in migrations.iter().filter(|m| m.version > from) {
+        sqlx::raw_sql(AssertSqlSafe(m.sql.clone())).execute(&mut *conn).await?;
+        sqlx::query("insert into schema_migrations (version, name, checksum) values ($1, $2, $3)")
+            .bind(m.version)
+            .bind(&m.name)
+            .bind(m.checksum())
+            .execute(&mut *conn)
+            .await?;
+        to = m.version;
+    }
+    Ok((from, to))
+}
+
+/// Which tenants a migration run covers.
+#[derive(Debug, Clone)]
+pub enum TenantFilter {
+    All,
+    Ids(Vec<Uuid>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrationStatus {
+    Migrated,
+    Current,
+    Failed,
+}
+
+/// The result for one tenant (API.md §6: `{tenant_id, slug, from_version, to_version, status,
+/// error}`).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MigrationOutcome {
+    pub tenant_id: Uuid,
+    pub slug: String,
+    pub from_version: i32,
+    pub to_version: i32,
+    pub status: MigrationStatus,
+    pub error: Option<String>,
+}
+
+/// Migrates every tenant matching `filter` to the last of `migrations`, `concurrency` at a
+/// time. Tenants still provisioning (their provisioning transaction applies migrations itself)
+/// and archived tenants are not touched.
+pub async fn migrate_tenants(
+    db: &Db,
+    migrations: &[Migration],
+    filter: &TenantFilter,
+    concurrency: usize,
+) -> anyhow::Result<Vec<MigrationOutcome>> {
+    let latest = migrations.last().map(|m| m.version).unwrap_or(0);
+    let ids: Option<Vec<Uuid>> = match filter {
+        TenantFilter::All => None,
+        TenantFilter::Ids(ids) => Some(ids.clone()),
+    };
+    let rows = sqlx::query(
+        "select id, slug, schema_name, schema_version from platform.tenants
+         where status not in ('provisioning', 'archived') and ($1::uuid[] is null or id = any($1))
+         order by created_at, id",
+    )
+    .bind(ids)
+    .fetch_all(&db.pool)
+    .await?;
+    let outcomes = stream::iter(rows)
+        .map(|row| async move {
+            let id: Uuid = row.get("id");
+            let slug: String = row.get("slug");
+            let version: i32 = row.get("schema_version");
+            if version >= latest {
+                return MigrationOutcome {
+                    tenant_id: id,
+                    slug,
+                    from_version: version,
+                    to_version: version,
+                    status: MigrationStatus::Current,
+                    error: None,
+                };
+            }
+            let schema = SchemaName::parse(row.get("schema_name"));
+            match migrate_one(db, id, schema, migrations).await {
+                Ok((from, to)) => MigrationOutcome {
+                    tenant_id: id,
+                    slug,
+                    from_version: from,
+                    to_version: to,
+                    status: if from == to { MigrationStatus::Current } else { MigrationStatus::Migrated },
+                    error: None,
+                },
+                Err(err) => {
+                    let message = format!("{err:#}");
+                    tracing::error!(tenant.id = %id, error = %message, "tenant migration failed");
+                    let _ = sqlx::query("update platform.tenants set last_migration_error = $2 where id = $1")
+                        .bind(id)
+                        .bind(&message)
+                        .execute(&db.pool)
+                        .await;
+                    MigrationOutcome {
+                        tenant_id: id,
+                        slug,
+                        from_version: version,
+                        to_version: version,
+                        status: MigrationStatus::Failed,
+                        error: Some(message),
+                    }
+                }
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await;
+    Ok(outcomes)
+}
+
+async fn migrate_one(
+    db: &Db,
+    id: Uuid,
+    schema: Option<SchemaName>,
+    migrations: &[Migration],
+) -> anyhow::Result<(i32, i32)> {
+    let schema = schema.ok_or_else(|| anyhow::anyhow!("tenant {id} has a malformed schema name"))?;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('flightline:tenant:' || $1::text, 0))")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let (from, to) = apply_tenant_migrations(&mut tx, &schema, migrations).await?;
+    sqlx::query(
+        "update platform.tenants set schema_version = $2, last_migration_error = null where id = $1",
+    )
+    .bind(id)
+    .bind(to)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((from, to))
+}

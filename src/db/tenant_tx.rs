@@ -1,0 +1,114 @@
+//! [`TenantTx`]: the only way domain code reaches a tenant's tables.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
+use uuid::Uuid;
+
+use super::Db;
+
+/// A tenant schema name: `t_<32 hex>` (or `w_<32 hex>` for a warm, unclaimed schema). Made by
+/// the server from an id, validated again whenever read back, and always quoted in SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SchemaName(String);
+
+impl SchemaName {
+    pub fn for_tenant(id: Uuid) -> Self {
+        Self(format!("t_{}", id.simple()))
+    }
+
+    pub fn new_warm() -> Self {
+        Self(format!("w_{}", Uuid::new_v4().simple()))
+    }
+
+    /// Accepts only the two server-made shapes.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let bytes = raw.as_bytes();
+        let ok = bytes.len() == 34
+            && (bytes[0] == b't' || bytes[0] == b'w')
+            && bytes[1] == b'_'
+            && bytes[2..].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name as a quoted SQL identifier. Safe by construction (only [0-9a-f_tw]).
+    pub fn quoted(&self) -> String {
+        format!("\"{}\"", self.0)
+    }
+}
+
+impl fmt::Display for SchemaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A transaction whose search_path is the tenant's schema, set `LOCAL` so it cannot outlive the
+/// transaction (safe behind PgBouncer in transaction mode). Opened in one round trip.
+/// Dropping it without [`commit`](Self::commit) rolls back.
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant_id: Uuid,
+}
+
+impl TenantTx {
+    pub(crate) async fn begin(db: &Db, tenant_id: Uuid, schema: &SchemaName) -> Result<Self, sqlx::Error> {
+        let tx = db.pool.begin_with(AssertSqlSafe(begin_sql(schema))).await?;
+        Ok(Self { tx, tenant_id })
+    }
+
+    /// The tenant this transaction belongs to.
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant_id
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+pub(crate) fn begin_sql(schema: &SchemaName) -> String {
+    format!("BEGIN; SET LOCAL search_path TO {}, public", schema.quoted())
+}
+
+impl Deref for TenantTx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for TenantTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_names_are_strict() {
+        let id = Uuid::new_v4();
+        let s = SchemaName::for_tenant(id);
+        assert_eq!(SchemaName::parse(s.as_str()), Some(s.clone()));
+        for bad in [
+            "public",
+            "platform",
+            "pg_catalog",
+            "t_XYZ",
+            "\"; drop schema public; --",
+            "t_0123456789abcdef0123456789abcdeg",
+            "",
+        ] {
+            assert!(SchemaName::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(s.quoted(), format!("\"t_{}\"", id.simple()));
+    }
+}

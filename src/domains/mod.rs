@@ -1,0 +1,4 @@
+//! Operational domains, one folder each: `api.rs` (one `#[OpenApi]` struct per tag), `dto.rs`
+//! (request and response objects), `repo.rs` (SQL over a `TenantTx`).
+
+pub mod tools;

@@ -1,0 +1,182 @@
+//! `/api/v1/tools/notes` (API.md §3, §6). Every mutation writes its audit row in the same
+//! transaction.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::dto::{Note, NoteCreate, NotePage, NoteUpdate};
+use super::repo;
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::auth::api::require;
+use crate::error::{AppError, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+
+pub struct NotesApi;
+
+#[derive(ApiResponse)]
+enum NoteCreated {
+    /// The note as stored.
+    #[oai(status = 201)]
+    Created(Json<Note>),
+}
+
+fn to_json(n: &Note) -> Option<serde_json::Value> {
+    serde_json::to_value(n).ok()
+}
+
+#[OpenApi(prefix_path = "/api/v1/tools/notes", tag = "ApiTags::Tools")]
+impl NotesApi {
+    /// List notes, newest first, with keyset pagination.
+    ///
+    /// Permission: `tools.notes.read`.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        /// Page size, 1..=200 (default 50).
+        limit: Query<Option<i64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        /// Only pinned (true) or unpinned (false) notes.
+        pinned: Query<Option<bool>>,
+    ) -> Result<Json<NotePage>> {
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = auth.0.begin(&state).await?;
+        require(&mut tx, &auth.0, "tools.notes.read").await?;
+        let rows = repo::list_notes(&mut tx, after, pinned.0, limit).await?;
+        tx.commit().await?;
+        let (items, next_cursor) = page::finish(rows, limit, |n| n.id);
+        Ok(Json(NotePage { items, next_cursor }))
+    }
+
+    /// Create a note.
+    ///
+    /// Permission: `tools.notes.write`. Audited as `note.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(&self, state: Data<&Arc<AppState>>, auth: Auth, body: JsonBody<NoteCreate>) -> Result<NoteCreated> {
+        if body.title.trim().is_empty() {
+            return Err(AppError::validation("title", "must not be blank"));
+        }
+        let mut tx = auth.0.begin(&state).await?;
+        require(&mut tx, &auth.0, "tools.notes.write").await?;
+        let note = repo::insert_note(
+            &mut tx,
+            &body.title,
+            body.body.as_deref(),
+            body.pinned.unwrap_or(false),
+            auth.0.user_id,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            (&auth.0).into(),
+            Change {
+                action: "note.created",
+                resource_type: "note",
+                resource_id: Some(note.id.to_string()),
+                before: None,
+                after: to_json(&note),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoteCreated::Created(Json(note)))
+    }
+
+    /// Get one note. Permission: `tools.notes.read`.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(&self, state: Data<&Arc<AppState>>, auth: Auth, id: Path<Uuid>) -> Result<Json<Note>> {
+        let mut tx = auth.0.begin(&state).await?;
+        require(&mut tx, &auth.0, "tools.notes.read").await?;
+        let note = repo::get_note(&mut tx, id.0, false).await?.ok_or(AppError::NotFound("note"))?;
+        tx.commit().await?;
+        Ok(Json(note))
+    }
+
+    /// Update a note partially. With `version`, a concurrent change answers `409`.
+    ///
+    /// Permission: `tools.notes.write`. Audited as `note.updated` with before and after.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<NoteUpdate>,
+    ) -> Result<Json<Note>> {
+        if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(AppError::validation("title", "must not be blank"));
+        }
+        let mut tx = auth.0.begin(&state).await?;
+        require(&mut tx, &auth.0, "tools.notes.write").await?;
+        let before = repo::get_note(&mut tx, id.0, true).await?.ok_or(AppError::NotFound("note"))?;
+        if body.version.is_some_and(|v| v != before.version) {
+            return Err(AppError::Conflict {
+                code: "version-conflict",
+                detail: format!("the note changed meanwhile; it is now at version {}", before.version),
+                field: None,
+            });
+        }
+        let mut next = before.clone();
+        if let Some(title) = &body.title {
+            next.title = title.clone();
+        }
+        match &body.body {
+            MaybeUndefined::Value(b) => next.body = Some(b.clone()),
+            MaybeUndefined::Null => next.body = None,
+            MaybeUndefined::Undefined => {}
+        }
+        if let Some(pinned) = body.pinned {
+            next.pinned = pinned;
+        }
+        let after = repo::update_note(&mut tx, &next).await?;
+        audit::record(
+            &mut tx,
+            (&auth.0).into(),
+            Change {
+                action: "note.updated",
+                resource_type: "note",
+                resource_id: Some(after.id.to_string()),
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+
+    /// Delete a note. Permission: `tools.notes.write`. Audited as `note.deleted`.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(&self, state: Data<&Arc<AppState>>, auth: Auth, id: Path<Uuid>) -> Result<NoContent> {
+        let mut tx = auth.0.begin(&state).await?;
+        require(&mut tx, &auth.0, "tools.notes.write").await?;
+        let before = repo::get_note(&mut tx, id.0, true).await?.ok_or(AppError::NotFound("note"))?;
+        repo::delete_note(&mut tx, id.0).await?;
+        audit::record(
+            &mut tx,
+            (&auth.0).into(),
+            Change {
+                action: "note.deleted",
+                resource_type: "note",
+                resource_id: Some(before.id.to_string()),
+                before: to_json(&before),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+}

@@ -1,0 +1,88 @@
+//! SQL of the tools module. Every function runs inside the caller's `TenantTx`.
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::dto::Note;
+
+fn note(row: &PgRow) -> Result<Note, sqlx::Error> {
+    Ok(Note {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        body: row.try_get("body")?,
+        pinned: row.try_get("pinned")?,
+        author_id: row.try_get("author_id")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Newest first; `limit + 1` rows so the caller can tell whether another page exists.
+pub async fn list_notes(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    pinned: Option<bool>,
+    limit: i64,
+) -> Result<Vec<Note>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
+         where ($1::uuid is null or id < $1) and ($2::boolean is null or pinned = $2)
+         order by id desc limit $3",
+    )
+    .bind(after)
+    .bind(pinned)
+    .bind(limit + 1)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(note).collect()
+}
+
+pub async fn get_note(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Note>, sqlx::Error> {
+    let sql = if lock {
+        "select id, title, body, pinned, author_id, version, created_at, updated_at from notes where id = $1 for update"
+    } else {
+        "select id, title, body, pinned, author_id, version, created_at, updated_at from notes where id = $1"
+    };
+    sqlx::query(sql).bind(id).fetch_optional(conn).await?.as_ref().map(note).transpose()
+}
+
+pub async fn insert_note(
+    conn: &mut PgConnection,
+    title: &str,
+    body: Option<&str>,
+    pinned: bool,
+    author: Uuid,
+) -> Result<Note, sqlx::Error> {
+    let row = sqlx::query(
+        "insert into notes (id, title, body, pinned, author_id) values ($1, $2, $3, $4, $5)
+         returning id, title, body, pinned, author_id, version, created_at, updated_at",
+    )
+    .bind(Uuid::now_v7())
+    .bind(title)
+    .bind(body)
+    .bind(pinned)
+    .bind(author)
+    .fetch_one(conn)
+    .await?;
+    note(&row)
+}
+
+pub async fn update_note(conn: &mut PgConnection, n: &Note) -> Result<Note, sqlx::Error> {
+    let row = sqlx::query(
+        "update notes set title = $2, body = $3, pinned = $4, version = version + 1 where id = $1
+         returning id, title, body, pinned, author_id, version, created_at, updated_at",
+    )
+    .bind(n.id)
+    .bind(&n.title)
+    .bind(&n.body)
+    .bind(n.pinned)
+    .fetch_one(conn)
+    .await?;
+    note(&row)
+}
+
+pub async fn delete_note(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("delete from notes where id = $1").bind(id).execute(conn).await?.rows_affected() == 1)
+}

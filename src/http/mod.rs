@@ -1,0 +1,18 @@
+//! HTTP plumbing shared by every domain: the JSON body, pagination, common responses, the
+//! observability middleware and the error mapping of framework errors.
+
+pub mod body;
+pub mod middleware;
+pub mod page;
+
+use poem_openapi::ApiResponse;
+
+pub use body::JsonBody;
+
+/// `204 No Content`.
+#[derive(ApiResponse)]
+pub enum NoContent {
+    /// Done; nothing to return.
+    #[oai(status = 204)]
+    NoContent,
+}

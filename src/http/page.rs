@@ -1,0 +1,62 @@
+//! Keyset pagination (API.md §1): `?limit=` (default 50, 1..=200) and an opaque `?cursor=`.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 200;
+
+/// Validates `limit`: absent → 50; outside 1..=200 → 422.
+pub fn limit(raw: Option<i64>) -> Result<i64, AppError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::validation("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+    }
+}
+
+/// A cursor naming the last id of the previous page (ids are UUIDv7, so id order is time order).
+pub fn encode_id_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+pub fn decode_id_cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(raw)
+        .map_err(|_| AppError::validation("cursor", "is not a cursor from this API"))?;
+    Uuid::from_slice(&bytes)
+        .map(Some)
+        .map_err(|_| AppError::validation("cursor", "is not a cursor from this API"))
+}
+
+/// Splits one extra fetched row off `rows` and returns the next cursor if there was one.
+pub fn finish<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        let next = rows.last().map(|r| encode_id_cursor(id(r)));
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_cursors() {
+        assert_eq!(limit(None).ok(), Some(50));
+        assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
+        let id = Uuid::now_v7();
+        assert_eq!(decode_id_cursor(Some(&encode_id_cursor(id))).ok().flatten(), Some(id));
+        assert!(decode_id_cursor(Some("!!")).is_err());
+        let (rows, next) = finish(vec![1, 2, 3], 2, |_| id);
+        assert_eq!((rows.len(), next.is_some()), (2, true));
+    }
+}

@@ -1,0 +1,110 @@
+//! Flightline: one service running flight schools, charter / air-ambulance operators and FBOs as
+//! tenants of a SaaS, each in its own PostgreSQL schema. See `../shared/DESIGN.md`.
+
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domains;
+pub mod error;
+pub mod http;
+pub mod ops;
+pub mod platform;
+pub mod state;
+pub mod telemetry;
+pub mod tenancy;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::Passwords;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::state::AppState;
+use crate::tenancy::{TenantRegistry, WarmPool};
+
+/// Builds the shared state: pool (lazy), registry, hashers, keys. Starts no task.
+pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
+    let db = Db::connect_lazy(&settings)?;
+    let registry = Arc::new(TenantRegistry::new(
+        db.clone(),
+        Duration::from_secs(settings.tenancy.cache_ttl_seconds),
+    ));
+    let passwords = Passwords::new(settings.auth.max_concurrent_hashes)?;
+    let jwt = JwtKeys::new(settings.jwt_secret(), settings.auth.access_ttl_seconds);
+    let warm = WarmPool::new(db.clone(), settings.tenancy.warm_schemas);
+    Ok(Arc::new(AppState {
+        settings: Arc::new(settings),
+        db,
+        registry,
+        passwords,
+        jwt,
+        warm,
+        metrics: telemetry::metrics_handle(),
+    }))
+}
+
+/// A running server: its address, and a handle that stops it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+        for t in self.background {
+            t.abort();
+        }
+    }
+}
+
+/// Migrates the platform schema, starts the background tasks (tenant-change listener, warm
+/// pool, stuck-provisioning sweeper) and serves HTTP on `settings.server.listen` (port 0 picks
+/// a free port). Used by `flightline serve` and by the tests.
+pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
+    let listen = settings.server.listen;
+    let state = build_state(settings)?;
+    db::migrate_platform(&state.db).await?;
+    let mut background = vec![state.registry.spawn_listener(), state.warm.clone().spawn()];
+    let sweeper_db = state.db.clone();
+    background.push(tokio::spawn(async move {
+        loop {
+            if let Err(e) = tenancy::finish_stuck(&sweeper_db, 60).await {
+                tracing::warn!(error = %format!("{e:#}"), "provisioning sweep failed");
+            }
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        }
+    }));
+    let acceptor = TcpListener::bind(listen).into_acceptor().await?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .ok_or_else(|| anyhow::anyhow!("listener has no TCP address"))?;
+    let app = api::routes(state.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        poem::Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(app, async { let _ = stopped.await; }, Some(Duration::from_secs(10)))
+            .await
+    });
+    tracing::info!(%addr, "flightline listening");
+    Ok(RunningServer {
+        addr,
+        state,
+        stop,
+        task,
+        background,
+    })
+}

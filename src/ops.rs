@@ -1,0 +1,70 @@
+//! Operations endpoints: liveness, readiness, metrics.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use crate::api::ApiTags;
+use crate::state::AppState;
+
+pub struct OpsApi;
+
+#[derive(Object)]
+struct Health {
+    /// `ok`.
+    status: String,
+}
+
+#[derive(Object)]
+struct Readiness {
+    /// `ready` or `not_ready`.
+    status: String,
+    /// `ok` or `unreachable`.
+    database: String,
+}
+
+#[derive(ApiResponse)]
+enum ReadinessResponse {
+    /// Every dependency answers.
+    #[oai(status = 200)]
+    Ready(Json<Readiness>),
+    /// A dependency is down; take this replica out of rotation.
+    #[oai(status = 503)]
+    NotReady(Json<Readiness>),
+}
+
+#[OpenApi(tag = "ApiTags::Operations")]
+impl OpsApi {
+    /// Liveness: the process answers. Checks no dependency. No authentication.
+    #[oai(path = "/health", method = "get")]
+    async fn health(&self) -> Json<Health> {
+        Json(Health { status: "ok".into() })
+    }
+
+    /// Readiness: PostgreSQL answers within 2 seconds (503 otherwise). No authentication.
+    #[oai(path = "/readiness", method = "get")]
+    async fn readiness(&self, state: Data<&Arc<AppState>>) -> ReadinessResponse {
+        let ok = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping())
+            .await
+            .is_ok_and(|r| r.is_ok());
+        let body = Readiness {
+            status: if ok { "ready" } else { "not_ready" }.into(),
+            database: if ok { "ok" } else { "unreachable" }.into(),
+        };
+        if ok { ReadinessResponse::Ready(Json(body)) } else { ReadinessResponse::NotReady(Json(body)) }
+    }
+
+    /// Prometheus metrics: `http_requests_total` and `http_request_duration_seconds` by method,
+    /// route template and status; `db_pool_connections` gauges. No authentication; expose it
+    /// only inside the cluster.
+    #[oai(path = "/metrics", method = "get")]
+    async fn metrics(&self, state: Data<&Arc<AppState>>) -> PlainText<String> {
+        let (size, idle, max) = state.db.pool_stats();
+        metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(size));
+        metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);
+        metrics::gauge!("db_pool_connections", "state" => "max").set(f64::from(max));
+        PlainText(state.metrics.as_ref().map(|h| h.render()).unwrap_or_default())
+    }
+}

@@ -1,0 +1,21 @@
+//! Application state shared by every request.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::Passwords;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::tenancy::{TenantRegistry, WarmPool};
+
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub registry: Arc<TenantRegistry>,
+    pub passwords: Passwords,
+    pub jwt: JwtKeys,
+    pub warm: WarmPool,
+    pub metrics: Option<PrometheusHandle>,
+}

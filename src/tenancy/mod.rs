@@ -1,0 +1,141 @@
+//! Tenants: the registry (cached), resolution of the tenant of a request, provisioning, and
+//! the warm pool of ready schemas.
+
+mod provision;
+mod registry;
+mod resolve;
+mod warm;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem_openapi::Enum;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::db::{Db, SchemaName, TenantTx};
+
+pub use provision::{FailPoint, NewTenant, ProvisionError, finish_stuck, provision};
+pub use registry::TenantRegistry;
+pub use resolve::{TenantResolver, is_tenant_scoped};
+pub use warm::{WarmPool, drop_stale_warm_schemas};
+
+/// Labels that are never tenant slugs (API.md §2).
+pub const RESERVED_LABELS: &[&str] = &[
+    "app", "www", "api", "admin", "platform", "public", "docs", "status", "mail", "static",
+];
+
+/// `^[a-z][a-z0-9-]{2,39}$` and not reserved.
+pub fn is_valid_slug(slug: &str) -> bool {
+    let b = slug.as_bytes();
+    (3..=40).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && !RESERVED_LABELS.contains(&slug)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum TenantKind {
+    FlightSchool,
+    CharterOperator,
+    Fbo,
+}
+
+impl TenantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FlightSchool => "flight_school",
+            Self::CharterOperator => "charter_operator",
+            Self::Fbo => "fbo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "flight_school" => Some(Self::FlightSchool),
+            "charter_operator" => Some(Self::CharterOperator),
+            "fbo" => Some(Self::Fbo),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "snake_case")]
+#[oai(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Provisioning,
+    Active,
+    PastDue,
+    Suspended,
+    Archived,
+}
+
+impl TenantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provisioning => "provisioning",
+            Self::Active => "active",
+            Self::PastDue => "past_due",
+            Self::Suspended => "suspended",
+            Self::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "provisioning" => Some(Self::Provisioning),
+            "active" => Some(Self::Active),
+            "past_due" => Some(Self::PastDue),
+            "suspended" => Some(Self::Suspended),
+            "archived" => Some(Self::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// A tenant as the registry knows it.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub kind: TenantKind,
+    pub status: TenantStatus,
+    pub plan: String,
+    pub schema: SchemaName,
+    pub schema_version: i32,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Tenant {
+    /// Opens a transaction in this tenant's schema.
+    pub async fn begin(&self, db: &Db) -> Result<TenantTx, sqlx::Error> {
+        TenantTx::begin(db, self.id, &self.schema).await
+    }
+}
+
+/// The tenant a request resolved to, placed in the request's extensions by [`TenantResolver`].
+#[derive(Debug, Clone)]
+pub struct CurrentTenant(pub Arc<Tenant>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        for ok in ["abc", "alpine-flight", "a12", &format!("a{}", "b".repeat(39))] {
+            assert!(is_valid_slug(ok), "{ok}");
+        }
+        for bad in [
+            "ab", "1abc", "Abc", "ab_c", "api", "www", "platform", "", "a b c", "ünï",
+            &format!("a{}", "b".repeat(40)), "'; drop schema public;--", "pg_catalog",
+        ] {
+            assert!(!is_valid_slug(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! Provisioning: a tenant is created in two steps so a crash can never leave a half-made tenant
+//! serving requests.
+//!
+//! 1. *Reserve*: one short transaction inserts the tenant row with status `provisioning` (the
+//!    slug is now taken; requests answer `503 tenant-provisioning`) and what step 2 needs.
+//! 2. *Complete*: one transaction claims a warm schema by renaming it (or creates one and runs
+//!    every tenant migration when the warm pool is empty), seeds the roles of the tenant kind and
+//!    the admin user, and flips the status to `active`. DDL is transactional in PostgreSQL, so
+//!    this step either happens entirely or not at all.
+//!
+//! A crash between or during the steps leaves only the reserved row; [`finish_stuck`] (run at
+//! start-up and periodically) completes it, or deletes it when it cannot be completed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{AssertSqlSafe, PgConnection, Row};
+use uuid::Uuid;
+
+use super::{Tenant, TenantKind, TenantRegistry};
+use crate::auth::permissions::seeded_roles;
+use crate::db::{Db, SchemaName, apply_tenant_migrations, tenant_migrations};
+
+/// What a new tenant needs. The admin's password arrives already hashed (argon2id).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewTenant {
+    pub slug: String,
+    pub name: String,
+    pub kind: TenantKind,
+    pub plan: String,
+    pub admin_email: String,
+    pub admin_name: String,
+    pub admin_password_hash: Option<String>,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+}
+
+/// Where a test makes provisioning fail, to prove nothing half-made serves requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailPoint {
+    /// After the reservation committed, before the schema exists (a crash between the steps).
+    AfterReserve,
+    /// Inside the completing transaction, after the schema was created and migrated.
+    AfterSchema,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("slug is already taken")]
+    SlugTaken,
+    #[error("injected failure at {0:?}")]
+    Injected(FailPoint),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// Creates a tenant, atomically from the point of view of every request. Returns it active.
+pub async fn provision(
+    db: &Db,
+    registry: &TenantRegistry,
+    new: &NewTenant,
+    fail: Option<FailPoint>,
+) -> Result<Tenant, ProvisionError> {
+    let id = Uuid::now_v7();
+    let schema = SchemaName::for_tenant(id);
+    let reserved = sqlx::query(
+        "insert into platform.tenants (id, slug, name, kind, status, plan, schema_name, trial_ends_at, provisioning)
+         values ($1, $2, $3, $4, 'provisioning', $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(&new.slug)
+    .bind(&new.name)
+    .bind(new.kind.as_str())
+    .bind(&new.plan)
+    .bind(schema.as_str())
+    .bind(new.trial_ends_at)
+    .bind(sqlx::types::Json(new))
+    .execute(db.platform())
+    .await;
+    if let Err(sqlx::Error::Database(e)) = &reserved {
+        if e.code().as_deref() == Some("23505") {
+            return Err(ProvisionError::SlugTaken);
+        }
+    }
+    reserved?;
+    if fail == Some(FailPoint::AfterReserve) {
+        return Err(ProvisionError::Injected(FailPoint::AfterReserve));
+    }
+    if let Err(e) = complete(db, id, fail).await {
+        let _ = sqlx::query("update platform.tenants set provisioning_error = $2 where id = $1")
+            .bind(id)
+            .bind(e.to_string())
+            .execute(db.platform())
+            .await;
+        return Err(e);
+    }
+    registry.invalidate(id);
+    registry
+        .by_id(id)
+        .await?
+        .map(|t| (*t).clone())
+        .ok_or(ProvisionError::Db(sqlx::Error::RowNotFound))
+}
+
+/// Step 2. Idempotent: a tenant already active is left alone.
+async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<(), ProvisionError> {
+    let mut tx = db.platform().begin().await?;
+    let Some(row) = sqlx::query(
+        "select schema_name, provisioning from platform.tenants
+         where id = $1 and status = 'provisioning' for update",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    let schema = SchemaName::parse(row.get("schema_name")).ok_or(sqlx::Error::RowNotFound)?;
+    let new: sqlx::types::Json<NewTenant> = row.try_get("provisioning")?;
+    let migrations = tenant_migrations();
+    let latest = migrations.last().map(|m| m.version).unwrap_or(0);
+
+    let warm: Option<String> = sqlx::query_scalar(
+        "delete from platform.warm_schemas where schema_name = (
+             select schema_name from platform.warm_schemas where schema_version = $1
+             order by created_at for update skip locked limit 1)
+         returning schema_name",
+    )
+    .bind(latest)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match warm.as_deref().and_then(SchemaName::parse) {
+        Some(warm) => {
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "ALTER SCHEMA {} RENAME TO {}",
+                warm.quoted(),
+                schema.quoted()
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA {}", schema.quoted())))
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    // Brings a claimed warm schema up to date too (normally a no-op), and sets the search_path.
+    let (_, version) = apply_tenant_migrations(&mut tx, &schema, &migrations).await?;
+    if fail == Some(FailPoint::AfterSchema) {
+        return Err(ProvisionError::Injected(FailPoint::AfterSchema));
+    }
+    seed(&mut tx, &new).await?;
+    sqlx::query(
+        "update platform.tenants
+         set status = 'active', schema_version = $2, provisioning = null, provisioning_error = null
+         where id = $1",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(tenant.id = %id, warm = warm.is_some(), "tenant provisioned");
+    Ok(())
+}
+
+/// Seeds the roles of the tenant kind and the admin user (search_path is the new schema).
+async fn seed(conn: &mut PgConnection, new: &NewTenant) -> Result<(), sqlx::Error> {
+    let mut admin_role = None;
+    for role in seeded_roles(new.kind) {
+        let role_id = Uuid::now_v7();
+        sqlx::query(
+            "insert into roles (id, name, description, permissions, is_system) values ($1, $2, $3, $4, true)",
+        )
+        .bind(role_id)
+        .bind(role.name)
+        .bind(role.description)
+        .bind(role.permissions())
+        .execute(&mut *conn)
+        .await?;
+        if role.name == "admin" {
+            admin_role = Some(role_id);
+        }
+    }
+    let user_id = Uuid::now_v7();
+    sqlx::query(
+        "insert into users (id, email, name, password_hash, is_active) values ($1, $2, $3, $4, true)",
+    )
+    .bind(user_id)
+    .bind(&new.admin_email)
+    .bind(&new.admin_name)
+    .bind(&new.admin_password_hash)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(role_id) = admin_role {
+        sqlx::query("insert into user_roles (user_id, role_id) values ($1, $2)")
+            .bind(user_id)
+            .bind(role_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query(
+        "insert into audit_logs (id, actor_type, action, resource_type, resource_id, after)
+         values ($1, 'system', 'tenant.provisioned', 'tenant', null, $2)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(json!({"slug": new.slug, "kind": new.kind.as_str(), "plan": new.plan, "admin_user_id": user_id}))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Completes tenants left in `provisioning` for longer than `older_than_seconds` (a crash
+/// midway), or deletes them when they cannot be completed. Returns (completed, removed).
+pub async fn finish_stuck(db: &Db, older_than_seconds: i64) -> anyhow::Result<(usize, usize)> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "select id from platform.tenants
+         where status = 'provisioning' and updated_at < now() - make_interval(secs => $1)",
+    )
+    .bind(older_than_seconds as f64)
+    .fetch_all(db.platform())
+    .await?;
+    let (mut completed, mut removed) = (0, 0);
+    for id in ids {
+        match complete(db, id, None).await {
+            Ok(()) => completed += 1,
+            Err(e) => {
+                tracing::warn!(tenant.id = %id, error = %e, "cannot complete provisioning; removing the reservation");
+                // Nothing of the tenant exists outside this row: step 2 rolled back whole.
+                sqlx::query("delete from platform.tenants where id = $1 and status = 'provisioning'")
+                    .bind(id)
+                    .execute(db.platform())
+                    .await?;
+                removed += 1;
+            }
+        }
+    }
+    Ok((completed, removed))
+}

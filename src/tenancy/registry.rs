@@ -1,0 +1,174 @@
+//! [`TenantRegistry`]: tenants by slug or id, cached in process.
+//!
+//! Every change to `platform.tenants` fires `pg_notify('flightline_tenants', id)` from a trigger;
+//! each replica LISTENs and drops that entry, so a suspension or plan change takes effect on all
+//! replicas within a second. A TTL bounds staleness if a notification is ever missed, and the
+//! whole cache is dropped whenever the listener reconnects.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sqlx::Row;
+use sqlx::postgres::{PgListener, PgRow};
+use uuid::Uuid;
+
+use super::{Tenant, TenantKind, TenantStatus};
+use crate::db::{Db, SchemaName};
+
+pub const CHANNEL: &str = "flightline_tenants";
+
+struct Entry {
+    tenant: Arc<Tenant>,
+    loaded: Instant,
+}
+
+#[derive(Default)]
+struct Cache {
+    by_id: HashMap<Uuid, Entry>,
+    slug_to_id: HashMap<String, Uuid>,
+}
+
+pub struct TenantRegistry {
+    db: Db,
+    ttl: Duration,
+    cache: RwLock<Cache>,
+}
+
+macro_rules! select_tenant {
+    ($where:literal) => {
+        concat!(
+            "select id, slug, name, kind, status, plan, schema_name, schema_version, trial_ends_at, created_at
+             from platform.tenants where ",
+            $where
+        )
+    };
+}
+
+impl TenantRegistry {
+    pub fn new(db: Db, ttl: Duration) -> Self {
+        Self {
+            db,
+            ttl,
+            cache: RwLock::new(Cache::default()),
+        }
+    }
+
+    pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<Tenant>>, sqlx::Error> {
+        if let Some(t) = self.cached(|c| Some(id).filter(|id| c.by_id.contains_key(id))) {
+            return Ok(Some(t));
+        }
+        let row = sqlx::query(select_tenant!("id = $1"))
+            .bind(id)
+            .fetch_optional(self.db.platform())
+            .await?;
+        Ok(self.store(row))
+    }
+
+    pub async fn by_slug(&self, slug: &str) -> Result<Option<Arc<Tenant>>, sqlx::Error> {
+        if let Some(t) = self.cached(|c| c.slug_to_id.get(slug).copied()) {
+            return Ok(Some(t));
+        }
+        let row = sqlx::query(select_tenant!("slug = $1"))
+            .bind(slug)
+            .fetch_optional(self.db.platform())
+            .await?;
+        Ok(self.store(row))
+    }
+
+    fn cached(&self, key: impl FnOnce(&Cache) -> Option<Uuid>) -> Option<Arc<Tenant>> {
+        let cache = self.cache.read().unwrap_or_else(|p| p.into_inner());
+        let id = key(&cache)?;
+        let entry = cache.by_id.get(&id)?;
+        (entry.loaded.elapsed() < self.ttl).then(|| entry.tenant.clone())
+    }
+
+    fn store(&self, row: Option<PgRow>) -> Option<Arc<Tenant>> {
+        let tenant = Arc::new(parse_row(&row?)?);
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(old) = cache.by_id.get(&tenant.id) {
+            let old_slug = old.tenant.slug.clone();
+            cache.slug_to_id.remove(&old_slug);
+        }
+        cache.slug_to_id.insert(tenant.slug.clone(), tenant.id);
+        cache.by_id.insert(
+            tenant.id,
+            Entry {
+                tenant: tenant.clone(),
+                loaded: Instant::now(),
+            },
+        );
+        Some(tenant)
+    }
+
+    /// Drops one tenant from this replica's cache.
+    pub fn invalidate(&self, id: Uuid) {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = cache.by_id.remove(&id) {
+            cache.slug_to_id.remove(&entry.tenant.slug);
+        }
+    }
+
+    pub fn invalidate_all(&self) {
+        let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        cache.by_id.clear();
+        cache.slug_to_id.clear();
+    }
+
+    /// Listens for tenant changes from every replica (and the CLI) until the process ends.
+    pub fn spawn_listener(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(200);
+            loop {
+                match PgListener::connect_with(this.db.platform()).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(CHANNEL).await {
+                            tracing::warn!(error = %e, "tenant listener: LISTEN failed");
+                        } else {
+                            // Anything may have changed while we were not listening.
+                            this.invalidate_all();
+                            backoff = Duration::from_millis(200);
+                            loop {
+                                match listener.recv().await {
+                                    Ok(n) => match n.payload().parse::<Uuid>() {
+                                        Ok(id) => this.invalidate(id),
+                                        Err(_) => this.invalidate_all(),
+                                    },
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "tenant listener lost its connection");
+                                        this.invalidate_all();
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "tenant listener cannot connect"),
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        })
+    }
+}
+
+fn parse_row(row: &PgRow) -> Option<Tenant> {
+    let schema = SchemaName::parse(row.try_get("schema_name").ok()?);
+    let Some(schema) = schema else {
+        tracing::error!("tenant row with a malformed schema name ignored");
+        return None;
+    };
+    Some(Tenant {
+        id: row.try_get("id").ok()?,
+        slug: row.try_get("slug").ok()?,
+        name: row.try_get("name").ok()?,
+        kind: TenantKind::parse(row.try_get("kind").ok()?)?,
+        status: TenantStatus::parse(row.try_get("status").ok()?)?,
+        plan: row.try_get("plan").ok()?,
+        schema,
+        schema_version: row.try_get("schema_version").ok()?,
+        trial_ends_at: row.try_get("trial_ends_at").ok()?,
+        created_at: row.try_get("created_at").ok()?,
+    })
+}
