@@ -16,12 +16,20 @@ fn collect(dir: &str) -> String {
     let mut out = String::from("&[\n");
     let mut last = 0;
     for path in files {
-        let stem = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 file name");
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 file name");
         let (num, name) = stem
             .split_once('_')
             .unwrap_or_else(|| panic!("{dir}/{stem}: expected NNNN_name.sql"));
-        let version: i32 = num.parse().unwrap_or_else(|_| panic!("{dir}/{stem}: bad number"));
-        assert!(version == last + 1, "{dir}: migrations must be numbered 1, 2, 3 ... without gaps");
+        let version: i32 = num
+            .parse()
+            .unwrap_or_else(|_| panic!("{dir}/{stem}: bad number"));
+        assert!(
+            version == last + 1,
+            "{dir}: migrations must be numbered 1, 2, 3 ... without gaps"
+        );
         last = version;
         writeln!(
             out,

@@ -33,10 +33,16 @@ Every route under `/api/v1` is tenant-scoped except `/api/v1/signup`, `/api/v1/p
 lists are `{items, next_cursor}` with `limit` (1..=200, default 50) and an opaque `cursor`. \
 Each operation's description names the permission it requires.";
 
-pub fn openapi_service(server_url: &str) -> OpenApiService<(OpsApi, SignupApi, AuthApi, NotesApi), ()> {
-    OpenApiService::new((OpsApi, SignupApi, AuthApi, NotesApi), "Flightline API", env!("CARGO_PKG_VERSION"))
-        .description(DESCRIPTION)
-        .server(server_url)
+pub fn openapi_service(
+    server_url: &str,
+) -> OpenApiService<(OpsApi, SignupApi, AuthApi, NotesApi), ()> {
+    OpenApiService::new(
+        (OpsApi, SignupApi, AuthApi, NotesApi),
+        "Flightline API",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(DESCRIPTION)
+    .server(server_url)
 }
 
 /// The OpenAPI document as JSON (also served at `/openapi.json`).
@@ -53,7 +59,11 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     Route::new()
         .at(
             "/openapi.json",
-            make_sync(move |_| spec.clone().with_content_type("application/json").into_response()),
+            make_sync(move |_| {
+                spec.clone()
+                    .with_content_type("application/json")
+                    .into_response()
+            }),
         )
         .nest("/docs", docs)
         .nest("/", service.with(resolver))

@@ -33,7 +33,11 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
-pub async fn record(tx: &mut TenantTx, actor: Actor<'_>, change: Change<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(
+    tx: &mut TenantTx,
+    actor: Actor<'_>,
+    change: Change<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "insert into audit_logs
              (id, actor_id, actor_type, action, resource_type, resource_id, before, after, request_id, ip, user_agent)

@@ -10,7 +10,11 @@ use crate::db::{self, Db, MigrationStatus, SchemaName, TenantFilter};
 use crate::tenancy::{self, NewTenant, TenantKind, TenantRegistry, TenantStatus};
 
 #[derive(Parser)]
-#[command(name = "flightline", version, about = "Flightline: flight school, charter and FBO operations as a multi-tenant service")]
+#[command(
+    name = "flightline",
+    version,
+    about = "Flightline: flight school, charter and FBO operations as a multi-tenant service"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -95,17 +99,29 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             if dropped > 0 {
                 println!("dropped {dropped} outdated warm schema(s)");
             }
-            migrate_and_report(&db, TenantFilter::All, settings.tenancy.migration_concurrency).await
+            migrate_and_report(
+                &db,
+                TenantFilter::All,
+                settings.tenancy.migration_concurrency,
+            )
+            .await
         }
         Command::Demo => demo(&settings).await,
         Command::Tenants(cmd) => tenants(cmd, &settings).await,
     }
 }
 
-async fn migrate_and_report(db: &Db, filter: TenantFilter, concurrency: usize) -> anyhow::Result<()> {
+async fn migrate_and_report(
+    db: &Db,
+    filter: TenantFilter,
+    concurrency: usize,
+) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let outcomes = db::migrate_tenants(db, &db::tenant_migrations(), &filter, concurrency).await?;
-    let failed = outcomes.iter().filter(|o| o.status == MigrationStatus::Failed).count();
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.status == MigrationStatus::Failed)
+        .count();
     for o in &outcomes {
         if o.status != MigrationStatus::Current {
             println!(
@@ -114,19 +130,31 @@ async fn migrate_and_report(db: &Db, filter: TenantFilter, concurrency: usize) -
                 o.from_version,
                 o.to_version,
                 o.status,
-                o.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+                o.error
+                    .as_deref()
+                    .map(|e| format!(": {e}"))
+                    .unwrap_or_default()
             );
         }
     }
     println!(
         "{} tenant(s): {} migrated, {} current, {} failed in {:.2}s",
         outcomes.len(),
-        outcomes.iter().filter(|o| o.status == MigrationStatus::Migrated).count(),
-        outcomes.iter().filter(|o| o.status == MigrationStatus::Current).count(),
+        outcomes
+            .iter()
+            .filter(|o| o.status == MigrationStatus::Migrated)
+            .count(),
+        outcomes
+            .iter()
+            .filter(|o| o.status == MigrationStatus::Current)
+            .count(),
         failed,
         started.elapsed().as_secs_f64()
     );
-    anyhow::ensure!(failed == 0, "{failed} tenant(s) failed to migrate and stay on their old version");
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} tenant(s) failed to migrate and stay on their old version"
+    );
     Ok(())
 }
 
@@ -141,10 +169,17 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
     let (db, registry) = open(settings).await?;
     match cmd {
         TenantsCommand::Create(args) => {
-            let kind = TenantKind::parse(&args.kind)
-                .ok_or_else(|| anyhow::anyhow!("--kind must be flight_school, charter_operator or fbo"))?;
-            anyhow::ensure!(tenancy::is_valid_slug(&args.slug), "--slug must match ^[a-z][a-z0-9-]{{2,39}}$ and not be reserved");
-            anyhow::ensure!(crate::platform::plans::is_known(&args.plan), "unknown --plan");
+            let kind = TenantKind::parse(&args.kind).ok_or_else(|| {
+                anyhow::anyhow!("--kind must be flight_school, charter_operator or fbo")
+            })?;
+            anyhow::ensure!(
+                tenancy::is_valid_slug(&args.slug),
+                "--slug must match ^[a-z][a-z0-9-]{{2,39}}$ and not be reserved"
+            );
+            anyhow::ensure!(
+                crate::platform::plans::is_known(&args.plan),
+                "unknown --plan"
+            );
             crate::auth::password::check_policy(&args.admin_password)
                 .map_err(|m| anyhow::anyhow!("admin password {m}"))?;
             let passwords = crate::auth::password::Passwords::new(1)?;
@@ -158,8 +193,11 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
                 admin_password_hash: Some(passwords.hash(&args.admin_password).await?),
                 trial_ends_at: None,
             };
-            let t = tenancy::provision(&db, &registry, &new, None).await?;
-            println!("created tenant {} ({}) schema {} version {}", t.slug, t.id, t.schema, t.schema_version);
+            let t = tenancy::provision(&db, &registry, &new, None).await?.tenant;
+            println!(
+                "created tenant {} ({}) schema {} version {}",
+                t.slug, t.id, t.schema, t.schema_version
+            );
         }
         TenantsCommand::List => {
             let rows: Vec<(String, uuid::Uuid, String, String, String, i32)> = sqlx::query_as(
@@ -168,7 +206,10 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
             .fetch_all(db.platform())
             .await?;
             let latest = db::latest_tenant_version();
-            println!("{:<40} {:<36} {:<16} {:<12} {:<12} version (latest {latest})", "slug", "id", "kind", "status", "plan");
+            println!(
+                "{:<40} {:<36} {:<16} {:<12} {:<12} version (latest {latest})",
+                "slug", "id", "kind", "status", "plan"
+            );
             for (slug, id, kind, status, plan, v) in rows {
                 println!("{slug:<40} {id:<36} {kind:<16} {status:<12} {plan:<12} {v}");
             }
@@ -178,35 +219,54 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
         TenantsCommand::Migrate { tenant } => {
             let filter = match tenant {
                 Some(slug) => {
-                    let t = registry.by_slug(&slug).await?.ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
+                    let t = registry
+                        .by_slug(&slug)
+                        .await?
+                        .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
                     TenantFilter::Ids(vec![t.id])
                 }
                 None => TenantFilter::All,
             };
             migrate_and_report(&db, filter, settings.tenancy.migration_concurrency).await?;
         }
-        TenantsCommand::Delete { slug, archive_dir } => archive(&db, settings, &slug, &archive_dir).await?,
+        TenantsCommand::Delete { slug, archive_dir } => {
+            archive(&db, settings, &slug, &archive_dir).await?
+        }
     }
     Ok(())
 }
 
 async fn set_status(db: &Db, slug: &str, status: TenantStatus) -> anyhow::Result<()> {
-    let from = if status == TenantStatus::Active { vec!["suspended", "past_due"] } else { vec!["active", "past_due"] };
-    let n = sqlx::query("update platform.tenants set status = $2 where slug = $1 and status = any($3)")
-        .bind(slug)
-        .bind(status.as_str())
-        .bind(&from)
-        .execute(db.platform())
-        .await?
-        .rows_affected();
-    anyhow::ensure!(n == 1, "no tenant {slug} in a state that can become {}", status.as_str());
+    let from = if status == TenantStatus::Active {
+        vec!["suspended", "past_due"]
+    } else {
+        vec!["active", "past_due"]
+    };
+    let n =
+        sqlx::query("update platform.tenants set status = $2 where slug = $1 and status = any($3)")
+            .bind(slug)
+            .bind(status.as_str())
+            .bind(&from)
+            .execute(db.platform())
+            .await?
+            .rows_affected();
+    anyhow::ensure!(
+        n == 1,
+        "no tenant {slug} in a state that can become {}",
+        status.as_str()
+    );
     println!("{slug} is now {}", status.as_str());
     Ok(())
 }
 
 /// Dumps the tenant's schema (custom format, restorable with pg_restore), then drops the schema
 /// and marks the tenant archived, so its slug stays taken and its data is recoverable.
-async fn archive(db: &Db, settings: &Settings, slug: &str, dir: &std::path::Path) -> anyhow::Result<()> {
+async fn archive(
+    db: &Db,
+    settings: &Settings,
+    slug: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
     let (id, schema, status): (uuid::Uuid, String, String) =
         sqlx::query_as("select id, schema_name, status from platform.tenants where slug = $1")
             .bind(slug)
@@ -214,14 +274,18 @@ async fn archive(db: &Db, settings: &Settings, slug: &str, dir: &std::path::Path
             .await?
             .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
     anyhow::ensure!(status != "archived", "{slug} is already archived");
-    let schema = SchemaName::parse(&schema).ok_or_else(|| anyhow::anyhow!("malformed schema name"))?;
+    let schema =
+        SchemaName::parse(&schema).ok_or_else(|| anyhow::anyhow!("malformed schema name"))?;
     // Stop serving first: every replica sees `archived` (404) within a second.
     sqlx::query("update platform.tenants set status = 'archived' where id = $1")
         .bind(id)
         .execute(db.platform())
         .await?;
     std::fs::create_dir_all(dir)?;
-    let file = dir.join(format!("{slug}-{id}-{}.dump", chrono::Utc::now().format("%Y%m%dT%H%M%SZ")));
+    let file = dir.join(format!(
+        "{slug}-{id}-{}.dump",
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+    ));
     let out = tokio::process::Command::new("pg_dump")
         .arg("--format=custom")
         .arg(format!("--schema={}", schema.as_str()))
@@ -236,11 +300,17 @@ async fn archive(db: &Db, settings: &Settings, slug: &str, dir: &std::path::Path
             .bind(status)
             .execute(db.platform())
             .await?;
-        anyhow::bail!("pg_dump failed; tenant left as it was: {}", String::from_utf8_lossy(&out.stderr));
+        anyhow::bail!(
+            "pg_dump failed; tenant left as it was: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA {} CASCADE", schema.quoted())))
-        .execute(db.platform())
-        .await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP SCHEMA {} CASCADE",
+        schema.quoted()
+    )))
+    .execute(db.platform())
+    .await?;
     println!("archived {slug} to {}", file.display());
     Ok(())
 }
@@ -263,15 +333,28 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
             admin_password_hash: Some(passwords.hash(DEMO_PASSWORD).await?),
             trial_ends_at: None,
         };
-        let tenant = tenancy::provision(&db, &registry, &new, None).await?;
+        let tenant = tenancy::provision(&db, &registry, &new, None).await?.tenant;
         let mut tx = tenant.begin(&db).await?;
-        let admin: uuid::Uuid = sqlx::query_scalar("select id from users order by created_at limit 1")
-            .fetch_one(&mut *tx)
-            .await?;
+        let admin: uuid::Uuid =
+            sqlx::query_scalar("select id from users order by created_at limit 1")
+                .fetch_one(&mut *tx)
+                .await?;
         for (title, body, pinned) in [
-            ("Welcome to Flightline", "This is the demo flight school. Notes live at /api/v1/tools/notes.", true),
-            ("N172SP 100-hour inspection", "Due at 2,340.0 tach. Book the hangar for Thursday.", false),
-            ("Ground school: weather theory", "Tuesday 18:00 in classroom B. Bring METAR/TAF samples.", false),
+            (
+                "Welcome to Flightline",
+                "This is the demo flight school. Notes live at /api/v1/tools/notes.",
+                true,
+            ),
+            (
+                "N172SP 100-hour inspection",
+                "Due at 2,340.0 tach. Book the hangar for Thursday.",
+                false,
+            ),
+            (
+                "Ground school: weather theory",
+                "Tuesday 18:00 in classroom B. Bring METAR/TAF samples.",
+                false,
+            ),
         ] {
             sqlx::query("insert into notes (id, title, body, pinned, author_id) values ($1, $2, $3, $4, $5)")
                 .bind(uuid::Uuid::now_v7())
@@ -287,8 +370,12 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
     let url = &settings.server.public_url;
     println!("Demo flight school ready (tenant `{DEMO_SLUG}`).");
     println!("  log in:  curl -s -X POST {url}/api/v1/auth/login -H 'X-Tenant-ID: {DEMO_SLUG}' \\");
-    println!("             -H 'Content-Type: application/json' -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{DEMO_PASSWORD}\"}}'");
-    println!("  notes:   curl -s {url}/api/v1/tools/notes -H 'X-Tenant-ID: {DEMO_SLUG}' -H 'Authorization: Bearer <access_token>'");
+    println!(
+        "             -H 'Content-Type: application/json' -d '{{\"email\":\"{DEMO_EMAIL}\",\"password\":\"{DEMO_PASSWORD}\"}}'"
+    );
+    println!(
+        "  notes:   curl -s {url}/api/v1/tools/notes -H 'X-Tenant-ID: {DEMO_SLUG}' -H 'Authorization: Bearer <access_token>'"
+    );
     println!("  docs:    {url}/docs");
     Ok(())
 }

@@ -173,16 +173,20 @@ impl Settings {
 
     /// Loads the layers for `env` from `dir`, then the process environment, then `overrides`
     /// (tests use these to point at their own database).
-    pub fn load_from(dir: &Path, env: Environment, overrides: Figment) -> Result<Self, ConfigError> {
+    pub fn load_from(
+        dir: &Path,
+        env: Environment,
+        overrides: Figment,
+    ) -> Result<Self, ConfigError> {
         let mut figment = Figment::new()
             .merge(Toml::file(dir.join("default.toml")))
             .merge(Toml::file(dir.join(format!("{}.toml", env.as_str()))))
             .merge(Env::prefixed("FLIGHTLINE__").split("__"));
         for (var, key) in [("DATABASE_URL", "database.url"), ("REDIS_URL", "redis.url")] {
-            if let Ok(value) = std::env::var(var) {
-                if !value.is_empty() {
-                    figment = figment.merge(Serialized::default(key, value));
-                }
+            if let Ok(value) = std::env::var(var)
+                && !value.is_empty()
+            {
+                figment = figment.merge(Serialized::default(key, value));
             }
         }
         let mut settings: Settings = figment
@@ -212,7 +216,10 @@ impl Settings {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
         if self.database.min_connections > self.database.max_connections {
-            return Err(invalid("database.min_connections", "must not exceed max_connections"));
+            return Err(invalid(
+                "database.min_connections",
+                "must not exceed max_connections",
+            ));
         }
         match &self.auth.jwt_secret {
             Some(secret) if secret.expose_secret().len() < 32 => {
@@ -222,15 +229,26 @@ impl Settings {
             None if self.environment != Environment::Production => {
                 self.auth.jwt_secret = Some(DEV_JWT_SECRET.into());
             }
-            None => return Err(invalid("auth.jwt_secret", "FLIGHTLINE__AUTH__JWT_SECRET is required")),
+            None => {
+                return Err(invalid(
+                    "auth.jwt_secret",
+                    "FLIGHTLINE__AUTH__JWT_SECRET is required",
+                ));
+            }
         }
         if self.environment == Environment::Production
             && self.auth.jwt_secret.as_ref().map(|s| s.expose_secret()) == Some(DEV_JWT_SECRET)
         {
-            return Err(invalid("auth.jwt_secret", "the development key is not allowed in production"));
+            return Err(invalid(
+                "auth.jwt_secret",
+                "the development key is not allowed in production",
+            ));
         }
         if self.auth.access_ttl_seconds == 0 || self.auth.refresh_ttl_seconds == 0 {
-            return Err(invalid("auth.access_ttl_seconds", "token lifetimes must be positive"));
+            return Err(invalid(
+                "auth.access_ttl_seconds",
+                "token lifetimes must be positive",
+            ));
         }
         if self.auth.max_failed_logins == 0 {
             return Err(invalid("auth.max_failed_logins", "must be at least 1"));
@@ -239,7 +257,10 @@ impl Settings {
             return Err(invalid("auth.max_concurrent_hashes", "must be at least 1"));
         }
         if self.tenancy.migration_concurrency == 0 {
-            return Err(invalid("tenancy.migration_concurrency", "must be at least 1"));
+            return Err(invalid(
+                "tenancy.migration_concurrency",
+                "must be at least 1",
+            ));
         }
         let domain = &self.tenancy.base_domain;
         if !domain.is_empty()
@@ -247,13 +268,19 @@ impl Settings {
                 .split('.')
                 .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         {
-            return Err(invalid("tenancy.base_domain", "must be a DNS name like flightline.localhost"));
+            return Err(invalid(
+                "tenancy.base_domain",
+                "must be a DNS name like flightline.localhost",
+            ));
         }
         self.tenancy.base_domain = domain.to_ascii_lowercase();
         if !(self.server.public_url.starts_with("http://")
             || self.server.public_url.starts_with("https://"))
         {
-            return Err(invalid("server.public_url", "must start with http:// or https://"));
+            return Err(invalid(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
         }
         self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
         if self.server.body_limit_bytes < 1024 {
@@ -264,7 +291,11 @@ impl Settings {
 
     pub fn database_url(&self) -> &str {
         // validate() guarantees a URL.
-        self.database.url.as_ref().map(|u| u.expose_secret()).unwrap_or(DEV_DATABASE_URL)
+        self.database
+            .url
+            .as_ref()
+            .map(|u| u.expose_secret())
+            .unwrap_or(DEV_DATABASE_URL)
     }
 
     pub fn jwt_secret(&self) -> &[u8] {
@@ -309,12 +340,18 @@ mod tests {
             &dir(),
             Environment::Production,
             Figment::new()
-                .merge(Serialized::default("database.url", "postgres://u:hunter2@h/db"))
+                .merge(Serialized::default(
+                    "database.url",
+                    "postgres://u:hunter2@h/db",
+                ))
                 .merge(Serialized::default("auth.jwt_secret", "x".repeat(40))),
         )
         .expect("valid");
         let debug = format!("{s:?}");
-        assert!(!debug.contains("hunter2") && !debug.contains(&"x".repeat(40)), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains(&"x".repeat(40)),
+            "{debug}"
+        );
     }
 
     #[test]

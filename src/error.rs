@@ -129,9 +129,9 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             Self::Validation(_) => "validation-failed",
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Status { code, .. } => {
-                code
-            }
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Status { code, .. } => code,
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
@@ -189,7 +189,8 @@ impl Problem {
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         if let Some(secs) = retry_after {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         resp
     }
@@ -244,7 +245,10 @@ impl ApiResponse for AppError {
             }]
         };
         let entries: [(u16, &'static str); 6] = [
-            (400, "Malformed request or tenant header (`tenant-required`, `tenant-invalid`)"),
+            (
+                400,
+                "Malformed request or tenant header (`tenant-required`, `tenant-invalid`)",
+            ),
             (401, "Missing or invalid credentials"),
             (403, "Permission missing or tenant suspended"),
             (404, "Unknown id in this tenant, or unknown tenant"),
@@ -281,7 +285,10 @@ impl From<sqlx::Error> for AppError {
                 Some("23505") => {
                     return Self::Conflict {
                         code: "conflict",
-                        detail: format!("{} already exists", field.as_deref().unwrap_or("resource")),
+                        detail: format!(
+                            "{} already exists",
+                            field.as_deref().unwrap_or("resource")
+                        ),
                         field,
                     };
                 }
@@ -321,9 +328,18 @@ mod tests {
 
     #[test]
     fn constraint_names_map_to_fields() {
-        assert_eq!(constraint_field("users_email_key").as_deref(), Some("email"));
-        assert_eq!(constraint_field("notes_title_check").as_deref(), Some("title"));
-        assert_eq!(constraint_field("tenants_slug_key").as_deref(), Some("slug"));
+        assert_eq!(
+            constraint_field("users_email_key").as_deref(),
+            Some("email")
+        );
+        assert_eq!(
+            constraint_field("notes_title_check").as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            constraint_field("tenants_slug_key").as_deref(),
+            Some("slug")
+        );
         assert_eq!(constraint_field("weird"), None);
     }
 

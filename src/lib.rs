@@ -73,7 +73,6 @@ impl RunningServer {
 /// pool, stuck-provisioning sweeper) and serves HTTP on `settings.server.listen` (port 0 picks
 /// a free port). Used by `flightline serve` and by the tests.
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
-    let listen = settings.server.listen;
     let state = build_state(settings)?;
     db::migrate_platform(&state.db).await?;
     let mut background = vec![state.registry.spawn_listener(), state.warm.clone().spawn()];
@@ -86,6 +85,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
             tokio::time::sleep(Duration::from_secs(30)).await;
         }
     }));
+    let mut server = serve(state).await?;
+    server.background = background;
+    Ok(server)
+}
+
+/// Serves HTTP for `state` on `settings.server.listen`, with no migration and no background
+/// task (the tests use this to watch the service with its database down).
+pub async fn serve(state: Arc<AppState>) -> anyhow::Result<RunningServer> {
+    let listen = state.settings.server.listen;
     let acceptor = TcpListener::bind(listen).into_acceptor().await?;
     let addr = acceptor
         .local_addr()
@@ -96,7 +104,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         poem::Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(app, async { let _ = stopped.await; }, Some(Duration::from_secs(10)))
+            .run_with_graceful_shutdown(
+                app,
+                async {
+                    let _ = stopped.await;
+                },
+                Some(Duration::from_secs(10)),
+            )
             .await
     });
     tracing::info!(%addr, "flightline listening");
@@ -105,6 +119,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         state,
         stop,
         task,
-        background,
+        background: Vec::new(),
     })
 }

@@ -40,7 +40,9 @@ impl OpsApi {
     /// Liveness: the process answers. Checks no dependency. No authentication.
     #[oai(path = "/health", method = "get")]
     async fn health(&self) -> Json<Health> {
-        Json(Health { status: "ok".into() })
+        Json(Health {
+            status: "ok".into(),
+        })
     }
 
     /// Readiness: PostgreSQL answers within 2 seconds (503 otherwise). No authentication.
@@ -53,7 +55,11 @@ impl OpsApi {
             status: if ok { "ready" } else { "not_ready" }.into(),
             database: if ok { "ok" } else { "unreachable" }.into(),
         };
-        if ok { ReadinessResponse::Ready(Json(body)) } else { ReadinessResponse::NotReady(Json(body)) }
+        if ok {
+            ReadinessResponse::Ready(Json(body))
+        } else {
+            ReadinessResponse::NotReady(Json(body))
+        }
     }
 
     /// Prometheus metrics: `http_requests_total` and `http_request_duration_seconds` by method,
@@ -65,6 +71,12 @@ impl OpsApi {
         metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(size));
         metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);
         metrics::gauge!("db_pool_connections", "state" => "max").set(f64::from(max));
-        PlainText(state.metrics.as_ref().map(|h| h.render()).unwrap_or_default())
+        PlainText(
+            state
+                .metrics
+                .as_ref()
+                .map(|h| h.render())
+                .unwrap_or_default(),
+        )
     }
 }

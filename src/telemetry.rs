@@ -10,7 +10,8 @@ use crate::config::{LogFormat, LogSettings};
 
 /// Installs the global subscriber once; later calls (tests) do nothing.
 pub fn init_tracing(log: &LogSettings) {
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&log.filter));
+    let filter =
+        EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(&log.filter));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match log.format {
         LogFormat::Json => builder
@@ -32,7 +33,9 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
             PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full("http_request_duration_seconds".into()),
-                    &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                    &[
+                        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                    ],
                 )
                 .ok()?
                 .install_recorder()

@@ -26,7 +26,11 @@ use crate::tenancy::{CurrentTenant, TenantKind};
 
 /// Checks, inside the request's transaction, that the principal's user is active, its session
 /// is live, and one of its roles grants `permission`. `401` or `403` otherwise.
-pub async fn require(tx: &mut TenantTx, principal: &Principal, permission: &'static str) -> Result<()> {
+pub async fn require(
+    tx: &mut TenantTx,
+    principal: &Principal,
+    permission: &'static str,
+) -> Result<()> {
     let row = sqlx::query(
         "select
              coalesce((select is_active from users where id = $1), false) as active,
@@ -44,7 +48,9 @@ pub async fn require(tx: &mut TenantTx, principal: &Principal, permission: &'sta
         return Err(AppError::Unauthorized("the session has ended"));
     }
     if !row.get::<bool, _>("allowed") {
-        return Err(AppError::Forbidden(format!("requires the `{permission}` permission")));
+        return Err(AppError::Forbidden(format!(
+            "requires the `{permission}` permission"
+        )));
     }
     Ok(())
 }
@@ -61,10 +67,10 @@ pub struct LoginRequest {
 
 impl poem_openapi::types::Example for LoginRequest {
     fn example() -> Self {
-    LoginRequest {
-        email: "chief@alpine-flight.example".into(),
-        password: "correct horse battery staple".into(),
-    }
+        LoginRequest {
+            email: "chief@alpine-flight.example".into(),
+            password: "correct horse battery staple".into(),
+        }
     }
 }
 
@@ -151,7 +157,10 @@ impl AuthApi {
             Some(row) => (Some(row.get::<Uuid, _>("id")), String::new(), None),
             None => (None, String::new(), None),
         };
-        let ok = state.passwords.verify(&body.password, hash.as_deref()).await;
+        let ok = state
+            .passwords
+            .verify(&body.password, hash.as_deref())
+            .await;
         let actor = Actor {
             id: user_id,
             kind: "user",
@@ -251,7 +260,9 @@ impl AuthApi {
             email: row.get("email"),
             name: row.get("name"),
             is_active: row.get("is_active"),
-            email_verified: row.get::<Option<DateTime<Utc>>, _>("email_verified_at").is_some(),
+            email_verified: row
+                .get::<Option<DateTime<Utc>>, _>("email_verified_at")
+                .is_some(),
             roles: roles
                 .iter()
                 .map(|r| RoleRef {

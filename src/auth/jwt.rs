@@ -42,7 +42,13 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user_id: Uuid, tenant_id: Uuid, email: &str, session_id: Uuid) -> anyhow::Result<String> {
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        tenant_id: Uuid,
+        email: &str,
+        session_id: Uuid,
+    ) -> anyhow::Result<String> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -55,7 +61,11 @@ impl JwtKeys {
             typ: "access".into(),
             aud: TENANT_AUDIENCE.into(),
         };
-        Ok(encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// Verifies signature, expiry and audience. `None` for anything else.

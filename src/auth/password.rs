@@ -36,14 +36,20 @@ impl Passwords {
     /// Verifies `password` against `hash`, or against a dummy hash when there is none (unknown
     /// user, or an invited user without a password): the time taken reveals nothing.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else { return false };
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
         let known = hash.is_some();
-        let hash: String = hash.map(str::to_owned).unwrap_or_else(|| self.dummy.to_string());
+        let hash: String = hash
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.dummy.to_string());
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .ok()
-                .is_some_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            PasswordHash::new(&hash).ok().is_some_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
         })
         .await
         .unwrap_or(false);

@@ -25,7 +25,10 @@ impl RequestMeta {
     pub fn from_request(req: &Request) -> Self {
         Self {
             request_id: current_request_id(),
-            ip: req.remote_addr().as_socket_addr().map(|a| a.ip().to_string()),
+            ip: req
+                .remote_addr()
+                .as_socket_addr()
+                .map(|a| a.ip().to_string()),
             user_agent: req
                 .headers()
                 .get(header::USER_AGENT)
@@ -70,7 +73,9 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     let claims = state
         .jwt
         .verify(&bearer.token)
-        .ok_or(AppError::Unauthorized("the access token is invalid or expired"))?;
+        .ok_or(AppError::Unauthorized(
+            "the access token is invalid or expired",
+        ))?;
     if claims.tenant_id != tenant.id {
         return Err(AppError::Unauthorized("the access token belongs to another tenant").into());
     }

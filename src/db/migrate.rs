@@ -45,7 +45,9 @@ impl Migration {
 }
 
 fn from_embedded(list: &[EmbeddedMigration]) -> Vec<Migration> {
-    list.iter().map(|m| Migration::new(m.version, m.name, m.sql)).collect()
+    list.iter()
+        .map(|m| Migration::new(m.version, m.name, m.sql))
+        .collect()
 }
 
 /// The tenant migrations this binary carries.
@@ -62,9 +64,11 @@ pub fn latest_tenant_version() -> i32 {
 /// several replicas starting at once apply each migration exactly once. Returns the version.
 pub async fn migrate_platform(db: &Db) -> anyhow::Result<i32> {
     let mut tx = db.pool.begin().await?;
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('flightline:platform-migrations', 0))")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtextextended('flightline:platform-migrations', 0))",
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::raw_sql(
         "create schema if not exists platform;
          create table if not exists platform.schema_migrations (
@@ -94,12 +98,14 @@ pub async fn migrate_platform(db: &Db) -> anyhow::Result<i32> {
             .execute(&mut *tx)
             .await
             .map_err(|e| anyhow::anyhow!("platform migration {} ({}): {e}", m.version, m.name))?;
-        sqlx::query("insert into platform.schema_migrations (version, name, checksum) values ($1, $2, $3)")
-            .bind(m.version)
-            .bind(&m.name)
-            .bind(m.checksum())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "insert into platform.schema_migrations (version, name, checksum) values ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(&m.name)
+        .bind(m.checksum())
+        .execute(&mut *tx)
+        .await?;
         tracing::info!(version = m.version, name = %m.name, "applied platform migration");
     }
     tx.commit().await?;
@@ -129,7 +135,9 @@ pub(crate) async fn apply_tenant_migrations(
         .await?;
     let mut to = from;
     for m in migrations.iter().filter(|m| m.version > from) {
-        sqlx::raw_sql(AssertSqlSafe(m.sql.clone())).execute(&mut *conn).await?;
+        sqlx::raw_sql(AssertSqlSafe(m.sql.clone()))
+            .execute(&mut *conn)
+            .await?;
         sqlx::query("insert into schema_migrations (version, name, checksum) values ($1, $2, $3)")
             .bind(m.version)
             .bind(&m.name)
@@ -212,17 +220,23 @@ pub async fn migrate_tenants(
                     slug,
                     from_version: from,
                     to_version: to,
-                    status: if from == to { MigrationStatus::Current } else { MigrationStatus::Migrated },
+                    status: if from == to {
+                        MigrationStatus::Current
+                    } else {
+                        MigrationStatus::Migrated
+                    },
                     error: None,
                 },
                 Err(err) => {
                     let message = format!("{err:#}");
                     tracing::error!(tenant.id = %id, error = %message, "tenant migration failed");
-                    let _ = sqlx::query("update platform.tenants set last_migration_error = $2 where id = $1")
-                        .bind(id)
-                        .bind(&message)
-                        .execute(&db.pool)
-                        .await;
+                    let _ = sqlx::query(
+                        "update platform.tenants set last_migration_error = $2 where id = $1",
+                    )
+                    .bind(id)
+                    .bind(&message)
+                    .execute(&db.pool)
+                    .await;
                     MigrationOutcome {
                         tenant_id: id,
                         slug,
@@ -246,12 +260,15 @@ async fn migrate_one(
     schema: Option<SchemaName>,
     migrations: &[Migration],
 ) -> anyhow::Result<(i32, i32)> {
-    let schema = schema.ok_or_else(|| anyhow::anyhow!("tenant {id} has a malformed schema name"))?;
+    let schema =
+        schema.ok_or_else(|| anyhow::anyhow!("tenant {id} has a malformed schema name"))?;
     let mut tx = db.pool.begin().await?;
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended('flightline:tenant:' || $1::text, 0))")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtextextended('flightline:tenant:' || $1::text, 0))",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     let (from, to) = apply_tenant_migrations(&mut tx, &schema, migrations).await?;
     sqlx::query(
         "update platform.tenants set schema_version = $2, last_migration_error = null where id = $1",

@@ -13,11 +13,11 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
+pub(crate) use migrate::apply_tenant_migrations;
 pub use migrate::{
     EmbeddedMigration, Migration, MigrationOutcome, MigrationStatus, TenantFilter,
     latest_tenant_version, migrate_platform, migrate_tenants, tenant_migrations,
 };
-pub(crate) use migrate::apply_tenant_migrations;
 pub use tenant_tx::{SchemaName, TenantTx};
 
 use crate::config::Settings;
@@ -30,6 +30,7 @@ pub const EMPTY_SCHEMA: &str = "fl_none";
 #[derive(Clone)]
 pub struct Db {
     pool: PgPool,
+    url: std::sync::Arc<str>,
 }
 
 impl Db {
@@ -72,7 +73,10 @@ impl Db {
                 })
             })
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            url: settings.database_url().into(),
+        })
     }
 
     /// The pool, for platform code (schema-qualified SQL only). Never for domains.
@@ -80,14 +84,26 @@ impl Db {
         &self.pool
     }
 
+    /// A dedicated connection for LISTEN (never one of the pool's, which it would hold forever).
+    pub(crate) async fn listener(&self) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+        sqlx::postgres::PgListener::connect(&self.url).await
+    }
+
     /// `SELECT 1`, for readiness.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("select 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     /// Pool gauges for /metrics: (open connections, idle connections, max).
     pub fn pool_stats(&self) -> (u32, usize, u32) {
-        (self.pool.size(), self.pool.num_idle(), self.pool.options().get_max_connections())
+        (
+            self.pool.size(),
+            self.pool.num_idle(),
+            self.pool.options().get_max_connections(),
+        )
     }
 
     pub async fn close(&self) {
@@ -97,7 +113,9 @@ impl Db {
     /// For tests and tools that must prove isolation: a raw connection with the application's
     /// default (fail-closed) session state.
     #[doc(hidden)]
-    pub async fn raw_connection(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+    pub async fn raw_connection(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
         self.pool.acquire().await
     }
 }

@@ -28,7 +28,9 @@ impl SchemaName {
         let ok = bytes.len() == 34
             && (bytes[0] == b't' || bytes[0] == b'w')
             && bytes[1] == b'_'
-            && bytes[2..].iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            && bytes[2..]
+                .iter()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         ok.then(|| Self(raw.to_owned()))
     }
 
@@ -57,7 +59,11 @@ pub struct TenantTx {
 }
 
 impl TenantTx {
-    pub(crate) async fn begin(db: &Db, tenant_id: Uuid, schema: &SchemaName) -> Result<Self, sqlx::Error> {
+    pub(crate) async fn begin(
+        db: &Db,
+        tenant_id: Uuid,
+        schema: &SchemaName,
+    ) -> Result<Self, sqlx::Error> {
         let tx = db.pool.begin_with(AssertSqlSafe(begin_sql(schema))).await?;
         Ok(Self { tx, tenant_id })
     }
@@ -73,7 +79,10 @@ impl TenantTx {
 }
 
 pub(crate) fn begin_sql(schema: &SchemaName) -> String {
-    format!("BEGIN; SET LOCAL search_path TO {}, public", schema.quoted())
+    format!(
+        "BEGIN; SET LOCAL search_path TO {}, public",
+        schema.quoted()
+    )
 }
 
 impl Deref for TenantTx {

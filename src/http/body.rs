@@ -39,7 +39,8 @@ impl<T: Type> Payload for JsonBody<T> {
 
     fn check_content_type(content_type: &str) -> bool {
         content_type.parse::<mime::Mime>().is_ok_and(|m| {
-            m.type_() == "application" && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
+            m.type_() == "application"
+                && (m.subtype() == "json" || m.suffix().is_some_and(|s| s == "json"))
         })
     }
 
@@ -60,7 +61,13 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
             .data::<std::sync::Arc<crate::state::AppState>>()
             .map(|s| s.settings.server.body_limit_bytes)
             .unwrap_or(1 << 20);
-        let too_large = || AppError::status(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", format!("the body exceeds {limit} bytes"));
+        let too_large = || {
+            AppError::status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                format!("the body exceeds {limit} bytes"),
+            )
+        };
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -69,15 +76,24 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         if declared.is_some_and(|n| n > limit) {
             return Err(too_large().into());
         }
-        let data = body.take()?.into_bytes_limit(limit).await.map_err(|e| match e {
-            ReadBodyError::PayloadTooLarge => poem::Error::from(too_large()),
-            other => other.into(),
-        })?;
+        let data = body
+            .take()?
+            .into_bytes_limit(limit)
+            .await
+            .map_err(|e| match e {
+                ReadBodyError::PayloadTooLarge => poem::Error::from(too_large()),
+                other => other.into(),
+            })?;
         let value: Value = if data.is_empty() {
-            return Err(AppError::bad_request("malformed-json", "the request body is empty").into());
+            return Err(
+                AppError::bad_request("malformed-json", "the request body is empty").into(),
+            );
         } else {
             serde_json::from_slice(&data).map_err(|e| {
-                AppError::bad_request("malformed-json", format!("the request body is not valid JSON: {e}"))
+                AppError::bad_request(
+                    "malformed-json",
+                    format!("the request body is not valid JSON: {e}"),
+                )
             })?
         };
         match T::parse_from_json(Some(value.clone())) {
@@ -106,14 +122,29 @@ fn resolve<'a>(schema: &'a MetaSchemaRef, registry: &'a Registry) -> Option<&'a 
 }
 
 fn join(path: &str, field: &str) -> String {
-    if path.is_empty() { field.to_owned() } else { format!("{path}.{field}") }
+    if path.is_empty() {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
 }
 
 /// Walks `value` against `schema` and collects what does not fit, field by field.
-fn diagnose(value: &Value, schema: &MetaSchemaRef, registry: &Registry, path: &str, out: &mut Vec<FieldError>) {
-    let Some(schema) = resolve(schema, registry) else { return };
+fn diagnose(
+    value: &Value,
+    schema: &MetaSchemaRef,
+    registry: &Registry,
+    path: &str,
+    out: &mut Vec<FieldError>,
+) {
+    let Some(schema) = resolve(schema, registry) else {
+        return;
+    };
     let at = |out: &mut Vec<FieldError>, msg: String| {
-        out.push(FieldError::new(if path.is_empty() { "body" } else { path }, msg))
+        out.push(FieldError::new(
+            if path.is_empty() { "body" } else { path },
+            msg,
+        ))
     };
     if value.is_null() {
         return; // required-ness is judged by the parent object
@@ -152,11 +183,17 @@ fn diagnose(value: &Value, schema: &MetaSchemaRef, registry: &Registry, path: &s
                 return at(out, format!("must be at most {max} characters"));
             }
             if !schema.enum_items.is_empty() && !schema.enum_items.contains(value) {
-                let allowed: Vec<String> = schema.enum_items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect();
+                let allowed: Vec<String> = schema
+                    .enum_items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect();
                 return at(out, format!("must be one of: {}", allowed.join(", ")));
             }
             match schema.format {
-                Some("uuid") if uuid::Uuid::parse_str(s).is_err() => at(out, "must be a UUID".into()),
+                Some("uuid") if uuid::Uuid::parse_str(s).is_err() => {
+                    at(out, "must be a UUID".into())
+                }
                 Some("date-time") if chrono::DateTime::parse_from_rfc3339(s).is_err() => {
                     at(out, "must be an RFC 3339 date-time".into())
                 }
@@ -166,7 +203,17 @@ fn diagnose(value: &Value, schema: &MetaSchemaRef, registry: &Registry, path: &s
         }
         "integer" | "number" => {
             let Some(n) = value.as_f64() else {
-                return at(out, format!("must be {}", if schema.ty == "integer" { "an integer" } else { "a number" }));
+                return at(
+                    out,
+                    format!(
+                        "must be {}",
+                        if schema.ty == "integer" {
+                            "an integer"
+                        } else {
+                            "a number"
+                        }
+                    ),
+                );
             };
             if schema.ty == "integer" && !(value.is_i64() || value.is_u64()) {
                 return at(out, "must be an integer".into());
@@ -175,7 +222,7 @@ fn diagnose(value: &Value, schema: &MetaSchemaRef, registry: &Registry, path: &s
                 return at(out, format!("must be at least {min}"));
             }
             if let Some(max) = schema.maximum.filter(|m| n > *m) {
-                return at(out, format!("must be at most {max}"));
+                at(out, format!("must be at most {max}"))
             }
         }
         "boolean" if !value.is_boolean() => at(out, "must be true or false".into()),

@@ -4,10 +4,12 @@
 
 use std::time::Instant;
 
-use poem::http::{HeaderValue, StatusCode};
 use poem::PathPattern;
+use poem::http::{HeaderValue, StatusCode};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
-use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseParamError, ParseRequestPayloadError};
+use poem_openapi::error::{
+    AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+};
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -34,7 +36,8 @@ fn request_id(req: &Request) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
         })
         .map(str::to_owned)
         .unwrap_or_else(|| Uuid::now_v7().to_string())
@@ -46,11 +49,6 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
     async fn call(&self, req: Request) -> poem::Result<Response> {
         let id = request_id(&req);
         let method = req.method().clone();
-        let query_names: Vec<String> = req
-            .uri()
-            .query()
-            .map(|q| q.split('&').filter_map(|kv| kv.split('=').next()).map(str::to_owned).collect())
-            .unwrap_or_default();
         let span = tracing::info_span!(
             "request",
             request_id = %id,
@@ -72,7 +70,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
                         }
                         Err(err) => {
                             let route = err.data::<PathPattern>().map(|p| p.0.to_string());
-                            (map_error(err, &query_names), route)
+                            (map_error(err), route)
                         }
                     }
                 }
@@ -81,7 +79,9 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             .await;
         let elapsed = start.elapsed();
         let status = resp.status();
-        let route = route.filter(|r| !r.is_empty()).unwrap_or_else(|| "unmatched".into());
+        let route = route
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "unmatched".into());
         let labels = [
             ("method", method.to_string()),
             ("route", route),
@@ -93,35 +93,62 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             resp.headers_mut().insert("x-request-id", v);
         }
         span.in_scope(|| {
-            tracing::info!(status = status.as_u16(), latency_ms = elapsed.as_secs_f64() * 1000.0, "served")
+            tracing::info!(
+                status = status.as_u16(),
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "served"
+            )
         });
         Ok(resp)
     }
 }
 
 /// Converts any error into a problem+json response.
-fn map_error(err: poem::Error, query_names: &[String]) -> Response {
+fn map_error(err: poem::Error) -> Response {
     if err.is::<AppError>() {
         return err.into_response();
     }
     let status = err.status();
     let (status, code, detail, errors) = if err.is::<poem::error::NotFoundError>() {
-        (StatusCode::NOT_FOUND, "not-found", "no such route".to_owned(), None)
+        (
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "no such route".to_owned(),
+            None,
+        )
     } else if err.is::<poem::error::MethodNotAllowedError>() {
-        (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "method not allowed on this route".into(), None)
-    } else if err.is::<poem::error::ParsePathError>() {
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "method not allowed on this route".into(),
+            None,
+        )
+    } else if err.is::<ParsePathError>() {
         // A path id that does not parse names nothing in this tenant (API.md §6).
-        (StatusCode::NOT_FOUND, "not-found", "resource not found".into(), None)
+        (
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "resource not found".into(),
+            None,
+        )
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        if query_names.iter().any(|n| n == e.name) {
-            let errors = vec![crate::error::FieldError::new(e.name, "has an invalid value")];
-            (StatusCode::UNPROCESSABLE_ENTITY, "validation-failed", "1 field(s) are invalid".into(), Some(errors))
-        } else {
-            // A path id that does not parse names nothing in this tenant (API.md §6).
-            (StatusCode::NOT_FOUND, "not-found", "resource not found".into(), None)
-        }
+        let errors = vec![crate::error::FieldError::new(
+            e.name,
+            "has an invalid value",
+        )];
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+            "1 field(s) are invalid".into(),
+            Some(errors),
+        )
     } else if err.is::<ParseRequestPayloadError>() {
-        (StatusCode::BAD_REQUEST, "malformed-json", "the request body is not valid".into(), None)
+        (
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "the request body is not valid".into(),
+            None,
+        )
     } else if err.is::<ContentTypeError>() {
         (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -130,12 +157,27 @@ fn map_error(err: poem::Error, query_names: &[String]) -> Response {
             None,
         )
     } else if err.is::<AuthorizationError>() {
-        (StatusCode::UNAUTHORIZED, "unauthorized", "authentication required".into(), None)
+        (
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "authentication required".into(),
+            None,
+        )
     } else if status == StatusCode::PAYLOAD_TOO_LARGE {
-        (status, "payload-too-large", "the request body is too large".into(), None)
+        (
+            status,
+            "payload-too-large",
+            "the request body is too large".into(),
+            None,
+        )
     } else if status.is_server_error() {
         tracing::error!(error = %err, "unhandled error");
-        (status, "internal", "an unexpected error occurred".into(), None)
+        (
+            status,
+            "internal",
+            "an unexpected error occurred".into(),
+            None,
+        )
     } else {
         let code = match status {
             StatusCode::BAD_REQUEST => "bad-request",

@@ -14,7 +14,10 @@ pub fn limit(raw: Option<i64>) -> Result<i64, AppError> {
     match raw {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::validation("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+        Some(_) => Err(AppError::validation(
+            "limit",
+            format!("must be between 1 and {MAX_LIMIT}"),
+        )),
     }
 }
 
@@ -34,7 +37,11 @@ pub fn decode_id_cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
 }
 
 /// Splits one extra fetched row off `rows` and returns the next cursor if there was one.
-pub fn finish<T>(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> Uuid) -> (Vec<T>, Option<String>) {
+pub fn finish<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    id: impl Fn(&T) -> Uuid,
+) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(0);
     if rows.len() > limit {
         rows.truncate(limit);
@@ -54,7 +61,10 @@ mod tests {
         assert_eq!(limit(None).ok(), Some(50));
         assert!(limit(Some(0)).is_err() && limit(Some(201)).is_err());
         let id = Uuid::now_v7();
-        assert_eq!(decode_id_cursor(Some(&encode_id_cursor(id))).ok().flatten(), Some(id));
+        assert_eq!(
+            decode_id_cursor(Some(&encode_id_cursor(id))).ok().flatten(),
+            Some(id)
+        );
         assert!(decode_id_cursor(Some("!!")).is_err());
         let (rows, next) = finish(vec![1, 2, 3], 2, |_| id);
         assert_eq!((rows.len(), next.is_some()), (2, true));

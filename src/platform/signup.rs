@@ -15,7 +15,9 @@ use crate::error::{AppError, FieldError, Result};
 use crate::http::JsonBody;
 use crate::platform::plans;
 use crate::state::AppState;
-use crate::tenancy::{self, NewTenant, ProvisionError, Tenant, TenantKind, TenantStatus, is_valid_slug};
+use crate::tenancy::{
+    self, NewTenant, ProvisionError, Tenant, TenantKind, TenantStatus, is_valid_slug,
+};
 
 /// A new organisation and its first administrator.
 #[derive(Object)]
@@ -30,7 +32,7 @@ pub struct SignupRequest {
     #[oai(validator(min_length = 3, max_length = 254))]
     pub admin_email: String,
     /// At least 10 characters.
-    #[oai(validator(min_length = 10, max_length = 256))]
+    #[oai(validator(max_length = 256))]
     pub admin_password: String,
     #[oai(validator(min_length = 1, max_length = 200))]
     pub admin_name: String,
@@ -40,15 +42,15 @@ pub struct SignupRequest {
 
 impl poem_openapi::types::Example for SignupRequest {
     fn example() -> Self {
-    SignupRequest {
-        organization_name: "Alpine Flight Academy".into(),
-        slug: "alpine-flight".into(),
-        kind: TenantKind::FlightSchool,
-        admin_email: "chief@alpine-flight.example".into(),
-        admin_password: "correct horse battery staple".into(),
-        admin_name: "Chief Instructor".into(),
-        plan: "trial".into(),
-    }
+        SignupRequest {
+            organization_name: "Alpine Flight Academy".into(),
+            slug: "alpine-flight".into(),
+            kind: TenantKind::FlightSchool,
+            admin_email: "chief@alpine-flight.example".into(),
+            admin_password: "correct horse battery staple".into(),
+            admin_name: "Chief Instructor".into(),
+            plan: "trial".into(),
+        }
     }
 }
 
@@ -107,11 +109,17 @@ pub fn validate_signup(body: &SignupRequest) -> Result<()> {
         let reserved = tenancy::RESERVED_LABELS.contains(&body.slug.as_str());
         errors.push(FieldError::new(
             "slug",
-            if reserved { "is reserved" } else { "must match ^[a-z][a-z0-9-]{2,39}$" },
+            if reserved {
+                "is reserved"
+            } else {
+                "must match ^[a-z][a-z0-9-]{2,39}$"
+            },
         ));
     }
     let email = body.admin_email.trim();
-    if !email.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)) {
+    if !email.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
+    }) {
         errors.push(FieldError::new("admin_email", "must be an e-mail address"));
     }
     if let Err(m) = check_policy(&body.admin_password) {
@@ -124,9 +132,16 @@ pub fn validate_signup(body: &SignupRequest) -> Result<()> {
         errors.push(FieldError::new("admin_name", "must not be blank"));
     }
     if !plans::is_known(&body.plan) {
-        errors.push(FieldError::new("plan", format!("must be one of: {}", plans::PLANS.join(", "))));
+        errors.push(FieldError::new(
+            "plan",
+            format!("must be one of: {}", plans::PLANS.join(", ")),
+        ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(AppError::Validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Signup")]
@@ -134,7 +149,11 @@ impl SignupApi {
     /// Sign up an organisation: creates the tenant, its schema, the roles of its kind and its
     /// admin user, atomically. Public; no tenant, no authentication. Duplicate slug → `409`.
     #[oai(path = "/signup", method = "post")]
-    async fn signup(&self, state: Data<&Arc<AppState>>, body: JsonBody<SignupRequest>) -> Result<SignupCreated> {
+    async fn signup(
+        &self,
+        state: Data<&Arc<AppState>>,
+        body: JsonBody<SignupRequest>,
+    ) -> Result<SignupCreated> {
         validate_signup(&body)?;
         let hash = state.passwords.hash(&body.admin_password).await?;
         let new = NewTenant {
@@ -149,6 +168,7 @@ impl SignupApi {
         };
         let tenant = tenancy::provision(&state.db, &state.registry, &new, None)
             .await
+            .map(|p| p.tenant)
             .map_err(|e| match e {
                 ProvisionError::SlugTaken => AppError::Conflict {
                     code: "conflict",
@@ -166,7 +186,11 @@ impl SignupApi {
 
     /// Whether a slug can be signed up for. Public.
     #[oai(path = "/public/slugs/:slug", method = "get")]
-    async fn slug_available(&self, state: Data<&Arc<AppState>>, slug: Path<String>) -> Result<Json<SlugAvailability>> {
+    async fn slug_available(
+        &self,
+        state: Data<&Arc<AppState>>,
+        slug: Path<String>,
+    ) -> Result<Json<SlugAvailability>> {
         let reason = if tenancy::RESERVED_LABELS.contains(&slug.as_str()) {
             Some("reserved")
         } else if !is_valid_slug(&slug) {

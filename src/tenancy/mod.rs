@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::db::{Db, SchemaName, TenantTx};
 
-pub use provision::{FailPoint, NewTenant, ProvisionError, finish_stuck, provision};
+pub use provision::{FailPoint, NewTenant, ProvisionError, Provisioned, finish_stuck, provision};
 pub use registry::TenantRegistry;
 pub use resolve::{TenantResolver, is_tenant_scoped};
 pub use warm::{WarmPool, drop_stale_warm_schemas};
@@ -30,7 +30,8 @@ pub fn is_valid_slug(slug: &str) -> bool {
     let b = slug.as_bytes();
     (3..=40).contains(&b.len())
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && !RESERVED_LABELS.contains(&slug)
 }
 
@@ -128,12 +129,28 @@ mod tests {
 
     #[test]
     fn slugs() {
-        for ok in ["abc", "alpine-flight", "a12", &format!("a{}", "b".repeat(39))] {
+        for ok in [
+            "abc",
+            "alpine-flight",
+            "a12",
+            &format!("a{}", "b".repeat(39)),
+        ] {
             assert!(is_valid_slug(ok), "{ok}");
         }
         for bad in [
-            "ab", "1abc", "Abc", "ab_c", "api", "www", "platform", "", "a b c", "ünï",
-            &format!("a{}", "b".repeat(40)), "'; drop schema public;--", "pg_catalog",
+            "ab",
+            "1abc",
+            "Abc",
+            "ab_c",
+            "api",
+            "www",
+            "platform",
+            "",
+            "a b c",
+            "ünï",
+            &format!("a{}", "b".repeat(40)),
+            "'; drop schema public;--",
+            "pg_catalog",
         ] {
             assert!(!is_valid_slug(bad), "{bad}");
         }

@@ -53,13 +53,20 @@ pub enum ProvisionError {
     Db(#[from] sqlx::Error),
 }
 
+/// A provisioned tenant, and whether its schema came from the warm pool.
+#[derive(Debug, Clone)]
+pub struct Provisioned {
+    pub tenant: Tenant,
+    pub from_warm_pool: bool,
+}
+
 /// Creates a tenant, atomically from the point of view of every request. Returns it active.
 pub async fn provision(
     db: &Db,
     registry: &TenantRegistry,
     new: &NewTenant,
     fail: Option<FailPoint>,
-) -> Result<Tenant, ProvisionError> {
+) -> Result<Provisioned, ProvisionError> {
     let id = Uuid::now_v7();
     let schema = SchemaName::for_tenant(id);
     let reserved = sqlx::query(
@@ -76,33 +83,42 @@ pub async fn provision(
     .bind(sqlx::types::Json(new))
     .execute(db.platform())
     .await;
-    if let Err(sqlx::Error::Database(e)) = &reserved {
-        if e.code().as_deref() == Some("23505") {
-            return Err(ProvisionError::SlugTaken);
-        }
+    if let Err(sqlx::Error::Database(e)) = &reserved
+        && e.code().as_deref() == Some("23505")
+    {
+        return Err(ProvisionError::SlugTaken);
     }
     reserved?;
     if fail == Some(FailPoint::AfterReserve) {
         return Err(ProvisionError::Injected(FailPoint::AfterReserve));
     }
-    if let Err(e) = complete(db, id, fail).await {
-        let _ = sqlx::query("update platform.tenants set provisioning_error = $2 where id = $1")
-            .bind(id)
-            .bind(e.to_string())
-            .execute(db.platform())
-            .await;
-        return Err(e);
-    }
+    let from_warm_pool = match complete(db, id, fail).await {
+        Ok(warm) => warm,
+        Err(e) => {
+            let _ =
+                sqlx::query("update platform.tenants set provisioning_error = $2 where id = $1")
+                    .bind(id)
+                    .bind(e.to_string())
+                    .execute(db.platform())
+                    .await;
+            return Err(e);
+        }
+    };
     registry.invalidate(id);
-    registry
+    let tenant = registry
         .by_id(id)
         .await?
         .map(|t| (*t).clone())
-        .ok_or(ProvisionError::Db(sqlx::Error::RowNotFound))
+        .ok_or(ProvisionError::Db(sqlx::Error::RowNotFound))?;
+    Ok(Provisioned {
+        tenant,
+        from_warm_pool,
+    })
 }
 
-/// Step 2. Idempotent: a tenant already active is left alone.
-async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<(), ProvisionError> {
+/// Step 2. Idempotent: a tenant already active is left alone. Returns whether a warm schema
+/// was claimed.
+async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<bool, ProvisionError> {
     let mut tx = db.platform().begin().await?;
     let Some(row) = sqlx::query(
         "select schema_name, provisioning from platform.tenants
@@ -112,7 +128,7 @@ async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<(), Prov
     .fetch_optional(&mut *tx)
     .await?
     else {
-        return Ok(());
+        return Ok(false);
     };
     let schema = SchemaName::parse(row.get("schema_name")).ok_or(sqlx::Error::RowNotFound)?;
     let new: sqlx::types::Json<NewTenant> = row.try_get("provisioning")?;
@@ -161,7 +177,7 @@ async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<(), Prov
     .await?;
     tx.commit().await?;
     tracing::info!(tenant.id = %id, warm = warm.is_some(), "tenant provisioned");
-    Ok(())
+    Ok(warm.is_some())
 }
 
 /// Seeds the roles of the tenant kind and the admin user (search_path is the new schema).
@@ -223,14 +239,16 @@ pub async fn finish_stuck(db: &Db, older_than_seconds: i64) -> anyhow::Result<(u
     let (mut completed, mut removed) = (0, 0);
     for id in ids {
         match complete(db, id, None).await {
-            Ok(()) => completed += 1,
+            Ok(_) => completed += 1,
             Err(e) => {
                 tracing::warn!(tenant.id = %id, error = %e, "cannot complete provisioning; removing the reservation");
                 // Nothing of the tenant exists outside this row: step 2 rolled back whole.
-                sqlx::query("delete from platform.tenants where id = $1 and status = 'provisioning'")
-                    .bind(id)
-                    .execute(db.platform())
-                    .await?;
+                sqlx::query(
+                    "delete from platform.tenants where id = $1 and status = 'provisioning'",
+                )
+                .bind(id)
+                .execute(db.platform())
+                .await?;
                 removed += 1;
             }
         }

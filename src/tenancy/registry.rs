@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sqlx::Row;
-use sqlx::postgres::{PgListener, PgRow};
+use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use super::{Tenant, TenantKind, TenantStatus};
@@ -121,7 +121,7 @@ impl TenantRegistry {
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(200);
             loop {
-                match PgListener::connect_with(this.db.platform()).await {
+                match this.db.listener().await {
                     Ok(mut listener) => {
                         if let Err(e) = listener.listen(CHANNEL).await {
                             tracing::warn!(error = %e, "tenant listener: LISTEN failed");

@@ -67,12 +67,15 @@ fn parse_header(raw: Option<&[u8]>) -> Result<Option<TenantRef>, AppError> {
         .map_err(|_| AppError::bad_request("tenant-invalid", "X-Tenant-ID is not a valid tenant"))?
         .trim();
     if value.is_empty() {
-        return Err(AppError::bad_request("tenant-required", "X-Tenant-ID is empty"));
+        return Err(AppError::bad_request(
+            "tenant-required",
+            "X-Tenant-ID is empty",
+        ));
     }
-    if value.len() == 36 {
-        if let Ok(id) = Uuid::parse_str(value) {
-            return Ok(Some(TenantRef::Id(id)));
-        }
+    if value.len() == 36
+        && let Ok(id) = Uuid::parse_str(value)
+    {
+        return Ok(Some(TenantRef::Id(id)));
     }
     if is_valid_slug(value) {
         return Ok(Some(TenantRef::Slug(value.to_owned())));
@@ -108,7 +111,10 @@ fn parse_host(host: Option<&str>, base_domain: &str) -> Result<Option<TenantRef>
     if is_valid_slug(label) {
         Ok(Some(TenantRef::Slug(label.to_owned())))
     } else {
-        Err(AppError::bad_request("tenant-invalid", "the host names no valid tenant"))
+        Err(AppError::bad_request(
+            "tenant-invalid",
+            "the host names no valid tenant",
+        ))
     }
 }
 
@@ -128,7 +134,8 @@ impl TenantResolver {
             .and_then(|h| h.to_str().ok())
             .or_else(|| req.uri().host());
         let from_host = parse_host(host, &self.base_domain)?;
-        let not_found = || AppError::status(StatusCode::NOT_FOUND, "tenant-not-found", "no such tenant");
+        let not_found =
+            || AppError::status(StatusCode::NOT_FOUND, "tenant-not-found", "no such tenant");
         let tenant = match (from_header, from_host) {
             (None, None) => {
                 return Err(AppError::bad_request(
@@ -201,20 +208,57 @@ mod tests {
     #[test]
     fn host_parsing() {
         let d = "flightline.test";
-        assert_eq!(parse_host(Some("alpine.flightline.test:8080"), d).ok().flatten(), Some(TenantRef::Slug("alpine".into())));
-        assert_eq!(parse_host(Some("ALPINE.flightline.test"), d).ok().flatten(), Some(TenantRef::Slug("alpine".into())));
+        assert_eq!(
+            parse_host(Some("alpine.flightline.test:8080"), d)
+                .ok()
+                .flatten(),
+            Some(TenantRef::Slug("alpine".into()))
+        );
+        assert_eq!(
+            parse_host(Some("ALPINE.flightline.test"), d).ok().flatten(),
+            Some(TenantRef::Slug("alpine".into()))
+        );
         assert_eq!(parse_host(Some("flightline.test"), d).ok().flatten(), None);
-        assert_eq!(parse_host(Some("api.flightline.test"), d).ok().flatten(), None);
+        assert_eq!(
+            parse_host(Some("api.flightline.test"), d).ok().flatten(),
+            None
+        );
         assert_eq!(parse_host(Some("127.0.0.1:8080"), d).ok().flatten(), None);
         assert!(parse_host(Some("a.b.flightline.test"), d).is_err());
-        assert_eq!(parse_host(Some("alpine.flightline.test"), "").ok().flatten(), None);
+        assert_eq!(
+            parse_host(Some("alpine.flightline.test"), "")
+                .ok()
+                .flatten(),
+            None
+        );
     }
 
     #[test]
     fn header_parsing() {
-        assert!(matches!(parse_header(Some(b"")), Err(AppError::BadRequest { code: "tenant-required", .. })));
-        assert!(matches!(parse_header(Some(b"pg_catalog")), Err(AppError::BadRequest { code: "tenant-invalid", .. })));
-        assert!(matches!(parse_header(Some(&[0xff, 0xfe])), Err(AppError::BadRequest { code: "tenant-invalid", .. })));
-        assert_eq!(parse_header(Some(b"alpine")).ok().flatten(), Some(TenantRef::Slug("alpine".into())));
+        assert!(matches!(
+            parse_header(Some(b"")),
+            Err(AppError::BadRequest {
+                code: "tenant-required",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_header(Some(b"pg_catalog")),
+            Err(AppError::BadRequest {
+                code: "tenant-invalid",
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_header(Some(&[0xff, 0xfe])),
+            Err(AppError::BadRequest {
+                code: "tenant-invalid",
+                ..
+            })
+        ));
+        assert_eq!(
+            parse_header(Some(b"alpine")).ok().flatten(),
+            Some(TenantRef::Slug("alpine".into()))
+        );
     }
 }

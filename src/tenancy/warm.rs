@@ -7,7 +7,9 @@ use std::time::Duration;
 use sqlx::AssertSqlSafe;
 use tokio::sync::Notify;
 
-use crate::db::{Db, SchemaName, apply_tenant_migrations, latest_tenant_version, tenant_migrations};
+use crate::db::{
+    Db, SchemaName, apply_tenant_migrations, latest_tenant_version, tenant_migrations,
+};
 
 #[derive(Clone)]
 pub struct WarmPool {
@@ -46,11 +48,12 @@ impl WarmPool {
         sqlx::query("select pg_advisory_xact_lock(hashtextextended('flightline:warm-pool', 0))")
             .execute(&mut *tx)
             .await?;
-        let ready: i64 =
-            sqlx::query_scalar("select count(*) from platform.warm_schemas where schema_version = $1")
-                .bind(latest)
-                .fetch_one(&mut *tx)
-                .await?;
+        let ready: i64 = sqlx::query_scalar(
+            "select count(*) from platform.warm_schemas where schema_version = $1",
+        )
+        .bind(latest)
+        .fetch_one(&mut *tx)
+        .await?;
         if ready >= i64::from(self.target) {
             return Ok(false);
         }
@@ -59,11 +62,13 @@ impl WarmPool {
             .execute(&mut *tx)
             .await?;
         let (_, version) = apply_tenant_migrations(&mut tx, &schema, &tenant_migrations()).await?;
-        sqlx::query("insert into platform.warm_schemas (schema_name, schema_version) values ($1, $2)")
-            .bind(schema.as_str())
-            .bind(version)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "insert into platform.warm_schemas (schema_name, schema_version) values ($1, $2)",
+        )
+        .bind(schema.as_str())
+        .bind(version)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -96,9 +101,12 @@ pub async fn drop_stale_warm_schemas(db: &Db) -> anyhow::Result<usize> {
     .await?;
     for name in &stale {
         if let Some(schema) = SchemaName::parse(name) {
-            sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.quoted())))
-                .execute(&mut *tx)
-                .await?;
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                schema.quoted()
+            )))
+            .execute(&mut *tx)
+            .await?;
         }
     }
     tx.commit().await?;

@@ -64,7 +64,12 @@ impl NotesApi {
     ///
     /// Permission: `tools.notes.write`. Audited as `note.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(&self, state: Data<&Arc<AppState>>, auth: Auth, body: JsonBody<NoteCreate>) -> Result<NoteCreated> {
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<NoteCreate>,
+    ) -> Result<NoteCreated> {
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
@@ -96,10 +101,17 @@ impl NotesApi {
 
     /// Get one note. Permission: `tools.notes.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(&self, state: Data<&Arc<AppState>>, auth: Auth, id: Path<Uuid>) -> Result<Json<Note>> {
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Note>> {
         let mut tx = auth.0.begin(&state).await?;
         require(&mut tx, &auth.0, "tools.notes.read").await?;
-        let note = repo::get_note(&mut tx, id.0, false).await?.ok_or(AppError::NotFound("note"))?;
+        let note = repo::get_note(&mut tx, id.0, false)
+            .await?
+            .ok_or(AppError::NotFound("note"))?;
         tx.commit().await?;
         Ok(Json(note))
     }
@@ -120,11 +132,16 @@ impl NotesApi {
         }
         let mut tx = auth.0.begin(&state).await?;
         require(&mut tx, &auth.0, "tools.notes.write").await?;
-        let before = repo::get_note(&mut tx, id.0, true).await?.ok_or(AppError::NotFound("note"))?;
+        let before = repo::get_note(&mut tx, id.0, true)
+            .await?
+            .ok_or(AppError::NotFound("note"))?;
         if body.version.is_some_and(|v| v != before.version) {
             return Err(AppError::Conflict {
                 code: "version-conflict",
-                detail: format!("the note changed meanwhile; it is now at version {}", before.version),
+                detail: format!(
+                    "the note changed meanwhile; it is now at version {}",
+                    before.version
+                ),
                 field: None,
             });
         }
@@ -159,10 +176,17 @@ impl NotesApi {
 
     /// Delete a note. Permission: `tools.notes.write`. Audited as `note.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(&self, state: Data<&Arc<AppState>>, auth: Auth, id: Path<Uuid>) -> Result<NoContent> {
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
         let mut tx = auth.0.begin(&state).await?;
         require(&mut tx, &auth.0, "tools.notes.write").await?;
-        let before = repo::get_note(&mut tx, id.0, true).await?.ok_or(AppError::NotFound("note"))?;
+        let before = repo::get_note(&mut tx, id.0, true)
+            .await?
+            .ok_or(AppError::NotFound("note"))?;
         repo::delete_note(&mut tx, id.0).await?;
         audit::record(
             &mut tx,

@@ -34,11 +34,11 @@ pub struct NoteCreate {
 
 impl poem_openapi::types::Example for NoteCreate {
     fn example() -> Self {
-    NoteCreate {
-        title: "N172SP oil change due".into(),
-        body: Some("Due at 1,234.5 tach; booked with maintenance for Friday.".into()),
-        pinned: Some(true),
-    }
+        NoteCreate {
+            title: "N172SP oil change due".into(),
+            body: Some("Due at 1,234.5 tach; booked with maintenance for Friday.".into()),
+            pinned: Some(true),
+        }
     }
 }
 

@@ -39,13 +39,23 @@ pub async fn list_notes(
     rows.iter().map(note).collect()
 }
 
-pub async fn get_note(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Note>, sqlx::Error> {
+pub async fn get_note(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Note>, sqlx::Error> {
     let sql = if lock {
         "select id, title, body, pinned, author_id, version, created_at, updated_at from notes where id = $1 for update"
     } else {
         "select id, title, body, pinned, author_id, version, created_at, updated_at from notes where id = $1"
     };
-    sqlx::query(sql).bind(id).fetch_optional(conn).await?.as_ref().map(note).transpose()
+    sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(note)
+        .transpose()
 }
 
 pub async fn insert_note(
@@ -84,5 +94,10 @@ pub async fn update_note(conn: &mut PgConnection, n: &Note) -> Result<Note, sqlx
 }
 
 pub async fn delete_note(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("delete from notes where id = $1").bind(id).execute(conn).await?.rows_affected() == 1)
+    Ok(sqlx::query("delete from notes where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
 }

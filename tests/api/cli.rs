@@ -1,0 +1,97 @@
+//! The `flightline` binary: tenants create, list, suspend, resume, migrate, delete (archive).
+
+use std::process::Command;
+
+use reqwest::{Method, StatusCode};
+
+use crate::helpers::{PASSWORD, TestApp, problem, unique_slug};
+
+fn flightline(args: &[&str], db_url: &str) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_flightline"))
+        .args(args)
+        .env("FLIGHTLINE_ENV", "test")
+        .env(
+            "FLIGHTLINE_CONFIG_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+        )
+        .env("DATABASE_URL", db_url)
+        .env("FLIGHTLINE_ADMIN_PASSWORD", PASSWORD)
+        .output()
+        .expect("run flightline");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn tenant_lifecycle_through_the_cli() {
+    let app = TestApp::spawn().await;
+    let url = app.state.settings.database_url().to_owned();
+    let slug = unique_slug("cli");
+    let email = format!("ops@{slug}.example");
+    let (ok, out) = flightline(
+        &[
+            "tenants",
+            "create",
+            "--slug",
+            &slug,
+            "--name",
+            "CLI Charter",
+            "--kind",
+            "charter_operator",
+            "--admin-email",
+            &email,
+        ],
+        &url,
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = flightline(&["tenants", "list"], &url);
+    assert!(ok && out.contains(&slug), "{out}");
+
+    let token = app.login(&slug, &email, PASSWORD).await;
+    let (ok, out) = flightline(&["tenants", "suspend", &slug], &url);
+    assert!(ok, "{out}");
+    app.state.registry.invalidate_all();
+    problem(
+        app.req(Method::GET, "/api/v1/tools/notes")
+            .header("X-Tenant-ID", &slug)
+            .bearer_auth(&token),
+        StatusCode::FORBIDDEN,
+        "tenant-suspended",
+    )
+    .await;
+    let (ok, out) = flightline(&["tenants", "resume", &slug], &url);
+    assert!(ok, "{out}");
+    let (ok, out) = flightline(&["tenants", "migrate", "--tenant", &slug], &url);
+    assert!(ok && out.contains("1 tenant(s)"), "{out}");
+
+    let dir = tempdir();
+    let (ok, out) = flightline(&["tenants", "delete", &slug, "--archive-dir", &dir], &url);
+    assert!(ok, "{out}");
+    let dumps: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().collect();
+    assert_eq!(dumps.len(), 1);
+    app.state.registry.invalidate_all();
+    problem(
+        app.req(Method::GET, "/api/v1/tools/notes")
+            .header("X-Tenant-ID", &slug)
+            .bearer_auth(&token),
+        StatusCode::NOT_FOUND,
+        "tenant-not-found",
+    )
+    .await;
+    let (ok, _) = flightline(&["tenants", "suspend", "no-such-tenant"], &url);
+    assert!(!ok);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn tempdir() -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "flightline-archive-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    dir.display().to_string()
+}

@@ -1,0 +1,14 @@
+//! Integration tests: the real application on port 0 against a real PostgreSQL, fresh tenants
+//! per test (so tests isolate each other and exercise isolation at the same time).
+
+mod architecture;
+mod auth;
+mod cli;
+mod helpers;
+mod migrations;
+mod notes;
+mod openapi;
+mod ops;
+mod provisioning;
+mod signup;
+mod tenancy;
