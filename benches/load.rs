@@ -1,1 +1,464 @@
-fn main() {}
+//! The load benchmark (DESIGN.md §7). Run with `scripts/bench` (or `cargo bench --bench load`).
+//!
+//! Starts the release `flightline serve` as a separate process against a fresh database, drives
+//! it over loopback and prints one JSON document:
+//! - signup latency p50/p95, cold (no warm schema) and warm (a ready schema is claimed), and the
+//!   cost of one argon2id hash on this machine for comparison;
+//! - `GET /api/v1/tools/notes` (50 notes) and `POST /api/v1/tools/notes` at 32 concurrent
+//!   connections: requests/s, p50, p99, for 1 tenant and spread over 100 and 1,000 tenants;
+//! - the time to migrate 1,000 tenants by one `ALTER TABLE ... ADD COLUMN`;
+//! - the server's peak and final RSS.
+//!
+//! A benchmark reports; it asserts nothing. Environment: `BENCH_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/flightline_bench`, dropped and recreated),
+//! `BENCH_SECONDS` per load phase (default 10), `BENCH_TENANTS` (default 1000).
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use figment::Figment;
+use figment::providers::Serialized;
+use flightline::auth::jwt::JwtKeys;
+use flightline::config::{Environment, Settings};
+use flightline::db::{self, Db, Migration, TenantFilter};
+use flightline::tenancy::{self, NewTenant, Tenant, TenantKind, TenantRegistry};
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+const SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
+const CONCURRENCY: usize = 32;
+
+fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(db_url: &str, port: u16, warm: u32) -> Server {
+        let child = Command::new(env!("CARGO_BIN_EXE_flightline"))
+            .arg("serve")
+            .env("FLIGHTLINE_ENV", "production")
+            .env(
+                "FLIGHTLINE_CONFIG_DIR",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
+            )
+            .env("DATABASE_URL", db_url)
+            .env("FLIGHTLINE__AUTH__JWT_SECRET", SECRET)
+            .env("FLIGHTLINE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("FLIGHTLINE__DATABASE__MAX_CONNECTIONS", "12")
+            .env("FLIGHTLINE__TENANCY__WARM_SCHEMAS", warm.to_string())
+            .env("FLIGHTLINE__RATE_LIMIT__AUTH_PER_SECOND", "0")
+            .env("FLIGHTLINE__RATE_LIMIT__API_PER_SECOND", "0")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start flightline serve");
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    async fn wait_ready(&self, client: &reqwest::Client) {
+        for _ in 0..200 {
+            if let Ok(r) = client.get(format!("{}/readiness", self.base)).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    /// (peak RSS, current RSS) in MiB, from /proc.
+    fn rss_mib(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+                .map(|kb| kb / 1024.0)
+                .unwrap_or(0.0)
+        };
+        (field("VmHWM:"), field("VmRSS:"))
+    }
+
+    fn stop(mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn summary(mut ms: Vec<f64>) -> Value {
+    ms.sort_by(|a, b| a.total_cmp(b));
+    json!({
+        "n": ms.len(),
+        "p50_ms": round(percentile(&ms, 0.50)),
+        "p95_ms": round(percentile(&ms, 0.95)),
+        "p99_ms": round(percentile(&ms, 0.99)),
+        "max_ms": round(ms.last().copied().unwrap_or(0.0)),
+    })
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+async fn recreate_database(url: &str) {
+    let (server, name) = url.rsplit_once('/').expect("db url");
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("connect postgres");
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database if exists \"{name}\" with (force)"
+    )))
+    .execute(&mut conn)
+    .await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("create bench database");
+}
+
+async fn signups(client: &reqwest::Client, base: &str, n: usize, prefix: &str) -> Vec<f64> {
+    let mut ms = Vec::with_capacity(n);
+    for i in 0..n {
+        let slug = format!(
+            "{prefix}-{i}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..6]
+        );
+        let start = Instant::now();
+        let resp = client
+            .post(format!("{base}/api/v1/signup"))
+            .json(&json!({
+                "organization_name": "Bench School", "slug": slug, "kind": "flight_school",
+                "admin_email": format!("admin@{slug}.example"), "admin_password": "benchmark-password",
+                "admin_name": "Bench", "plan": "trial"
+            }))
+            .send()
+            .await
+            .expect("signup");
+        assert_eq!(resp.status(), 201, "signup failed");
+        ms.push(start.elapsed().as_secs_f64() * 1000.0);
+        // Let the warm pool's background refill run between signups, as between real signups.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    ms
+}
+
+/// A tenant ready for load: its slug and an access token for its admin.
+#[derive(Clone)]
+struct LoadTenant {
+    slug: String,
+    token: String,
+}
+
+/// Provisions `n` tenants through the library (one shared, precomputed password hash), each
+/// with 50 notes and a session for its admin, and mints access tokens for them.
+async fn bulk_tenants(db: &Db, registry: &TenantRegistry, n: usize, hash: &str) -> Vec<LoadTenant> {
+    use futures_util::StreamExt;
+    let keys = JwtKeys::new(SECRET.as_bytes(), 3600);
+    futures_util::stream::iter(0..n)
+        .map(|i| {
+            let keys = keys.clone();
+            async move {
+                let slug = format!("load-{i:04}");
+                let new = NewTenant {
+                    slug: slug.clone(),
+                    name: format!("Load {i}"),
+                    kind: TenantKind::FlightSchool,
+                    plan: "trial".into(),
+                    admin_email: format!("admin@{slug}.example"),
+                    admin_name: "Load".into(),
+                    admin_password_hash: Some(hash.to_owned()),
+                    trial_ends_at: None,
+                };
+                let tenant: Tenant = tenancy::provision(db, registry, &new, None)
+                    .await
+                    .expect("provision")
+                    .tenant;
+                let mut tx = tenant.begin(db).await.expect("tx");
+                let user: uuid::Uuid = sqlx::query_scalar("select id from users limit 1")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .expect("admin");
+                sqlx::query(
+                    "insert into notes (id, title, body, author_id)
+                     select gen_random_uuid(), 'Note ' || g, 'Benchmark note body ' || g, $1
+                     from generate_series(1, 50) g",
+                )
+                .bind(user)
+                .execute(&mut *tx)
+                .await
+                .expect("notes");
+                let sid = uuid::Uuid::now_v7();
+                sqlx::query(
+                    "insert into sessions (id, user_id, refresh_token_hash, expires_at)
+                     values ($1, $2, '\\x00', now() + interval '1 day')",
+                )
+                .bind(sid)
+                .bind(user)
+                .execute(&mut *tx)
+                .await
+                .expect("session");
+                tx.commit().await.expect("commit");
+                let token = keys
+                    .issue(user, tenant.id, &new.admin_email, sid)
+                    .expect("token");
+                LoadTenant { slug, token }
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    ListNotes,
+    CreateNote,
+}
+
+/// Drives `op` at CONCURRENCY connections for `seconds`, spreading requests over `tenants`.
+async fn load(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
+    let tenants = Arc::new(tenants.to_vec());
+    let stop = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let url = format!("{base}/api/v1/tools/notes");
+    // Warm-up: one request per tenant (caches, prepared statements), not measured.
+    for t in tenants.iter().take(1000) {
+        let _ = client
+            .get(&url)
+            .header("X-Tenant-ID", &t.slug)
+            .bearer_auth(&t.token)
+            .send()
+            .await;
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, tenants, stop, next, errors, url) = (
+            client.clone(),
+            tenants.clone(),
+            stop.clone(),
+            next.clone(),
+            errors.clone(),
+            url.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut ms = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let t = &tenants[i % tenants.len()];
+                let start = Instant::now();
+                let req = match op {
+                    Op::ListNotes => client.get(&url).query(&[("limit", "50")]),
+                    Op::CreateNote => client
+                        .post(&url)
+                        .json(&json!({"title": format!("load {i}"), "body": "x"})),
+                };
+                let ok = match req
+                    .header("X-Tenant-ID", &t.slug)
+                    .bearer_auth(&t.token)
+                    .send()
+                    .await
+                {
+                    Ok(r) => {
+                        let ok = r.status().is_success();
+                        let _ = r.bytes().await;
+                        ok
+                    }
+                    Err(_) => false,
+                };
+                if ok {
+                    ms.push(start.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            ms
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let rps = all.len() as f64 / elapsed;
+    let mut s = summary(all);
+    s["requests_per_second"] = json!(rps.round());
+    s["errors"] = json!(errors.load(Ordering::Relaxed));
+    s["tenants"] = json!(tenants.len());
+    s
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    json!({"cpu": cpu, "cores": cores})
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes --bench; nothing else is accepted.
+    let db_url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/flightline_bench".into());
+    let seconds: u64 = env_or("BENCH_SECONDS", 10);
+    let n_tenants: usize = env_or("BENCH_TENANTS", 1000);
+    recreate_database(&db_url).await;
+
+    let settings = Settings::load_from(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+        Environment::Production,
+        Figment::new()
+            .merge(Serialized::default("database.url", &db_url))
+            .merge(Serialized::default("auth.jwt_secret", SECRET))
+            .merge(Serialized::default("database.max_connections", 8)),
+    )
+    .expect("settings");
+    let db = Db::connect_lazy(&settings).expect("db");
+    db::migrate_platform(&db)
+        .await
+        .expect("platform migrations");
+    let registry = TenantRegistry::new(db.clone(), Duration::from_secs(60));
+    let client = reqwest::Client::new();
+    let mut report = json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "machine": machine(),
+        "concurrency": CONCURRENCY,
+        "seconds_per_phase": seconds,
+    });
+
+    // argon2id cost on this machine (included in every signup).
+    let passwords = flightline::auth::password::Passwords::new(1).expect("passwords");
+    let t = Instant::now();
+    let hash = passwords.hash("benchmark-password").await.expect("hash");
+    report["argon2id_hash_ms"] = json!(round(t.elapsed().as_secs_f64() * 1000.0));
+
+    // Signup, cold: no warm schema, every migration runs inside the signup.
+    let server = Server::start(&db_url, 18080, 0);
+    server.wait_ready(&client).await;
+    let cold = signups(&client, &server.base, 15, "cold").await;
+    report["signup_cold"] = summary(cold);
+    server.stop();
+
+    // Signup, warm: a ready schema is renamed.
+    let warm_target = 20;
+    let server = Server::start(&db_url, 18081, warm_target);
+    server.wait_ready(&client).await;
+    for _ in 0..600 {
+        let mut conn = sqlx::PgConnection::connect(&db_url).await.expect("conn");
+        let n: i64 = sqlx::query_scalar("select count(*) from platform.warm_schemas")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count");
+        if n >= i64::from(warm_target) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let warm = signups(&client, &server.base, 15, "warm").await;
+    report["signup_warm"] = summary(warm);
+
+    // Tenants for the load phases.
+    let t = Instant::now();
+    let tenants = bulk_tenants(&db, &registry, n_tenants, &hash).await;
+    report["bulk_provision"] = json!({
+        "tenants": tenants.len(),
+        "seconds": round(t.elapsed().as_secs_f64()),
+    });
+
+    let mut phases = serde_json::Map::new();
+    for (name, op) in [
+        ("get_50_notes", Op::ListNotes),
+        ("post_note", Op::CreateNote),
+    ] {
+        let mut by_spread = serde_json::Map::new();
+        for spread in [1usize, 100, 1000] {
+            let spread = spread.min(tenants.len());
+            let result = load(&server.base, &tenants[..spread], op, seconds).await;
+            eprintln!("{name} over {spread} tenant(s): {result}");
+            by_spread.insert(format!("tenants_{spread}"), result);
+        }
+        phases.insert(name.into(), Value::Object(by_spread));
+    }
+    report["load"] = Value::Object(phases);
+    let (peak, now) = server.rss_mib();
+    report["server_rss_mib"] = json!({"peak": round(peak), "final": round(now)});
+    server.stop();
+
+    // Migrating every tenant by one new migration.
+    let mut migrations = db::tenant_migrations();
+    let next = migrations.last().map(|m| m.version).unwrap_or(0) + 1;
+    migrations.push(Migration::new(
+        next,
+        "bench_column",
+        "alter table notes add column bench_flag boolean",
+    ));
+    let count: i64 = {
+        let mut conn = sqlx::PgConnection::connect(&db_url).await.expect("conn");
+        sqlx::query_scalar("select count(*) from platform.tenants where status = 'active'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    };
+    let t = Instant::now();
+    let outcomes = db::migrate_tenants(
+        &db,
+        &migrations,
+        &TenantFilter::All,
+        settings.tenancy.migration_concurrency,
+    )
+    .await
+    .expect("migrate");
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.status == db::MigrationStatus::Failed)
+        .count();
+    report["migrate_all_tenants"] = json!({
+        "tenants": count,
+        "concurrency": settings.tenancy.migration_concurrency,
+        "seconds": round(t.elapsed().as_secs_f64()),
+        "failed": failed,
+    });
+    db.close().await;
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+}
