@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use poem::endpoint::make_sync;
+use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
 
@@ -12,7 +13,7 @@ use crate::http::middleware::Observe;
 use crate::ops::OpsApi;
 use crate::platform::signup::SignupApi;
 use crate::state::AppState;
-use crate::tenancy::TenantResolver;
+use crate::tenancy::{TenantResolver, is_tenant_scoped};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -45,16 +46,56 @@ pub fn openapi_service(
     .server(server_url)
 }
 
-/// The OpenAPI document as JSON (also served at `/openapi.json`).
+/// The OpenAPI document as JSON, served at `/openapi.json` and embedded in `/docs`.
+///
+/// The one addition to what poem-openapi generates: every tenant-scoped operation documents the
+/// `X-Tenant-ID` header (resolved by middleware, so no handler declares it).
 pub fn openapi_json() -> String {
-    openapi_service("/").spec()
+    document(&openapi_service("/").spec())
+}
+
+fn document(generated: &str) -> String {
+    let Ok(mut spec) = serde_json::from_str::<serde_json::Value>(generated) else {
+        return generated.to_owned();
+    };
+    if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for (path, item) in paths.iter_mut() {
+            if !is_tenant_scoped(path) {
+                continue;
+            }
+            for op in item
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|o| o.values_mut())
+            {
+                let header = serde_json::json!({
+                    "name": "X-Tenant-ID",
+                    "in": "header",
+                    "required": false,
+                    "description": "The tenant: its slug or UUID. Optional when calling `<slug>.<base_domain>`; \
+                                    without either the answer is `400 tenant-required`.",
+                    "schema": {"type": "string"},
+                    "example": "alpine-flight",
+                });
+                match op.get_mut("parameters").and_then(|p| p.as_array_mut()) {
+                    Some(params) => params.insert(0, header),
+                    None => {
+                        op["parameters"] = serde_json::json!([header]);
+                    }
+                }
+            }
+        }
+    }
+    serde_json::to_string_pretty(&spec).unwrap_or_else(|_| generated.to_owned())
 }
 
 /// Builds the whole HTTP application around `state`.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let service = openapi_service("/");
-    let spec = service.spec();
-    let docs = service.swagger_ui();
+    let generated = service.spec();
+    let spec = document(&generated);
+    let docs_html = service.swagger_ui_html().replace(&generated, &spec);
+    let docs = make_sync(move |_| Html(docs_html.clone()).into_response());
     let resolver = TenantResolver::new(state.registry.clone(), &state.settings.tenancy.base_domain);
     Route::new()
         .at(
@@ -65,7 +106,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
                     .into_response()
             }),
         )
-        .nest("/docs", docs)
+        .at("/docs", docs)
         .nest("/", service.with(resolver))
         .data(state)
         .with(Observe)

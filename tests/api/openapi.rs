@@ -45,5 +45,6 @@ async fn the_document_and_docs_are_served() {
     assert!(spec["paths"]["/api/v1/tools/notes"].is_object());
     let docs = app.req(Method::GET, "/docs").send().await.expect("send");
     assert_eq!(docs.status(), StatusCode::OK);
-    assert!(docs.text().await.unwrap_or_default().contains("swagger"));
+    let html = docs.text().await.unwrap_or_default();
+    assert!(html.contains("swagger") && html.contains("X-Tenant-ID"));
 }
