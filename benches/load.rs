@@ -70,10 +70,10 @@ impl Server {
 
     async fn wait_ready(&self, client: &reqwest::Client) {
         for _ in 0..200 {
-            if let Ok(r) = client.get(format!("{}/readiness", self.base)).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(r) = client.get(format!("{}/readiness", self.base)).send().await
+                && r.status().is_success()
+            {
+                return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
