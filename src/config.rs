@@ -83,6 +83,20 @@ pub struct DatabaseSettings {
     pub acquire_timeout_seconds: u64,
     pub max_lifetime_seconds: u64,
     pub idle_timeout_seconds: u64,
+    /// `database.url` is a PgBouncer in transaction mode: no statement cache and no startup
+    /// `options` (the role's default search_path must be `fl_none`); see docs/operations.md.
+    #[serde(default)]
+    pub pgbouncer: bool,
+    /// A direct PostgreSQL URL (or a PgBouncer database in session mode) for LISTEN and for
+    /// platform SQL; defaults to `url`, required when `pgbouncer` is on. May carry a password.
+    #[serde(default)]
+    pub direct_url: Option<SecretString>,
+}
+
+impl DatabaseSettings {
+    pub fn direct_url(&self) -> Option<&str> {
+        self.direct_url.as_ref().map(|u| u.expose_secret())
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -211,6 +225,18 @@ impl Settings {
             Some(_) => {}
             None if dev => self.database.url = Some(DEV_DATABASE_URL.into()),
             None => return Err(invalid("database.url", "DATABASE_URL is required")),
+        }
+        match self.database.direct_url() {
+            Some(url) if !url.starts_with("postgres") => {
+                return Err(invalid("database.direct_url", "must be a postgres:// URL"));
+            }
+            None if self.database.pgbouncer => {
+                return Err(invalid(
+                    "database.direct_url",
+                    "required when database.pgbouncer is true (LISTEN and platform SQL bypass PgBouncer)",
+                ));
+            }
+            _ => {}
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));

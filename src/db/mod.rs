@@ -29,8 +29,15 @@ pub const EMPTY_SCHEMA: &str = "fl_none";
 /// Handle to the database. Cloning is cheap.
 #[derive(Clone)]
 pub struct Db {
+    /// Tenant transactions (and migrations). Behind PgBouncer when `database.pgbouncer`.
     pool: PgPool,
-    url: std::sync::Arc<str>,
+    /// Platform SQL. The same pool, except behind PgBouncer: then a small pool on
+    /// `database.direct_url`, because platform SQL runs outside explicit transactions and
+    /// PgBouncer (transaction mode, before 1.21) may send a statement's Parse and its Bind to
+    /// different server connections (docs/operations.md).
+    platform: PgPool,
+    /// LISTEN needs a session of its own: never through PgBouncer in transaction mode.
+    listen_url: std::sync::Arc<str>,
 }
 
 impl Db {
@@ -41,52 +48,44 @@ impl Db {
     }
 
     pub fn connect_with(settings: &Settings, max_connections: u32) -> anyhow::Result<Self> {
-        let options: PgConnectOptions = settings
-            .database_url()
-            .parse()
-            .map_err(|e| anyhow::anyhow!("database.url is not a valid PostgreSQL URL: {e}"))?;
-        let options = options
-            .application_name("flightline")
-            // Fail closed: without a TenantTx, unqualified names resolve nowhere.
-            .options([("search_path", EMPTY_SCHEMA)]);
         let db = &settings.database;
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .min_connections(db.min_connections.min(max_connections))
-            .acquire_timeout(Duration::from_secs(db.acquire_timeout_seconds))
-            .max_lifetime(Some(Duration::from_secs(db.max_lifetime_seconds)))
-            .idle_timeout(Some(Duration::from_secs(db.idle_timeout_seconds)))
-            .after_release(|conn, _meta| {
-                Box::pin(async move {
-                    // A TenantTx's search_path dies with its transaction. A connection that comes
-                    // back still inside one (a rollback queued by a dropped transaction) is
-                    // flushed; if it is somehow still in a transaction after that, it is closed
-                    // rather than handed to another tenant. The common case costs nothing.
-                    if conn.is_in_transaction() {
-                        conn.ping().await?;
-                        if conn.is_in_transaction() {
-                            tracing::warn!("connection released inside a transaction; closing it");
-                            return Ok(false);
-                        }
-                    }
-                    Ok(true)
-                })
-            })
-            .connect_lazy_with(options);
+        let options = connect_options(settings.database_url(), "database.url")?;
+        let direct_url = db.direct_url().unwrap_or(settings.database_url());
+        let (pool, platform) = if db.pgbouncer {
+            // PgBouncer in transaction mode hands each transaction to any server connection:
+            // - no `options` startup parameter (PgBouncer 1.18 refuses unknown ones): the
+            //   fail-closed search_path is the role's default instead
+            //   (`ALTER ROLE ... SET search_path = fl_none`, docs/operations.md);
+            // - no `extra_float_digits` startup parameter, for the same reason;
+            // - no statement cache: a cached statement would be bound on another server.
+            //   sqlx still names each statement, so PgBouncer must reset server connections
+            //   after every transaction (`server_reset_query_always = 1`).
+            let options = options.extra_float_digits(None).statement_cache_capacity(0);
+            let pool = pool_options(settings, max_connections).connect_lazy_with(options);
+            let direct = connect_options(direct_url, "database.direct_url")?;
+            let platform = pool_options(settings, max_connections.div_ceil(4).max(2))
+                .connect_lazy_with(fail_closed(direct));
+            (pool, platform)
+        } else {
+            let pool =
+                pool_options(settings, max_connections).connect_lazy_with(fail_closed(options));
+            (pool.clone(), pool)
+        };
         Ok(Self {
             pool,
-            url: settings.database_url().into(),
+            platform,
+            listen_url: direct_url.into(),
         })
     }
 
     /// The pool, for platform code (schema-qualified SQL only). Never for domains.
     pub(crate) fn platform(&self) -> &PgPool {
-        &self.pool
+        &self.platform
     }
 
     /// A dedicated connection for LISTEN (never one of the pool's, which it would hold forever).
     pub(crate) async fn listener(&self) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
-        sqlx::postgres::PgListener::connect(&self.url).await
+        sqlx::postgres::PgListener::connect(&self.listen_url).await
     }
 
     /// `SELECT 1`, for readiness.
@@ -108,6 +107,7 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.platform.close().await;
     }
 
     /// For tests and tools that must prove isolation: a raw connection with the application's
@@ -118,4 +118,42 @@ impl Db {
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
         self.pool.acquire().await
     }
+}
+
+fn connect_options(url: &str, key: &str) -> anyhow::Result<PgConnectOptions> {
+    let options: PgConnectOptions = url
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{key} is not a valid PostgreSQL URL: {e}"))?;
+    Ok(options.application_name("flightline"))
+}
+
+/// Fail closed: without a TenantTx, unqualified names resolve nowhere.
+fn fail_closed(options: PgConnectOptions) -> PgConnectOptions {
+    options.options([("search_path", EMPTY_SCHEMA)])
+}
+
+fn pool_options(settings: &Settings, max_connections: u32) -> PgPoolOptions {
+    let db = &settings.database;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .min_connections(db.min_connections.min(max_connections))
+        .acquire_timeout(Duration::from_secs(db.acquire_timeout_seconds))
+        .max_lifetime(Some(Duration::from_secs(db.max_lifetime_seconds)))
+        .idle_timeout(Some(Duration::from_secs(db.idle_timeout_seconds)))
+        .after_release(|conn, _meta| {
+            Box::pin(async move {
+                // A TenantTx's search_path dies with its transaction. A connection that comes
+                // back still inside one (a rollback queued by a dropped transaction) is
+                // flushed; if it is somehow still in a transaction after that, it is closed
+                // rather than handed to another tenant. The common case costs nothing.
+                if conn.is_in_transaction() {
+                    conn.ping().await?;
+                    if conn.is_in_transaction() {
+                        tracing::warn!("connection released inside a transaction; closing it");
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            })
+        })
 }
