@@ -88,9 +88,10 @@ impl Db {
         sqlx::postgres::PgListener::connect(&self.listen_url).await
     }
 
-    /// `SELECT 1`, for readiness.
+    /// `SELECT 1`, for readiness. A simple-protocol query: behind PgBouncer a prepared one
+    /// outside a transaction would be parsed and executed on different server connections.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("select 1")
+        sqlx::raw_sql("select 1")
             .execute(&self.pool)
             .await
             .map(|_| ())

@@ -9,6 +9,7 @@ mod migrations;
 mod notes;
 mod openapi;
 mod ops;
+mod pgbouncer;
 mod provisioning;
 mod signup;
 mod tenancy;
