@@ -8,6 +8,10 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::auth::api::AuthApi;
+use crate::domains::identity::me::MeApi;
+use crate::domains::identity::roles::RolesApi;
+use crate::domains::identity::teams::TeamsApi;
+use crate::domains::identity::users::UsersApi;
 use crate::domains::tools::api::NotesApi;
 use crate::http::middleware::Observe;
 use crate::ops::OpsApi;
@@ -21,8 +25,10 @@ pub enum ApiTags {
     Operations,
     /// Online signup and public lookups (no tenant, no authentication).
     Signup,
-    /// Tenant user authentication.
+    /// Tenant user authentication, sessions, password reset and e-mail verification.
     Auth,
+    /// Users, roles, permissions, teams, and each user's own sessions and API keys.
+    Users,
     /// Notes, tasks, call logs, attachments, events, reviews.
     Tools,
 }
@@ -34,11 +40,23 @@ Every route under `/api/v1` is tenant-scoped except `/api/v1/signup`, `/api/v1/p
 lists are `{items, next_cursor}` with `limit` (1..=200, default 50) and an opaque `cursor`. \
 Each operation's description names the permission it requires.";
 
-pub fn openapi_service(
-    server_url: &str,
-) -> OpenApiService<(OpsApi, SignupApi, AuthApi, NotesApi), ()> {
+/// Every API of the service, one entry per `#[OpenApi]` struct. A new domain adds itself here.
+type Apis = (
+    OpsApi,
+    SignupApi,
+    AuthApi,
+    MeApi,
+    RolesApi,
+    TeamsApi,
+    UsersApi,
+    NotesApi,
+);
+
+pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (OpsApi, SignupApi, AuthApi, NotesApi),
+        (
+            OpsApi, SignupApi, AuthApi, MeApi, RolesApi, TeamsApi, UsersApi, NotesApi,
+        ),
         "Flightline API",
         env!("CARGO_PKG_VERSION"),
     )

@@ -119,6 +119,8 @@ pub struct AuthSettings {
     pub access_ttl_seconds: u64,
     pub refresh_ttl_seconds: u64,
     pub max_failed_logins: u32,
+    /// How long a locked account stays locked.
+    pub lockout_minutes: u32,
     pub max_concurrent_hashes: usize,
 }
 

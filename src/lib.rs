@@ -10,6 +10,7 @@ pub mod db;
 pub mod domains;
 pub mod error;
 pub mod http;
+pub mod mail;
 pub mod ops;
 pub mod platform;
 pub mod state;
@@ -39,13 +40,24 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let passwords = Passwords::new(settings.auth.max_concurrent_hashes)?;
     let jwt = JwtKeys::new(settings.jwt_secret(), settings.auth.access_ttl_seconds);
     let warm = WarmPool::new(db.clone(), settings.tenancy.warm_schemas);
+    let mail = mail::MailWorker::new(
+        db.clone(),
+        mail::Transport::from_settings(&settings.mail)?,
+        &settings.mail.from,
+    );
+    let access = Arc::new(auth::access::AccessCache::new(
+        db.clone(),
+        Duration::from_secs(60),
+    ));
     Ok(Arc::new(AppState {
         settings: Arc::new(settings),
         db,
         registry,
         passwords,
         jwt,
+        access,
         warm,
+        mail,
         metrics: telemetry::metrics_handle(),
     }))
 }
@@ -75,7 +87,12 @@ impl RunningServer {
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let state = build_state(settings)?;
     db::migrate_platform(&state.db).await?;
-    let mut background = vec![state.registry.spawn_listener(), state.warm.clone().spawn()];
+    let mut background = vec![
+        state.registry.spawn_listener(),
+        state.access.spawn_listener(),
+        state.warm.clone().spawn(),
+        state.mail.clone().spawn(),
+    ];
     let sweeper_db = state.db.clone();
     background.push(tokio::spawn(async move {
         loop {

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::auth::access::AccessCache;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::Passwords;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::mail::MailWorker;
 use crate::tenancy::{TenantRegistry, WarmPool};
 
 pub struct AppState {
@@ -16,6 +18,8 @@ pub struct AppState {
     pub registry: Arc<TenantRegistry>,
     pub passwords: Passwords,
     pub jwt: JwtKeys,
+    pub access: Arc<AccessCache>,
     pub warm: WarmPool,
+    pub mail: MailWorker,
     pub metrics: Option<PrometheusHandle>,
 }

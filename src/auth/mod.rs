@@ -1,10 +1,12 @@
 //! Identity: passwords, access tokens, the authenticated [`Principal`], the permission
 //! catalogue, and the login endpoints.
 
+pub mod access;
 pub mod api;
 pub mod jwt;
 pub mod password;
 pub mod permissions;
 mod principal;
+pub mod tokens;
 
-pub use principal::{Auth, Principal, RequestMeta};
+pub use principal::{API_KEY_PREFIX, Auth, Credential, Principal, RequestMeta};

@@ -1,5 +1,6 @@
 //! The authenticated caller of a tenant route, extracted from `Authorization: Bearer`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use poem::Request;
@@ -38,12 +39,23 @@ impl RequestMeta {
     }
 }
 
-/// A user of the resolved tenant, authenticated by an access token issued for that tenant.
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An access token of a login session.
+    Session(Uuid),
+    /// An API key (`flk_...`).
+    ApiKey(Uuid),
+}
+
+/// A user of the resolved tenant, authenticated by an access token issued for that tenant or by
+/// one of the user's API keys.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: Uuid,
-    pub session_id: Uuid,
+    pub credential: Credential,
     pub email: String,
+    pub permissions: Arc<HashSet<String>>,
     pub tenant: Arc<Tenant>,
     pub meta: RequestMeta,
 }
@@ -53,12 +65,41 @@ impl Principal {
     pub async fn begin(&self, state: &AppState) -> Result<TenantTx, AppError> {
         Ok(self.tenant.begin(&state.db).await?)
     }
+
+    /// `403 forbidden` unless one of the caller's roles (or its API key) grants `permission`.
+    pub fn require(&self, permission: &'static str) -> Result<(), AppError> {
+        if self.permissions.contains(permission) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "requires the `{permission}` permission"
+            )))
+        }
+    }
+
+    pub fn has(&self, permission: &str) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// The session behind the request, if it came with an access token.
+    pub fn session_id(&self) -> Option<Uuid> {
+        match self.credential {
+            Credential::Session(s) => Some(s),
+            Credential::ApiKey(_) => None,
+        }
+    }
 }
 
-/// Bearer access token (JWT) of a tenant user. A token issued for another tenant, a platform
-/// token, an expired or tampered token: `401` with `WWW-Authenticate: Bearer`.
+/// `Authorization: Bearer <access token>` (a JWT from `/api/v1/auth/login`) or
+/// `Authorization: Bearer flk_<prefix>_<secret>` (an API key). A token issued for another
+/// tenant, a platform token, an expired, revoked or tampered token: `401` with
+/// `WWW-Authenticate: Bearer`.
 #[derive(SecurityScheme)]
-#[oai(ty = "bearer", bearer_format = "JWT", checker = "check_bearer")]
+#[oai(
+    ty = "bearer",
+    bearer_format = "JWT or flk_ API key",
+    checker = "check_bearer"
+)]
 pub struct Auth(pub Principal);
 
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
@@ -70,6 +111,30 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
         .get::<CurrentTenant>()
         .cloned()
         .ok_or_else(|| AppError::bad_request("tenant-required", "this route needs a tenant"))?;
+    let meta = RequestMeta::from_request(req);
+    if let Some(rest) = bearer.token.strip_prefix(API_KEY_PREFIX) {
+        let (prefix, secret) = rest
+            .split_once('_')
+            .ok_or(AppError::Unauthorized("the API key is malformed"))?;
+        let (key_id, access) = state
+            .access
+            .api_key(&tenant, prefix, secret)
+            .await
+            .map_err(AppError::from)?
+            .ok_or(AppError::Unauthorized(
+                "the API key is invalid, revoked or expired",
+            ))?;
+        state.access.touch_key(&state.db, &tenant, key_id);
+        tracing::Span::current().record("user.id", tracing::field::display(access.user_id));
+        return Ok(Principal {
+            user_id: access.user_id,
+            credential: Credential::ApiKey(key_id),
+            email: access.email,
+            permissions: access.permissions,
+            tenant,
+            meta,
+        });
+    }
     let claims = state
         .jwt
         .verify(&bearer.token)
@@ -79,12 +144,22 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     if claims.tenant_id != tenant.id {
         return Err(AppError::Unauthorized("the access token belongs to another tenant").into());
     }
+    let access = state
+        .access
+        .session(&tenant, claims.sid, claims.sub)
+        .await
+        .map_err(AppError::from)?
+        .ok_or(AppError::Unauthorized("the session has ended"))?;
     tracing::Span::current().record("user.id", tracing::field::display(claims.sub));
     Ok(Principal {
         user_id: claims.sub,
-        session_id: claims.sid,
-        email: claims.email,
+        credential: Credential::Session(claims.sid),
+        email: access.email,
+        permissions: access.permissions,
         tenant,
-        meta: RequestMeta::from_request(req),
+        meta,
     })
 }
+
+/// API keys look like `flk_<prefix>_<secret>`.
+pub const API_KEY_PREFIX: &str = "flk_";

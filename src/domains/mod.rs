@@ -1,4 +1,5 @@
 //! Operational domains, one folder each: `api.rs` (one `#[OpenApi]` struct per tag), `dto.rs`
 //! (request and response objects), `repo.rs` (SQL over a `TenantTx`).
 
+pub mod identity;
 pub mod tools;

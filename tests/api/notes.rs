@@ -366,7 +366,15 @@ async fn permissions_are_enforced() {
         .execute(&mut *tx)
         .await
         .expect("deactivate");
+    // What the users API does on deactivation: tell every replica's access cache.
+    flightline::auth::access::notify(
+        &mut tx,
+        flightline::auth::access::Invalidation::Tenant(tenant.id),
+    )
+    .await
+    .expect("notify");
     tx.commit().await.expect("commit");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     problem(
         app.tenant_req(&reader, Method::GET, "/api/v1/tools/notes"),
         StatusCode::UNAUTHORIZED,

@@ -15,7 +15,6 @@ use super::repo;
 use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
-use crate::auth::api::require;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
@@ -52,8 +51,8 @@ impl NotesApi {
     ) -> Result<Json<NotePage>> {
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        auth.0.require("tools.notes.read")?;
         let mut tx = auth.0.begin(&state).await?;
-        require(&mut tx, &auth.0, "tools.notes.read").await?;
         let rows = repo::list_notes(&mut tx, after, pinned.0, limit).await?;
         tx.commit().await?;
         let (items, next_cursor) = page::finish(rows, limit, |n| n.id);
@@ -73,8 +72,8 @@ impl NotesApi {
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
+        auth.0.require("tools.notes.write")?;
         let mut tx = auth.0.begin(&state).await?;
-        require(&mut tx, &auth.0, "tools.notes.write").await?;
         let note = repo::insert_note(
             &mut tx,
             &body.title,
@@ -107,8 +106,8 @@ impl NotesApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Note>> {
+        auth.0.require("tools.notes.read")?;
         let mut tx = auth.0.begin(&state).await?;
-        require(&mut tx, &auth.0, "tools.notes.read").await?;
         let note = repo::get_note(&mut tx, id.0, false)
             .await?
             .ok_or(AppError::NotFound("note"))?;
@@ -130,8 +129,8 @@ impl NotesApi {
         if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(AppError::validation("title", "must not be blank"));
         }
+        auth.0.require("tools.notes.write")?;
         let mut tx = auth.0.begin(&state).await?;
-        require(&mut tx, &auth.0, "tools.notes.write").await?;
         let before = repo::get_note(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("note"))?;
@@ -182,8 +181,8 @@ impl NotesApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
+        auth.0.require("tools.notes.write")?;
         let mut tx = auth.0.begin(&state).await?;
-        require(&mut tx, &auth.0, "tools.notes.write").await?;
         let before = repo::get_note(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("note"))?;

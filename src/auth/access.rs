@@ -1,0 +1,339 @@
+//! [`AccessCache`]: what a session or API key may do, cached in process so a request's
+//! authentication costs a JWT check and a hash-map lookup (O(1)), not a database round trip.
+//!
+//! Entries are loaded from the tenant schema on a miss and dropped when anything that affects
+//! them changes: a session revoked (logout, refresh-token reuse, password change), a user
+//! deactivated or deleted, roles or role assignments changed, an API key revoked. The change is
+//! committed together with `pg_notify('flightline_access', ...)`; every replica LISTENs and drops
+//! the affected entries within milliseconds; the replica that made the change drops them at once.
+//! A TTL bounds staleness if a notification were ever lost.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::db::{Db, TenantTx};
+use crate::tenancy::Tenant;
+
+pub const CHANNEL: &str = "flightline_access";
+
+/// The effective rights of one credential.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub user_id: Uuid,
+    pub email: String,
+    pub permissions: Arc<HashSet<String>>,
+}
+
+#[derive(Clone)]
+enum Cached {
+    Session(Access),
+    ApiKey {
+        secret_hash: Vec<u8>,
+        key_id: Uuid,
+        access: Access,
+    },
+    Denied,
+}
+
+struct Entry {
+    value: Cached,
+    loaded: Instant,
+}
+
+/// What a notification asks to drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invalidation {
+    /// Everything cached for a tenant (roles or users changed).
+    Tenant(Uuid),
+    /// One session.
+    Session(Uuid, Uuid),
+}
+
+impl Invalidation {
+    pub fn payload(self) -> String {
+        match self {
+            Self::Tenant(t) => format!("t:{t}"),
+            Self::Session(t, s) => format!("s:{t}:{s}"),
+        }
+    }
+
+    fn parse(payload: &str) -> Option<Self> {
+        let mut parts = payload.split(':');
+        match (parts.next()?, parts.next(), parts.next()) {
+            ("t", Some(t), None) => Some(Self::Tenant(t.parse().ok()?)),
+            ("s", Some(t), Some(s)) => Some(Self::Session(t.parse().ok()?, s.parse().ok()?)),
+            _ => None,
+        }
+    }
+}
+
+/// Sends the invalidation with the transaction: replicas hear it only if it commits.
+pub async fn notify(tx: &mut TenantTx, what: Invalidation) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(what.payload())
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+/// Key of a cache entry: (tenant, session id or API key prefix).
+type Key = (Uuid, String);
+
+pub struct AccessCache {
+    db: Db,
+    ttl: Duration,
+    entries: RwLock<HashMap<Key, Entry>>,
+    /// When each API key's `last_used_at` was last written (at most once a minute per key).
+    touched: RwLock<HashMap<Uuid, Instant>>,
+}
+
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    Sha256::digest(bytes).to_vec()
+}
+
+/// Constant-time comparison of two digests.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl AccessCache {
+    pub fn new(db: Db, ttl: Duration) -> Self {
+        Self {
+            db,
+            ttl,
+            entries: RwLock::new(HashMap::new()),
+            touched: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Records that an API key was used, in the background and at most once a minute per key.
+    pub fn touch_key(&self, db: &Db, tenant: &Arc<Tenant>, key_id: Uuid) {
+        {
+            let mut touched = self.touched.write().unwrap_or_else(|p| p.into_inner());
+            if touched
+                .get(&key_id)
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(60))
+            {
+                return;
+            }
+            if touched.len() > 100_000 {
+                touched.clear();
+            }
+            touched.insert(key_id, Instant::now());
+        }
+        let (db, tenant) = (db.clone(), Arc::clone(tenant));
+        tokio::spawn(async move {
+            let result = async {
+                let mut tx = tenant.begin(&db).await?;
+                sqlx::query("update api_keys set last_used_at = now() where id = $1")
+                    .bind(key_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            }
+            .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "could not record API key use");
+            }
+        });
+    }
+
+    fn get(&self, key: &Key) -> Option<Cached> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let e = entries.get(key)?;
+        (e.loaded.elapsed() < self.ttl).then(|| e.value.clone())
+    }
+
+    fn put(&self, key: Key, value: Cached) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a full sweep of expired entries when the map grows large.
+        if entries.len() > 100_000 {
+            let ttl = self.ttl;
+            entries.retain(|_, e| e.loaded.elapsed() < ttl);
+        }
+        entries.insert(
+            key,
+            Entry {
+                value,
+                loaded: Instant::now(),
+            },
+        );
+    }
+
+    pub fn invalidate(&self, what: Invalidation) {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        match what {
+            Invalidation::Tenant(t) => entries.retain(|(tenant, _), _| *tenant != t),
+            Invalidation::Session(t, s) => {
+                entries.remove(&(t, s.to_string()));
+            }
+        }
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// The rights of a live session of an active user; `None` when it has ended.
+    pub async fn session(
+        &self,
+        tenant: &Tenant,
+        session_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Option<Access>, sqlx::Error> {
+        let key = (tenant.id, session_id.to_string());
+        match self.get(&key) {
+            Some(Cached::Session(a)) if a.user_id == user_id => return Ok(Some(a)),
+            Some(Cached::Denied) => return Ok(None),
+            _ => {}
+        }
+        let mut tx = tenant.begin(&self.db).await?;
+        let row = sqlx::query(
+            "select u.email,
+                    array(select distinct p from user_roles ur join roles r on r.id = ur.role_id,
+                          unnest(r.permissions) p where ur.user_id = u.id) as permissions
+             from sessions s join users u on u.id = s.user_id
+             where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > now()
+               and u.is_active",
+        )
+        .bind(session_id)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let value = match row {
+            Some(row) => Cached::Session(Access {
+                user_id,
+                email: row.get("email"),
+                permissions: Arc::new(
+                    row.get::<Vec<String>, _>("permissions")
+                        .into_iter()
+                        .collect(),
+                ),
+            }),
+            None => Cached::Denied,
+        };
+        self.put(key, value.clone());
+        Ok(match value {
+            Cached::Session(a) => Some(a),
+            _ => None,
+        })
+    }
+
+    /// The rights of an API key `flk_<prefix>_<secret>`: its own permissions intersected with
+    /// its user's current ones. `None` for an unknown, revoked, expired or mistyped key.
+    pub async fn api_key(
+        &self,
+        tenant: &Tenant,
+        prefix: &str,
+        secret: &str,
+    ) -> Result<Option<(Uuid, Access)>, sqlx::Error> {
+        let key = (tenant.id, format!("key:{prefix}"));
+        let presented = sha256(secret.as_bytes());
+        let cached = match self.get(&key) {
+            Some(c) => c,
+            None => {
+                let loaded = self.load_key(tenant, prefix).await?;
+                self.put(key, loaded.clone());
+                loaded
+            }
+        };
+        Ok(match cached {
+            Cached::ApiKey {
+                secret_hash,
+                key_id,
+                access,
+            } if same(&secret_hash, &presented) => Some((key_id, access)),
+            _ => None,
+        })
+    }
+
+    async fn load_key(&self, tenant: &Tenant, prefix: &str) -> Result<Cached, sqlx::Error> {
+        let mut tx = tenant.begin(&self.db).await?;
+        let row = sqlx::query(
+            "select k.id, k.secret_hash, k.permissions as key_permissions, u.id as user_id, u.email,
+                    array(select distinct p from user_roles ur join roles r on r.id = ur.role_id,
+                          unnest(r.permissions) p where ur.user_id = u.id) as permissions
+             from api_keys k join users u on u.id = k.user_id
+             where k.prefix = $1 and k.revoked_at is null and (k.expires_at is null or k.expires_at > now())
+               and u.is_active",
+        )
+        .bind(prefix)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let Some(row) = row else {
+            return Ok(Cached::Denied);
+        };
+        let mut permissions: HashSet<String> = row
+            .get::<Vec<String>, _>("permissions")
+            .into_iter()
+            .collect();
+        if let Some(only) = row.get::<Option<Vec<String>>, _>("key_permissions") {
+            let only: HashSet<String> = only.into_iter().collect();
+            permissions.retain(|p| only.contains(p));
+        }
+        Ok(Cached::ApiKey {
+            secret_hash: row.get("secret_hash"),
+            key_id: row.get("id"),
+            access: Access {
+                user_id: row.get("user_id"),
+                email: row.get("email"),
+                permissions: Arc::new(permissions),
+            },
+        })
+    }
+
+    /// Applies invalidations from every replica until the process ends.
+    pub fn spawn_listener(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(200);
+            loop {
+                match this.db.listener().await {
+                    Ok(mut listener) => {
+                        if listener.listen(CHANNEL).await.is_ok() {
+                            this.clear();
+                            backoff = Duration::from_millis(200);
+                            while let Ok(n) = listener.recv().await {
+                                match Invalidation::parse(n.payload()) {
+                                    Some(what) => this.invalidate(what),
+                                    None => this.clear(),
+                                }
+                            }
+                            tracing::warn!("access listener lost its connection");
+                            this.clear();
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "access listener cannot connect"),
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip() {
+        let (t, s) = (Uuid::new_v4(), Uuid::new_v4());
+        for what in [Invalidation::Tenant(t), Invalidation::Session(t, s)] {
+            assert_eq!(Invalidation::parse(&what.payload()), Some(what));
+        }
+        assert_eq!(Invalidation::parse("junk"), None);
+        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
+    }
+}

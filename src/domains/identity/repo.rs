@@ -1,0 +1,258 @@
+//! SQL of the identity domain. Every function runs inside the caller's `TenantTx`.
+
+use std::collections::HashMap;
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::dto::{Role, RoleRef, Team, User};
+
+const USER_COLUMNS: &str =
+    "id, email, name, is_active, email_verified_at is not null as email_verified,
+     coalesce(locked_until > now(), false) as locked, password_hash is not null as has_password,
+     phone, department, position, avatar_url, preferences, last_login_at, created_at, updated_at";
+
+fn user(row: &PgRow, roles: Vec<RoleRef>) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        is_active: row.try_get("is_active")?,
+        email_verified: row.try_get("email_verified")?,
+        locked: row.try_get("locked")?,
+        has_password: row.try_get("has_password")?,
+        phone: row.try_get("phone")?,
+        department: row.try_get("department")?,
+        position: row.try_get("position")?,
+        avatar_url: row.try_get("avatar_url")?,
+        preferences: row.try_get("preferences")?,
+        roles,
+        last_login_at: row.try_get("last_login_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+async fn roles_of(
+    conn: &mut PgConnection,
+    users: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<RoleRef>>, sqlx::Error> {
+    let rows: Vec<(Uuid, Uuid, String)> = sqlx::query_as(
+        "select ur.user_id, r.id, r.name from user_roles ur join roles r on r.id = ur.role_id
+         where ur.user_id = any($1) order by r.name",
+    )
+    .bind(users)
+    .fetch_all(conn)
+    .await?;
+    let mut map: HashMap<Uuid, Vec<RoleRef>> = HashMap::new();
+    for (user, id, name) in rows {
+        map.entry(user).or_default().push(RoleRef { id, name });
+    }
+    Ok(map)
+}
+
+/// Filters of the user list.
+pub struct UserFilter<'a> {
+    pub role: Option<Uuid>,
+    pub team: Option<Uuid>,
+    pub active: Option<bool>,
+    pub search: Option<&'a str>,
+}
+
+/// Escapes LIKE wildcards so a search is literal.
+fn like_pattern(s: &str) -> String {
+    let escaped = s
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub async fn list_users(
+    conn: &mut PgConnection,
+    f: &UserFilter<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<User>, sqlx::Error> {
+    let sql = format!(
+        "select {USER_COLUMNS} from users u
+         where ($1::uuid is null or id > $1)
+           and ($2::uuid is null or exists (select 1 from user_roles ur where ur.user_id = u.id and ur.role_id = $2))
+           and ($3::uuid is null or exists (select 1 from team_members tm where tm.user_id = u.id and tm.team_id = $3))
+           and ($4::boolean is null or is_active = $4)
+           and ($5::text is null or name ilike $5 or email ilike $5)
+         order by id limit $6"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(f.role)
+        .bind(f.team)
+        .bind(f.active)
+        .bind(f.search.map(like_pattern))
+        .bind(limit + 1)
+        .fetch_all(&mut *conn)
+        .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.get("id")).collect();
+    let mut roles = roles_of(conn, &ids).await?;
+    rows.iter()
+        .map(|r| user(r, roles.remove(&r.get::<Uuid, _>("id")).unwrap_or_default()))
+        .collect()
+}
+
+pub async fn get_user(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+    let sql = format!("select {USER_COLUMNS} from users where id = $1");
+    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut roles = roles_of(conn, &[id]).await?;
+    user(&row, roles.remove(&id).unwrap_or_default()).map(Some)
+}
+
+/// Replaces the user's roles. The caller has checked that every id exists.
+pub async fn set_roles(
+    conn: &mut PgConnection,
+    user: Uuid,
+    roles: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from user_roles where user_id = $1 and role_id <> all($2)")
+        .bind(user)
+        .bind(roles)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "insert into user_roles (user_id, role_id) select $1, unnest($2::uuid[]) on conflict do nothing",
+    )
+    .bind(user)
+    .bind(roles)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The permissions granted by `roles`, and whether every id named an existing role.
+pub async fn permissions_of_roles(
+    conn: &mut PgConnection,
+    roles: &[Uuid],
+) -> Result<(Vec<String>, bool), sqlx::Error> {
+    let (found, perms): (i64, Vec<String>) = sqlx::query_as(
+        "select count(*), coalesce(array(select distinct p from roles r2, unnest(r2.permissions) p where r2.id = any($1)), '{}')
+         from roles where id = any($1)",
+    )
+    .bind(roles)
+    .fetch_one(conn)
+    .await?;
+    let distinct: std::collections::HashSet<&Uuid> = roles.iter().collect();
+    Ok((perms, found == distinct.len() as i64))
+}
+
+/// Active users holding the `admin` role, other than `except`.
+pub async fn other_active_admins(
+    conn: &mut PgConnection,
+    except: Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "select count(*) from users u join user_roles ur on ur.user_id = u.id join roles r on r.id = ur.role_id
+         where r.name = 'admin' and r.is_system and u.is_active and u.id <> $1",
+    )
+    .bind(except)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn is_admin(conn: &mut PgConnection, user: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists(select 1 from user_roles ur join roles r on r.id = ur.role_id
+                       where ur.user_id = $1 and r.name = 'admin' and r.is_system)",
+    )
+    .bind(user)
+    .fetch_one(conn)
+    .await
+}
+
+const ROLE_SELECT: &str =
+    "select r.id, r.name, r.description, r.permissions, r.is_system, r.created_at, r.updated_at,
+            (select count(*) from user_roles ur where ur.role_id = r.id) as users_count
+     from roles r";
+
+fn role(row: &PgRow) -> Result<Role, sqlx::Error> {
+    Ok(Role {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        permissions: row.try_get("permissions")?,
+        is_system: row.try_get("is_system")?,
+        users_count: row.try_get("users_count")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn list_roles(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Role>, sqlx::Error> {
+    let sql = format!("{ROLE_SELECT} where ($1::uuid is null or r.id > $1) order by r.id limit $2");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(role).collect()
+}
+
+pub async fn get_role(conn: &mut PgConnection, id: Uuid) -> Result<Option<Role>, sqlx::Error> {
+    let sql = format!("{ROLE_SELECT} where r.id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(role)
+        .transpose()
+}
+
+const TEAM_SELECT: &str = "select t.id, t.name, t.description, t.created_at, t.updated_at,
+            (select count(*) from team_members tm where tm.team_id = t.id) as members_count
+     from teams t";
+
+fn team(row: &PgRow) -> Result<Team, sqlx::Error> {
+    Ok(Team {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        members_count: row.try_get("members_count")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn list_teams(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Team>, sqlx::Error> {
+    let sql = format!("{TEAM_SELECT} where ($1::uuid is null or t.id > $1) order by t.id limit $2");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(team).collect()
+}
+
+pub async fn get_team(conn: &mut PgConnection, id: Uuid) -> Result<Option<Team>, sqlx::Error> {
+    let sql = format!("{TEAM_SELECT} where t.id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(team)
+        .transpose()
+}

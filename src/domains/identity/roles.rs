@@ -1,0 +1,294 @@
+//! `/api/v1/users/roles` and `/api/v1/users/permissions`.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::dto::{Permission, PermissionPage, Role, RoleCreate, RolePage, RoleUpdate};
+use super::repo;
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::access::{self, Invalidation};
+use crate::auth::permissions::{CATALOGUE, is_known};
+use crate::auth::{Auth, Principal};
+use crate::error::{AppError, FieldError, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+
+pub struct RolesApi;
+
+#[derive(ApiResponse)]
+enum RoleCreated {
+    #[oai(status = 201)]
+    Created(Json<Role>),
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
+/// Every name must be in the catalogue, and held by the caller (no escalation through roles).
+fn check_permissions(p: &Principal, perms: &[String]) -> Result<Vec<String>> {
+    let errors: Vec<FieldError> = perms
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| !is_known(name))
+        .map(|(i, name)| {
+            FieldError::new(
+                format!("permissions[{i}]"),
+                format!("`{name}` is not a permission"),
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    if let Some(missing) = perms.iter().find(|perm| !p.has(perm)) {
+        return Err(AppError::Forbidden(format!(
+            "you cannot grant `{missing}`, which you do not hold"
+        )));
+    }
+    let mut v = perms.to_vec();
+    v.sort();
+    v.dedup();
+    Ok(v)
+}
+
+fn name_taken() -> AppError {
+    AppError::Conflict {
+        code: "conflict",
+        detail: "a role with this name already exists".into(),
+        field: Some("name".into()),
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Users")]
+impl RolesApi {
+    /// The permission catalogue: every permission a role can grant. Any authenticated user.
+    #[oai(path = "/permissions", method = "get")]
+    async fn permissions(&self, _auth: Auth) -> Json<PermissionPage> {
+        Json(PermissionPage {
+            items: CATALOGUE
+                .iter()
+                .map(|(name, description)| Permission {
+                    name: (*name).into(),
+                    description: (*description).into(),
+                })
+                .collect(),
+            next_cursor: None,
+        })
+    }
+
+    /// List roles. Permission: `users.read`.
+    #[oai(path = "/roles", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<RolePage>> {
+        auth.0.require("users.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = auth.0.begin(&state).await?;
+        let rows = repo::list_roles(&mut tx, after, limit).await?;
+        tx.commit().await?;
+        let (items, next_cursor) = page::finish(rows, limit, |r| r.id);
+        Ok(Json(RolePage { items, next_cursor }))
+    }
+
+    /// Create a custom role. Permission: `roles.manage`; it cannot grant what the caller does
+    /// not hold. Audited as `role.created`.
+    #[oai(path = "/roles", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<RoleCreate>,
+    ) -> Result<RoleCreated> {
+        let p = &auth.0;
+        p.require("roles.manage")?;
+        if body.name.trim().is_empty() {
+            return Err(AppError::validation("name", "must not be blank"));
+        }
+        let perms = check_permissions(p, &body.permissions)?;
+        let mut tx = p.begin(&state).await?;
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into roles (id, name, description, permissions) values ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(body.name.trim())
+        .bind(&body.description)
+        .bind(&perms)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { .. } => name_taken(),
+            other => other,
+        })?;
+        let role = repo::get_role(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("role"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "role.created",
+                resource_type: "role",
+                resource_id: Some(id.to_string()),
+                before: None,
+                after: to_json(&role),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RoleCreated::Created(Json(role)))
+    }
+
+    /// Get a role. Permission: `users.read`.
+    #[oai(path = "/roles/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Role>> {
+        auth.0.require("users.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let role = repo::get_role(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("role"))?;
+        tx.commit().await?;
+        Ok(Json(role))
+    }
+
+    /// Update a role. Takes effect for its users at once, on every replica. The system `admin`
+    /// role always grants everything: its permissions cannot be changed.
+    ///
+    /// Permission: `roles.manage`. Audited as `role.updated` with before and after.
+    #[oai(path = "/roles/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<RoleUpdate>,
+    ) -> Result<Json<Role>> {
+        let p = &auth.0;
+        p.require("roles.manage")?;
+        if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(AppError::validation("name", "must not be blank"));
+        }
+        let perms = body
+            .permissions
+            .as_deref()
+            .map(|perms| check_permissions(p, perms))
+            .transpose()?;
+        let mut tx = p.begin(&state).await?;
+        let before = repo::get_role(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("role"))?;
+        if before.is_system && before.name == "admin" && (perms.is_some() || body.name.is_some()) {
+            return Err(AppError::Conflict {
+                code: "system-role",
+                detail: "the admin role's name and permissions are fixed".into(),
+                field: None,
+            });
+        }
+        if before.is_system && body.name.is_some() {
+            return Err(AppError::Conflict {
+                code: "system-role",
+                detail: "system roles cannot be renamed".into(),
+                field: None,
+            });
+        }
+        let description = match &body.description {
+            MaybeUndefined::Value(d) => Some(d.clone()),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Undefined => before.description.clone(),
+        };
+        sqlx::query("update roles set name = $2, description = $3, permissions = $4 where id = $1")
+            .bind(before.id)
+            .bind(body.name.as_deref().map(str::trim).unwrap_or(&before.name))
+            .bind(description)
+            .bind(perms.as_ref().unwrap_or(&before.permissions))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::Conflict { .. } => name_taken(),
+                other => other,
+            })?;
+        let after = repo::get_role(&mut tx, before.id)
+            .await?
+            .ok_or(AppError::NotFound("role"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "role.updated",
+                resource_type: "role",
+                resource_id: Some(before.id.to_string()),
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        access::notify(&mut tx, Invalidation::Tenant(p.tenant.id)).await?;
+        tx.commit().await?;
+        state.access.invalidate(Invalidation::Tenant(p.tenant.id));
+        Ok(Json(after))
+    }
+
+    /// Delete a custom role; its users lose it at once. System roles cannot be deleted
+    /// (`409 system-role`).
+    ///
+    /// Permission: `roles.manage`. Audited as `role.deleted`.
+    #[oai(path = "/roles/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("roles.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let before = repo::get_role(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("role"))?;
+        if before.is_system {
+            return Err(AppError::Conflict {
+                code: "system-role",
+                detail: "system roles cannot be deleted".into(),
+                field: None,
+            });
+        }
+        sqlx::query("delete from roles where id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "role.deleted",
+                resource_type: "role",
+                resource_id: Some(before.id.to_string()),
+                before: to_json(&before),
+                after: None,
+            },
+        )
+        .await?;
+        access::notify(&mut tx, Invalidation::Tenant(p.tenant.id)).await?;
+        tx.commit().await?;
+        state.access.invalidate(Invalidation::Tenant(p.tenant.id));
+        Ok(NoContent::NoContent)
+    }
+}

@@ -1,0 +1,350 @@
+//! `/api/v1/users/teams`: teams and their members.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, OpenApi};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::dto::{
+    Team, TeamCreate, TeamMember, TeamMemberAdd, TeamMemberPage, TeamPage, TeamUpdate,
+};
+use super::repo;
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::error::{AppError, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+
+pub struct TeamsApi;
+
+#[derive(ApiResponse)]
+enum TeamCreated {
+    #[oai(status = 201)]
+    Created(Json<Team>),
+}
+
+#[derive(ApiResponse)]
+enum MemberAdded {
+    /// The membership.
+    #[oai(status = 201)]
+    Created(Json<TeamMember>),
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    match AppError::from(e) {
+        AppError::Conflict { .. } => AppError::Conflict {
+            code: "conflict",
+            detail: "a team with this name already exists".into(),
+            field: Some("name".into()),
+        },
+        other => other,
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/users/teams", tag = "ApiTags::Users")]
+impl TeamsApi {
+    /// List teams. Permission: `users.read`.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<TeamPage>> {
+        auth.0.require("users.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = auth.0.begin(&state).await?;
+        let rows = repo::list_teams(&mut tx, after, limit).await?;
+        tx.commit().await?;
+        let (items, next_cursor) = page::finish(rows, limit, |t| t.id);
+        Ok(Json(TeamPage { items, next_cursor }))
+    }
+
+    /// Create a team. Permission: `teams.manage`. Audited as `team.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<TeamCreate>,
+    ) -> Result<TeamCreated> {
+        let p = &auth.0;
+        p.require("teams.manage")?;
+        if body.name.trim().is_empty() {
+            return Err(AppError::validation("name", "must not be blank"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let id = Uuid::now_v7();
+        sqlx::query("insert into teams (id, name, description) values ($1, $2, $3)")
+            .bind(id)
+            .bind(body.name.trim())
+            .bind(&body.description)
+            .execute(&mut *tx)
+            .await
+            .map_err(name_taken)?;
+        let team = repo::get_team(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("team"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "team.created",
+                resource_type: "team",
+                resource_id: Some(id.to_string()),
+                before: None,
+                after: to_json(&team),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TeamCreated::Created(Json(team)))
+    }
+
+    /// Get a team. Permission: `users.read`.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Team>> {
+        auth.0.require("users.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let team = repo::get_team(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("team"))?;
+        tx.commit().await?;
+        Ok(Json(team))
+    }
+
+    /// Update a team. Permission: `teams.manage`. Audited as `team.updated`.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<TeamUpdate>,
+    ) -> Result<Json<Team>> {
+        let p = &auth.0;
+        p.require("teams.manage")?;
+        if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(AppError::validation("name", "must not be blank"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let before = repo::get_team(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("team"))?;
+        let description = match &body.description {
+            MaybeUndefined::Value(d) => Some(d.clone()),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Undefined => before.description.clone(),
+        };
+        sqlx::query("update teams set name = $2, description = $3 where id = $1")
+            .bind(before.id)
+            .bind(body.name.as_deref().map(str::trim).unwrap_or(&before.name))
+            .bind(description)
+            .execute(&mut *tx)
+            .await
+            .map_err(name_taken)?;
+        let after = repo::get_team(&mut tx, before.id)
+            .await?
+            .ok_or(AppError::NotFound("team"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "team.updated",
+                resource_type: "team",
+                resource_id: Some(before.id.to_string()),
+                before: to_json(&before),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+
+    /// Delete a team (its memberships go with it). Permission: `teams.manage`. Audited as
+    /// `team.deleted`.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("teams.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let before = repo::get_team(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("team"))?;
+        sqlx::query("delete from teams where id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "team.deleted",
+                resource_type: "team",
+                resource_id: Some(before.id.to_string()),
+                before: to_json(&before),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// List a team's members, by when they joined. Permission: `users.read`.
+    #[oai(path = "/:id/members", method = "get")]
+    async fn members(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<TeamMemberPage>> {
+        auth.0.require("users.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = auth.0.begin(&state).await?;
+        repo::get_team(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("team"))?;
+        let rows = sqlx::query(
+            "select u.id, u.name, u.email, tm.created_at from team_members tm join users u on u.id = tm.user_id
+             where tm.team_id = $1 and ($2::uuid is null or u.id > $2) order by u.id limit $3",
+        )
+        .bind(id.0)
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let members = rows
+            .iter()
+            .map(|r| TeamMember {
+                user_id: r.get("id"),
+                name: r.get("name"),
+                email: r.get("email"),
+                added_at: r.get("created_at"),
+            })
+            .collect();
+        let (items, next_cursor) = page::finish(members, limit, |m| m.user_id);
+        Ok(Json(TeamMemberPage { items, next_cursor }))
+    }
+
+    /// Add a user to a team (`201`; `409` if already a member). Permission: `teams.manage`.
+    /// Audited as `team.member_added`.
+    #[oai(path = "/:id/members", method = "post")]
+    async fn add_member(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<TeamMemberAdd>,
+    ) -> Result<MemberAdded> {
+        let p = &auth.0;
+        p.require("teams.manage")?;
+        let mut tx = p.begin(&state).await?;
+        repo::get_team(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("team"))?;
+        let user: Option<(String, String)> =
+            sqlx::query_as("select name, email from users where id = $1")
+                .bind(body.user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (name, email) = user
+            .ok_or_else(|| AppError::validation("user_id", "names no user of this organisation"))?;
+        let added: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+            "insert into team_members (team_id, user_id) values ($1, $2) on conflict do nothing returning created_at",
+        )
+        .bind(id.0)
+        .bind(body.user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let added_at = added.ok_or_else(|| AppError::Conflict {
+            code: "conflict",
+            detail: "already a member".into(),
+            field: Some("user_id".into()),
+        })?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "team.member_added",
+                resource_type: "team",
+                resource_id: Some(id.0.to_string()),
+                before: None,
+                after: Some(serde_json::json!({"user_id": body.user_id})),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(MemberAdded::Created(Json(TeamMember {
+            user_id: body.user_id,
+            name,
+            email,
+            added_at,
+        })))
+    }
+
+    /// Remove a user from a team. Permission: `teams.manage`. Audited as
+    /// `team.member_removed`.
+    #[oai(path = "/:id/members/:user_id", method = "delete")]
+    async fn remove_member(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        user_id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("teams.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let n = sqlx::query("delete from team_members where team_id = $1 and user_id = $2")
+            .bind(id.0)
+            .bind(user_id.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(AppError::NotFound("membership"));
+        }
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "team.member_removed",
+                resource_type: "team",
+                resource_id: Some(id.0.to_string()),
+                before: Some(serde_json::json!({"user_id": user_id.0})),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+}

@@ -1,0 +1,476 @@
+//! `/api/v1/users` and `/api/v1/users/{id}` (API.md §3, §6).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::dto::{RoleAssignment, User, UserCreate, UserPage, UserUpdate};
+use super::repo::{self, UserFilter};
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::access::{self, Invalidation};
+use crate::auth::password::check_policy;
+use crate::auth::tokens::{self, Purpose};
+use crate::auth::{Auth, Principal};
+use crate::db::TenantTx;
+use crate::error::{AppError, FieldError, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::mail::{self, Link, LinkKind};
+use crate::state::AppState;
+
+pub struct UsersApi;
+
+#[derive(ApiResponse)]
+enum UserCreated {
+    /// The user as stored.
+    #[oai(status = 201)]
+    Created(Json<User>),
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
+}
+
+fn valid_email(email: &str) -> bool {
+    email.split_once('@').is_some_and(|(l, d)| {
+        !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
+    })
+}
+
+/// Roles can only be handed out by someone who holds every permission they grant, so
+/// `users.manage` cannot be turned into more than its holder has.
+pub(super) async fn check_grantable(
+    tx: &mut TenantTx,
+    p: &Principal,
+    role_ids: &[Uuid],
+) -> Result<()> {
+    let (perms, all_exist) = repo::permissions_of_roles(tx, role_ids).await?;
+    if !all_exist {
+        return Err(AppError::validation(
+            "role_ids",
+            "names a role that does not exist",
+        ));
+    }
+    if let Some(missing) = perms.iter().find(|perm| !p.has(perm)) {
+        return Err(AppError::Forbidden(format!(
+            "you cannot grant a role with `{missing}`, which you do not hold"
+        )));
+    }
+    Ok(())
+}
+
+async fn load(tx: &mut TenantTx, id: Uuid) -> Result<User> {
+    repo::get_user(tx, id)
+        .await?
+        .ok_or(AppError::NotFound("user"))
+}
+
+/// Refuses a change that would leave the organisation without an active administrator.
+async fn keep_an_admin(tx: &mut TenantTx, user: &User, still_admin: bool) -> Result<()> {
+    let was_admin = user.is_active && repo::is_admin(tx, user.id).await?;
+    if was_admin && !still_admin && repo::other_active_admins(tx, user.id).await? == 0 {
+        return Err(AppError::Conflict {
+            code: "last-admin",
+            detail: "this is the last active administrator; appoint another one first".into(),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
+async fn changed(state: &AppState, tx: TenantTx, tenant: Uuid) -> Result<()> {
+    let mut tx = tx;
+    access::notify(&mut tx, Invalidation::Tenant(tenant)).await?;
+    tx.commit().await?;
+    state.access.invalidate(Invalidation::Tenant(tenant));
+    Ok(())
+}
+
+#[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Users")]
+impl UsersApi {
+    /// List users, with keyset pagination.
+    ///
+    /// Permission: `users.read`. Filters: `role` (role id), `team` (team id), `active`,
+    /// `search` (part of the name or e-mail, case-insensitive).
+    #[oai(path = "/", method = "get")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented query filter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        role: Query<Option<Uuid>>,
+        team: Query<Option<Uuid>>,
+        active: Query<Option<bool>>,
+        search: Query<Option<String>>,
+    ) -> Result<Json<UserPage>> {
+        auth.0.require("users.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        if search.0.as_ref().is_some_and(|s| s.chars().count() > 200) {
+            return Err(AppError::validation(
+                "search",
+                "must be at most 200 characters",
+            ));
+        }
+        let filter = UserFilter {
+            role: role.0,
+            team: team.0,
+            active: active.0,
+            search: search.0.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        };
+        let mut tx = auth.0.begin(&state).await?;
+        let rows = repo::list_users(&mut tx, &filter, after, limit).await?;
+        tx.commit().await?;
+        let (items, next_cursor) = page::finish(rows, limit, |u| u.id);
+        Ok(Json(UserPage { items, next_cursor }))
+    }
+
+    /// Create a user. Without `password` the user is invited: an e-mail carries a link to
+    /// `<public_url>/set-password?tenant=<slug>&token=<token>` (valid 7 days), consumed by
+    /// `POST /api/v1/auth/password-reset/confirm`. E-mail addresses are unique per organisation,
+    /// case-insensitively (`409`).
+    ///
+    /// Permission: `users.manage`; the roles given must not grant more than the caller holds.
+    /// Audited as `user.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<UserCreate>,
+    ) -> Result<UserCreated> {
+        let p = &auth.0;
+        p.require("users.manage")?;
+        let mut errors = Vec::new();
+        let email = body.email.trim().to_owned();
+        if !valid_email(&email) {
+            errors.push(FieldError::new("email", "must be an e-mail address"));
+        }
+        if body.name.trim().is_empty() {
+            errors.push(FieldError::new("name", "must not be blank"));
+        }
+        if let Some(Err(m)) = body.password.as_deref().map(check_policy) {
+            errors.push(FieldError::new("password", m));
+        }
+        if !errors.is_empty() {
+            return Err(AppError::Validation(errors));
+        }
+        let hash = match &body.password {
+            Some(pw) => Some(state.passwords.hash(pw).await?),
+            None => None,
+        };
+        let mut tx = p.begin(&state).await?;
+        let role_ids = body.role_ids.clone().unwrap_or_default();
+        check_grantable(&mut tx, p, &role_ids).await?;
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into users (id, email, name, password_hash, phone, department, position, avatar_url)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(&email)
+        .bind(body.name.trim())
+        .bind(&hash)
+        .bind(&body.phone)
+        .bind(&body.department)
+        .bind(&body.position)
+        .bind(&body.avatar_url)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict { .. } => AppError::Conflict {
+                code: "conflict",
+                detail: "a user with this e-mail already exists".into(),
+                field: Some("email".into()),
+            },
+            other => other,
+        })?;
+        repo::set_roles(&mut tx, id, &role_ids).await?;
+        if hash.is_none() {
+            let token = tokens::issue_one_time(&mut tx, id, Purpose::Invitation).await?;
+            let link = Link {
+                kind: LinkKind::Invitation,
+                public_url: &state.settings.server.public_url,
+                tenant_slug: &p.tenant.slug,
+                tenant_name: &p.tenant.name,
+                token: &token,
+            };
+            mail::enqueue(&mut tx, &link.email(&email, body.name.trim())).await?;
+        }
+        let user = load(&mut tx, id).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "user.created",
+                resource_type: "user",
+                resource_id: Some(id.to_string()),
+                before: None,
+                after: to_json(&user),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        state.mail.nudge();
+        Ok(UserCreated::Created(Json(user)))
+    }
+
+    /// Get a user. Permission: `users.read`, or none for one's own record.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<User>> {
+        if auth.0.user_id != id.0 {
+            auth.0.require("users.read")?;
+        }
+        let mut tx = auth.0.begin(&state).await?;
+        let user = load(&mut tx, id.0).await?;
+        tx.commit().await?;
+        Ok(Json(user))
+    }
+
+    /// Update a user partially.
+    ///
+    /// Permission: `users.manage`; without it, a user may update their own `name`, `phone`,
+    /// `department`, `position`, `avatar_url` and `preferences`. Deactivating ends the user's
+    /// sessions at once. Nobody can deactivate themselves or remove the last active
+    /// administrator (`409 last-admin`). Audited as `user.updated` (and `user.roles_changed`).
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<UserUpdate>,
+    ) -> Result<Json<User>> {
+        update_user(&state, &auth.0, id.0, &body).await.map(Json)
+    }
+
+    /// Same as `PATCH` (the seed documents name `PUT`).
+    #[oai(path = "/:id", method = "put")]
+    async fn replace(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<UserUpdate>,
+    ) -> Result<Json<User>> {
+        update_user(&state, &auth.0, id.0, &body).await.map(Json)
+    }
+
+    /// Delete a user. Their notes stay (author cleared); audit rows stay.
+    ///
+    /// Permission: `users.manage`. Not oneself; not the last active administrator. Audited as
+    /// `user.deleted`.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("users.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let user = load(&mut tx, id.0).await?;
+        if user.id == p.user_id {
+            return Err(AppError::Conflict {
+                code: "conflict",
+                detail: "you cannot delete yourself".into(),
+                field: None,
+            });
+        }
+        keep_an_admin(&mut tx, &user, false).await?;
+        sqlx::query("delete from users where id = $1")
+            .bind(user.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "user.deleted",
+                resource_type: "user",
+                resource_id: Some(user.id.to_string()),
+                before: to_json(&user),
+                after: None,
+            },
+        )
+        .await?;
+        changed(&state, tx, p.tenant.id).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Replace a user's roles with exactly `role_ids`.
+    ///
+    /// Permission: `users.manage`; the roles must not grant more than the caller holds.
+    /// Audited as `user.roles_changed` with the old and new role ids.
+    #[oai(path = "/:id/roles", method = "put")]
+    async fn set_roles(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<RoleAssignment>,
+    ) -> Result<Json<User>> {
+        let update = UserUpdate {
+            name: None,
+            is_active: None,
+            role_ids: Some(body.0.role_ids),
+            phone: MaybeUndefined::Undefined,
+            department: MaybeUndefined::Undefined,
+            position: MaybeUndefined::Undefined,
+            avatar_url: MaybeUndefined::Undefined,
+            preferences: None,
+        };
+        auth.0.require("users.manage")?;
+        update_user(&state, &auth.0, id.0, &update).await.map(Json)
+    }
+
+    /// Unlock an account locked after too many failed logins.
+    ///
+    /// Permission: `users.manage`. Audited as `user.unlocked`.
+    #[oai(path = "/:id/unlock", method = "post")]
+    async fn unlock(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<User>> {
+        let p = &auth.0;
+        p.require("users.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let before = load(&mut tx, id.0).await?;
+        sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        let after = load(&mut tx, before.id).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "user.unlocked",
+                resource_type: "user",
+                resource_id: Some(before.id.to_string()),
+                before: None,
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+}
+
+async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdate) -> Result<User> {
+    let admin_fields = body.is_active.is_some() || body.role_ids.is_some();
+    if p.user_id != id || admin_fields {
+        p.require("users.manage")?;
+    }
+    if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(AppError::validation("name", "must not be blank"));
+    }
+    if body.preferences.as_ref().is_some_and(|v| !v.is_object()) {
+        return Err(AppError::validation("preferences", "must be an object"));
+    }
+    let mut tx = p.begin(state).await?;
+    let before = load(&mut tx, id).await?;
+    if body.is_active == Some(false) && id == p.user_id {
+        return Err(AppError::Conflict {
+            code: "conflict",
+            detail: "you cannot deactivate yourself".into(),
+            field: None,
+        });
+    }
+    if let Some(roles) = &body.role_ids {
+        check_grantable(&mut tx, p, roles).await?;
+    }
+    let still_admin = match &body.role_ids {
+        Some(roles) => {
+            let admin_role: Option<Uuid> =
+                sqlx::query_scalar("select id from roles where name = 'admin' and is_system")
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            admin_role.is_some_and(|a| roles.contains(&a))
+        }
+        None => true,
+    } && body.is_active != Some(false);
+    keep_an_admin(&mut tx, &before, still_admin).await?;
+
+    let opt = |m: &MaybeUndefined<String>, old: &Option<String>| match m {
+        MaybeUndefined::Value(v) => Some(v.clone()),
+        MaybeUndefined::Null => None,
+        MaybeUndefined::Undefined => old.clone(),
+    };
+    sqlx::query(
+        "update users set name = $2, is_active = $3, phone = $4, department = $5, position = $6,
+             avatar_url = $7, preferences = $8
+         where id = $1",
+    )
+    .bind(id)
+    .bind(body.name.as_deref().map(str::trim).unwrap_or(&before.name))
+    .bind(body.is_active.unwrap_or(before.is_active))
+    .bind(opt(&body.phone, &before.phone))
+    .bind(opt(&body.department, &before.department))
+    .bind(opt(&body.position, &before.position))
+    .bind(opt(&body.avatar_url, &before.avatar_url))
+    .bind(body.preferences.as_ref().unwrap_or(&before.preferences))
+    .execute(&mut *tx)
+    .await?;
+    if body.is_active == Some(false) && before.is_active {
+        tokens::revoke_sessions(&mut tx, id, None, "deactivated").await?;
+    }
+    if let Some(roles) = &body.role_ids {
+        let old: HashSet<Uuid> = before.roles.iter().map(|r| r.id).collect();
+        let new: HashSet<Uuid> = roles.iter().copied().collect();
+        if old != new {
+            repo::set_roles(&mut tx, id, roles).await?;
+            audit::record(
+                &mut tx,
+                p.into(),
+                Change {
+                    action: "user.roles_changed",
+                    resource_type: "user",
+                    resource_id: Some(id.to_string()),
+                    before: to_json(&old),
+                    after: to_json(&new),
+                },
+            )
+            .await?;
+        }
+    }
+    let after = load(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "user.updated",
+            resource_type: "user",
+            resource_id: Some(id.to_string()),
+            before: to_json(&before),
+            after: to_json(&after),
+        },
+    )
+    .await?;
+    if admin_fields {
+        changed(state, tx, p.tenant.id).await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(after)
+}
