@@ -125,7 +125,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             }),
         )
         .at("/docs", docs)
-        .nest("/", service.with(resolver))
+        .nest("/", service.with(resolver).with(state.rate_limit.clone()))
         .data(state)
         .with(Observe)
 }

@@ -45,6 +45,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         mail::Transport::from_settings(&settings.mail)?,
         &settings.mail.from,
     );
+    let rate_limit = http::ratelimit::RateLimit::new(&settings.rate_limit);
     let access = Arc::new(auth::access::AccessCache::new(
         db.clone(),
         Duration::from_secs(60),
@@ -58,6 +59,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         access,
         warm,
         mail,
+        rate_limit,
         metrics: telemetry::metrics_handle(),
     }))
 }
@@ -92,6 +94,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         state.access.spawn_listener(),
         state.warm.clone().spawn(),
         state.mail.clone().spawn(),
+        state.rate_limit.spawn_cleanup(),
+        telemetry::spawn_upkeep(),
     ];
     let sweeper_db = state.db.clone();
     background.push(tokio::spawn(async move {

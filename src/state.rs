@@ -21,5 +21,6 @@ pub struct AppState {
     pub access: Arc<AccessCache>,
     pub warm: WarmPool,
     pub mail: MailWorker,
+    pub rate_limit: crate::http::ratelimit::RateLimit,
     pub metrics: Option<PrometheusHandle>,
 }

@@ -43,3 +43,16 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
         })
         .clone()
 }
+
+/// Folds recorded histogram samples into their buckets every few seconds; without it the
+/// recorder would keep every sample between scrapes.
+pub fn spawn_upkeep() -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            if let Some(h) = metrics_handle() {
+                h.run_upkeep();
+            }
+        }
+    })
+}

@@ -4,6 +4,7 @@
 pub mod body;
 pub mod middleware;
 pub mod page;
+pub mod ratelimit;
 
 use poem_openapi::ApiResponse;
 
