@@ -209,7 +209,7 @@ impl AccessCache {
         .bind(user_id)
         .fetch_optional(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.end_read();
         let value = match row {
             Some(row) => Cached::Session(Access {
                 user_id,
@@ -270,7 +270,7 @@ impl AccessCache {
         .bind(prefix)
         .fetch_optional(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.end_read();
         let Some(row) = row else {
             return Ok(Cached::Denied);
         };

@@ -388,7 +388,7 @@ impl AuthApi {
         .bind(p.user_id)
         .fetch_all(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.end_read();
         let mut permissions: Vec<String> = p.permissions.iter().cloned().collect();
         permissions.sort();
         Ok(Json(Me {

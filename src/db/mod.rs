@@ -141,18 +141,16 @@ fn pool_options(settings: &Settings, max_connections: u32) -> PgPoolOptions {
         .acquire_timeout(Duration::from_secs(db.acquire_timeout_seconds))
         .max_lifetime(Some(Duration::from_secs(db.max_lifetime_seconds)))
         .idle_timeout(Some(Duration::from_secs(db.idle_timeout_seconds)))
-        .after_release(|conn, _meta| {
+        .before_acquire(|conn, _meta| {
             Box::pin(async move {
-                // A TenantTx's search_path dies with its transaction. A connection that comes
-                // back still inside one (a rollback queued by a dropped transaction) is
-                // flushed; if it is somehow still in a transaction after that, it is closed
-                // rather than handed to another tenant. The common case costs nothing.
+                // A TenantTx's search_path dies with its transaction, and a transaction dropped
+                // without commit has its ROLLBACK flushed by the pool's ping on release. So a
+                // connection handed out is never inside a transaction; assert it at no cost
+                // (the status comes from the last ReadyForQuery) and close one that is, rather
+                // than give it to another tenant.
                 if conn.is_in_transaction() {
-                    conn.ping().await?;
-                    if conn.is_in_transaction() {
-                        tracing::warn!("connection released inside a transaction; closing it");
-                        return Ok(false);
-                    }
+                    tracing::error!("pooled connection still inside a transaction; closing it");
+                    return Ok(false);
                 }
                 Ok(true)
             })

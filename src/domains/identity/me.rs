@@ -58,7 +58,7 @@ impl MeApi {
         .bind(limit + 1)
         .fetch_all(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.end_read();
         let current = p.session_id();
         let sessions = rows
             .iter()
@@ -134,7 +134,7 @@ impl MeApi {
         .bind(limit + 1)
         .fetch_all(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.end_read();
         let keys = rows
             .iter()
             .map(|r| ApiKey {

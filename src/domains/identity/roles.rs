@@ -98,7 +98,7 @@ impl RolesApi {
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
         let rows = repo::list_roles(&mut tx, after, limit).await?;
-        tx.commit().await?;
+        tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |r| r.id);
         Ok(Json(RolePage { items, next_cursor }))
     }
@@ -165,7 +165,7 @@ impl RolesApi {
         let role = repo::get_role(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("role"))?;
-        tx.commit().await?;
+        tx.end_read();
         Ok(Json(role))
     }
 

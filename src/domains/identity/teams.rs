@@ -67,7 +67,7 @@ impl TeamsApi {
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
         let rows = repo::list_teams(&mut tx, after, limit).await?;
-        tx.commit().await?;
+        tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |t| t.id);
         Ok(Json(TeamPage { items, next_cursor }))
     }
@@ -126,7 +126,7 @@ impl TeamsApi {
         let team = repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
-        tx.commit().await?;
+        tx.end_read();
         Ok(Json(team))
     }
 
@@ -240,7 +240,7 @@ impl TeamsApi {
         .bind(limit + 1)
         .fetch_all(&mut *tx)
         .await?;
-        tx.commit().await?;
+        tx.end_read();
         let members = rows
             .iter()
             .map(|r| TeamMember {

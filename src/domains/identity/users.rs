@@ -131,7 +131,7 @@ impl UsersApi {
         };
         let mut tx = auth.0.begin(&state).await?;
         let rows = repo::list_users(&mut tx, &filter, after, limit).await?;
-        tx.commit().await?;
+        tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |u| u.id);
         Ok(Json(UserPage { items, next_cursor }))
     }
@@ -239,7 +239,7 @@ impl UsersApi {
         }
         let mut tx = auth.0.begin(&state).await?;
         let user = load(&mut tx, id.0).await?;
-        tx.commit().await?;
+        tx.end_read();
         Ok(Json(user))
     }
 

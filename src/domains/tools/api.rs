@@ -54,7 +54,7 @@ impl NotesApi {
         auth.0.require("tools.notes.read")?;
         let mut tx = auth.0.begin(&state).await?;
         let rows = repo::list_notes(&mut tx, after, pinned.0, limit).await?;
-        tx.commit().await?;
+        tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |n| n.id);
         Ok(Json(NotePage { items, next_cursor }))
     }
@@ -111,7 +111,7 @@ impl NotesApi {
         let note = repo::get_note(&mut tx, id.0, false)
             .await?
             .ok_or(AppError::NotFound("note"))?;
-        tx.commit().await?;
+        tx.end_read();
         Ok(Json(note))
     }
 
