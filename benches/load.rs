@@ -240,6 +240,7 @@ async fn bulk_tenants(db: &Db, registry: &TenantRegistry, n: usize, hash: &str) 
 enum Op {
     ListNotes,
     CreateNote,
+    Login,
 }
 
 /// Drives `op` at CONCURRENCY connections for `seconds`, spreading requests over `tenants`.
@@ -253,6 +254,7 @@ async fn load(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let url = format!("{base}/api/v1/tools/notes");
+    let login_url = format!("{base}/api/v1/auth/login");
     // Warm-up: one request per tenant (caches, prepared statements), not measured.
     for t in tenants.iter().take(1000) {
         let _ = client
@@ -265,13 +267,14 @@ async fn load(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
-        let (client, tenants, stop, next, errors, url) = (
+        let (client, tenants, stop, next, errors, url, login_url) = (
             client.clone(),
             tenants.clone(),
             stop.clone(),
             next.clone(),
             errors.clone(),
             url.clone(),
+            login_url.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut ms = Vec::new();
@@ -280,17 +283,20 @@ async fn load(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value
                 let t = &tenants[i % tenants.len()];
                 let start = Instant::now();
                 let req = match op {
-                    Op::ListNotes => client.get(&url).query(&[("limit", "50")]),
+                    Op::ListNotes => client
+                        .get(&url)
+                        .query(&[("limit", "50")])
+                        .bearer_auth(&t.token),
                     Op::CreateNote => client
                         .post(&url)
-                        .json(&json!({"title": format!("load {i}"), "body": "x"})),
+                        .json(&json!({"title": format!("load {i}"), "body": "x"}))
+                        .bearer_auth(&t.token),
+                    Op::Login => client.post(&login_url).json(&json!({
+                        "email": format!("admin@{}.example", t.slug),
+                        "password": "benchmark-password",
+                    })),
                 };
-                let ok = match req
-                    .header("X-Tenant-ID", &t.slug)
-                    .bearer_auth(&t.token)
-                    .send()
-                    .await
-                {
+                let ok = match req.header("X-Tenant-ID", &t.slug).send().await {
                     Ok(r) => {
                         let ok = r.status().is_success();
                         let _ = r.bytes().await;
@@ -420,6 +426,26 @@ async fn main() {
         }
         phases.insert(name.into(), Value::Object(by_spread));
     }
+    // Logins are bounded by argon2id on purpose (auth.max_concurrent_hashes at a time).
+    let logins = load(
+        &server.base,
+        &tenants[..tenants.len().min(100)],
+        Op::Login,
+        seconds.min(5),
+    )
+    .await;
+    eprintln!("login: {logins}");
+    phases.insert("login".into(), logins);
+    // Logins are bounded by argon2id on purpose (auth.max_concurrent_hashes at a time).
+    let logins = load(
+        &server.base,
+        &tenants[..tenants.len().min(100)],
+        Op::Login,
+        seconds.min(5),
+    )
+    .await;
+    eprintln!("login: {logins}");
+    phases.insert("login".into(), logins);
     report["load"] = Value::Object(phases);
     let (peak, now) = server.rss_mib();
     report["server_rss_mib"] = json!({"peak": round(peak), "final": round(now)});
