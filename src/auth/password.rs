@@ -1,16 +1,24 @@
-//! argon2id password hashing (OWASP parameters: 19 MiB, 2 passes, 1 lane) on blocking threads,
-//! with a bounded number of hashes at once so logins cannot starve the server.
+//! argon2id password hashing (OWASP parameters: 19 MiB, 2 passes, 1 lane) on a small pool of
+//! dedicated threads (`auth.max_concurrent_hashes`), so logins cannot starve the async runtime;
+//! further requests queue.
+//!
+//! Dedicated threads rather than tokio's blocking pool on purpose: each hash allocates 19 MiB,
+//! and the allocator keeps that memory in the arena of the thread that freed it. A fixed set of
+//! threads reuses its own blocks (memory bounded by threads × 19 MiB); the blocking pool, which
+//! grows and shrinks, would spread them over many arenas and inflate the resident size.
 
-use std::sync::Arc;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use tokio::sync::Semaphore;
+
+type Job = Box<dyn FnOnce() + Send>;
 
 #[derive(Clone)]
 pub struct Passwords {
-    permits: Arc<Semaphore>,
+    jobs: mpsc::Sender<Job>,
     /// Verified against when the e-mail is unknown, so both paths cost the same.
     dummy: Arc<str>,
 }
@@ -19,40 +27,69 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 256;
 
 impl Passwords {
-    pub fn new(max_concurrent: usize) -> anyhow::Result<Self> {
+    pub fn new(threads: usize) -> anyhow::Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for i in 0..threads.max(1) {
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || {
+                    loop {
+                        // The lock is held only while waiting for the next job.
+                        let job = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            // Every `Passwords` is gone: the thread ends.
+                            Err(_) => return,
+                        }
+                    }
+                })?;
+        }
         let dummy = hash_blocking(&uuid::Uuid::new_v4().to_string())?;
         Ok(Self {
-            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            jobs,
             dummy: dummy.into(),
         })
     }
 
+    /// Runs `f` on a hashing thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(f());
+            }))
+            .map_err(|_| anyhow::anyhow!("password hashing threads have stopped"))?;
+        Ok(result.await?)
+    }
+
     pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
         let password = password.to_owned();
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none (unknown
     /// user, or an invited user without a password): the time taken reveals nothing.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
         let known = hash.is_some();
         let hash: String = hash
             .map(str::to_owned)
             .unwrap_or_else(|| self.dummy.to_string());
         let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash).ok().is_some_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
+        let ok = self
+            .run(move || {
+                PasswordHash::new(&hash).ok().is_some_and(|parsed| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &parsed)
+                        .is_ok()
+                })
             })
-        })
-        .await
-        .unwrap_or(false);
+            .await
+            .unwrap_or(false);
         ok && known
     }
 }
