@@ -190,20 +190,26 @@ async fn prepare_database() {
         .raw_connection()
         .await
         .expect("direct connection");
-    // Tests run in parallel processes: creating the role twice at once is not an error.
-    conn.execute(sqlx::AssertSqlSafe(format!(
-        "do $$ begin create role {ROLE} login superuser; \
-         exception when duplicate_object or unique_violation then null; end $$"
+    // Tests run in parallel processes: one at a time creates the role and sets its default
+    // (concurrent ALTER ROLE fails with "tuple concurrently updated").
+    let mut tx = conn.begin().await.expect("begin");
+    tx.execute("select pg_advisory_xact_lock(hashtext('flightline-tests:pgbouncer-role'))")
+        .await
+        .expect("lock");
+    tx.execute(sqlx::AssertSqlSafe(format!(
+        "do $$ begin if not exists (select 1 from pg_roles where rolname = '{ROLE}') then \
+         create role {ROLE} login superuser; end if; end $$"
     )))
     .await
     .expect("create role");
     // Behind PgBouncer the startup parameter cannot carry it: the role's default is the
     // fail-closed path (docs/operations.md).
-    conn.execute(sqlx::AssertSqlSafe(format!(
+    tx.execute(sqlx::AssertSqlSafe(format!(
         "alter role {ROLE} set search_path = fl_none"
     )))
     .await
     .expect("role search_path");
+    tx.commit().await.expect("commit");
 }
 
 async fn spawn_behind(bouncer: &PgBouncer, max_connections: u32) -> TestApp {
