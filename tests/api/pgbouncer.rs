@@ -428,7 +428,9 @@ async fn what_breaks_without_the_documented_settings() {
         &options(&bouncer.url()).options([("search_path", "fl_none")]),
     )
     .await
-    .expect_err("PgBouncer 1.18 refuses the options startup parameter");
+    .expect_err(
+        "PgBouncer 1.18 refuses the options startup parameter (a newer PgBouncer may not: then revisit docs/operations.md §5)",
+    );
     assert!(
         err.to_string().contains("unsupported startup parameter"),
         "{err}"
@@ -455,7 +457,9 @@ async fn what_breaks_without_the_documented_settings() {
         // Hand the only server connection back (a dropped transaction would keep it).
         tx.rollback().await.expect("rollback");
     }
-    let collided = collided.expect("the second client's statement name collides");
+    let collided = collided.expect(
+        "the second client's statement name collides (if not, sqlx or PgBouncer changed: revisit docs/operations.md §5)",
+    );
     assert!(collided.contains("already exists"), "{collided}");
     drop(bouncer);
 
@@ -490,7 +494,9 @@ async fn what_breaks_without_the_documented_settings() {
         let err = query
             .fetch_one(&mut c1)
             .await
-            .expect_err("parse and execute land in different PgBouncer transactions");
+            .expect_err(
+                "parse and execute land in different PgBouncer transactions (if not, revisit docs/operations.md §5)",
+            );
         assert!(err.to_string().contains("does not exist"), "{err}");
     }
     let seven: i32 = {
