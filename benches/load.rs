@@ -243,8 +243,18 @@ enum Op {
     Login,
 }
 
-/// Drives `op` at CONCURRENCY connections for `seconds`, spreading requests over `tenants`.
+/// Drives `op` at CONCURRENCY connections: `BENCH_WARMUP_SECONDS` (default 3) unmeasured, so
+/// connections and caches reach their steady state, then `seconds` measured.
 async fn load(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value {
+    let warmup: u64 = env_or("BENCH_WARMUP_SECONDS", 3);
+    if warmup > 0 {
+        drive(base, tenants, op, warmup).await;
+    }
+    drive(base, tenants, op, seconds).await
+}
+
+/// Drives `op` at CONCURRENCY connections for `seconds`, spreading requests over `tenants`.
+async fn drive(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
         .build()
@@ -255,15 +265,6 @@ async fn load(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value
     let errors = Arc::new(AtomicU64::new(0));
     let url = format!("{base}/api/v1/tools/notes");
     let login_url = format!("{base}/api/v1/auth/login");
-    // Warm-up: one request per tenant (caches, prepared statements), not measured.
-    for t in tenants.iter().take(1000) {
-        let _ = client
-            .get(&url)
-            .header("X-Tenant-ID", &t.slug)
-            .bearer_auth(&t.token)
-            .send()
-            .await;
-    }
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
@@ -426,16 +427,6 @@ async fn main() {
         }
         phases.insert(name.into(), Value::Object(by_spread));
     }
-    // Logins are bounded by argon2id on purpose (auth.max_concurrent_hashes at a time).
-    let logins = load(
-        &server.base,
-        &tenants[..tenants.len().min(100)],
-        Op::Login,
-        seconds.min(5),
-    )
-    .await;
-    eprintln!("login: {logins}");
-    phases.insert("login".into(), logins);
     // Logins are bounded by argon2id on purpose (auth.max_concurrent_hashes at a time).
     let logins = load(
         &server.base,
