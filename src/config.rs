@@ -79,6 +79,8 @@ pub struct DatabaseSettings {
     /// May carry a password, hence secret.
     pub url: Option<SecretString>,
     pub max_connections: u32,
+    /// Tenant-affine pools the connections are split into (1 disables affinity).
+    pub tenant_shards: u32,
     pub min_connections: u32,
     pub acquire_timeout_seconds: u64,
     pub max_lifetime_seconds: u64,

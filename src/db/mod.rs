@@ -30,7 +30,12 @@ pub const EMPTY_SCHEMA: &str = "fl_none";
 #[derive(Clone)]
 pub struct Db {
     /// Tenant transactions (and migrations). Behind PgBouncer when `database.pgbouncer`.
+    /// The first of `shards`.
     pool: PgPool,
+    /// Tenant-affine pools (DESIGN §3): a tenant's transactions go to the pool its id hashes to,
+    /// so each server backend sees a fraction of the tenants (fewer re-plans on a search_path
+    /// change, a catalogue cache a fraction of the size). `database.tenant_shards` of them.
+    shards: std::sync::Arc<[PgPool]>,
     /// Platform SQL. The same pool, except behind PgBouncer: then a small pool on
     /// `database.direct_url`, because platform SQL runs outside explicit transactions and
     /// PgBouncer (transaction mode, before 1.21) may send a statement's Parse and its Bind to
@@ -51,7 +56,7 @@ impl Db {
         let db = &settings.database;
         let options = connect_options(settings.database_url(), "database.url")?;
         let direct_url = db.direct_url().unwrap_or(settings.database_url());
-        let (pool, platform) = if db.pgbouncer {
+        let (pool, platform, shards) = if db.pgbouncer {
             // PgBouncer in transaction mode hands each transaction to any server connection:
             // - no `options` startup parameter (PgBouncer 1.18 refuses unknown ones): the
             //   fail-closed search_path is the role's default instead
@@ -62,17 +67,31 @@ impl Db {
             //   after every transaction (`server_reset_query_always = 1`).
             let options = options.extra_float_digits(None).statement_cache_capacity(0);
             let pool = pool_options(settings, max_connections).connect_lazy_with(options);
+            // PgBouncer picks the server connection itself: affinity means nothing here.
+            let shards: Vec<PgPool> = vec![pool.clone()];
             let direct = connect_options(direct_url, "database.direct_url")?;
             let platform = pool_options(settings, max_connections.div_ceil(4).max(2))
                 .connect_lazy_with(fail_closed(direct));
-            (pool, platform)
+            (pool, platform, shards)
         } else {
-            let pool =
-                pool_options(settings, max_connections).connect_lazy_with(fail_closed(options));
-            (pool.clone(), pool)
+            let options = fail_closed(options);
+            let n = db.tenant_shards.clamp(1, max_connections.max(1));
+            let shards: Vec<PgPool> = (0..n)
+                .map(|i| {
+                    // The remainder goes to the first shard, which platform SQL shares.
+                    let size = max_connections / n + u32::from(i == 0) * (max_connections % n);
+                    pool_options(settings, size.max(1)).connect_lazy_with(options.clone())
+                })
+                .collect();
+            // Platform SQL (registry, outbox, provisioning) gets a small pool of its own, so
+            // tenant load cannot starve it nor the other way round.
+            let platform =
+                pool_options(settings, (max_connections / 4).max(2)).connect_lazy_with(options);
+            (shards[0].clone(), platform, shards)
         };
         Ok(Self {
             pool,
+            shards: shards.into(),
             platform,
             listen_url: direct_url.into(),
         })
@@ -97,18 +116,51 @@ impl Db {
             .map(|_| ())
     }
 
-    /// Pool gauges for /metrics: (open connections, idle connections, max).
+    /// Pool gauges for /metrics: (open connections, idle connections, max), over all shards.
     pub fn pool_stats(&self) -> (u32, usize, u32) {
-        (
-            self.pool.size(),
-            self.pool.num_idle(),
-            self.pool.options().get_max_connections(),
-        )
+        self.shards.iter().fold((0, 0, 0), |(size, idle, max), p| {
+            (
+                size + p.size(),
+                idle + p.num_idle(),
+                max + p.options().get_max_connections(),
+            )
+        })
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        for p in self.shards.iter() {
+            p.close().await;
+        }
         self.platform.close().await;
+    }
+
+    /// A connection for `tenant`'s transaction: an idle one of its home shard, or a new one
+    /// there while it has room; else an idle one (or a new one) of another shard, so affinity
+    /// never makes a request wait while connections are free; else the next one at home.
+    pub(crate) async fn tenant_connection(
+        &self,
+        tenant: uuid::Uuid,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+        let n = self.shards.len();
+        if n == 1 {
+            return self.shards[0].acquire().await;
+        }
+        let home = (tenant.as_u128() % n as u128) as usize;
+        let shard = |k: usize| &self.shards[(home + k) % n];
+        let has_room = |p: &PgPool| p.size() < p.options().get_max_connections();
+        if let Some(conn) = shard(0).try_acquire() {
+            return Ok(conn);
+        }
+        if has_room(shard(0)) {
+            return shard(0).acquire().await;
+        }
+        if let Some(conn) = (1..n).find_map(|k| shard(k).try_acquire()) {
+            return Ok(conn);
+        }
+        if let Some(k) = (1..n).find(|k| has_room(shard(*k))) {
+            return shard(k).acquire().await;
+        }
+        shard(0).acquire().await
     }
 
     /// For tests and tools that must prove isolation: a raw connection with the application's

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
+use sqlx::pool::MaybePoolConnection;
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, SqlSafeStr, Transaction};
 use uuid::Uuid;
 
 use super::Db;
@@ -64,7 +65,14 @@ impl TenantTx {
         tenant_id: Uuid,
         schema: &SchemaName,
     ) -> Result<Self, sqlx::Error> {
-        let tx = db.pool.begin_with(AssertSqlSafe(begin_sql(schema))).await?;
+        let conn = db.tenant_connection(tenant_id).await?;
+        // `Transaction::begin` with our own BEGIN statement on an already acquired connection:
+        // what `Pool::begin_with` does, minus the choice of pool (public, doc-hidden in sqlx 0.9).
+        let tx = Transaction::begin(
+            MaybePoolConnection::PoolConnection(conn),
+            Some(AssertSqlSafe(begin_sql(schema)).into_sql_str()),
+        )
+        .await?;
         Ok(Self { tx, tenant_id })
     }
 
