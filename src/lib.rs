@@ -46,9 +46,16 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         &settings.mail.from,
     );
     let rate_limit = http::ratelimit::RateLimit::new(&settings.rate_limit);
+    let redis = settings
+        .redis
+        .url
+        .as_ref()
+        .map(|url| auth::access::Redis::connect(secrecy::ExposeSecret::expose_secret(url)))
+        .transpose()?;
     let access = Arc::new(auth::access::AccessCache::new(
         db.clone(),
         Duration::from_secs(60),
+        redis.clone(),
     ));
     Ok(Arc::new(AppState {
         settings: Arc::new(settings),
@@ -60,6 +67,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         warm,
         mail,
         rate_limit,
+        redis,
         metrics: telemetry::metrics_handle(),
     }))
 }

@@ -23,6 +23,8 @@ struct Readiness {
     status: String,
     /// `ok` or `unreachable`.
     database: String,
+    /// `ok`, `unreachable`, or `not_configured` (Redis is optional).
+    redis: String,
 }
 
 #[derive(ApiResponse)]
@@ -45,15 +47,32 @@ impl OpsApi {
         })
     }
 
-    /// Readiness: PostgreSQL answers within 2 seconds (503 otherwise). No authentication.
+    /// Readiness: PostgreSQL (and Redis, when configured) answer within 2 seconds (503
+    /// otherwise). No authentication.
     #[oai(path = "/readiness", method = "get")]
     async fn readiness(&self, state: Data<&Arc<AppState>>) -> ReadinessResponse {
-        let ok = tokio::time::timeout(std::time::Duration::from_secs(2), state.db.ping())
+        let timeout = std::time::Duration::from_secs(2);
+        let db_ok = tokio::time::timeout(timeout, state.db.ping())
             .await
             .is_ok_and(|r| r.is_ok());
+        let redis = match &state.redis {
+            None => None,
+            Some(r) => Some(
+                tokio::time::timeout(timeout, r.ping())
+                    .await
+                    .unwrap_or(false),
+            ),
+        };
+        let ok = db_ok && redis != Some(false);
         let body = Readiness {
             status: if ok { "ready" } else { "not_ready" }.into(),
-            database: if ok { "ok" } else { "unreachable" }.into(),
+            database: if db_ok { "ok" } else { "unreachable" }.into(),
+            redis: match redis {
+                None => "not_configured",
+                Some(true) => "ok",
+                Some(false) => "unreachable",
+            }
+            .into(),
         };
         if ok {
             ReadinessResponse::Ready(Json(body))

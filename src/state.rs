@@ -22,5 +22,7 @@ pub struct AppState {
     pub warm: WarmPool,
     pub mail: MailWorker,
     pub rate_limit: crate::http::ratelimit::RateLimit,
+    /// Present when `REDIS_URL` is configured.
+    pub redis: Option<crate::auth::access::Redis>,
     pub metrics: Option<PrometheusHandle>,
 }

@@ -21,6 +21,9 @@ use crate::tenancy::Tenant;
 
 pub const CHANNEL: &str = "flightline_access";
 
+/// The Redis channel used instead of LISTEN/NOTIFY when `REDIS_URL` is configured.
+pub const REDIS_CHANNEL: &str = "flightline:access";
+
 /// The effective rights of one credential.
 #[derive(Debug, Clone)]
 pub struct Access {
@@ -87,6 +90,9 @@ type Key = (Uuid, String);
 
 pub struct AccessCache {
     db: Db,
+    /// When configured, invalidations also travel over Redis pub/sub, and replicas listen there
+    /// instead of on PostgreSQL (for deployments where a LISTEN connection is not available).
+    redis: Option<Redis>,
     ttl: Duration,
     entries: RwLock<HashMap<Key, Entry>>,
     /// When each API key's `last_used_at` was last written (at most once a minute per key).
@@ -103,9 +109,10 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl AccessCache {
-    pub fn new(db: Db, ttl: Duration) -> Self {
+    pub fn new(db: Db, ttl: Duration, redis: Option<Redis>) -> Self {
         Self {
             db,
+            redis,
             ttl,
             entries: RwLock::new(HashMap::new()),
             touched: RwLock::new(HashMap::new()),
@@ -166,7 +173,31 @@ impl AccessCache {
         );
     }
 
+    /// Drops the affected entries here and tells the other replicas over Redis when configured
+    /// (over PostgreSQL they heard it from the committed `notify`).
     pub fn invalidate(&self, what: Invalidation) {
+        self.invalidate_local(what);
+        if let Some(redis) = &self.redis {
+            let pool = redis.pool.clone();
+            tokio::spawn(async move {
+                let sent = async {
+                    let mut conn = pool.get().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    deadpool_redis::redis::cmd("PUBLISH")
+                        .arg(REDIS_CHANNEL)
+                        .arg(what.payload())
+                        .query_async::<i64>(&mut conn)
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+                .await;
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "could not publish an access invalidation to Redis");
+                }
+            });
+        }
+    }
+
+    fn invalidate_local(&self, what: Invalidation) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         match what {
             Invalidation::Tenant(t) => entries.retain(|(tenant, _), _| *tenant != t),
@@ -293,8 +324,12 @@ impl AccessCache {
         })
     }
 
-    /// Applies invalidations from every replica until the process ends.
+    /// Applies invalidations from every replica until the process ends: from Redis pub/sub when
+    /// Redis is configured, else from PostgreSQL LISTEN.
     pub fn spawn_listener(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        if let Some(redis) = self.redis.clone() {
+            return self.spawn_redis_listener(redis);
+        }
         let this = Arc::clone(self);
         tokio::spawn(async move {
             let mut backoff = Duration::from_millis(200);
@@ -306,7 +341,7 @@ impl AccessCache {
                             backoff = Duration::from_millis(200);
                             while let Ok(n) = listener.recv().await {
                                 match Invalidation::parse(n.payload()) {
-                                    Some(what) => this.invalidate(what),
+                                    Some(what) => this.invalidate_local(what),
                                     None => this.clear(),
                                 }
                             }
@@ -320,6 +355,70 @@ impl AccessCache {
                 backoff = (backoff * 2).min(Duration::from_secs(10));
             }
         })
+    }
+
+    fn spawn_redis_listener(self: &Arc<Self>, redis: Redis) -> tokio::task::JoinHandle<()> {
+        use futures_util::StreamExt;
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(200);
+            loop {
+                match redis.client.get_async_pubsub().await {
+                    Ok(mut pubsub) => {
+                        if pubsub.subscribe(REDIS_CHANNEL).await.is_ok() {
+                            this.clear();
+                            backoff = Duration::from_millis(200);
+                            let mut messages = pubsub.on_message();
+                            while let Some(msg) = messages.next().await {
+                                match msg
+                                    .get_payload::<String>()
+                                    .ok()
+                                    .as_deref()
+                                    .and_then(Invalidation::parse)
+                                {
+                                    Some(what) => this.invalidate_local(what),
+                                    None => this.clear(),
+                                }
+                            }
+                            tracing::warn!("access listener lost its Redis connection");
+                            this.clear();
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "access listener cannot connect to Redis"),
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+            }
+        })
+    }
+}
+
+/// A Redis deployment: a pool for commands and a client for pub/sub connections.
+#[derive(Clone)]
+pub struct Redis {
+    pub pool: deadpool_redis::Pool,
+    client: deadpool_redis::redis::Client,
+}
+
+impl Redis {
+    pub fn connect(url: &str) -> anyhow::Result<Self> {
+        let pool = deadpool_redis::Config::from_url(url)
+            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
+            .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?;
+        let client = deadpool_redis::redis::Client::open(url)
+            .map_err(|e| anyhow::anyhow!("redis.url: {e}"))?;
+        Ok(Self { pool, client })
+    }
+
+    /// `PING`, for readiness.
+    pub async fn ping(&self) -> bool {
+        let Ok(mut conn) = self.pool.get().await else {
+            return false;
+        };
+        deadpool_redis::redis::cmd("PING")
+            .query_async::<String>(&mut conn)
+            .await
+            .is_ok()
     }
 }
 

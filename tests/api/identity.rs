@@ -1138,3 +1138,70 @@ async fn rate_limits_answer_429_with_retry_after() {
         call(app.req(Method::GET, "/health"), StatusCode::OK).await;
     }
 }
+
+/// Logout on one replica; the other (which had the session cached) refuses the token within a
+/// second. Over PostgreSQL LISTEN/NOTIFY by default, over Redis pub/sub when configured.
+async fn revocation_reaches_another_replica(overrides: figment::Figment) {
+    let app1 = TestApp::spawn_with(overrides.clone()).await;
+    let app2 = TestApp::spawn_with(overrides).await;
+    let t = app1.signup("flight_school").await;
+    call(
+        app2.tenant_req(&t, Method::GET, "/api/v1/tools/notes"),
+        StatusCode::OK,
+    )
+    .await;
+    call(
+        app1.tenant_req(&t, Method::POST, "/api/v1/auth/logout"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let start = std::time::Instant::now();
+    loop {
+        let status = app2
+            .tenant_req(&t, Method::GET, "/api/v1/tools/notes")
+            .send()
+            .await
+            .expect("send")
+            .status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "replica 2 still answers {status} after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn revocation_reaches_another_replica_over_postgres() {
+    revocation_reaches_another_replica(figment::Figment::new()).await;
+}
+
+#[tokio::test]
+async fn revocation_reaches_another_replica_over_redis() {
+    revocation_reaches_another_replica(override_kv("redis.url", "redis://127.0.0.1:6379")).await;
+}
+
+#[tokio::test]
+async fn readiness_reports_redis_when_configured() {
+    let app = TestApp::spawn_with(override_kv("redis.url", "redis://127.0.0.1:6379")).await;
+    let body = call(app.req(Method::GET, "/readiness"), StatusCode::OK).await;
+    assert_eq!(
+        (body["database"].clone(), body["redis"].clone()),
+        (json!("ok"), json!("ok"))
+    );
+    let plain = TestApp::spawn().await;
+    assert_eq!(
+        call(plain.req(Method::GET, "/readiness"), StatusCode::OK).await["redis"],
+        "not_configured"
+    );
+    let down = TestApp::spawn_with(override_kv("redis.url", "redis://127.0.0.1:1")).await;
+    let body = call(
+        down.req(Method::GET, "/readiness"),
+        StatusCode::SERVICE_UNAVAILABLE,
+    )
+    .await;
+    assert_eq!(body["redis"], "unreachable");
+}
