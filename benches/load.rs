@@ -329,6 +329,37 @@ async fn drive(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Valu
     s
 }
 
+/// The per-request cost of authentication, in process: JWT verification plus the access-cache
+/// lookup of the session (the O(1) check every request makes).
+async fn auth_check(db: &Db, registry: &TenantRegistry, t: &LoadTenant) -> Value {
+    let keys = JwtKeys::new(SECRET.as_bytes(), 3600);
+    let cache =
+        flightline::auth::access::AccessCache::new(db.clone(), Duration::from_secs(60), None);
+    let tenant = registry
+        .by_slug(&t.slug)
+        .await
+        .expect("registry")
+        .expect("tenant");
+    let claims = keys.verify(&t.token).expect("token");
+    cache
+        .session(&tenant, claims.sid, claims.sub)
+        .await
+        .expect("load")
+        .expect("live");
+    let n = 100_000;
+    let start = Instant::now();
+    for _ in 0..n {
+        let claims = keys.verify(&t.token).expect("token");
+        let access = cache
+            .session(&tenant, claims.sid, claims.sub)
+            .await
+            .expect("hit");
+        assert!(access.is_some());
+    }
+    let per = start.elapsed().as_secs_f64() * 1e6 / f64::from(n);
+    json!({"iterations": n, "microseconds_per_check": round(per)})
+}
+
 fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
@@ -412,6 +443,8 @@ async fn main() {
         "tenants": tenants.len(),
         "seconds": round(t.elapsed().as_secs_f64()),
     });
+
+    report["auth_check"] = auth_check(&db, &registry, &tenants[0]).await;
 
     let mut phases = serde_json::Map::new();
     for (name, op) in [

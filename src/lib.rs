@@ -108,7 +108,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let sweeper_db = state.db.clone();
     background.push(tokio::spawn(async move {
         loop {
-            if let Err(e) = tenancy::finish_stuck(&sweeper_db, 60).await {
+            if let Err(e) = tenancy::finish_stuck(&sweeper_db, 60, None).await {
                 tracing::warn!(error = %format!("{e:#}"), "provisioning sweep failed");
             }
             tokio::time::sleep(Duration::from_secs(30)).await;

@@ -227,13 +227,20 @@ async fn seed(conn: &mut PgConnection, new: &NewTenant) -> Result<(), sqlx::Erro
 }
 
 /// Completes tenants left in `provisioning` for longer than `older_than_seconds` (a crash
-/// midway), or deletes them when they cannot be completed. Returns (completed, removed).
-pub async fn finish_stuck(db: &Db, older_than_seconds: i64) -> anyhow::Result<(usize, usize)> {
+/// midway), or deletes them when they cannot be completed; `only` restricts it to one tenant.
+/// Returns (completed, removed).
+pub async fn finish_stuck(
+    db: &Db,
+    older_than_seconds: i64,
+    only: Option<Uuid>,
+) -> anyhow::Result<(usize, usize)> {
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "select id from platform.tenants
-         where status = 'provisioning' and updated_at < now() - make_interval(secs => $1)",
+         where status = 'provisioning' and updated_at < now() - make_interval(secs => $1)
+           and ($2::uuid is null or id = $2)",
     )
     .bind(older_than_seconds as f64)
+    .bind(only)
     .fetch_all(db.platform())
     .await?;
     let (mut completed, mut removed) = (0, 0);

@@ -28,26 +28,28 @@ pub fn settings(overrides: Figment) -> Settings {
 /// Creates the test database once per run if it does not exist.
 async fn ensure_database(settings: &Settings) {
     DATABASE
-        .get_or_init(|| async {
-            let url = settings.database_url().to_owned();
-            let (server, name) = url.rsplit_once('/').expect("database url has a name");
-            let name = name.split('?').next().unwrap_or(name).to_owned();
-            let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-                .await
-                .expect("PostgreSQL must be running (see README: scripts/test starts it)");
-            let exists: bool =
-                sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-                    .bind(&name)
-                    .fetch_one(&mut conn)
-                    .await
-                    .expect("query pg_database");
-            if !exists {
-                let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
-                    .execute(&mut conn)
-                    .await;
-            }
-        })
+        .get_or_init(|| create_database(settings.database_url()))
         .await;
+}
+
+/// Creates the database named in `url` if it does not exist.
+async fn create_database(url: &str) {
+    let (server, name) = url.rsplit_once('/').expect("database url has a name");
+    let name = name.split('?').next().unwrap_or(name).to_owned();
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("PostgreSQL must be running (see README: scripts/test starts it)");
+    let exists: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("query pg_database");
+    if !exists {
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+            .execute(&mut conn)
+            .await;
+    }
 }
 
 pub struct TestApp {
@@ -81,6 +83,19 @@ impl TestApp {
     pub async fn spawn_with(overrides: Figment) -> Self {
         let settings = settings(overrides);
         ensure_database(&settings).await;
+        let server = flightline::start(settings).await.expect("start the app");
+        Self::around(server)
+    }
+
+    /// An app on a database of its own (`flightline_test_<name>`), for tests that watch
+    /// something every instance shares, such as the mail outbox that all workers drain.
+    pub async fn spawn_own_db(name: &str, overrides: Figment) -> Self {
+        let base = settings(Figment::new());
+        let url = base.database_url();
+        let (server, _) = url.rsplit_once('/').expect("database url has a name");
+        let url = format!("{server}/flightline_test_{name}");
+        create_database(&url).await;
+        let settings = settings(overrides.merge(Serialized::default("database.url", &url)));
         let server = flightline::start(settings).await.expect("start the app");
         Self::around(server)
     }

@@ -264,7 +264,7 @@ async fn lockout_after_repeated_failures_and_admin_unlock() {
 #[tokio::test]
 async fn password_reset_end_to_end_through_real_smtp() {
     let sink = SmtpSink::start().await;
-    let app = TestApp::spawn_with(smtp_app_overrides(&sink)).await;
+    let app = TestApp::spawn_own_db("mail_reset", smtp_app_overrides(&sink)).await;
     let t = app.signup("flight_school").await;
     let request = |email: &str| {
         app.req(Method::POST, "/api/v1/auth/password-reset/request")
@@ -347,7 +347,7 @@ async fn password_reset_end_to_end_through_real_smtp() {
 #[tokio::test]
 async fn invitation_and_email_verification_through_real_smtp() {
     let sink = SmtpSink::start().await;
-    let app = TestApp::spawn_with(smtp_app_overrides(&sink)).await;
+    let app = TestApp::spawn_own_db("mail_invite", smtp_app_overrides(&sink)).await;
     let t = app.signup("charter_operator").await;
     let email = format!("pilot@{}.example", t.slug);
     let pilot_role = app.role_id(&t, "pilot").await;
@@ -417,7 +417,7 @@ async fn invitation_and_email_verification_through_real_smtp() {
 #[tokio::test]
 async fn mail_queued_during_an_smtp_outage_is_delivered_later() {
     let mut sink = SmtpSink::start().await;
-    let app = TestApp::spawn_with(smtp_app_overrides(&sink)).await;
+    let app = TestApp::spawn_own_db("mail_outage", smtp_app_overrides(&sink)).await;
     let t = app.signup("flight_school").await;
     sink.stop();
     call(

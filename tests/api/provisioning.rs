@@ -47,6 +47,15 @@ async fn tenant_row(app: &TestApp, slug: &str) -> Option<(String, String, i32)> 
         })
 }
 
+async fn tenant_id(app: &TestApp, slug: &str) -> uuid::Uuid {
+    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    sqlx::query_scalar("select id from platform.tenants where slug = $1")
+        .bind(slug)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("tenant id")
+}
+
 #[tokio::test]
 async fn a_failure_midway_leaves_nothing_serving_and_a_retry_finishes() {
     let app = TestApp::spawn().await;
@@ -83,7 +92,8 @@ async fn a_failure_midway_leaves_nothing_serving_and_a_retry_finishes() {
         assert_eq!(avail["available"], false);
 
         // The sweeper completes it; the admin can then log in.
-        tenancy::finish_stuck(&app.state.db, 0)
+        let id = tenant_id(&app, &new.slug).await;
+        tenancy::finish_stuck(&app.state.db, 0, Some(id))
             .await
             .expect("sweep");
         let (status, schema, version) = tenant_row(&app, &new.slug).await.expect("row");
@@ -117,7 +127,8 @@ async fn an_uncompletable_reservation_is_removed() {
         .await
         .expect("update");
     drop(conn);
-    tenancy::finish_stuck(&app.state.db, 0)
+    let id = tenant_id(&app, &new.slug).await;
+    tenancy::finish_stuck(&app.state.db, 0, Some(id))
         .await
         .expect("sweep");
     assert!(tenant_row(&app, &new.slug).await.is_none());
