@@ -26,16 +26,29 @@ pub async fn list_notes(
     pinned: Option<bool>,
     limit: i64,
 ) -> Result<Vec<Note>, sqlx::Error> {
-    let rows = sqlx::query(
-        "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
-         where ($1::uuid is null or id < $1) and ($2::boolean is null or pinned = $2)
-         order by id desc limit $3",
-    )
-    .bind(after)
-    .bind(pinned)
-    .bind(limit + 1)
-    .fetch_all(conn)
-    .await?;
+    // One plain statement per filter shape rather than `($1 is null or ...)`: with many tenants
+    // almost every execution is re-planned (another tenant ran it last), and a plain predicate is
+    // cheaper to plan. The first page starts above every UUID.
+    let after = after.unwrap_or(Uuid::max());
+    let rows = match pinned {
+        None => sqlx::query(
+            "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
+                 where id < $1 order by id desc limit $2",
+        )
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?,
+        Some(pinned) => sqlx::query(
+            "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
+                 where id < $1 and pinned = $2 order by id desc limit $3",
+        )
+        .bind(after)
+        .bind(pinned)
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?,
+    };
     rows.iter().map(note).collect()
 }
 
