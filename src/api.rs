@@ -12,6 +12,7 @@ use crate::domains::identity::me::MeApi;
 use crate::domains::identity::roles::RolesApi;
 use crate::domains::identity::teams::TeamsApi;
 use crate::domains::identity::users::UsersApi;
+use crate::domains::settings::audit::AuditApi;
 use crate::domains::tools::api::NotesApi;
 use crate::http::middleware::Observe;
 use crate::ops::OpsApi;
@@ -29,6 +30,8 @@ pub enum ApiTags {
     Auth,
     /// Users, roles, permissions, teams, and each user's own sessions and API keys.
     Users,
+    /// Settings, feature flags and the audit log.
+    Settings,
     /// Notes, tasks, call logs, attachments, events, reviews.
     Tools,
 }
@@ -49,13 +52,14 @@ type Apis = (
     RolesApi,
     TeamsApi,
     UsersApi,
+    AuditApi,
     NotesApi,
 );
 
 pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            OpsApi, SignupApi, AuthApi, MeApi, RolesApi, TeamsApi, UsersApi, NotesApi,
+            OpsApi, SignupApi, AuthApi, MeApi, RolesApi, TeamsApi, UsersApi, AuditApi, NotesApi,
         ),
         "Flightline API",
         env!("CARGO_PKG_VERSION"),

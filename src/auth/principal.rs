@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::db::TenantTx;
 use crate::error::{AppError, current_request_id};
 use crate::state::AppState;
-use crate::tenancy::{CurrentTenant, Tenant};
+use crate::tenancy::{CurrentTenant, Tenant, TenantScope};
 
 /// Who made the request and from where; written into audit rows.
 #[derive(Debug, Clone, Default)]
@@ -64,6 +64,12 @@ impl Principal {
     /// Opens a transaction in the principal's tenant.
     pub async fn begin(&self, state: &AppState) -> Result<TenantTx, AppError> {
         Ok(self.tenant.begin(&state.db).await?)
+    }
+
+    /// A handle that opens transactions in the principal's tenant (for work that outlives the
+    /// request's own transaction, such as a streamed export).
+    pub fn scope(&self, state: &AppState) -> TenantScope {
+        TenantScope::new(state.db.clone(), self.tenant.clone())
     }
 
     /// `403 forbidden` unless one of the caller's roles (or its API key) grants `permission`.

@@ -2,4 +2,5 @@
 //! (request and response objects), `repo.rs` (SQL over a `TenantTx`).
 
 pub mod identity;
+pub mod settings;
 pub mod tools;

@@ -119,6 +119,24 @@ impl Tenant {
     }
 }
 
+/// Opens transactions in one tenant and nothing else: what a domain may keep beyond the
+/// request's own transaction (a streamed export reads in batches), without reaching the pool.
+#[derive(Clone)]
+pub struct TenantScope {
+    db: Db,
+    tenant: Arc<Tenant>,
+}
+
+impl TenantScope {
+    pub fn new(db: Db, tenant: Arc<Tenant>) -> Self {
+        Self { db, tenant }
+    }
+
+    pub async fn begin(&self) -> Result<TenantTx, sqlx::Error> {
+        self.tenant.begin(&self.db).await
+    }
+}
+
 /// The tenant a request resolved to, placed in the request's extensions by [`TenantResolver`].
 #[derive(Debug, Clone)]
 pub struct CurrentTenant(pub Arc<Tenant>);

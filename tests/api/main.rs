@@ -2,6 +2,7 @@
 //! per test (so tests isolate each other and exercise isolation at the same time).
 
 mod architecture;
+mod audit;
 mod auth;
 mod cli;
 mod helpers;

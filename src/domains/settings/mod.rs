@@ -1,0 +1,4 @@
+//! Settings, feature flags and the audit log (`/api/v1/settings/*`). The audit log is written
+//! by every domain through `crate::audit`; this module reads and exports it.
+
+pub mod audit;
