@@ -12,6 +12,7 @@ use crate::domains::identity::me::MeApi;
 use crate::domains::identity::roles::RolesApi;
 use crate::domains::identity::teams::TeamsApi;
 use crate::domains::identity::users::UsersApi;
+use crate::domains::settings::api::SettingsApi;
 use crate::domains::settings::audit::AuditApi;
 use crate::domains::tools::api::NotesApi;
 use crate::http::middleware::Observe;
@@ -53,13 +54,23 @@ type Apis = (
     TeamsApi,
     UsersApi,
     AuditApi,
+    SettingsApi,
     NotesApi,
 );
 
 pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
     OpenApiService::new(
         (
-            OpsApi, SignupApi, AuthApi, MeApi, RolesApi, TeamsApi, UsersApi, AuditApi, NotesApi,
+            OpsApi,
+            SignupApi,
+            AuthApi,
+            MeApi,
+            RolesApi,
+            TeamsApi,
+            UsersApi,
+            AuditApi,
+            SettingsApi,
+            NotesApi,
         ),
         "Flightline API",
         env!("CARGO_PKG_VERSION"),

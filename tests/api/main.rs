@@ -13,6 +13,7 @@ mod openapi;
 mod ops;
 mod pgbouncer;
 mod provisioning;
+mod settings;
 mod signup;
 mod smtp;
 mod tenancy;

@@ -1,0 +1,310 @@
+//! `/api/v1/settings` and `/api/v1/settings/{key}`: key/value settings, every change audited
+//! with the old and the new value.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::values;
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::error::{AppError, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+
+/// A setting.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Setting {
+    pub key: String,
+    /// Any JSON. Known keys (`timezone`, `locale`, `currency`, `units`, `booking_rules`,
+    /// `invoice_numbering`) are validated against their shape.
+    pub value: Value,
+    pub description: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct SettingCreate {
+    /// `^[a-z][a-z0-9_.]{0,99}$`.
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub key: String,
+    pub value: Value,
+    #[oai(validator(max_length = 2000))]
+    pub description: Option<String>,
+}
+
+#[derive(Object)]
+pub struct SettingPut {
+    pub value: Value,
+    #[oai(validator(max_length = 2000))]
+    pub description: Option<String>,
+}
+
+#[derive(Object)]
+pub struct SettingPage {
+    pub items: Vec<Setting>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum SettingCreated {
+    #[oai(status = 201)]
+    Created(Json<Setting>),
+}
+
+fn setting(row: &PgRow) -> Result<Setting, sqlx::Error> {
+    Ok(Setting {
+        key: row.try_get("key")?,
+        value: row.try_get("value")?,
+        description: row.try_get("description")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+async fn get(conn: &mut PgConnection, key: &str) -> Result<Option<Setting>, sqlx::Error> {
+    sqlx::query("select key, value, description, version, created_at, updated_at from settings where key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(setting)
+        .transpose()
+}
+
+fn valid_key(key: &str) -> bool {
+    let b = key.as_bytes();
+    !b.is_empty()
+        && b.len() <= 100
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'.')
+}
+
+fn check(key: &str, value: &Value) -> Result<()> {
+    if !valid_key(key) {
+        return Err(AppError::validation(
+            "key",
+            "must match ^[a-z][a-z0-9_.]{0,99}$",
+        ));
+    }
+    values::validate(key, value).map_err(AppError::Validation)
+}
+
+fn to_json(s: &Setting) -> Option<Value> {
+    serde_json::to_value(s).ok()
+}
+
+pub struct SettingsApi;
+
+#[OpenApi(prefix_path = "/api/v1/settings", tag = "ApiTags::Settings")]
+impl SettingsApi {
+    /// List settings by key. Permission: `settings.read`.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<SettingPage>> {
+        auth.0.require("settings.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = match cursor.0.as_deref() {
+            None => None,
+            Some(c) => Some(
+                URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| {
+                        AppError::validation("cursor", "is not a cursor from this API")
+                    })?,
+            ),
+        };
+        let mut tx = auth.0.begin(&state).await?;
+        let rows = sqlx::query(
+            "select key, value, description, version, created_at, updated_at from settings
+             where ($1::text is null or key > $1) order by key limit $2",
+        )
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.end_read();
+        let mut items = rows.iter().map(setting).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(usize::try_from(limit).unwrap_or(0));
+            items
+                .last()
+                .map(|s| URL_SAFE_NO_PAD.encode(s.key.as_bytes()))
+        } else {
+            None
+        };
+        Ok(Json(SettingPage { items, next_cursor }))
+    }
+
+    /// Create a setting (`409` if the key exists). Known keys are validated:
+    /// `timezone`, `locale`, `currency`, `units`, `booking_rules`, `invoice_numbering`.
+    ///
+    /// Permission: `settings.manage`. Audited as `setting.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<SettingCreate>,
+    ) -> Result<SettingCreated> {
+        let p = &auth.0;
+        p.require("settings.manage")?;
+        check(&body.key, &body.value)?;
+        let mut tx = p.begin(&state).await?;
+        let inserted = sqlx::query(
+            "insert into settings (id, key, value, description) values ($1, $2, $3, $4) on conflict (key) do nothing
+             returning key, value, description, version, created_at, updated_at",
+        )
+        .bind(Uuid::now_v7())
+        .bind(&body.key)
+        .bind(&body.value)
+        .bind(&body.description)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = inserted else {
+            return Err(AppError::Conflict {
+                code: "conflict",
+                detail: "this setting exists; use PUT to change it".into(),
+                field: Some("key".into()),
+            });
+        };
+        let s = setting(&row)?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "setting.created",
+                resource_type: "setting",
+                resource_id: Some(s.key.clone()),
+                before: None,
+                after: to_json(&s),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SettingCreated::Created(Json(s)))
+    }
+
+    /// Get one setting. Permission: `settings.read`.
+    #[oai(path = "/:key", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        key: Path<String>,
+    ) -> Result<Json<Setting>> {
+        auth.0.require("settings.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let s = get(&mut tx, &key.0)
+            .await?
+            .ok_or(AppError::NotFound("setting"))?;
+        tx.end_read();
+        Ok(Json(s))
+    }
+
+    /// Set a setting's value (creating it if needed). Permission: `settings.manage`. Audited as
+    /// `setting.updated` with the old and the new value.
+    #[oai(path = "/:key", method = "put")]
+    async fn put(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        key: Path<String>,
+        body: JsonBody<SettingPut>,
+    ) -> Result<Json<Setting>> {
+        let p = &auth.0;
+        p.require("settings.manage")?;
+        check(&key.0, &body.value)?;
+        let mut tx = p.begin(&state).await?;
+        let before = get(&mut tx, &key.0).await?;
+        let row = sqlx::query(
+            "insert into settings (id, key, value, description) values ($1, $2, $3, $4)
+             on conflict (key) do update set value = excluded.value,
+                 description = coalesce(excluded.description, settings.description),
+                 version = settings.version + 1
+             returning key, value, description, version, created_at, updated_at",
+        )
+        .bind(Uuid::now_v7())
+        .bind(&key.0)
+        .bind(&body.value)
+        .bind(&body.description)
+        .fetch_one(&mut *tx)
+        .await?;
+        let after = setting(&row)?;
+        let action = if before.is_some() {
+            "setting.updated"
+        } else {
+            "setting.created"
+        };
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action,
+                resource_type: "setting",
+                resource_id: Some(after.key.clone()),
+                before: before.as_ref().and_then(to_json),
+                after: to_json(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+
+    /// Delete a setting. Permission: `settings.manage`. Audited as `setting.deleted`.
+    #[oai(path = "/:key", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        key: Path<String>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("settings.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let before = get(&mut tx, &key.0)
+            .await?
+            .ok_or(AppError::NotFound("setting"))?;
+        sqlx::query("delete from settings where key = $1")
+            .bind(&key.0)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "setting.deleted",
+                resource_type: "setting",
+                resource_id: Some(before.key.clone()),
+                before: to_json(&before),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+}

@@ -1,0 +1,172 @@
+//! The settings Flightline itself reads, with their typed shape. Unknown keys are free-form.
+
+use serde_json::Value;
+
+use crate::error::FieldError;
+
+/// Known keys and what they hold (shown in the OpenAPI description).
+pub const KNOWN: &[(&str, &str)] = &[
+    (
+        "timezone",
+        "IANA time zone of the organisation, e.g. \"Europe/Zurich\" or \"UTC\"",
+    ),
+    ("locale", "BCP 47 language tag, e.g. \"en-US\""),
+    ("currency", "ISO 4217 code, e.g. \"CHF\""),
+    (
+        "units",
+        "{distance: nm|km|mi, altitude: ft|m, weight: lb|kg, fuel: gal|l|lb|kg}",
+    ),
+    (
+        "booking_rules",
+        "{min_notice_minutes: 0.., max_advance_days: 1..730, cancellation_notice_hours: 0..}",
+    ),
+    (
+        "invoice_numbering",
+        "{prefix: up to 10 characters, next_number: 1.., padding: 1..12}",
+    ),
+];
+
+fn err(field: &str, message: &str) -> Vec<FieldError> {
+    vec![FieldError::new(field, message)]
+}
+
+fn one_of(
+    obj: &serde_json::Map<String, Value>,
+    field: &str,
+    allowed: &[&str],
+    out: &mut Vec<FieldError>,
+) {
+    match obj.get(field).and_then(Value::as_str) {
+        Some(v) if allowed.contains(&v) => {}
+        _ => out.push(FieldError::new(
+            format!("value.{field}"),
+            format!("must be one of: {}", allowed.join(", ")),
+        )),
+    }
+}
+
+fn int_in(
+    obj: &serde_json::Map<String, Value>,
+    field: &str,
+    min: i64,
+    max: i64,
+    out: &mut Vec<FieldError>,
+) {
+    match obj.get(field).and_then(Value::as_i64) {
+        Some(v) if (min..=max).contains(&v) => {}
+        _ => out.push(FieldError::new(
+            format!("value.{field}"),
+            format!("must be an integer between {min} and {max}"),
+        )),
+    }
+}
+
+/// Checks the value of a known key; any value is accepted for other keys.
+pub fn validate(key: &str, value: &Value) -> Result<(), Vec<FieldError>> {
+    let mut out = Vec::new();
+    match key {
+        "timezone" => {
+            let ok = value.as_str().is_some_and(|s| {
+                s == "UTC"
+                    || (s.len() <= 64
+                        && s.contains('/')
+                        && s.split('/').all(|p| {
+                            !p.is_empty()
+                                && p.chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
+                        }))
+            });
+            if !ok {
+                return Err(err(
+                    "value",
+                    "must be an IANA time zone such as \"Europe/Zurich\"",
+                ));
+            }
+        }
+        "locale" => {
+            let ok = value.as_str().is_some_and(|s| {
+                let mut parts = s.split('-');
+                let lang = parts.next().unwrap_or("");
+                (2..=3).contains(&lang.len())
+                    && lang.chars().all(|c| c.is_ascii_lowercase())
+                    && parts.all(|p| {
+                        (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric())
+                    })
+            });
+            if !ok {
+                return Err(err("value", "must be a BCP 47 tag such as \"en-US\""));
+            }
+        }
+        "currency"
+            if !value
+                .as_str()
+                .is_some_and(|s| s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase())) =>
+        {
+            return Err(err("value", "must be an ISO 4217 code such as \"CHF\""));
+        }
+        "units" => {
+            let Some(obj) = value.as_object() else {
+                return Err(err("value", "must be an object"));
+            };
+            one_of(obj, "distance", &["nm", "km", "mi"], &mut out);
+            one_of(obj, "altitude", &["ft", "m"], &mut out);
+            one_of(obj, "weight", &["lb", "kg"], &mut out);
+            one_of(obj, "fuel", &["gal", "l", "lb", "kg"], &mut out);
+        }
+        "booking_rules" => {
+            let Some(obj) = value.as_object() else {
+                return Err(err("value", "must be an object"));
+            };
+            int_in(obj, "min_notice_minutes", 0, 10_080, &mut out);
+            int_in(obj, "max_advance_days", 1, 730, &mut out);
+            int_in(obj, "cancellation_notice_hours", 0, 720, &mut out);
+        }
+        "invoice_numbering" => {
+            let Some(obj) = value.as_object() else {
+                return Err(err("value", "must be an object"));
+            };
+            if obj
+                .get("prefix")
+                .and_then(Value::as_str)
+                .is_none_or(|p| p.chars().count() > 10)
+            {
+                out.push(FieldError::new(
+                    "value.prefix",
+                    "must be a string of at most 10 characters",
+                ));
+            }
+            int_in(obj, "next_number", 1, i64::from(i32::MAX), &mut out);
+            int_in(obj, "padding", 1, 12, &mut out);
+        }
+        _ => {}
+    }
+    if out.is_empty() { Ok(()) } else { Err(out) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn known_keys_are_typed() {
+        assert!(validate("timezone", &json!("Europe/Zurich")).is_ok());
+        assert!(validate("timezone", &json!("America/Argentina/Buenos_Aires")).is_ok());
+        assert!(validate("timezone", &json!("Mars/Olympus Mons")).is_err());
+        assert!(validate("currency", &json!("chf")).is_err());
+        assert!(validate("locale", &json!("en-US")).is_ok());
+        assert!(
+            validate(
+                "units",
+                &json!({"distance": "nm", "altitude": "ft", "weight": "kg", "fuel": "l"})
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            validate("units", &json!({"distance": "parsec"})).map_err(|e| e.len()),
+            Err(4)
+        );
+        assert!(validate("booking_rules", &json!({"min_notice_minutes": 60, "max_advance_days": 90, "cancellation_notice_hours": 24})).is_ok());
+        assert!(validate("whatever", &json!([1, "x", null])).is_ok());
+    }
+}

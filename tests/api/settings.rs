@@ -1,0 +1,188 @@
+//! `/api/v1/settings`: CRUD by key, typed known keys, audit, permissions, isolation.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, call, problem};
+
+#[tokio::test]
+async fn settings_crud_validation_and_audit() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let created = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/settings").json(
+            &json!({"key": "timezone", "value": "Europe/Zurich", "description": "Local time"}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (created["value"].clone(), created["version"].clone()),
+        (json!("Europe/Zurich"), json!(1))
+    );
+    problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/settings")
+            .json(&json!({"key": "timezone", "value": "UTC"})),
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    let updated = call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/timezone")
+            .json(&json!({"value": "America/New_York"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            updated["value"].clone(),
+            updated["version"].clone(),
+            updated["description"].clone()
+        ),
+        (json!("America/New_York"), json!(2), json!("Local time"))
+    );
+
+    // Known keys are typed; every field error is named; nothing is stored.
+    let bad = problem(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/units").json(&json!({"value": {"distance": "parsec", "altitude": "ft", "weight": "kg", "fuel": "l"}})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(
+        bad["errors"],
+        json!([{"field": "value.distance", "message": "must be one of: nm, km, mi"}])
+    );
+    problem(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/currency")
+            .json(&json!({"value": 5})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/Bad-Key")
+            .json(&json!({"value": 1})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::GET, "/api/v1/settings/units"),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    // Unknown keys are free-form.
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/ui.dashboard")
+            .json(&json!({"value": {"cards": ["fleet", "schedule"]}})),
+        StatusCode::OK,
+    )
+    .await;
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/currency")
+            .json(&json!({"value": "CHF"})),
+        StatusCode::OK,
+    )
+    .await;
+
+    // Pagination by key.
+    let first = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/settings?limit=2"),
+        StatusCode::OK,
+    )
+    .await;
+    let keys: Vec<&str> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|s| s["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["currency", "timezone"]);
+    let next = first["next_cursor"].as_str().expect("cursor");
+    let second = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("/api/v1/settings?limit=2&cursor={next}"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(second["items"][0]["key"], "ui.dashboard");
+    assert_eq!(second["next_cursor"], Value::Null);
+
+    call(
+        app.tenant_req(&t, Method::DELETE, "/api/v1/settings/ui.dashboard"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::DELETE, "/api/v1/settings/ui.dashboard"),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+
+    let audit = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            "/api/v1/settings/audit-logs?resource_type=setting&resource_id=timezone",
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let items = audit["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["action"], "setting.updated");
+    assert_eq!(
+        (
+            items[0]["before"]["value"].clone(),
+            items[0]["after"]["value"].clone()
+        ),
+        (json!("Europe/Zurich"), json!("America/New_York"))
+    );
+
+    // Permissions and isolation.
+    let (_, student) = app.user_with_roles(&t, &["student"]).await;
+    problem(
+        app.tenant_req(&student, Method::GET, "/api/v1/settings"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.tenant_req(&student, Method::PUT, "/api/v1/settings/currency")
+            .json(&json!({"value": "EUR"})),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let (_, staff) = app.user_with_roles(&t, &["organization_admin"]).await;
+    call(
+        app.tenant_req(&staff, Method::GET, "/api/v1/settings/currency"),
+        StatusCode::OK,
+    )
+    .await;
+    problem(
+        app.tenant_req(&staff, Method::DELETE, "/api/v1/settings/currency"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let b = app.signup("fbo").await;
+    problem(
+        app.tenant_req(&b, Method::GET, "/api/v1/settings/timezone"),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let theirs = call(
+        app.tenant_req(&b, Method::GET, "/api/v1/settings"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+}
