@@ -24,6 +24,11 @@ impl<'a> From<&'a Principal> for Actor<'a> {
     }
 }
 
+/// The JSON an audit row records as `before` / `after`.
+pub fn snapshot<T: serde::Serialize>(value: &T) -> Option<Value> {
+    serde_json::to_value(value).ok()
+}
+
 /// One audit row.
 pub struct Change<'a> {
     pub action: &'a str,

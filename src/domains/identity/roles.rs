@@ -28,10 +28,6 @@ enum RoleCreated {
     Created(Json<Role>),
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
-}
-
 /// Every name must be in the catalogue, and held by the caller (no escalation through roles).
 fn check_permissions(p: &Principal, perms: &[String]) -> Result<Vec<String>> {
     let errors: Vec<FieldError> = perms
@@ -144,7 +140,7 @@ impl RolesApi {
                 resource_type: "role",
                 resource_id: Some(id.to_string()),
                 before: None,
-                after: to_json(&role),
+                after: audit::snapshot(&role),
             },
         )
         .await?;
@@ -235,8 +231,8 @@ impl RolesApi {
                 action: "role.updated",
                 resource_type: "role",
                 resource_id: Some(before.id.to_string()),
-                before: to_json(&before),
-                after: to_json(&after),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
             },
         )
         .await?;
@@ -281,7 +277,7 @@ impl RolesApi {
                 action: "role.deleted",
                 resource_type: "role",
                 resource_id: Some(before.id.to_string()),
-                before: to_json(&before),
+                before: audit::snapshot(&before),
                 after: None,
             },
         )

@@ -36,10 +36,6 @@ enum MemberAdded {
     Created(Json<TeamMember>),
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
-}
-
 fn name_taken(e: sqlx::Error) -> AppError {
     match AppError::from(e) {
         AppError::Conflict { .. } => AppError::Conflict {
@@ -105,7 +101,7 @@ impl TeamsApi {
                 resource_type: "team",
                 resource_id: Some(id.to_string()),
                 before: None,
-                after: to_json(&team),
+                after: audit::snapshot(&team),
             },
         )
         .await?;
@@ -170,8 +166,8 @@ impl TeamsApi {
                 action: "team.updated",
                 resource_type: "team",
                 resource_id: Some(before.id.to_string()),
-                before: to_json(&before),
-                after: to_json(&after),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
             },
         )
         .await?;
@@ -205,7 +201,7 @@ impl TeamsApi {
                 action: "team.deleted",
                 resource_type: "team",
                 resource_id: Some(before.id.to_string()),
-                before: to_json(&before),
+                before: audit::snapshot(&before),
                 after: None,
             },
         )

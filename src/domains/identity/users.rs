@@ -33,10 +33,6 @@ enum UserCreated {
     Created(Json<User>),
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
-    serde_json::to_value(v).ok()
-}
-
 fn valid_email(email: &str) -> bool {
     email.split_once('@').is_some_and(|(l, d)| {
         !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
@@ -217,7 +213,7 @@ impl UsersApi {
                 resource_type: "user",
                 resource_id: Some(id.to_string()),
                 before: None,
-                after: to_json(&user),
+                after: audit::snapshot(&user),
             },
         )
         .await?;
@@ -306,7 +302,7 @@ impl UsersApi {
                 action: "user.deleted",
                 resource_type: "user",
                 resource_id: Some(user.id.to_string()),
-                before: to_json(&user),
+                before: audit::snapshot(&user),
                 after: None,
             },
         )
@@ -447,8 +443,8 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
                     action: "user.roles_changed",
                     resource_type: "user",
                     resource_id: Some(id.to_string()),
-                    before: to_json(&old),
-                    after: to_json(&new),
+                    before: audit::snapshot(&old),
+                    after: audit::snapshot(&new),
                 },
             )
             .await?;
@@ -462,8 +458,8 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
             action: "user.updated",
             resource_type: "user",
             resource_id: Some(id.to_string()),
-            before: to_json(&before),
-            after: to_json(&after),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
         },
     )
     .await?;

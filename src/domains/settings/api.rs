@@ -105,10 +105,6 @@ fn check(key: &str, value: &Value) -> Result<()> {
     values::validate(key, value).map_err(AppError::Validation)
 }
 
-fn to_json(s: &Setting) -> Option<Value> {
-    serde_json::to_value(s).ok()
-}
-
 pub struct SettingsApi;
 
 #[OpenApi(prefix_path = "/api/v1/settings", tag = "ApiTags::Settings")]
@@ -199,7 +195,7 @@ impl SettingsApi {
                 resource_type: "setting",
                 resource_id: Some(s.key.clone()),
                 before: None,
-                after: to_json(&s),
+                after: audit::snapshot(&s),
             },
         )
         .await?;
@@ -265,8 +261,8 @@ impl SettingsApi {
                 action,
                 resource_type: "setting",
                 resource_id: Some(after.key.clone()),
-                before: before.as_ref().and_then(to_json),
-                after: to_json(&after),
+                before: before.as_ref().and_then(audit::snapshot),
+                after: audit::snapshot(&after),
             },
         )
         .await?;
@@ -299,7 +295,7 @@ impl SettingsApi {
                 action: "setting.deleted",
                 resource_type: "setting",
                 resource_id: Some(before.key.clone()),
-                before: to_json(&before),
+                before: audit::snapshot(&before),
                 after: None,
             },
         )

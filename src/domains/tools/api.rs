@@ -28,10 +28,6 @@ enum NoteCreated {
     Created(Json<Note>),
 }
 
-fn to_json(n: &Note) -> Option<serde_json::Value> {
-    serde_json::to_value(n).ok()
-}
-
 #[OpenApi(prefix_path = "/api/v1/tools/notes", tag = "ApiTags::Tools")]
 impl NotesApi {
     /// List notes, newest first, with keyset pagination.
@@ -90,7 +86,7 @@ impl NotesApi {
                 resource_type: "note",
                 resource_id: Some(note.id.to_string()),
                 before: None,
-                after: to_json(&note),
+                after: audit::snapshot(&note),
             },
         )
         .await?;
@@ -164,8 +160,8 @@ impl NotesApi {
                 action: "note.updated",
                 resource_type: "note",
                 resource_id: Some(after.id.to_string()),
-                before: to_json(&before),
-                after: to_json(&after),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
             },
         )
         .await?;
@@ -194,7 +190,7 @@ impl NotesApi {
                 action: "note.deleted",
                 resource_type: "note",
                 resource_id: Some(before.id.to_string()),
-                before: to_json(&before),
+                before: audit::snapshot(&before),
                 after: None,
             },
         )
