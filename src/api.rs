@@ -15,6 +15,8 @@ use crate::domains::identity::users::UsersApi;
 use crate::domains::settings::api::SettingsApi;
 use crate::domains::settings::audit::AuditApi;
 use crate::domains::tools::api::NotesApi;
+use crate::domains::tools::calls::CallsApi;
+use crate::domains::tools::tasks::TasksApi;
 use crate::http::middleware::Observe;
 use crate::ops::OpsApi;
 use crate::platform::signup::SignupApi;
@@ -56,6 +58,8 @@ type Apis = (
     AuditApi,
     SettingsApi,
     NotesApi,
+    TasksApi,
+    CallsApi,
 );
 
 pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
@@ -71,6 +75,8 @@ pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
             AuditApi,
             SettingsApi,
             NotesApi,
+            TasksApi,
+            CallsApi,
         ),
         "Flightline API",
         env!("CARGO_PKG_VERSION"),

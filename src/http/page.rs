@@ -36,6 +36,16 @@ pub fn decode_id_cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
         .map_err(|_| AppError::validation("cursor", "is not a cursor from this API"))
 }
 
+/// A case-insensitive "contains" pattern for `ILIKE` from a user's search text: `%`, `_` and `\`
+/// are matched literally.
+pub fn contains_pattern(search: &str) -> String {
+    let escaped = search
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Splits one extra fetched row off `rows` and returns the next cursor if there was one.
 pub fn finish<T>(
     mut rows: Vec<T>,

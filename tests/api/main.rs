@@ -17,3 +17,4 @@ mod settings;
 mod signup;
 mod smtp;
 mod tenancy;
+mod tools;

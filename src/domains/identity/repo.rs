@@ -60,15 +60,6 @@ pub struct UserFilter<'a> {
     pub search: Option<&'a str>,
 }
 
-/// Escapes LIKE wildcards so a search is literal.
-fn like_pattern(s: &str) -> String {
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
 pub async fn list_users(
     conn: &mut PgConnection,
     f: &UserFilter<'_>,
@@ -89,7 +80,7 @@ pub async fn list_users(
         .bind(f.role)
         .bind(f.team)
         .bind(f.active)
-        .bind(f.search.map(like_pattern))
+        .bind(f.search.map(crate::http::page::contains_pattern))
         .bind(limit + 1)
         .fetch_all(&mut *conn)
         .await?;

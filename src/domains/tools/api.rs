@@ -44,12 +44,18 @@ impl NotesApi {
         cursor: Query<Option<String>>,
         /// Only pinned (true) or unpinned (false) notes.
         pinned: Query<Option<bool>>,
+        /// Text the title or body contains (case-insensitive).
+        q: Query<Option<String>>,
     ) -> Result<Json<NotePage>> {
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         auth.0.require("tools.notes.read")?;
         let mut tx = auth.0.begin(&state).await?;
-        let rows = repo::list_notes(&mut tx, after, pinned.0, limit).await?;
+        let search = q.0.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.chars().count() > 200) {
+            return Err(AppError::validation("q", "must be at most 200 characters"));
+        }
+        let rows = repo::list_notes(&mut tx, after, pinned.0, search, limit).await?;
         tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |n| n.id);
         Ok(Json(NotePage { items, next_cursor }))

@@ -1,5 +1,7 @@
-//! Tools: notes (and, later, tasks, call logs, attachments, events, reviews).
+//! Tools: notes, tasks, call logs (attachments, events and reviews follow).
 
 pub mod api;
+pub mod calls;
 pub mod dto;
 mod repo;
+pub mod tasks;

@@ -24,14 +24,26 @@ pub async fn list_notes(
     conn: &mut PgConnection,
     after: Option<Uuid>,
     pinned: Option<bool>,
+    search: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Note>, sqlx::Error> {
     // One plain statement per filter shape rather than `($1 is null or ...)`: with many tenants
     // almost every execution is re-planned (another tenant ran it last), and a plain predicate is
     // cheaper to plan. The first page starts above every UUID.
     let after = after.unwrap_or(Uuid::max());
-    let rows = match pinned {
-        None => sqlx::query(
+    let rows = match (pinned, search) {
+        (_, Some(search)) => sqlx::query(
+            "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
+                 where id < $1 and ($2::boolean is null or pinned = $2) and (title ilike $3 or body ilike $3)
+                 order by id desc limit $4",
+        )
+        .bind(after)
+        .bind(pinned)
+        .bind(crate::http::page::contains_pattern(search))
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?,
+        (None, None) => sqlx::query(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
                  where id < $1 order by id desc limit $2",
         )
@@ -39,7 +51,7 @@ pub async fn list_notes(
         .bind(limit + 1)
         .fetch_all(conn)
         .await?,
-        Some(pinned) => sqlx::query(
+        (Some(pinned), None) => sqlx::query(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
                  where id < $1 and pinned = $2 order by id desc limit $3",
         )

@@ -1,0 +1,344 @@
+//! `/api/v1/tools/calls`: call logs of customer interactions.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::error::{AppError, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+fn direction_str(d: Direction) -> &'static str {
+    match d {
+        Direction::Inbound => "inbound",
+        Direction::Outbound => "outbound",
+    }
+}
+
+/// A logged call.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct CallLog {
+    pub id: Uuid,
+    pub contact_name: String,
+    pub phone: Option<String>,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    pub occurred_at: DateTime<Utc>,
+    pub duration_seconds: Option<i32>,
+    pub summary: Option<String>,
+    pub logged_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct CallLogCreate {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub contact_name: String,
+    #[oai(validator(max_length = 50))]
+    pub phone: Option<String>,
+    pub direction: Direction,
+    pub occurred_at: DateTime<Utc>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "86400")))]
+    pub duration_seconds: Option<i32>,
+    #[oai(validator(max_length = 10000))]
+    pub summary: Option<String>,
+}
+
+/// A partial update; `null` clears an optional field.
+#[derive(Object)]
+pub struct CallLogUpdate {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub contact_name: Option<String>,
+    #[oai(validator(max_length = 50))]
+    pub phone: MaybeUndefined<String>,
+    pub direction: Option<Direction>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "86400")))]
+    pub duration_seconds: MaybeUndefined<i32>,
+    #[oai(validator(max_length = 10000))]
+    pub summary: MaybeUndefined<String>,
+}
+
+#[derive(Object)]
+pub struct CallLogPage {
+    pub items: Vec<CallLog>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum CallCreated {
+    #[oai(status = 201)]
+    Created(Json<CallLog>),
+}
+
+const COLUMNS: &str = "id, contact_name, phone, direction, occurred_at, duration_seconds, summary, logged_by, created_at, updated_at";
+
+fn call(row: &PgRow) -> Result<CallLog, sqlx::Error> {
+    Ok(CallLog {
+        id: row.try_get("id")?,
+        contact_name: row.try_get("contact_name")?,
+        phone: row.try_get("phone")?,
+        direction: row.try_get("direction")?,
+        occurred_at: row.try_get("occurred_at")?,
+        duration_seconds: row.try_get("duration_seconds")?,
+        summary: row.try_get("summary")?,
+        logged_by: row.try_get("logged_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<CallLog>, sqlx::Error> {
+    let sql = format!("select {COLUMNS} from call_logs where id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(call)
+        .transpose()
+}
+
+fn keep<T: Clone>(m: &MaybeUndefined<T>, old: &Option<T>) -> Option<T> {
+    match m {
+        MaybeUndefined::Value(v) => Some(v.clone()),
+        MaybeUndefined::Null => None,
+        MaybeUndefined::Undefined => old.clone(),
+    }
+}
+
+pub struct CallsApi;
+
+#[OpenApi(prefix_path = "/api/v1/tools/calls", tag = "ApiTags::Tools")]
+impl CallsApi {
+    /// List call logs, newest created first. Filters: `since` / `until` on `occurred_at`
+    /// (inclusive / exclusive), `direction`.
+    ///
+    /// Permission: `tools.calls.read`.
+    #[oai(path = "/", method = "get")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented filter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        since: Query<Option<DateTime<Utc>>>,
+        until: Query<Option<DateTime<Utc>>>,
+        direction: Query<Option<Direction>>,
+    ) -> Result<Json<CallLogPage>> {
+        auth.0.require("tools.calls.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        if let (Some(s), Some(u)) = (since.0, until.0)
+            && s > u
+        {
+            return Err(AppError::validation("until", "must not be before since"));
+        }
+        let mut tx = auth.0.begin(&state).await?;
+        let sql = format!(
+            "select {COLUMNS} from call_logs
+             where ($1::uuid is null or id < $1) and ($2::timestamptz is null or occurred_at >= $2)
+               and ($3::timestamptz is null or occurred_at < $3) and ($4::text is null or direction = $4)
+             order by id desc limit $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(since.0)
+            .bind(until.0)
+            .bind(direction.0.map(direction_str))
+            .bind(limit + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.end_read();
+        let calls = rows.iter().map(call).collect::<Result<Vec<_>, _>>()?;
+        let (items, next_cursor) = page::finish(calls, limit, |c| c.id);
+        Ok(Json(CallLogPage { items, next_cursor }))
+    }
+
+    /// Log a call. Permission: `tools.calls.write`. Audited as `call_log.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<CallLogCreate>,
+    ) -> Result<CallCreated> {
+        let p = &auth.0;
+        p.require("tools.calls.write")?;
+        if body.contact_name.trim().is_empty() {
+            return Err(AppError::validation("contact_name", "must not be blank"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into call_logs (id, contact_name, phone, direction, occurred_at, duration_seconds, summary, logged_by)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(body.contact_name.trim())
+        .bind(&body.phone)
+        .bind(direction_str(body.direction))
+        .bind(body.occurred_at)
+        .bind(body.duration_seconds)
+        .bind(&body.summary)
+        .bind(p.user_id)
+        .execute(&mut *tx)
+        .await?;
+        let c = load(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("call log"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "call_log.created",
+                resource_type: "call_log",
+                resource_id: Some(id.to_string()),
+                before: None,
+                after: audit::snapshot(&c),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(CallCreated::Created(Json(c)))
+    }
+
+    /// Get a call log. Permission: `tools.calls.read`.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<CallLog>> {
+        auth.0.require("tools.calls.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let c = load(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("call log"))?;
+        tx.end_read();
+        Ok(Json(c))
+    }
+
+    /// Update a call log partially. Permission: `tools.calls.write`. Audited as
+    /// `call_log.updated` with before and after.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<CallLogUpdate>,
+    ) -> Result<Json<CallLog>> {
+        let p = &auth.0;
+        p.require("tools.calls.write")?;
+        if body
+            .contact_name
+            .as_deref()
+            .is_some_and(|n| n.trim().is_empty())
+        {
+            return Err(AppError::validation("contact_name", "must not be blank"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let before = load(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("call log"))?;
+        sqlx::query(
+            "update call_logs set contact_name = $2, phone = $3, direction = $4, occurred_at = $5,
+                 duration_seconds = $6, summary = $7
+             where id = $1",
+        )
+        .bind(before.id)
+        .bind(
+            body.contact_name
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or(&before.contact_name),
+        )
+        .bind(keep(&body.phone, &before.phone))
+        .bind(
+            body.direction
+                .map(direction_str)
+                .unwrap_or(&before.direction),
+        )
+        .bind(body.occurred_at.unwrap_or(before.occurred_at))
+        .bind(keep(&body.duration_seconds, &before.duration_seconds))
+        .bind(keep(&body.summary, &before.summary))
+        .execute(&mut *tx)
+        .await?;
+        let after = load(&mut tx, before.id)
+            .await?
+            .ok_or(AppError::NotFound("call log"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "call_log.updated",
+                resource_type: "call_log",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+
+    /// Delete a call log. Permission: `tools.calls.write`. Audited as `call_log.deleted`.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("tools.calls.write")?;
+        let mut tx = p.begin(&state).await?;
+        let before = load(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("call log"))?;
+        sqlx::query("delete from call_logs where id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "call_log.deleted",
+                resource_type: "call_log",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+}
