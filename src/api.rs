@@ -14,6 +14,7 @@ use crate::domains::identity::teams::TeamsApi;
 use crate::domains::identity::users::UsersApi;
 use crate::domains::settings::api::SettingsApi;
 use crate::domains::settings::audit::AuditApi;
+use crate::domains::settings::flags::FlagsApi;
 use crate::domains::tools::api::NotesApi;
 use crate::domains::tools::calls::CallsApi;
 use crate::domains::tools::tasks::TasksApi;
@@ -56,6 +57,7 @@ type Apis = (
     TeamsApi,
     UsersApi,
     AuditApi,
+    FlagsApi,
     SettingsApi,
     NotesApi,
     TasksApi,
@@ -73,6 +75,7 @@ pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
             TeamsApi,
             UsersApi,
             AuditApi,
+            FlagsApi,
             SettingsApi,
             NotesApi,
             TasksApi,

@@ -50,6 +50,13 @@ pub enum TenantsCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Force a feature flag for a tenant (a plan limit its admins cannot change), or clear it.
+    ForceFlag {
+        slug: String,
+        key: String,
+        /// on, off or clear.
+        value: String,
+    },
     /// Archive a tenant: dump its schema with pg_dump into `--archive-dir`, then drop it.
     Delete {
         slug: String,
@@ -232,7 +239,34 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
         TenantsCommand::Delete { slug, archive_dir } => {
             archive(&db, settings, &slug, &archive_dir).await?
         }
+        TenantsCommand::ForceFlag { slug, key, value } => {
+            force_flag(&db, &slug, &key, &value).await?
+        }
     }
+    Ok(())
+}
+
+/// Forces (or clears) a feature flag of a tenant: a plan limit its admins cannot change.
+async fn force_flag(db: &Db, slug: &str, key: &str, value: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(tenancy::flags::is_known(key), "unknown flag {key}");
+    let sql = match value {
+        "on" | "off" => {
+            "update platform.tenants set forced_flags = forced_flags || jsonb_build_object($2::text, $3::boolean) where slug = $1"
+        }
+        "clear" => {
+            "update platform.tenants set forced_flags = forced_flags - $2::text where slug = $1 and $3::boolean is not null"
+        }
+        _ => anyhow::bail!("the value must be on, off or clear"),
+    };
+    let n = sqlx::query(sql)
+        .bind(slug)
+        .bind(key)
+        .bind(value == "on")
+        .execute(db.platform())
+        .await?
+        .rows_affected();
+    anyhow::ensure!(n == 1, "no tenant {slug}");
+    println!("{slug}: {key} forced {value}");
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Tenants: the registry (cached), resolution of the tenant of a request, provisioning, and
 //! the warm pool of ready schemas.
 
+pub mod flags;
 mod provision;
 mod registry;
 mod resolve;
@@ -110,6 +111,10 @@ pub struct Tenant {
     pub schema_version: i32,
     pub trial_ends_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Feature flags the tenant's admins switched (`flags::effective` combines them).
+    pub flags: std::collections::HashMap<String, bool>,
+    /// Feature flags a platform operator forced.
+    pub forced_flags: std::collections::HashMap<String, bool>,
 }
 
 impl Tenant {

@@ -38,7 +38,7 @@ pub struct TenantRegistry {
 macro_rules! select_tenant {
     ($where:literal) => {
         concat!(
-            "select id, slug, name, kind, status, plan, schema_name, schema_version, trial_ends_at, created_at
+            "select id, slug, name, kind, status, plan, schema_name, schema_version, trial_ends_at, created_at, flags, forced_flags
              from platform.tenants where ",
             $where
         )
@@ -170,5 +170,9 @@ fn parse_row(row: &PgRow) -> Option<Tenant> {
         schema_version: row.try_get("schema_version").ok()?,
         trial_ends_at: row.try_get("trial_ends_at").ok()?,
         created_at: row.try_get("created_at").ok()?,
+        flags: super::flags::parse(&row.try_get::<serde_json::Value, _>("flags").ok()?),
+        forced_flags: super::flags::parse(
+            &row.try_get::<serde_json::Value, _>("forced_flags").ok()?,
+        ),
     })
 }

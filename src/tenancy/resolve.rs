@@ -186,6 +186,16 @@ impl<E: Endpoint> Endpoint for ResolveEndpoint<E> {
         }
         let tenant = self.resolver.resolve(&req).await?;
         tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
+        if let Some(flag) = super::flags::flag_for_path(req.uri().path())
+            && !super::flags::effective(&tenant, flag).0
+        {
+            return Err(AppError::status(
+                StatusCode::NOT_FOUND,
+                "feature-disabled",
+                format!("the `{flag}` module is not enabled for this organisation"),
+            )
+            .into());
+        }
         req.extensions_mut().insert(CurrentTenant(tenant));
         self.inner.call(req).await.map(IntoResponse::into_response)
     }

@@ -68,6 +68,23 @@ async fn tenant_lifecycle_through_the_cli() {
     let (ok, out) = flightline(&["tenants", "migrate", "--tenant", &slug], &url);
     assert!(ok && out.contains("1 tenant(s)"), "{out}");
 
+    let (ok, out) = flightline(
+        &["tenants", "force-flag", &slug, "tools.notes", "off"],
+        &url,
+    );
+    assert!(ok, "{out}");
+    app.state.registry.invalidate_all();
+    problem(
+        app.req(Method::GET, "/api/v1/tools/notes")
+            .header("X-Tenant-ID", &slug)
+            .bearer_auth(&token),
+        StatusCode::NOT_FOUND,
+        "feature-disabled",
+    )
+    .await;
+    let (ok, _) = flightline(&["tenants", "force-flag", &slug, "warp.drive", "on"], &url);
+    assert!(!ok);
+
     let dir = tempdir();
     let (ok, out) = flightline(&["tenants", "delete", &slug, "--archive-dir", &dir], &url);
     assert!(ok, "{out}");

@@ -5,6 +5,7 @@ mod architecture;
 mod audit;
 mod auth;
 mod cli;
+mod flags;
 mod helpers;
 mod identity;
 mod migrations;

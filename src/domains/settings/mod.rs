@@ -3,4 +3,5 @@
 
 pub mod api;
 pub mod audit;
+pub mod flags;
 pub mod values;

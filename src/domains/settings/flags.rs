@@ -1,0 +1,123 @@
+//! `/api/v1/settings/feature-flags`: the organisation's modules, on or off.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::error::{AppError, Result};
+use crate::http::JsonBody;
+use crate::state::AppState;
+use crate::tenancy::Tenant;
+use crate::tenancy::flags::{self, FLAGS};
+
+/// A feature flag as it applies to this organisation.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct FeatureFlag {
+    /// e.g. `tools.notes`, `fleet`, `charter`.
+    pub key: String,
+    pub enabled: bool,
+    /// The value for this kind of organisation and plan.
+    pub default: bool,
+    /// `default`, `tenant` (set by an admin here) or `platform` (forced by an operator).
+    pub source: String,
+    pub description: String,
+}
+
+#[derive(Object)]
+pub struct FeatureFlagPage {
+    pub items: Vec<FeatureFlag>,
+    /// Always null: every flag is on one page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Object)]
+pub struct FeatureFlagSet {
+    pub enabled: bool,
+}
+
+fn flag(tenant: &Tenant, key: &str, description: &str) -> FeatureFlag {
+    let (enabled, source) = flags::effective(tenant, key);
+    FeatureFlag {
+        key: key.to_owned(),
+        enabled,
+        default: flags::default_for(key, tenant.kind, &tenant.plan),
+        source: source.as_str().to_owned(),
+        description: description.to_owned(),
+    }
+}
+
+pub struct FlagsApi;
+
+#[OpenApi(
+    prefix_path = "/api/v1/settings/feature-flags",
+    tag = "ApiTags::Settings"
+)]
+impl FlagsApi {
+    /// Every flag with its default and effective value. Permission: `settings.read`.
+    #[oai(path = "/", method = "get")]
+    async fn list(&self, auth: Auth) -> Result<Json<FeatureFlagPage>> {
+        auth.0.require("settings.read")?;
+        let items = FLAGS
+            .iter()
+            .map(|(k, d, _)| flag(&auth.0.tenant, k, d))
+            .collect();
+        Ok(Json(FeatureFlagPage {
+            items,
+            next_cursor: None,
+        }))
+    }
+
+    /// Switch a module on or off for this organisation. A disabled module's endpoints answer
+    /// `404 feature-disabled` on every replica within a second. A flag forced by a platform
+    /// operator (a plan limit) cannot be changed here (`409 flag-forced`).
+    ///
+    /// Permission: `settings.manage`. Audited as `feature_flag.changed`.
+    #[oai(path = "/:key", method = "put")]
+    async fn set(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        key: Path<String>,
+        body: JsonBody<FeatureFlagSet>,
+    ) -> Result<Json<FeatureFlag>> {
+        let p = &auth.0;
+        p.require("settings.manage")?;
+        let Some((k, d, _)) = FLAGS.iter().find(|(k, _, _)| *k == key.0) else {
+            return Err(AppError::NotFound("feature flag"));
+        };
+        if p.tenant.forced_flags.contains_key(*k) {
+            return Err(AppError::Conflict {
+                code: "flag-forced",
+                detail: "this flag is set by your plan".into(),
+                field: None,
+            });
+        }
+        let before = flag(&p.tenant, k, d);
+        let mut tx = p.begin(&state).await?;
+        flags::set_tenant_flag(&mut tx, k, Some(body.enabled)).await?;
+        let mut after = before.clone();
+        after.enabled = body.enabled;
+        after.source = "tenant".into();
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "feature_flag.changed",
+                resource_type: "feature_flag",
+                resource_id: Some((*k).to_owned()),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        state.registry.invalidate(p.tenant.id);
+        Ok(Json(after))
+    }
+}
