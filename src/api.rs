@@ -17,6 +17,7 @@ use crate::domains::settings::audit::AuditApi;
 use crate::domains::settings::flags::FlagsApi;
 use crate::domains::tools::api::NotesApi;
 use crate::domains::tools::calls::CallsApi;
+use crate::domains::tools::reviews::ReviewsApi;
 use crate::domains::tools::tasks::TasksApi;
 use crate::http::middleware::Observe;
 use crate::ops::OpsApi;
@@ -62,6 +63,7 @@ type Apis = (
     NotesApi,
     TasksApi,
     CallsApi,
+    ReviewsApi,
 );
 
 pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
@@ -80,6 +82,7 @@ pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
             NotesApi,
             TasksApi,
             CallsApi,
+            ReviewsApi,
         ),
         "Flightline API",
         env!("CARGO_PKG_VERSION"),

@@ -328,3 +328,83 @@ async fn notes_search_is_literal_and_case_insensitive() {
         "% is not a wildcard"
     );
 }
+
+#[tokio::test]
+async fn reviews_are_recorded_moderated_and_filtered() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    let good = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/tools/reviews").json(&json!({"subject": "Quick turn at LSZH", "rating": 5, "reviewer_name": "Capt. Ruiz"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(good["status"], "new");
+    call(
+        app.tenant_req(&t, Method::POST, "/api/v1/tools/reviews")
+            .json(&json!({"subject": "Fuel truck late", "rating": 2})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let bad = problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/tools/reviews")
+            .json(&json!({"subject": "x", "rating": 6})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(bad["errors"][0]["field"], "rating");
+    let low = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/tools/reviews?max_rating=3"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(low["items"][0]["subject"], "Fuel truck late");
+    problem(
+        app.tenant_req(&t, Method::GET, "/api/v1/tools/reviews?min_rating=0"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let id = good["id"].as_str().expect("id");
+    let published = call(
+        app.tenant_req(&t, Method::PATCH, &format!("/api/v1/tools/reviews/{id}"))
+            .json(&json!({"status": "published"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(published["status"], "published");
+    assert_eq!(
+        ids(&call(
+            app.tenant_req(&t, Method::GET, "/api/v1/tools/reviews?status=published"),
+            StatusCode::OK
+        )
+        .await),
+        [id]
+    );
+    let (_, fueler) = app.user_with_roles(&t, &["fueler"]).await;
+    problem(
+        app.tenant_req(&fueler, Method::GET, "/api/v1/tools/reviews"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let b = app.signup("fbo").await;
+    problem(
+        app.tenant_req(&b, Method::PATCH, &format!("/api/v1/tools/reviews/{id}"))
+            .json(&json!({"status": "hidden"})),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    call(
+        app.tenant_req(&t, Method::DELETE, &format!("/api/v1/tools/reviews/{id}")),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::GET, &format!("/api/v1/tools/reviews/{id}")),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+}

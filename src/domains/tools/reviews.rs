@@ -1,0 +1,304 @@
+//! `/api/v1/tools/reviews`: customer feedback with a rating from 1 to 5 and a moderation status.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::error::{AppError, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    New,
+    Published,
+    Hidden,
+    Resolved,
+}
+
+fn status_str(s: ReviewStatus) -> &'static str {
+    match s {
+        ReviewStatus::New => "new",
+        ReviewStatus::Published => "published",
+        ReviewStatus::Hidden => "hidden",
+        ReviewStatus::Resolved => "resolved",
+    }
+}
+
+/// A customer review.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Review {
+    pub id: Uuid,
+    /// What was reviewed: a flight, a trip, a lesson, the FBO's service.
+    pub subject: String,
+    pub rating: i32,
+    pub comment: Option<String>,
+    pub reviewer_name: Option<String>,
+    pub reviewer_email: Option<String>,
+    /// `new`, `published`, `hidden` or `resolved`.
+    pub status: String,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct ReviewCreate {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub subject: String,
+    #[oai(validator(minimum(value = "1"), maximum(value = "5")))]
+    pub rating: i32,
+    #[oai(validator(max_length = 10000))]
+    pub comment: Option<String>,
+    #[oai(validator(max_length = 200))]
+    pub reviewer_name: Option<String>,
+    #[oai(validator(max_length = 254))]
+    pub reviewer_email: Option<String>,
+}
+
+/// Moderation: change the status.
+#[derive(Object)]
+pub struct ReviewUpdate {
+    pub status: ReviewStatus,
+}
+
+#[derive(Object)]
+pub struct ReviewPage {
+    pub items: Vec<Review>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum ReviewCreated {
+    #[oai(status = 201)]
+    Created(Json<Review>),
+}
+
+const COLUMNS: &str = "id, subject, rating, comment, reviewer_name, reviewer_email, status, recorded_by, created_at, updated_at";
+
+fn review(row: &PgRow) -> Result<Review, sqlx::Error> {
+    Ok(Review {
+        id: row.try_get("id")?,
+        subject: row.try_get("subject")?,
+        rating: row.try_get("rating")?,
+        comment: row.try_get("comment")?,
+        reviewer_name: row.try_get("reviewer_name")?,
+        reviewer_email: row.try_get("reviewer_email")?,
+        status: row.try_get("status")?,
+        recorded_by: row.try_get("recorded_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Review>, sqlx::Error> {
+    let sql = format!("select {COLUMNS} from reviews where id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(review)
+        .transpose()
+}
+
+pub struct ReviewsApi;
+
+#[OpenApi(prefix_path = "/api/v1/tools/reviews", tag = "ApiTags::Tools")]
+impl ReviewsApi {
+    /// List reviews, newest first. Filters: `status`, `min_rating`, `max_rating`.
+    ///
+    /// Permission: `tools.reviews.read`.
+    #[oai(path = "/", method = "get")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented filter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        status: Query<Option<ReviewStatus>>,
+        min_rating: Query<Option<i32>>,
+        max_rating: Query<Option<i32>>,
+    ) -> Result<Json<ReviewPage>> {
+        auth.0.require("tools.reviews.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        for (field, v) in [("min_rating", min_rating.0), ("max_rating", max_rating.0)] {
+            if v.is_some_and(|r| !(1..=5).contains(&r)) {
+                return Err(AppError::validation(field, "must be between 1 and 5"));
+            }
+        }
+        let mut tx = auth.0.begin(&state).await?;
+        let sql = format!(
+            "select {COLUMNS} from reviews
+             where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
+               and ($3::int is null or rating >= $3) and ($4::int is null or rating <= $4)
+             order by id desc limit $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(status.0.map(status_str))
+            .bind(min_rating.0)
+            .bind(max_rating.0)
+            .bind(limit + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.end_read();
+        let reviews = rows.iter().map(review).collect::<Result<Vec<_>, _>>()?;
+        let (items, next_cursor) = page::finish(reviews, limit, |r| r.id);
+        Ok(Json(ReviewPage { items, next_cursor }))
+    }
+
+    /// Record a review. Permission: `tools.reviews.write`. Audited as `review.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<ReviewCreate>,
+    ) -> Result<ReviewCreated> {
+        let p = &auth.0;
+        p.require("tools.reviews.write")?;
+        if body.subject.trim().is_empty() {
+            return Err(AppError::validation("subject", "must not be blank"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into reviews (id, subject, rating, comment, reviewer_name, reviewer_email, recorded_by)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id)
+        .bind(body.subject.trim())
+        .bind(body.rating)
+        .bind(&body.comment)
+        .bind(&body.reviewer_name)
+        .bind(&body.reviewer_email)
+        .bind(p.user_id)
+        .execute(&mut *tx)
+        .await?;
+        let r = load(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("review"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "review.created",
+                resource_type: "review",
+                resource_id: Some(id.to_string()),
+                before: None,
+                after: audit::snapshot(&r),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ReviewCreated::Created(Json(r)))
+    }
+
+    /// Get a review. Permission: `tools.reviews.read`.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Review>> {
+        auth.0.require("tools.reviews.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let r = load(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("review"))?;
+        tx.end_read();
+        Ok(Json(r))
+    }
+
+    /// Moderate a review (change its status). Permission: `tools.reviews.write`. Audited as
+    /// `review.updated`.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<ReviewUpdate>,
+    ) -> Result<Json<Review>> {
+        let p = &auth.0;
+        p.require("tools.reviews.write")?;
+        let mut tx = p.begin(&state).await?;
+        let before = load(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("review"))?;
+        sqlx::query("update reviews set status = $2 where id = $1")
+            .bind(before.id)
+            .bind(status_str(body.status))
+            .execute(&mut *tx)
+            .await?;
+        let after = load(&mut tx, before.id)
+            .await?
+            .ok_or(AppError::NotFound("review"))?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "review.updated",
+                resource_type: "review",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+
+    /// Delete a review. Permission: `tools.reviews.write`. Audited as `review.deleted`.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("tools.reviews.write")?;
+        let mut tx = p.begin(&state).await?;
+        let before = load(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("review"))?;
+        sqlx::query("delete from reviews where id = $1")
+            .bind(before.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "review.deleted",
+                resource_type: "review",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+}
