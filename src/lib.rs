@@ -10,6 +10,7 @@ pub mod db;
 pub mod domains;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod mail;
 pub mod ops;
 pub mod platform;
@@ -104,6 +105,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
         state.mail.clone().spawn(),
         state.rate_limit.spawn_cleanup(),
         telemetry::spawn_upkeep(),
+        jobs::spawn_audit_retention(state.db.clone()),
     ];
     let sweeper_db = state.db.clone();
     background.push(tokio::spawn(async move {

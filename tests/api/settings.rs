@@ -186,3 +186,65 @@ async fn settings_crud_validation_and_audit() {
     .await;
     assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test]
+async fn audit_retention_follows_the_setting() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let keep_all = app.signup("flight_school").await;
+    problem(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/audit.retention_days")
+            .json(&json!({"value": 5})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/audit.retention_days")
+            .json(&json!({"value": 30})),
+        StatusCode::OK,
+    )
+    .await;
+    for tenant in [&t, &keep_all] {
+        let tt = app.tenant(tenant).await;
+        let mut tx = tt.begin(&app.state.db).await.expect("tx");
+        sqlx::query(
+            "insert into audit_logs (id, actor_type, action, resource_type, created_at)
+             select gen_random_uuid(), 'system', 'old.thing', 'thing', now() - interval '100 days' from generate_series(1, 20)",
+        )
+        .execute(&mut *tx)
+        .await
+        .expect("old rows");
+        tx.commit().await.expect("commit");
+    }
+    flightline::jobs::audit_retention(&app.state.db)
+        .await
+        .expect("retention");
+    let old = |tenant: crate::helpers::TestTenant| {
+        let app = &app;
+        async move {
+            let tt = app.tenant(&tenant).await;
+            let mut tx = tt.begin(&app.state.db).await.expect("tx");
+            let n: i64 =
+                sqlx::query_scalar("select count(*) from audit_logs where action = 'old.thing'")
+                    .fetch_one(&mut *tx)
+                    .await
+                    .expect("count");
+            let recent: i64 = sqlx::query_scalar("select count(*) from audit_logs where action = 'setting.updated' or action = 'setting.created'")
+                .fetch_one(&mut *tx)
+                .await
+                .expect("count");
+            (n, recent)
+        }
+    };
+    assert_eq!(
+        old(t.clone()).await,
+        (0, 1),
+        "old rows go, recent ones stay"
+    );
+    assert_eq!(
+        old(keep_all.clone()).await.0,
+        20,
+        "without the setting everything is kept"
+    );
+}

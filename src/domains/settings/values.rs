@@ -138,6 +138,9 @@ pub fn validate(key: &str, value: &Value) -> Result<(), Vec<FieldError>> {
             int_in(obj, "next_number", 1, i64::from(i32::MAX), &mut out);
             int_in(obj, "padding", 1, 12, &mut out);
         }
+        "audit.retention_days" if !value.as_i64().is_some_and(|d| (30..=3650).contains(&d)) => {
+            return Err(err("value", "must be a number of days between 30 and 3650"));
+        }
         _ => {}
     }
     if out.is_empty() { Ok(()) } else { Err(out) }
