@@ -63,3 +63,35 @@ pub async fn record(
     .await
     .map(|_| ())
 }
+
+/// Deletes row `id` of `table` and records `action` with the row as it was, in the caller's
+/// transaction: the shape every plain delete endpoint shares.
+pub async fn delete_recorded<T: serde::Serialize>(
+    tx: &mut TenantTx,
+    actor: Actor<'_>,
+    table: &'static str,
+    action: &str,
+    resource_type: &str,
+    id: Uuid,
+    before: &T,
+) -> Result<(), sqlx::Error> {
+    // `table` is a literal of the calling module, never request data.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "delete from {table} where id = $1"
+    )))
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    record(
+        tx,
+        actor,
+        Change {
+            action,
+            resource_type,
+            resource_id: Some(id.to_string()),
+            before: snapshot(before),
+            after: None,
+        },
+    )
+    .await
+}

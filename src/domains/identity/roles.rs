@@ -266,20 +266,14 @@ impl RolesApi {
                 field: None,
             });
         }
-        sqlx::query("delete from roles where id = $1")
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
+        audit::delete_recorded(
             &mut tx,
             p.into(),
-            Change {
-                action: "role.deleted",
-                resource_type: "role",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: None,
-            },
+            "roles",
+            "role.deleted",
+            "role",
+            before.id,
+            &before,
         )
         .await?;
         access::notify(&mut tx, Invalidation::Tenant(p.tenant.id)).await?;

@@ -190,20 +190,14 @@ impl TeamsApi {
         let before = repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
-        sqlx::query("delete from teams where id = $1")
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
+        audit::delete_recorded(
             &mut tx,
             p.into(),
-            Change {
-                action: "team.deleted",
-                resource_type: "team",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: None,
-            },
+            "teams",
+            "team.deleted",
+            "team",
+            before.id,
+            &before,
         )
         .await?;
         tx.commit().await?;

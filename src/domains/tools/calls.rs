@@ -322,20 +322,14 @@ impl CallsApi {
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("call log"))?;
-        sqlx::query("delete from call_logs where id = $1")
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
+        audit::delete_recorded(
             &mut tx,
             p.into(),
-            Change {
-                action: "call_log.deleted",
-                resource_type: "call_log",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: None,
-            },
+            "call_logs",
+            "call_log.deleted",
+            "call_log",
+            before.id,
+            &before,
         )
         .await?;
         tx.commit().await?;

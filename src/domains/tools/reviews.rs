@@ -282,20 +282,14 @@ impl ReviewsApi {
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("review"))?;
-        sqlx::query("delete from reviews where id = $1")
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
+        audit::delete_recorded(
             &mut tx,
             p.into(),
-            Change {
-                action: "review.deleted",
-                resource_type: "review",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: None,
-            },
+            "reviews",
+            "review.deleted",
+            "review",
+            before.id,
+            &before,
         )
         .await?;
         tx.commit().await?;

@@ -385,20 +385,14 @@ impl TasksApi {
         let before = load(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("task"))?;
-        sqlx::query("delete from tasks where id = $1")
-            .bind(before.id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
+        audit::delete_recorded(
             &mut tx,
             p.into(),
-            Change {
-                action: "task.deleted",
-                resource_type: "task",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: None,
-            },
+            "tasks",
+            "task.deleted",
+            "task",
+            before.id,
+            &before,
         )
         .await?;
         tx.commit().await?;
