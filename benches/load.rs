@@ -376,6 +376,7 @@ fn machine() -> Value {
 
 #[tokio::main]
 async fn main() {
+    flightline::install_crypto_provider();
     // `cargo bench` passes --bench; nothing else is accepted.
     let db_url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/flightline_bench".into());

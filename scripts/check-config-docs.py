@@ -22,7 +22,7 @@ def documented() -> dict[str, str]:
     """`section.key` -> the env column of its row."""
     rows = {}
     for line in DOC.read_text().splitlines():
-        m = re.match(r"^\| `([a-z_]+\.[a-z_]+)`[^|]*\| ([^|]*)\|", line)
+        m = re.match(r"^\| `([a-z0-9_]+\.[a-z0-9_]+)`[^|]*\| ([^|]*)\|", line)
         if m:
             rows[m.group(1)] = m.group(2).strip()
     return rows
@@ -91,7 +91,7 @@ def main() -> int:
             )
     for key, env in sorted(rows.items()):
         expected = "FLIGHTLINE__" + key.replace(".", "__").upper()
-        names = re.findall(r"`([A-Z_]+)`", env)
+        names = re.findall(r"`([A-Z0-9_]+)`", env)
         if key in SPECIAL_ENV:
             ok = SPECIAL_ENV[key] in names
         else:

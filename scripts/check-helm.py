@@ -98,7 +98,7 @@ def config_keys() -> dict[str, set[str]]:
     default = tomllib.loads((ROOT / "config" / "default.toml").read_text())
     keys = {section: set(table) for section, table in default.items() if isinstance(table, dict)}
     doc = (ROOT / "docs" / "configuration.md").read_text()
-    for section, key in re.findall(r"^\| `([a-z_]+)\.([a-z_]+)`", doc, re.M):
+    for section, key in re.findall(r"^\| `([a-z0-9_]+)\.([a-z0-9_]+)`", doc, re.M):
         keys.setdefault(section, set()).add(key)
     return keys
 
@@ -405,7 +405,7 @@ def check_manifests(scenario: str, values: dict, docs: list[tuple[str, dict]], n
             check(isinstance(v, str), f"[{scenario}] ConfigMap {k}: value must be a string")
             check(not re.fullmatch(r"-?\d+(\.\d+)?e[+-]\d+", str(v)), f"[{scenario}] ConfigMap {k}={v}: a number printed as float64")
             check(k not in SECRET_ENV, f"[{scenario}] ConfigMap holds secret {k}")
-            m = re.fullmatch(r"FLIGHTLINE__([A-Z_]+?)__([A-Z_]+)", k)
+            m = re.fullmatch(r"FLIGHTLINE__([A-Z0-9_]+?)__([A-Z0-9_]+)", k)
             if m:
                 section, key = m.group(1).lower(), m.group(2).lower()
                 check(key in keys.get(section, set()), f"[{scenario}] ConfigMap {k}: no setting {section}.{key}")

@@ -114,3 +114,24 @@ ensure_hadolint() {
 ensure_pyyaml() {
   python3 -c 'import yaml' 2>/dev/null || pip_install pyyaml
 }
+
+# Sets and exports MOTO_SERVER to a working moto_server (an S3-compatible server from PyPI's
+# moto[server]) for the S3 storage tests. Each candidate is run, not just found.
+ensure_moto() {
+  local candidate
+  for candidate in "${MOTO_SERVER:-}" moto_server \
+    "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/moto_server" \
+    "$(python3 -m site --user-base)/bin/moto_server"; do
+    if [ -n "$candidate" ] && "$candidate" --help >/dev/null 2>&1; then
+      export MOTO_SERVER=$candidate; return 0
+    fi
+  done
+  pip_install "moto[server]"
+  for candidate in moto_server \
+    "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/moto_server" \
+    "$(python3 -m site --user-base)/bin/moto_server"; do
+    if "$candidate" --help >/dev/null 2>&1; then export MOTO_SERVER=$candidate; return 0; fi
+  done
+  log "moto_server is not available"
+  return 1
+}

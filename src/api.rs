@@ -8,6 +8,7 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::auth::api::AuthApi;
+use crate::calendar::CalendarFeedApi;
 use crate::domains::identity::me::MeApi;
 use crate::domains::identity::roles::RolesApi;
 use crate::domains::identity::teams::TeamsApi;
@@ -16,7 +17,9 @@ use crate::domains::settings::api::SettingsApi;
 use crate::domains::settings::audit::AuditApi;
 use crate::domains::settings::flags::FlagsApi;
 use crate::domains::tools::api::NotesApi;
+use crate::domains::tools::attachments::AttachmentsApi;
 use crate::domains::tools::calls::CallsApi;
+use crate::domains::tools::events::EventsApi;
 use crate::domains::tools::reviews::ReviewsApi;
 use crate::domains::tools::tasks::TasksApi;
 use crate::http::middleware::Observe;
@@ -48,47 +51,43 @@ Every route under `/api/v1` is tenant-scoped except `/api/v1/signup`, `/api/v1/p
 lists are `{items, next_cursor}` with `limit` (1..=200, default 50) and an opaque `cursor`. \
 Each operation's description names the permission it requires.";
 
-/// Every API of the service, one entry per `#[OpenApi]` struct. A new domain adds itself here.
+/// Every API of the service, one entry per `#[OpenApi]` struct, grouped by area (poem-openapi
+/// implements `OpenApi` for tuples of up to 16, and for tuples of tuples). A new domain adds
+/// itself here, in the type and in [`apis`].
 type Apis = (
-    OpsApi,
-    SignupApi,
-    AuthApi,
-    MeApi,
-    RolesApi,
-    TeamsApi,
-    UsersApi,
-    AuditApi,
-    FlagsApi,
-    SettingsApi,
-    NotesApi,
-    TasksApi,
-    CallsApi,
-    ReviewsApi,
+    (OpsApi, SignupApi, CalendarFeedApi),
+    (AuthApi, MeApi, RolesApi, TeamsApi, UsersApi),
+    (AuditApi, FlagsApi, SettingsApi),
+    (
+        NotesApi,
+        TasksApi,
+        CallsApi,
+        AttachmentsApi,
+        EventsApi,
+        ReviewsApi,
+    ),
 );
 
-pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
+fn apis() -> Apis {
+    (
+        (OpsApi, SignupApi, CalendarFeedApi),
+        (AuthApi, MeApi, RolesApi, TeamsApi, UsersApi),
+        (AuditApi, FlagsApi, SettingsApi),
         (
-            OpsApi,
-            SignupApi,
-            AuthApi,
-            MeApi,
-            RolesApi,
-            TeamsApi,
-            UsersApi,
-            AuditApi,
-            FlagsApi,
-            SettingsApi,
             NotesApi,
             TasksApi,
             CallsApi,
+            AttachmentsApi,
+            EventsApi,
             ReviewsApi,
         ),
-        "Flightline API",
-        env!("CARGO_PKG_VERSION"),
     )
-    .description(DESCRIPTION)
-    .server(server_url)
+}
+
+pub fn openapi_service(server_url: &str) -> OpenApiService<Apis, ()> {
+    OpenApiService::new(apis(), "Flightline API", env!("CARGO_PKG_VERSION"))
+        .description(DESCRIPTION)
+        .server(server_url)
 }
 
 /// The OpenAPI document as JSON, served at `/openapi.json` and embedded in `/docs`.

@@ -60,6 +60,7 @@ pub struct Settings {
     pub billing: BillingSettings,
     #[serde(default)]
     pub platform: PlatformSettings,
+    pub storage: StorageSettings,
     pub log: LogSettings,
 }
 
@@ -149,6 +150,42 @@ pub struct BillingSettings {
 pub struct PlatformSettings {
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<SecretString>,
+}
+
+/// Where files (attachments, tenant archives) are kept; see `crate::storage`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageSettings {
+    pub backend: StorageBackend,
+    /// Root directory of the `local` backend.
+    pub local_dir: PathBuf,
+    /// Ceiling for any upload in bytes; a tenant's `attachments.max_size_bytes` setting may
+    /// lower it, never raise it.
+    pub max_upload_bytes: u64,
+    /// `http(s)://host[:port]` of the S3-compatible service.
+    #[serde(default)]
+    pub s3_endpoint: Option<String>,
+    #[serde(default)]
+    pub s3_bucket: Option<String>,
+    #[serde(default = "default_region")]
+    pub s3_region: String,
+    #[serde(default)]
+    pub s3_access_key_id: Option<SecretString>,
+    #[serde(default)]
+    pub s3_secret_access_key: Option<SecretString>,
+    /// `<bucket>.<host>` addressing (AWS) instead of `<host>/<bucket>` (MinIO and most others).
+    #[serde(default)]
+    pub s3_virtual_hosted: bool,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    Local,
+    S3,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -315,6 +352,47 @@ impl Settings {
         self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
         if self.server.body_limit_bytes < 1024 {
             return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        if self.storage.max_upload_bytes == 0 {
+            return Err(invalid("storage.max_upload_bytes", "must be at least 1"));
+        }
+        if self.storage.backend == StorageBackend::S3 {
+            let s = &self.storage;
+            for (key, missing) in [
+                ("storage.s3_endpoint", s.s3_endpoint.is_none()),
+                ("storage.s3_bucket", s.s3_bucket.is_none()),
+                ("storage.s3_access_key_id", s.s3_access_key_id.is_none()),
+                (
+                    "storage.s3_secret_access_key",
+                    s.s3_secret_access_key.is_none(),
+                ),
+            ] {
+                if missing {
+                    return Err(invalid(key, "required when storage.backend is s3"));
+                }
+            }
+            if !s
+                .s3_endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://") || e.starts_with("https://"))
+            {
+                return Err(invalid(
+                    "storage.s3_endpoint",
+                    "must start with http:// or https://",
+                ));
+            }
+            let bucket_ok = s.s3_bucket.as_deref().is_some_and(|b| {
+                (3..=63).contains(&b.len())
+                    && b.bytes().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.'
+                    })
+            });
+            if !bucket_ok {
+                return Err(invalid(
+                    "storage.s3_bucket",
+                    "must be a valid S3 bucket name",
+                ));
+            }
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -15,6 +16,7 @@ pub mod mail;
 pub mod ops;
 pub mod platform;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 pub mod tenancy;
 
@@ -31,8 +33,15 @@ use crate::db::Db;
 use crate::state::AppState;
 use crate::tenancy::{TenantRegistry, WarmPool};
 
+/// Makes ring the process's TLS crypto provider (the stack builds rustls without aws-lc, so
+/// HTTP clients built with defaults need one installed). Idempotent.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Builds the shared state: pool (lazy), registry, hashers, keys. Starts no task.
 pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
+    install_crypto_provider();
     let db = Db::connect_lazy(&settings)?;
     let registry = Arc::new(TenantRegistry::new(
         db.clone(),
@@ -47,6 +56,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         &settings.mail.from,
     );
     let rate_limit = http::ratelimit::RateLimit::new(&settings.rate_limit);
+    let storage = storage::Storage::from_settings(&settings.storage)?;
     let redis = settings
         .redis
         .url
@@ -70,6 +80,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         rate_limit,
         redis,
         metrics: telemetry::metrics_handle(),
+        storage,
     }))
 }
 

@@ -25,4 +25,6 @@ pub struct AppState {
     /// Present when `REDIS_URL` is configured.
     pub redis: Option<crate::auth::access::Redis>,
     pub metrics: Option<PrometheusHandle>,
+    /// Object storage for attachments and archives.
+    pub storage: crate::storage::Storage,
 }

@@ -153,7 +153,7 @@ fn map_error(err: poem::Error) -> Response {
         (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
-            "send Content-Type: application/json".into(),
+            "this operation does not take that Content-Type: JSON operations take application/json, uploads multipart/form-data".into(),
             None,
         )
     } else if err.is::<AuthorizationError>() {

@@ -5,6 +5,7 @@ pub mod body;
 pub mod middleware;
 pub mod page;
 pub mod ratelimit;
+pub mod upload;
 
 use poem_openapi::ApiResponse;
 

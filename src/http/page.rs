@@ -2,6 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::AppError;
@@ -34,6 +35,46 @@ pub fn decode_id_cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
     Uuid::from_slice(&bytes)
         .map(Some)
         .map_err(|_| AppError::validation("cursor", "is not a cursor from this API"))
+}
+
+/// A cursor for lists ordered by a time and then the id: (time, id) of the last row.
+pub fn encode_time_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+    let mut bytes = Vec::with_capacity(24);
+    bytes.extend_from_slice(&at.timestamp_micros().to_be_bytes());
+    bytes.extend_from_slice(id.as_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn decode_time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, AppError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let invalid = || AppError::validation("cursor", "is not a cursor from this API");
+    let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+    if bytes.len() != 24 {
+        return Err(invalid());
+    }
+    let (micros, id) = bytes.split_at(8);
+    let micros = i64::from_be_bytes(micros.try_into().map_err(|_| invalid())?);
+    let at = DateTime::from_timestamp_micros(micros).ok_or_else(invalid)?;
+    Ok(Some((at, Uuid::from_slice(id).map_err(|_| invalid())?)))
+}
+
+/// Like [`finish`] for lists ordered by (time, id).
+pub fn finish_by_time<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> (Vec<T>, Option<String>) {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if rows.len() > limit {
+        rows.truncate(limit);
+        let next = rows.last().map(|r| {
+            let (at, id) = key(r);
+            encode_time_cursor(at, id)
+        });
+        (rows, next)
+    } else {
+        (rows, None)
+    }
 }
 
 /// A case-insensitive "contains" pattern for `ILIKE` from a user's search text: `%`, `_` and `\`
@@ -78,5 +119,13 @@ mod tests {
         assert!(decode_id_cursor(Some("!!")).is_err());
         let (rows, next) = finish(vec![1, 2, 3], 2, |_| id);
         assert_eq!((rows.len(), next.is_some()), (2, true));
+        let at = DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("time");
+        assert_eq!(
+            decode_time_cursor(Some(&encode_time_cursor(at, id)))
+                .ok()
+                .flatten(),
+            Some((at, id))
+        );
+        assert!(decode_time_cursor(Some(&encode_id_cursor(id))).is_err());
     }
 }

@@ -229,3 +229,22 @@ pub async fn problem(rb: RequestBuilder, expected: StatusCode, code: &str) -> Va
 pub fn override_kv(key: &str, value: impl serde::Serialize) -> Figment {
     Figment::new().merge(Serialized::default(key, value))
 }
+
+/// The audit actions recorded for `resource_type` in `t`, newest first (through the API).
+pub async fn audit_actions(app: &TestApp, t: &TestTenant, resource_type: &str) -> Vec<String> {
+    let page = call(
+        app.tenant_req(
+            t,
+            Method::GET,
+            &format!("/api/v1/settings/audit-logs?resource_type={resource_type}&limit=200"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["action"].as_str().map(str::to_owned))
+        .collect()
+}

@@ -2,9 +2,11 @@
 //! per test (so tests isolate each other and exercise isolation at the same time).
 
 mod architecture;
+mod attachments;
 mod audit;
 mod auth;
 mod cli;
+mod events;
 mod flags;
 mod helpers;
 mod identity;

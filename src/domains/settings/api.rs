@@ -169,6 +169,7 @@ impl SettingsApi {
         p.require("settings.manage")?;
         check(&body.key, &body.value)?;
         let mut tx = p.begin(&state).await?;
+        values::validate_in_db(&mut tx, &body.key, &body.value).await?;
         let inserted = sqlx::query(
             "insert into settings (id, key, value, description) values ($1, $2, $3, $4) on conflict (key) do nothing
              returning key, value, description, version, created_at, updated_at",
@@ -234,6 +235,7 @@ impl SettingsApi {
         p.require("settings.manage")?;
         check(&key.0, &body.value)?;
         let mut tx = p.begin(&state).await?;
+        values::validate_in_db(&mut tx, &key.0, &body.value).await?;
         let before = get(&mut tx, &key.0).await?;
         let row = sqlx::query(
             "insert into settings (id, key, value, description) values ($1, $2, $3, $4)

@@ -1,8 +1,9 @@
 //! The settings Flightline itself reads, with their typed shape. Unknown keys are free-form.
 
 use serde_json::Value;
+use sqlx::PgConnection;
 
-use crate::error::FieldError;
+use crate::error::{AppError, FieldError};
 
 /// Known keys and what they hold (shown in the OpenAPI description).
 pub const KNOWN: &[(&str, &str)] = &[
@@ -24,7 +25,57 @@ pub const KNOWN: &[(&str, &str)] = &[
         "invoice_numbering",
         "{prefix: up to 10 characters, next_number: 1.., padding: 1..12}",
     ),
+    (
+        "audit.retention_days",
+        "days the audit log keeps a row, 30..3650 (unset: kept forever)",
+    ),
+    (
+        "attachments.max_size_bytes",
+        "largest attachment upload in bytes; the server's storage.max_upload_bytes caps it",
+    ),
 ];
+
+/// The largest value `attachments.max_size_bytes` accepts (the server's ceiling applies too).
+pub const MAX_ATTACHMENT_BYTES: i64 = 1 << 30;
+
+/// Checks what only the database knows: a `timezone` must be one PostgreSQL recognises (it
+/// computes calendar days with it).
+pub async fn validate_in_db(
+    conn: &mut PgConnection,
+    key: &str,
+    value: &Value,
+) -> Result<(), AppError> {
+    if key == "timezone" {
+        let known: bool =
+            sqlx::query_scalar("select exists(select 1 from pg_timezone_names where name = $1)")
+                .bind(value.as_str().unwrap_or_default())
+                .fetch_one(conn)
+                .await?;
+        if !known {
+            return Err(AppError::validation(
+                "value",
+                "is not a time zone known to this server (IANA name such as \"Europe/Zurich\")",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The value of setting `key` in the caller's tenant, if set.
+pub async fn read(conn: &mut PgConnection, key: &str) -> Result<Option<Value>, sqlx::Error> {
+    sqlx::query_scalar("select value from settings where key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The tenant's time zone (`timezone` setting), `UTC` when unset.
+pub async fn timezone(conn: &mut PgConnection) -> Result<String, sqlx::Error> {
+    Ok(read(conn, "timezone")
+        .await?
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "UTC".into()))
+}
 
 fn err(field: &str, message: &str) -> Vec<FieldError> {
     vec![FieldError::new(field, message)]
@@ -140,6 +191,16 @@ pub fn validate(key: &str, value: &Value) -> Result<(), Vec<FieldError>> {
         }
         "audit.retention_days" if !value.as_i64().is_some_and(|d| (30..=3650).contains(&d)) => {
             return Err(err("value", "must be a number of days between 30 and 3650"));
+        }
+        "attachments.max_size_bytes"
+            if !value
+                .as_i64()
+                .is_some_and(|n| (1..=MAX_ATTACHMENT_BYTES).contains(&n)) =>
+        {
+            return Err(err(
+                "value",
+                "must be a number of bytes between 1 and 1073741824",
+            ));
         }
         _ => {}
     }

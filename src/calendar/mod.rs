@@ -1,0 +1,263 @@
+//! Calendar feeds: secret, revocable iCal URLs that calendar applications subscribe to
+//! without logging in (they cannot send headers, so the URL carries everything).
+//!
+//! A feed URL is `<public_url>/api/v1/public/calendars/flc_<tenant id>_<secret>.ics`. The
+//! tenant id only routes the lookup; the secret (256 random bits) is the credential and is
+//! stored as a SHA-256 digest in the tenant's `calendar_feeds`. Issuing a new feed of the same
+//! kind revokes the previous one; a revoked, unknown or malformed URL answers `404`, as does a
+//! feed whose module the tenant switched off or whose owner is deactivated. A domain that
+//! offers feeds adds a [`FeedKind`] and its renderer in [`render`].
+
+pub mod ical;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::{PlainText, Response};
+use poem_openapi::{Object, OpenApi};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::api::ApiTags;
+use crate::auth::tokens;
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+use crate::tenancy::{TenantStatus, flags};
+
+const PREFIX: &str = "flc_";
+
+/// What a feed shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    /// The calendar events the user organises or attends.
+    Events,
+}
+
+impl FeedKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Events => "events",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "events" => Some(Self::Events),
+            _ => None,
+        }
+    }
+
+    /// The feature flag of the module the feed belongs to.
+    fn flag(self) -> &'static str {
+        match self {
+            Self::Events => "tools.events",
+        }
+    }
+}
+
+/// A feed as its owner sees it (the URL only once, when issued).
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Feed {
+    pub id: Uuid,
+    /// `events`.
+    pub kind: String,
+    /// When a calendar application last fetched it.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Issues a feed of `kind` for `user` in the caller's transaction, revoking the live one.
+/// Returns the feed with its URL.
+pub async fn issue(
+    conn: &mut PgConnection,
+    state: &AppState,
+    tenant_id: Uuid,
+    user: Uuid,
+    kind: FeedKind,
+) -> Result<IssuedFeed, sqlx::Error> {
+    revoke(conn, user, kind).await?;
+    let (secret, hash) = tokens::new_token();
+    let id = Uuid::now_v7();
+    let created_at: DateTime<Utc> = sqlx::query_scalar(
+        "insert into calendar_feeds (id, user_id, kind, token_hash) values ($1, $2, $3, $4)
+         returning created_at",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(kind.as_str())
+    .bind(hash)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(IssuedFeed {
+        id,
+        kind: kind.as_str().into(),
+        url: format!(
+            "{}/api/v1/public/calendars/{PREFIX}{}_{secret}.ics",
+            state.settings.server.public_url,
+            tenant_id.simple()
+        ),
+        created_at,
+    })
+}
+
+/// Revokes `user`'s live feed of `kind`; returns its id if there was one.
+pub async fn revoke(
+    conn: &mut PgConnection,
+    user: Uuid,
+    kind: FeedKind,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update calendar_feeds set revoked_at = now()
+         where user_id = $1 and kind = $2 and subject_id is null and revoked_at is null
+         returning id",
+    )
+    .bind(user)
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await
+}
+
+/// `user`'s live feed of `kind`, without its URL.
+pub async fn live(
+    conn: &mut PgConnection,
+    user: Uuid,
+    kind: FeedKind,
+) -> Result<Option<Feed>, sqlx::Error> {
+    let row = sqlx::query(
+        "select id, kind, last_used_at, created_at from calendar_feeds
+         where user_id = $1 and kind = $2 and subject_id is null and revoked_at is null",
+    )
+    .bind(user)
+    .bind(kind.as_str())
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        Ok(Feed {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            last_used_at: r.try_get("last_used_at")?,
+            created_at: r.try_get("created_at")?,
+        })
+    })
+    .transpose()
+}
+
+/// A feed just issued, with its URL.
+#[derive(Object, Debug)]
+pub struct IssuedFeed {
+    pub id: Uuid,
+    pub kind: String,
+    /// Subscribe to this URL in a calendar application. Keep it secret: anyone holding it sees
+    /// the feed. Shown only now; issue a new feed to get a new URL (the old one stops working).
+    pub url: String,
+    pub created_at: DateTime<Utc>,
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound("calendar feed")
+}
+
+/// Splits `flc_<32 hex>_<secret>[.ics]` into the tenant id and the secret.
+fn parse_token(raw: &str) -> Option<(Uuid, &str)> {
+    let rest = raw
+        .strip_suffix(".ics")
+        .unwrap_or(raw)
+        .strip_prefix(PREFIX)?;
+    let (tenant, secret) = rest.split_at_checked(32)?;
+    let secret = secret.strip_prefix('_')?;
+    if secret.len() != 43
+        || !secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return None;
+    }
+    Some((Uuid::try_parse(tenant).ok()?, secret))
+}
+
+/// The feed's events, by kind.
+async fn render(conn: &mut PgConnection, kind: FeedKind, user: Uuid) -> Result<Vec<ical::Event>> {
+    match kind {
+        FeedKind::Events => Ok(crate::domains::tools::events::feed(conn, user).await?),
+    }
+}
+
+pub struct CalendarFeedApi;
+
+#[OpenApi(prefix_path = "/api/v1/public/calendars", tag = "ApiTags::Tools")]
+impl CalendarFeedApi {
+    /// A calendar feed (`text/calendar`, RFC 5545) for calendar applications. No header or
+    /// login: the secret URL is the credential (issue one with `POST
+    /// /api/v1/tools/events/feed`). Revoked, unknown or malformed URLs, a feed of a module the
+    /// tenant switched off, and a feed of a deactivated user answer `404`.
+    #[oai(path = "/:token", method = "get")]
+    async fn feed(
+        &self,
+        state: Data<&Arc<AppState>>,
+        token: Path<String>,
+    ) -> Result<Response<PlainText<String>>> {
+        let (tenant_id, secret) = parse_token(&token.0).ok_or_else(not_found)?;
+        let tenant = state
+            .registry
+            .by_id(tenant_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if !matches!(tenant.status, TenantStatus::Active | TenantStatus::PastDue) {
+            return Err(not_found());
+        }
+        tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
+        let mut tx = tenant.begin(&state.db).await?;
+        let row = sqlx::query(
+            "update calendar_feeds f set last_used_at = now()
+             from users u
+             where f.token_hash = $1 and f.revoked_at is null and u.id = f.user_id and u.is_active
+             returning f.user_id, f.kind",
+        )
+        .bind(tokens::digest(secret))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(not_found)?;
+        let user: Uuid = row.try_get("user_id")?;
+        let kind = FeedKind::parse(row.try_get::<&str, _>("kind")?).ok_or_else(not_found)?;
+        if !flags::effective(&tenant, kind.flag()).0 {
+            return Err(not_found());
+        }
+        let events = render(&mut tx, kind, user).await?;
+        tx.commit().await?;
+        let body = ical::calendar(&tenant.name, &events);
+        Ok(Response::new(PlainText(body))
+            .header("content-type", "text/calendar; charset=utf-8")
+            .header("cache-control", "private, max-age=300")
+            .header("x-content-type-options", "nosniff"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_parse_strictly() {
+        let t = Uuid::new_v4();
+        let secret = "a".repeat(43);
+        let raw = format!("flc_{}_{secret}.ics", t.simple());
+        assert_eq!(parse_token(&raw), Some((t, secret.as_str())));
+        assert_eq!(
+            parse_token(&raw.replace(".ics", "")),
+            Some((t, secret.as_str()))
+        );
+        for bad in [
+            "",
+            "flc_",
+            &format!("flc_{}_{}", t.simple(), "a".repeat(42)),
+            &format!("flx_{}_{secret}", t.simple()),
+            &format!("flc_{}{secret}", t.simple()),
+            &format!("flc_{}_{}", t.simple(), "../".repeat(15)),
+            "flc_é",
+        ] {
+            assert_eq!(parse_token(bad), None, "{bad}");
+        }
+    }
+}
