@@ -7,7 +7,9 @@
 //! - `GET /api/v1/tools/notes` (50 notes) and `POST /api/v1/tools/notes` at 32 concurrent
 //!   connections: requests/s, p50, p99, for 1 tenant and spread over 100 and 1,000 tenants;
 //! - the time to migrate 1,000 tenants by one `ALTER TABLE ... ADD COLUMN`;
-//! - the server's peak and final RSS.
+//! - the server's peak and final RSS;
+//! - streaming the audit-log export (CSV and JSON lines) of one tenant holding
+//!   `BENCH_EXPORT_ROWS` (default 100,000) rows: time, bytes, and the server's RSS during it.
 //!
 //! A benchmark reports; it asserts nothing. Environment: `BENCH_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/flightline_bench`, dropped and recreated),
@@ -360,6 +362,107 @@ async fn auth_check(db: &Db, registry: &TenantRegistry, t: &LoadTenant) -> Value
     json!({"iterations": n, "microseconds_per_check": round(per)})
 }
 
+/// Fills one tenant's audit log with `rows` rows, then streams its CSV and JSON-lines exports,
+/// sampling the server's RSS every 10 ms while each streams.
+async fn audit_export(
+    server: &Server,
+    db: &Db,
+    registry: &TenantRegistry,
+    t: &LoadTenant,
+    rows: i64,
+) -> Value {
+    use futures_util::StreamExt;
+    let tenant = registry
+        .by_slug(&t.slug)
+        .await
+        .expect("registry")
+        .expect("tenant");
+    let mut tx = tenant.begin(db).await.expect("tx");
+    sqlx::query(
+        "insert into audit_logs (id, actor_type, action, resource_type, resource_id, after, request_id, ip, created_at)
+         select gen_random_uuid(), 'user', 'note.updated', 'note', gen_random_uuid()::text,
+                jsonb_build_object('title', 'Benchmark note ' || g, 'body', repeat('x', 120), 'version', g),
+                'bench-' || g, '127.0.0.1', now() - make_interval(secs => $1 - g)
+         from generate_series(1, $1) g",
+    )
+    .bind(rows)
+    .execute(&mut *tx)
+    .await
+    .expect("audit rows");
+    tx.commit().await.expect("commit");
+
+    let client = reqwest::Client::new();
+    let mut out = serde_json::Map::new();
+    out.insert("rows".into(), json!(rows));
+    for format in ["csv", "jsonl"] {
+        let before = server.rss_mib().1;
+        let sampling = Arc::new(AtomicBool::new(true));
+        let peak_kib = Arc::new(AtomicU64::new(0));
+        let pid = server.child.id();
+        let sampler = {
+            let sampling = sampling.clone();
+            let peak_kib = peak_kib.clone();
+            tokio::spawn(async move {
+                while sampling.load(Ordering::Relaxed) {
+                    let kib = rss_kib(pid);
+                    peak_kib.fetch_max(kib, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+        };
+        let started = Instant::now();
+        let resp = client
+            .get(format!(
+                "{}/api/v1/settings/audit-logs/export?format={format}",
+                server.base
+            ))
+            .header("X-Tenant-ID", &t.slug)
+            .bearer_auth(&t.token)
+            .send()
+            .await
+            .expect("export");
+        assert!(resp.status().is_success(), "export answered {}", resp.status());
+        let mut bytes = 0u64;
+        let mut lines = 0u64;
+        let mut body = resp.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.expect("chunk");
+            bytes += chunk.len() as u64;
+            lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        sampling.store(false, Ordering::Relaxed);
+        let _ = sampler.await;
+        let peak = peak_kib.load(Ordering::Relaxed) as f64 / 1024.0;
+        out.insert(
+            format.into(),
+            json!({
+                "lines": lines,
+                "mib": round(bytes as f64 / 1_048_576.0),
+                "seconds": round(secs),
+                "rows_per_second": round(rows as f64 / secs),
+                "server_rss_mib_before": round(before),
+                "server_rss_mib_peak_during": round(peak),
+                "server_rss_mib_growth": round(peak - before),
+            }),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The current RSS of process `pid` in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .unwrap_or_default()
@@ -474,6 +577,8 @@ async fn main() {
     report["load"] = Value::Object(phases);
     let (peak, now) = server.rss_mib();
     report["server_rss_mib"] = json!({"peak": round(peak), "final": round(now)});
+    let export_rows: i64 = env_or("BENCH_EXPORT_ROWS", 100_000);
+    report["audit_export"] = audit_export(&server, &db, &registry, &tenants[0], export_rows).await;
     server.stop();
 
     // Migrating every tenant by one new migration.
