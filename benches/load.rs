@@ -421,7 +421,11 @@ async fn audit_export(
             .send()
             .await
             .expect("export");
-        assert!(resp.status().is_success(), "export answered {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "export answered {}",
+            resp.status()
+        );
         let mut bytes = 0u64;
         let mut lines = 0u64;
         let mut body = resp.bytes_stream();

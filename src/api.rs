@@ -8,6 +8,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::auth::api::AuthApi;
+use crate::billing::api::BillingApi;
+use crate::billing::webhook::WebhooksApi;
 use crate::calendar::CalendarFeedApi;
 use crate::domains::identity::me::MeApi;
 use crate::domains::identity::roles::RolesApi;
@@ -24,7 +26,10 @@ use crate::domains::tools::reviews::ReviewsApi;
 use crate::domains::tools::tasks::TasksApi;
 use crate::http::middleware::Observe;
 use crate::ops::OpsApi;
+use crate::platform::auth::PlatformAuthApi;
+use crate::platform::plans::PlansApi;
 use crate::platform::signup::SignupApi;
+use crate::platform::tenants::PlatformTenantsApi;
 use crate::state::AppState;
 use crate::tenancy::{TenantResolver, is_tenant_scoped};
 
@@ -40,8 +45,12 @@ pub enum ApiTags {
     Users,
     /// Settings, feature flags and the audit log.
     Settings,
-    /// Notes, tasks, call logs, attachments, events, reviews.
+    /// Notes, tasks, call logs, attachments, events and their calendar feeds, reviews.
     Tools,
+    /// Platform operators: tenant administration, migrations, the platform audit log.
+    Platform,
+    /// Stripe billing: the tenant's subscription, Checkout, the Customer Portal, webhooks.
+    Billing,
 }
 
 const DESCRIPTION: &str = "Flightline runs flight schools, charter / air-ambulance operators and FBOs as tenants.\n\n\
@@ -55,7 +64,8 @@ Each operation's description names the permission it requires.";
 /// implements `OpenApi` for tuples of up to 16, and for tuples of tuples). A new domain adds
 /// itself here, in the type and in [`apis`].
 type Apis = (
-    (OpsApi, SignupApi, CalendarFeedApi),
+    (OpsApi, SignupApi, PlansApi, CalendarFeedApi),
+    (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
     (AuthApi, MeApi, RolesApi, TeamsApi, UsersApi),
     (AuditApi, FlagsApi, SettingsApi),
     (
@@ -70,7 +80,8 @@ type Apis = (
 
 fn apis() -> Apis {
     (
-        (OpsApi, SignupApi, CalendarFeedApi),
+        (OpsApi, SignupApi, PlansApi, CalendarFeedApi),
+        (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
         (AuthApi, MeApi, RolesApi, TeamsApi, UsersApi),
         (AuditApi, FlagsApi, SettingsApi),
         (
@@ -151,7 +162,13 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             }),
         )
         .at("/docs", docs)
-        .nest("/", service.with(resolver).with(state.rate_limit.clone()))
+        .nest(
+            "/",
+            service
+                .with(resolver)
+                .with(state.rate_limit.clone())
+                .with(crate::billing::BillingGate::new(state.billing.is_some())),
+        )
         .data(state)
         .with(Observe)
 }

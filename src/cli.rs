@@ -1,12 +1,10 @@
 //! The command line (API.md §5): `serve`, `migrate`, `tenants ...`, `openapi`, `demo`.
 
-use std::path::PathBuf;
-
 use clap::{Args, Parser, Subcommand};
-use sqlx::AssertSqlSafe;
 
 use crate::config::Settings;
-use crate::db::{self, Db, MigrationStatus, SchemaName, TenantFilter};
+use crate::db::{self, Db, MigrationStatus, TenantFilter};
+use crate::platform::operators::{Actor, Change};
 use crate::tenancy::{self, NewTenant, TenantKind, TenantRegistry, TenantStatus};
 
 #[derive(Parser)]
@@ -57,11 +55,23 @@ pub enum TenantsCommand {
         /// on, off or clear.
         value: String,
     },
-    /// Archive a tenant: dump its schema with pg_dump into `--archive-dir`, then drop it.
-    Delete {
+    /// Archive a tenant: it stops serving, its schema is dumped with pg_dump into object
+    /// storage (`storage.*`), then dropped. The slug stays taken.
+    Delete { slug: String },
+    /// Restore an archived tenant from its newest archive (or `--archive ID`), migrate it to
+    /// the current version and make it active.
+    Restore {
         slug: String,
-        #[arg(long, default_value = "archives")]
-        archive_dir: PathBuf,
+        #[arg(long)]
+        archive: Option<uuid::Uuid>,
+    },
+    /// Rename a tenant or change its plan (flags and limits follow the plan).
+    Update {
+        slug: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        plan: Option<String>,
     },
 }
 
@@ -223,6 +233,47 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
         }
         TenantsCommand::Suspend { slug } => set_status(&db, &slug, TenantStatus::Suspended).await?,
         TenantsCommand::Resume { slug } => set_status(&db, &slug, TenantStatus::Active).await?,
+        TenantsCommand::Restore { slug, archive } => {
+            let id = tenant_id(&db, &slug).await?;
+            let state = crate::build_state(settings.clone())?;
+            let archive =
+                crate::platform::archive::restore(&state, id, archive, Actor::cli()).await?;
+            println!("restored {slug} from archive {archive}; it is active again");
+        }
+        TenantsCommand::Update { slug, name, plan } => {
+            anyhow::ensure!(
+                plan.as_deref().is_none_or(crate::platform::plans::is_known),
+                "unknown --plan (one of: {})",
+                crate::platform::plans::PLANS.join(", ")
+            );
+            anyhow::ensure!(
+                name.is_some() || plan.is_some(),
+                "give --name and/or --plan"
+            );
+            let id = tenant_id(&db, &slug).await?;
+            let mut tx = db.platform().begin().await?;
+            sqlx::query("update platform.tenants set name = coalesce($2, name), plan = coalesce($3, plan) where id = $1 and status <> 'archived'")
+                .bind(id)
+                .bind(&name)
+                .bind(&plan)
+                .execute(&mut *tx)
+                .await?;
+            crate::platform::operators::record(
+                &mut *tx,
+                Actor::cli(),
+                Change {
+                    action: "tenant.updated",
+                    tenant_id: Some(id),
+                    resource_type: "tenant",
+                    resource_id: Some(id.to_string()),
+                    before: None,
+                    after: Some(serde_json::json!({"name": name, "plan": plan})),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            println!("{slug} updated");
+        }
         TenantsCommand::Migrate { tenant } => {
             let filter = match tenant {
                 Some(slug) => {
@@ -236,8 +287,20 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
             };
             migrate_and_report(&db, filter, settings.tenancy.migration_concurrency).await?;
         }
-        TenantsCommand::Delete { slug, archive_dir } => {
-            archive(&db, settings, &slug, &archive_dir).await?
+        TenantsCommand::Delete { slug } => {
+            let id = tenant_id(&db, &slug).await?;
+            let state = crate::build_state(settings.clone())?;
+            anyhow::ensure!(
+                crate::platform::archive::begin(&state, id, Actor::cli(), false).await?,
+                "{slug} cannot be archived now (provisioning or already archived)"
+            );
+            crate::platform::archive::run(&state, id).await?;
+            let (archive, bytes, _) = crate::platform::archive::latest(&db, id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no archive recorded"))?;
+            println!(
+                "archived {slug}: archive {archive} ({bytes} bytes); restore with `flightline tenants restore {slug}`"
+            );
         }
         TenantsCommand::ForceFlag { slug, key, value } => {
             force_flag(&db, &slug, &key, &value).await?
@@ -276,77 +339,51 @@ async fn set_status(db: &Db, slug: &str, status: TenantStatus) -> anyhow::Result
     } else {
         vec!["active", "past_due"]
     };
-    let n =
-        sqlx::query("update platform.tenants set status = $2 where slug = $1 and status = any($3)")
-            .bind(slug)
-            .bind(status.as_str())
-            .bind(&from)
-            .execute(db.platform())
-            .await?
-            .rows_affected();
-    anyhow::ensure!(
-        n == 1,
-        "no tenant {slug} in a state that can become {}",
-        status.as_str()
-    );
+    let reason = (status == TenantStatus::Suspended).then_some("operator");
+    let mut tx = db.platform().begin().await?;
+    let id: Option<uuid::Uuid> = sqlx::query_scalar(
+        "update platform.tenants set status = $2, status_reason = $4 where slug = $1 and status = any($3) returning id",
+    )
+    .bind(slug)
+    .bind(status.as_str())
+    .bind(&from)
+    .bind(reason)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = id.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no tenant {slug} in a state that can become {}",
+            status.as_str()
+        )
+    })?;
+    crate::platform::operators::record(
+        &mut *tx,
+        Actor::cli(),
+        Change {
+            action: if status == TenantStatus::Suspended {
+                "tenant.suspended"
+            } else {
+                "tenant.resumed"
+            },
+            tenant_id: Some(id),
+            resource_type: "tenant",
+            resource_id: Some(id.to_string()),
+            before: None,
+            after: Some(serde_json::json!({"status": status.as_str(), "reason": reason})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     println!("{slug} is now {}", status.as_str());
     Ok(())
 }
 
-/// Dumps the tenant's schema (custom format, restorable with pg_restore), then drops the schema
-/// and marks the tenant archived, so its slug stays taken and its data is recoverable.
-async fn archive(
-    db: &Db,
-    settings: &Settings,
-    slug: &str,
-    dir: &std::path::Path,
-) -> anyhow::Result<()> {
-    let (id, schema, status): (uuid::Uuid, String, String) =
-        sqlx::query_as("select id, schema_name, status from platform.tenants where slug = $1")
-            .bind(slug)
-            .fetch_optional(db.platform())
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))?;
-    anyhow::ensure!(status != "archived", "{slug} is already archived");
-    let schema =
-        SchemaName::parse(&schema).ok_or_else(|| anyhow::anyhow!("malformed schema name"))?;
-    // Stop serving first: every replica sees `archived` (404) within a second.
-    sqlx::query("update platform.tenants set status = 'archived' where id = $1")
-        .bind(id)
-        .execute(db.platform())
-        .await?;
-    std::fs::create_dir_all(dir)?;
-    let file = dir.join(format!(
-        "{slug}-{id}-{}.dump",
-        chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-    ));
-    let out = tokio::process::Command::new("pg_dump")
-        .arg("--format=custom")
-        .arg(format!("--schema={}", schema.as_str()))
-        .arg("--file")
-        .arg(&file)
-        .arg(settings.database_url())
-        .output()
-        .await?;
-    if !out.status.success() {
-        sqlx::query("update platform.tenants set status = $2 where id = $1")
-            .bind(id)
-            .bind(status)
-            .execute(db.platform())
-            .await?;
-        anyhow::bail!(
-            "pg_dump failed; tenant left as it was: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    sqlx::raw_sql(AssertSqlSafe(format!(
-        "DROP SCHEMA {} CASCADE",
-        schema.quoted()
-    )))
-    .execute(db.platform())
-    .await?;
-    println!("archived {slug} to {}", file.display());
-    Ok(())
+async fn tenant_id(db: &Db, slug: &str) -> anyhow::Result<uuid::Uuid> {
+    sqlx::query_scalar("select id from platform.tenants where slug = $1")
+        .bind(slug)
+        .fetch_optional(db.platform())
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))
 }
 
 pub const DEMO_SLUG: &str = "demo";

@@ -131,6 +131,9 @@ pub struct AuthSettings {
 pub struct RateLimitSettings {
     pub auth_per_second: u32,
     pub api_per_second: u32,
+    /// Signups per client IP per hour; 0 disables.
+    #[serde(default)]
+    pub signups_per_hour: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -144,12 +147,36 @@ pub struct BillingSettings {
     pub stripe_secret_key: Option<SecretString>,
     pub stripe_webhook_secret: Option<SecretString>,
     pub stripe_api_base: Option<String>,
+    /// Stripe price id per paid plan (`starter = "price_..."`).
+    #[serde(default)]
+    pub prices: std::collections::HashMap<String, String>,
+    /// Days a tenant stays `past_due` after a failed payment before it is suspended.
+    #[serde(default = "default_grace_days")]
+    pub grace_days: u32,
+}
+
+fn default_grace_days() -> u32 {
+    7
+}
+
+impl BillingSettings {
+    pub fn enabled(&self) -> bool {
+        self.stripe_secret_key.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PlatformSettings {
     pub bootstrap_email: Option<String>,
     pub bootstrap_password: Option<SecretString>,
+    /// Signups per admin e-mail whose address is not yet confirmed, within a day, beyond which
+    /// signup answers `429`.
+    #[serde(default = "default_pending_signups")]
+    pub max_pending_signups_per_email: u32,
+}
+
+fn default_pending_signups() -> u32 {
+    3
 }
 
 /// Where files (attachments, tenant archives) are kept; see `crate::storage`.
@@ -352,6 +379,33 @@ impl Settings {
         self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
         if self.server.body_limit_bytes < 1024 {
             return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
+        }
+        if self.billing.enabled() {
+            if self.billing.stripe_webhook_secret.is_none() {
+                return Err(invalid(
+                    "billing.stripe_webhook_secret",
+                    "required when billing.stripe_secret_key is set (webhooks are verified)",
+                ));
+            }
+            for plan in crate::platform::plans::CATALOGUE.iter().filter(|p| p.paid) {
+                if !self.billing.prices.contains_key(plan.key) {
+                    return Err(invalid(
+                        &format!("billing.prices.{}", plan.key),
+                        "every paid plan needs its Stripe price id when billing is enabled",
+                    ));
+                }
+            }
+        }
+        if self
+            .billing
+            .stripe_api_base
+            .as_deref()
+            .is_some_and(|b| !(b.starts_with("http://") || b.starts_with("https://")))
+        {
+            return Err(invalid(
+                "billing.stripe_api_base",
+                "must start with http:// or https://",
+            ));
         }
         if self.storage.max_upload_bytes == 0 {
             return Err(invalid("storage.max_upload_bytes", "must be at least 1"));

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod calendar;
 pub mod cli;
 pub mod config;
@@ -57,6 +58,9 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     );
     let rate_limit = http::ratelimit::RateLimit::new(&settings.rate_limit);
     let storage = storage::Storage::from_settings(&settings.storage)?;
+    let platform_jwt =
+        auth::jwt::PlatformKeys::new(settings.jwt_secret(), settings.auth.access_ttl_seconds);
+    let billing = billing::Billing::from_settings(&settings.billing)?;
     let redis = settings
         .redis
         .url
@@ -81,6 +85,9 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         redis,
         metrics: telemetry::metrics_handle(),
         storage,
+        platform_jwt,
+        billing,
+        jobs: jobs::JobQueue::default(),
     }))
 }
 
@@ -109,7 +116,10 @@ impl RunningServer {
 pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let state = build_state(settings)?;
     db::migrate_platform(&state.db).await?;
+    platform::operators::bootstrap(&state).await?;
     let mut background = vec![
+        jobs::queue::spawn(state.clone()),
+        billing::spawn_sweeper(state.clone()),
         state.registry.spawn_listener(),
         state.access.spawn_listener(),
         state.warm.clone().spawn(),

@@ -27,4 +27,10 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Object storage for attachments and archives.
     pub storage: crate::storage::Storage,
+    /// Keys of platform operator tokens (`aud: platform`).
+    pub platform_jwt: crate::auth::jwt::PlatformKeys,
+    /// Stripe, when `billing.stripe_secret_key` is set.
+    pub billing: Option<crate::billing::Billing>,
+    /// Wakes the platform job worker.
+    pub jobs: crate::jobs::JobQueue,
 }

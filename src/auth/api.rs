@@ -534,6 +534,15 @@ impl AuthApi {
             .bind(user)
             .execute(&mut *tx)
             .await?;
+        // The organisation's first administrator confirming: the signup is no longer pending.
+        sqlx::query(
+            "update platform.tenants set admin_verified_at = coalesce(admin_verified_at, now())
+             where id = $1 and lower(admin_email) = (select lower(email) from users where id = $2)",
+        )
+        .bind(tenant.0.0.id)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?;
         let actor = Actor {
             id: Some(user),
             kind: "user",

@@ -1,6 +1,7 @@
 //! Rate limits (governor): per client IP and tenant, `rate_limit.auth_per_second` on the
 //! authentication routes (login, refresh, password reset, signup) and `rate_limit.api_per_second`
-//! on the rest of `/api/v1`. `0` disables a limit. Over the limit: `429 rate-limited` with
+//! on the rest of `/api/v1`, and `rate_limit.signups_per_hour` on signups per client IP. `0`
+//! disables a limit. Over the limit: `429 rate-limited` with
 //! `Retry-After`.
 //!
 //! The counters live in this process: with N replicas behind a load balancer a client gets up
@@ -25,6 +26,8 @@ type Limiter = Arc<DefaultKeyedRateLimiter<String>>;
 pub struct RateLimit {
     auth: Option<Limiter>,
     api: Option<Limiter>,
+    /// Signups per client IP per hour, on top of the per-second limit.
+    signup: Option<Limiter>,
 }
 
 fn limiter(per_second: u32) -> Option<Limiter> {
@@ -43,6 +46,8 @@ impl RateLimit {
         Self {
             auth: limiter(settings.auth_per_second),
             api: limiter(settings.api_per_second),
+            signup: NonZeroU32::new(settings.signups_per_hour)
+                .map(|n| Arc::new(RateLimiter::keyed(Quota::per_hour(n)))),
         }
     }
 
@@ -52,7 +57,7 @@ impl RateLimit {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(60)).await;
-                for l in [&this.auth, &this.api].into_iter().flatten() {
+                for l in [&this.auth, &this.api, &this.signup].into_iter().flatten() {
                     l.retain_recent();
                     l.shrink_to_fit();
                 }
@@ -64,6 +69,25 @@ impl RateLimit {
         let path = req.uri().path();
         if !path.starts_with("/api/v1/") {
             return Ok(());
+        }
+        if path == "/api/v1/signup"
+            && req.method() == poem::http::Method::POST
+            && let Some(l) = &self.signup
+        {
+            let ip = req
+                .remote_addr()
+                .as_socket_addr()
+                .map(|a| a.ip().to_string())
+                .unwrap_or_default();
+            if let Err(not_until) = l.check_key(&ip) {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                return Err(AppError::Status {
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    code: "rate-limited",
+                    detail: "too many signups from this address; try again later".into(),
+                    retry_after: Some(wait.as_secs().max(1)),
+                });
+            }
         }
         let limiter = if is_auth_route(path) {
             &self.auth

@@ -1,12 +1,16 @@
 //! Background jobs that run for every tenant: each enumerates the platform registry and works
 //! inside one `TenantTx` per tenant (DESIGN §3).
 
+pub mod queue;
+
 use std::time::Duration;
 
 use sqlx::Row;
 use uuid::Uuid;
 
 use crate::db::{Db, SchemaName, TenantTx};
+
+pub use queue::{JobQueue, enqueue};
 
 /// Rows deleted per tenant per pass, so one pass never holds a long transaction.
 const RETENTION_BATCH: i64 = 10_000;

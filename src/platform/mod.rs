@@ -1,4 +1,10 @@
-//! The platform side: online signup, public endpoints (plans, slug availability).
+//! The platform side: operators and their audit log, tenant administration (provision,
+//! suspend, migrate, archive and restore), plans, online signup and public endpoints.
 
+pub mod archive;
+pub mod auth;
+pub mod onboarding;
+pub mod operators;
 pub mod plans;
 pub mod signup;
+pub mod tenants;

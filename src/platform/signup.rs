@@ -13,7 +13,7 @@ use crate::api::ApiTags;
 use crate::auth::password::check_policy;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::JsonBody;
-use crate::platform::plans;
+use crate::platform::{onboarding, plans};
 use crate::state::AppState;
 use crate::tenancy::{
     self, NewTenant, ProvisionError, Tenant, TenantKind, TenantStatus, is_valid_slug,
@@ -104,38 +104,15 @@ pub struct SlugAvailability {
 pub struct SignupApi;
 
 pub fn validate_signup(body: &SignupRequest) -> Result<()> {
-    let mut errors = Vec::new();
-    if !is_valid_slug(&body.slug) {
-        let reserved = tenancy::RESERVED_LABELS.contains(&body.slug.as_str());
-        errors.push(FieldError::new(
-            "slug",
-            if reserved {
-                "is reserved"
-            } else {
-                "must match ^[a-z][a-z0-9-]{2,39}$"
-            },
-        ));
-    }
-    let email = body.admin_email.trim();
-    if !email.split_once('@').is_some_and(|(l, d)| {
-        !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
-    }) {
-        errors.push(FieldError::new("admin_email", "must be an e-mail address"));
-    }
+    let mut errors = onboarding::validate(
+        &body.slug,
+        &body.admin_email,
+        &body.organization_name,
+        &body.admin_name,
+        &body.plan,
+    );
     if let Err(m) = check_policy(&body.admin_password) {
         errors.push(FieldError::new("admin_password", m));
-    }
-    if body.organization_name.trim().is_empty() {
-        errors.push(FieldError::new("organization_name", "must not be blank"));
-    }
-    if body.admin_name.trim().is_empty() {
-        errors.push(FieldError::new("admin_name", "must not be blank"));
-    }
-    if !plans::is_known(&body.plan) {
-        errors.push(FieldError::new(
-            "plan",
-            format!("must be one of: {}", plans::PLANS.join(", ")),
-        ));
     }
     if errors.is_empty() {
         Ok(())
@@ -147,7 +124,12 @@ pub fn validate_signup(body: &SignupRequest) -> Result<()> {
 #[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Signup")]
 impl SignupApi {
     /// Sign up an organisation: creates the tenant, its schema, the roles of its kind and its
-    /// admin user, atomically. Public; no tenant, no authentication. Duplicate slug → `409`.
+    /// admin user, atomically, then queues the admin's verification and welcome e-mails. Public;
+    /// no tenant, no authentication. Duplicate slug → `409`. Every organisation starts with a
+    /// 14-day trial; with billing on, a paid plan returns a Stripe Checkout `checkout_url` (null
+    /// otherwise). Abuse limits: `rate_limit.signups_per_hour` per client IP and
+    /// `platform.max_pending_signups_per_email` unconfirmed signups per e-mail within a day
+    /// (`429`).
     #[oai(path = "/signup", method = "post")]
     async fn signup(
         &self,
@@ -155,6 +137,7 @@ impl SignupApi {
         body: JsonBody<SignupRequest>,
     ) -> Result<SignupCreated> {
         validate_signup(&body)?;
+        onboarding::check_pending(&state, &body.admin_email).await?;
         let hash = state.passwords.hash(&body.admin_password).await?;
         let new = NewTenant {
             slug: body.slug.clone(),
@@ -164,7 +147,7 @@ impl SignupApi {
             admin_email: body.admin_email.trim().to_owned(),
             admin_name: body.admin_name.trim().to_owned(),
             admin_password_hash: Some(hash),
-            trial_ends_at: None,
+            trial_ends_at: onboarding::trial_end(&body.plan),
         };
         let tenant = tenancy::provision(&state.db, &state.registry, &new, None)
             .await
@@ -178,9 +161,25 @@ impl SignupApi {
                 other => AppError::Internal(other.into()),
             })?;
         state.warm.nudge();
+        onboarding::welcome(&state, &tenant, &new, false).await?;
+        crate::billing::queue_customer(&state, tenant.id).await?;
+        let paid = plans::get(&body.plan).is_some_and(|p| p.paid);
+        let checkout_url = if paid && state.billing.is_some() {
+            // The tenant exists whatever Stripe answers; a failed Checkout can be retried with
+            // POST /api/v1/billing/checkout.
+            match crate::billing::checkout_url(&state, tenant.id, &body.plan).await {
+                Ok(url) => Some(url),
+                Err(e) => {
+                    tracing::error!(tenant.id = %tenant.id, error = %format!("{e:#}"), "checkout at signup failed");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(SignupCreated::Created(Json(SignupResponse {
             tenant: TenantSummary::from(&tenant),
-            checkout_url: None,
+            checkout_url,
         })))
     }
 

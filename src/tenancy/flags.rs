@@ -98,9 +98,7 @@ pub fn default_for(key: &str, kind: TenantKind, plan: &str) -> bool {
         "theory" => kind == FlightSchool,
         _ => true,
     };
-    // The entry plan leaves out reports.
-    let by_plan = !(plan == "starter" && key == "reports");
-    by_kind && by_plan
+    by_kind && !crate::platform::plans::excludes(plan, key)
 }
 
 /// Where a flag's value comes from.
@@ -121,10 +119,15 @@ impl Source {
     }
 }
 
-/// The effective value of `key` for `tenant`, and where it comes from.
+/// The effective value of `key` for `tenant`, and where it comes from: a value a platform
+/// operator forced, then the tenant's plan leaving the module out (a plan limit, shown as
+/// `platform`), then the tenant's own choice, then the default.
 pub fn effective(tenant: &Tenant, key: &str) -> (bool, Source) {
     if let Some(v) = tenant.forced_flags.get(key) {
         return (*v, Source::Platform);
+    }
+    if crate::platform::plans::excludes(&tenant.plan, key) {
+        return (false, Source::Platform);
     }
     if let Some(v) = tenant.flags.get(key) {
         return (*v, Source::Tenant);

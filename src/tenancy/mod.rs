@@ -115,6 +115,10 @@ pub struct Tenant {
     pub flags: std::collections::HashMap<String, bool>,
     /// Feature flags a platform operator forced.
     pub forced_flags: std::collections::HashMap<String, bool>,
+    /// Counted limits a platform operator set over the plan's (`plans::limit_for`).
+    pub limits: std::collections::HashMap<String, i64>,
+    /// Why the tenant is suspended: `operator`, `billing` or `trial_ended`.
+    pub status_reason: Option<String>,
 }
 
 impl Tenant {

@@ -70,8 +70,8 @@ pub async fn provision(
     let id = Uuid::now_v7();
     let schema = SchemaName::for_tenant(id);
     let reserved = sqlx::query(
-        "insert into platform.tenants (id, slug, name, kind, status, plan, schema_name, trial_ends_at, provisioning)
-         values ($1, $2, $3, $4, 'provisioning', $5, $6, $7, $8)",
+        "insert into platform.tenants (id, slug, name, kind, status, plan, schema_name, trial_ends_at, provisioning, admin_email)
+         values ($1, $2, $3, $4, 'provisioning', $5, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(&new.slug)
@@ -81,6 +81,7 @@ pub async fn provision(
     .bind(schema.as_str())
     .bind(new.trial_ends_at)
     .bind(sqlx::types::Json(new))
+    .bind(&new.admin_email)
     .execute(db.platform())
     .await;
     if let Err(sqlx::Error::Database(e)) = &reserved

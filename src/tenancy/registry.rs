@@ -38,7 +38,7 @@ pub struct TenantRegistry {
 macro_rules! select_tenant {
     ($where:literal) => {
         concat!(
-            "select id, slug, name, kind, status, plan, schema_name, schema_version, trial_ends_at, created_at, flags, forced_flags
+            "select id, slug, name, kind, status, plan, schema_name, schema_version, trial_ends_at, created_at, flags, forced_flags, limits, status_reason
              from platform.tenants where ",
             $where
         )
@@ -174,5 +174,19 @@ fn parse_row(row: &PgRow) -> Option<Tenant> {
         forced_flags: super::flags::parse(
             &row.try_get::<serde_json::Value, _>("forced_flags").ok()?,
         ),
+        limits: parse_limits(&row.try_get::<serde_json::Value, _>("limits").ok()?),
+        status_reason: row.try_get("status_reason").ok()?,
     })
+}
+
+/// `{"users": 25, ...}` with integer values; anything else is ignored.
+fn parse_limits(value: &serde_json::Value) -> HashMap<String, i64> {
+    value
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(k, v)| v.as_i64().map(|n| (k.clone(), n)))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -1,4 +1,5 @@
-//! The `flightline` binary: tenants create, list, suspend, resume, migrate, delete (archive).
+//! The `flightline` binary: tenants create, list, suspend, resume, migrate, update, delete
+//! (archive) and restore.
 
 use std::process::Command;
 
@@ -7,8 +8,20 @@ use reqwest::{Method, StatusCode};
 use crate::helpers::{PASSWORD, TestApp, problem, unique_slug};
 
 fn flightline(args: &[&str], db_url: &str) -> (bool, String) {
+    flightline_in(
+        args,
+        db_url,
+        &std::env::temp_dir()
+            .join("flightline-cli-storage")
+            .display()
+            .to_string(),
+    )
+}
+
+fn flightline_in(args: &[&str], db_url: &str, storage: &str) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_flightline"))
         .args(args)
+        .env("FLIGHTLINE__STORAGE__LOCAL_DIR", storage)
         .env("FLIGHTLINE_ENV", "test")
         .env(
             "FLIGHTLINE_CONFIG_DIR",
@@ -85,11 +98,29 @@ async fn tenant_lifecycle_through_the_cli() {
     let (ok, _) = flightline(&["tenants", "force-flag", &slug, "warp.drive", "on"], &url);
     assert!(!ok);
 
-    let dir = tempdir();
-    let (ok, out) = flightline(&["tenants", "delete", &slug, "--archive-dir", &dir], &url);
+    let (ok, out) = flightline(
+        &["tenants", "update", &slug, "--plan", "professional"],
+        &url,
+    );
     assert!(ok, "{out}");
-    let dumps: Vec<_> = std::fs::read_dir(&dir).expect("dir").flatten().collect();
-    assert_eq!(dumps.len(), 1);
+    let (ok, out) = flightline(&["tenants", "update", &slug, "--plan", "platinum"], &url);
+    assert!(!ok, "{out}");
+    let (ok, out) = flightline(
+        &["tenants", "force-flag", &slug, "tools.notes", "clear"],
+        &url,
+    );
+    assert!(ok, "{out}");
+
+    // Archive into object storage (a local directory here), then restore.
+    let dir = tempdir();
+    let (ok, out) = flightline_in(&["tenants", "delete", &slug], &url, &dir);
+    assert!(ok, "{out}");
+    let id = app.tenant_id_of(&slug).await;
+    let archives: Vec<_> = std::fs::read_dir(format!("{dir}/tenants/{}/archives", id.hyphenated()))
+        .expect("archive dir")
+        .flatten()
+        .collect();
+    assert_eq!(archives.len(), 1);
     app.state.registry.invalidate_all();
     problem(
         app.req(Method::GET, "/api/v1/tools/notes")
@@ -97,6 +128,17 @@ async fn tenant_lifecycle_through_the_cli() {
             .bearer_auth(&token),
         StatusCode::NOT_FOUND,
         "tenant-not-found",
+    )
+    .await;
+    let (ok, out) = flightline_in(&["tenants", "restore", &slug], &url, &dir);
+    assert!(ok, "{out}");
+    app.state.registry.invalidate_all();
+    let token = app.login(&slug, &email, PASSWORD).await;
+    crate::helpers::call(
+        app.req(Method::GET, "/api/v1/tools/notes")
+            .header("X-Tenant-ID", &slug)
+            .bearer_auth(&token),
+        StatusCode::OK,
     )
     .await;
     let (ok, _) = flightline(&["tenants", "suspend", "no-such-tenant"], &url);

@@ -101,6 +101,8 @@ impl TestApp {
     }
 
     pub fn around(server: flightline::RunningServer) -> Self {
+        // Warnings and errors of the service show with a failing test's output.
+        flightline::telemetry::init_tracing(&server.state.settings.log);
         Self {
             base: format!("http://{}", server.addr),
             client: reqwest::Client::new(),
@@ -166,6 +168,18 @@ impl TestApp {
             .await
             .expect("registry")
             .expect("tenant exists")
+    }
+
+    /// The id of the tenant with `slug`, from the platform registry table.
+    pub async fn tenant_id_of(&self, slug: &str) -> uuid::Uuid {
+        let mut conn = sqlx::PgConnection::connect(self.state.settings.database_url())
+            .await
+            .expect("connect");
+        sqlx::query_scalar("select id from platform.tenants where slug = $1")
+            .bind(slug)
+            .fetch_one(&mut conn)
+            .await
+            .expect("tenant id")
     }
 
     pub async fn create_note(&self, t: &TestTenant, title: &str) -> Value {

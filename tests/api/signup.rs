@@ -180,3 +180,113 @@ async fn concurrent_signups_for_one_slug_create_one_tenant() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn the_plan_catalogue_is_public() {
+    let app = TestApp::spawn().await;
+    let plans = call(app.req(Method::GET, "/api/v1/public/plans"), StatusCode::OK).await;
+    let keys: Vec<&str> = plans["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["trial", "starter", "professional", "enterprise"]);
+    let starter = &plans["items"][1];
+    assert_eq!(starter["paid"], true);
+    assert_eq!(starter["excluded_modules"], json!(["reports"]));
+    assert!(starter["max_users"].is_i64() && plans["items"][3]["max_users"].is_null());
+    assert!(plans["next_cursor"].is_null());
+}
+
+/// The body of the newest message to `to` whose subject starts with `subject`.
+async fn mail_to(app: &TestApp, to: &str, subject: &str) -> Option<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(app.state.settings.database_url())
+        .await
+        .expect("connect");
+    sqlx::query_scalar(
+        "select body_text from platform.mail_outbox where to_address = $1 and subject like $2 || '%'
+         order by created_at desc limit 1",
+    )
+    .bind(to)
+    .bind(subject)
+    .fetch_optional(&mut conn)
+    .await
+    .expect("outbox")
+}
+
+#[tokio::test]
+async fn signup_mails_verification_and_welcome_and_limits_pending_signups() {
+    let app = TestApp::spawn_with(crate::helpers::override_kv(
+        "platform.max_pending_signups_per_email",
+        2,
+    ))
+    .await;
+    let email = format!("founder@{}.example", unique_slug("p"));
+    let signup = |slug: String| {
+        app.req(Method::POST, "/api/v1/signup").json(&json!({
+            "organization_name": "Pending Air", "slug": slug, "kind": "charter_operator",
+            "admin_email": email, "admin_password": PASSWORD, "admin_name": "Founder", "plan": "trial",
+        }))
+    };
+    let first_slug = unique_slug("p");
+    let first = call(signup(first_slug.clone()), StatusCode::CREATED).await;
+    assert!(first["tenant"]["trial_ends_at"].is_string());
+    assert!(
+        mail_to(&app, &email, "Welcome to Flightline")
+            .await
+            .is_some()
+    );
+    let verify = mail_to(&app, &email, "Confirm your e-mail")
+        .await
+        .expect("verification mail");
+    call(signup(unique_slug("p")), StatusCode::CREATED).await;
+    problem(
+        signup(unique_slug("p")),
+        StatusCode::TOO_MANY_REQUESTS,
+        "signup-limit-reached",
+    )
+    .await;
+
+    // Confirming the address of the first one frees a place.
+    let token = verify
+        .split("token=")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .expect("token in the link")
+        .to_owned();
+    call(
+        app.req(Method::POST, "/api/v1/auth/verify-email")
+            .header("X-Tenant-ID", &first_slug)
+            .json(&json!({"token": token})),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    call(signup(unique_slug("p")), StatusCode::CREATED).await;
+}
+
+#[tokio::test]
+async fn signups_are_rate_limited_per_address() {
+    let app = TestApp::spawn_with(crate::helpers::override_kv(
+        "rate_limit.signups_per_hour",
+        2,
+    ))
+    .await;
+    for _ in 0..2 {
+        call(
+            app.req(Method::POST, "/api/v1/signup")
+                .json(&body(&unique_slug("r"))),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let resp = app
+        .req(Method::POST, "/api/v1/signup")
+        .json(&body(&unique_slug("r")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().get("retry-after").is_some());
+}

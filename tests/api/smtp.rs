@@ -60,17 +60,31 @@ impl SmtpSink {
         self.messages.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
-    /// Waits for a message to `to` and returns it decoded (quoted-printable soft breaks undone).
-    pub async fn wait_for(&self, to: &str, timeout: Duration) -> String {
+    /// How many messages arrived so far (pass to [`wait_for`](Self::wait_for) to skip them).
+    pub fn mark(&self) -> usize {
+        self.messages().len()
+    }
+
+    /// Waits for a message to `to` containing `needle`, among those after `since` (a
+    /// [`mark`](Self::mark)), and returns it decoded (quoted-printable soft breaks undone).
+    pub async fn wait_for(
+        &self,
+        to: &str,
+        needle: &str,
+        since: usize,
+        timeout: Duration,
+    ) -> String {
         let start = Instant::now();
         loop {
             if let Some(m) = self
                 .messages()
                 .into_iter()
+                .skip(since)
+                .map(|m| m.replace("=\r\n", "").replace("=3D", "="))
                 .rev()
-                .find(|m| m.contains(&format!("To: {to}")))
+                .find(|m| m.contains(&format!("To: {to}")) && m.contains(needle))
             {
-                return m.replace("=\r\n", "").replace("=3D", "=");
+                return m;
             }
             assert!(
                 start.elapsed() < timeout,

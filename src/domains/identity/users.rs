@@ -22,6 +22,7 @@ use crate::db::TenantTx;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::mail::{self, Link, LinkKind};
+use crate::platform::plans;
 use crate::state::AppState;
 
 pub struct UsersApi;
@@ -167,6 +168,7 @@ impl UsersApi {
             None => None,
         };
         let mut tx = p.begin(&state).await?;
+        plans::guard(&mut tx, &p.tenant, plans::Limit::Users, plans::ACTIVE_USERS).await?;
         let role_ids = body.role_ids.clone().unwrap_or_default();
         check_grantable(&mut tx, p, &role_ids).await?;
         let id = Uuid::now_v7();
@@ -407,6 +409,9 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
         None => true,
     } && body.is_active != Some(false);
     keep_an_admin(&mut tx, &before, still_admin).await?;
+    if body.is_active == Some(true) && !before.is_active {
+        plans::guard(&mut tx, &p.tenant, plans::Limit::Users, plans::ACTIVE_USERS).await?;
+    }
 
     let opt = |m: &MaybeUndefined<String>, old: &Option<String>| match m {
         MaybeUndefined::Value(v) => Some(v.clone()),

@@ -75,7 +75,8 @@ impl FlagsApi {
 
     /// Switch a module on or off for this organisation. A disabled module's endpoints answer
     /// `404 feature-disabled` on every replica within a second. A flag forced by a platform
-    /// operator (a plan limit) cannot be changed here (`409 flag-forced`).
+    /// operator cannot be changed here (`409 flag-forced`); switching on a module the plan
+    /// leaves out is `403 plan-limit-reached`.
     ///
     /// Permission: `settings.manage`. Audited as `feature_flag.changed`.
     #[oai(path = "/:key", method = "put")]
@@ -97,6 +98,16 @@ impl FlagsApi {
                 detail: "this flag is set by your plan".into(),
                 field: None,
             });
+        }
+        if body.enabled && crate::platform::plans::excludes(&p.tenant.plan, k) {
+            return Err(AppError::status(
+                poem::http::StatusCode::FORBIDDEN,
+                "plan-limit-reached",
+                format!(
+                    "the {} plan does not include this module; upgrade the plan",
+                    p.tenant.plan
+                ),
+            ));
         }
         let before = flag(&p.tenant, k, d);
         let mut tx = p.begin(&state).await?;

@@ -1,0 +1,126 @@
+//! A small job queue in `platform.jobs` for work that calls out and must retry (archiving a
+//! tenant, creating its Stripe customer). Each job has a stable idempotency key: enqueueing the
+//! same key twice is one job, and the key goes to Stripe so a retried call never acts twice.
+//! Failed jobs retry with exponential backoff (up to an hour apart); several replicas share the
+//! queue (`for update skip locked`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::{PgExecutor, Row};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+/// Queues a job; a second job with the same `idempotency_key` is ignored.
+pub async fn enqueue<'e>(
+    executor: impl PgExecutor<'e>,
+    tenant_id: Option<Uuid>,
+    kind: &str,
+    idempotency_key: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into platform.jobs (id, tenant_id, kind, idempotency_key) values ($1, $2, $3, $4)
+         on conflict (idempotency_key) do nothing",
+    )
+    .bind(Uuid::now_v7())
+    .bind(tenant_id)
+    .bind(kind)
+    .bind(idempotency_key)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// Wakes the worker early (after enqueueing).
+#[derive(Clone, Default)]
+pub struct JobQueue {
+    wake: Arc<Notify>,
+}
+
+impl JobQueue {
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// How long a taken job is leased to its worker; a worker that dies mid-job leaves it to be
+/// taken again after this.
+const LEASE_SECONDS: f64 = 900.0;
+
+/// Runs due jobs until none is due; returns how many ran (successfully or not).
+pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
+    let mut ran = 0;
+    loop {
+        // Take one due job by leasing it (a short transaction: no connection is held while the
+        // job runs, and no other replica takes it during the lease).
+        let Some(row) = sqlx::query(
+            "update platform.jobs set run_at = now() + make_interval(secs => $1)
+             where id = (select id from platform.jobs where done_at is null and run_at <= now()
+                         order by run_at for update skip locked limit 1)
+             returning id, tenant_id, kind, idempotency_key, attempts",
+        )
+        .bind(LEASE_SECONDS)
+        .fetch_optional(state.db.platform())
+        .await?
+        else {
+            return Ok(ran);
+        };
+        let id: Uuid = row.get("id");
+        let kind: String = row.get("kind");
+        let tenant: Option<Uuid> = row.get("tenant_id");
+        let key: String = row.get("idempotency_key");
+        let attempts: i32 = row.get("attempts");
+        match dispatch(state, &kind, tenant, &key).await {
+            Ok(()) => {
+                sqlx::query("update platform.jobs set done_at = now(), attempts = attempts + 1, last_error = null where id = $1")
+                    .bind(id)
+                    .execute(state.db.platform())
+                    .await?;
+            }
+            Err(e) => {
+                let backoff = 2f64.powi(attempts.min(12)).min(3600.0);
+                tracing::warn!(job.id = %id, job.kind = %kind, error = %format!("{e:#}"), "job failed; will retry");
+                sqlx::query(
+                    "update platform.jobs set attempts = attempts + 1, last_error = $2,
+                         run_at = now() + make_interval(secs => $3) where id = $1",
+                )
+                .bind(id)
+                .bind(format!("{e:#}").chars().take(2000).collect::<String>())
+                .bind(backoff)
+                .execute(state.db.platform())
+                .await?;
+            }
+        }
+        ran += 1;
+    }
+}
+
+async fn dispatch(
+    state: &AppState,
+    kind: &str,
+    tenant: Option<Uuid>,
+    key: &str,
+) -> anyhow::Result<()> {
+    let tenant = tenant.ok_or_else(|| anyhow::anyhow!("job without a tenant"))?;
+    match kind {
+        crate::platform::archive::JOB => crate::platform::archive::run(state, tenant).await,
+        crate::billing::CUSTOMER_JOB => crate::billing::ensure_customer(state, tenant, key)
+            .await
+            .map(|_| ()),
+        other => anyhow::bail!("unknown job kind {other}"),
+    }
+}
+
+/// The worker: runs due jobs every two seconds, or at once when nudged.
+pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = run_due(&state).await {
+                tracing::warn!(error = %format!("{e:#}"), "job queue pass failed");
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(2), state.jobs.wake.notified()).await;
+        }
+    })
+}

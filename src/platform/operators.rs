@@ -1,0 +1,274 @@
+//! Platform operators: the people who run Flightline. They live in the `platform` schema and are
+//! never tenant users; their tokens carry `aud: "platform"` and are refused on tenant routes (and
+//! tenant tokens here). Two roles: `owner` (everything) and `support` (read-only). Every operator
+//! action is written to `platform.audit_logs`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::Request;
+use poem_openapi::auth::Bearer;
+use poem_openapi::{Enum, Object, SecurityScheme};
+use serde_json::Value;
+use sqlx::{PgExecutor, Row};
+use uuid::Uuid;
+
+use crate::auth::RequestMeta;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum OperatorRole {
+    /// Everything, including operators and billing overrides.
+    Owner,
+    /// Read-only: lists, details, migrations, audit.
+    Support,
+}
+
+impl OperatorRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Support => "support",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "support" => Some(Self::Support),
+            _ => None,
+        }
+    }
+}
+
+/// The authenticated operator of a platform route.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub id: Uuid,
+    pub email: String,
+    pub role: OperatorRole,
+    pub session_id: Uuid,
+    pub meta: RequestMeta,
+}
+
+impl Operator {
+    /// `403 forbidden` for support operators: they may read, not change.
+    pub fn require_owner(&self) -> Result<(), AppError> {
+        if self.role == OperatorRole::Owner {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "support operators are read-only; this needs an owner".into(),
+            ))
+        }
+    }
+
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            operator_id: Some(self.id),
+            kind: "operator",
+            meta: Some(&self.meta),
+        }
+    }
+}
+
+/// `Authorization: Bearer <platform access token>` from `POST /api/v1/platform/auth/login`.
+/// A tenant token, an expired or revoked one, or a deactivated operator: `401`.
+#[derive(SecurityScheme)]
+#[oai(
+    ty = "bearer",
+    bearer_format = "JWT (aud: platform)",
+    checker = "check_platform_bearer"
+)]
+pub struct PlatformAuth(pub Operator);
+
+async fn check_platform_bearer(req: &Request, bearer: Bearer) -> poem::Result<Operator> {
+    let state = req
+        .data::<Arc<AppState>>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("application state missing")))?;
+    let claims = state
+        .platform_jwt
+        .verify(&bearer.token)
+        .ok_or(AppError::Unauthorized(
+            "the platform token is invalid or expired",
+        ))?;
+    let row = sqlx::query(
+        "select o.email, o.role from platform.operator_sessions s
+         join platform.operators o on o.id = s.operator_id
+         where s.id = $1 and o.id = $2 and s.revoked_at is null and s.expires_at > now() and o.is_active",
+    )
+    .bind(claims.sid)
+    .bind(claims.sub)
+    .fetch_optional(state.db.platform())
+    .await
+    .map_err(AppError::from)?
+    .ok_or(AppError::Unauthorized("the session has ended"))?;
+    let role = OperatorRole::parse(row.get("role"))
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("operator with an unknown role")))?;
+    tracing::Span::current().record("user.id", tracing::field::display(claims.sub));
+    Ok(Operator {
+        id: claims.sub,
+        email: row.get("email"),
+        role,
+        session_id: claims.sid,
+        meta: RequestMeta::from_request(req),
+    })
+}
+
+/// Who acted on the platform.
+#[derive(Debug, Clone)]
+pub struct Actor<'a> {
+    pub operator_id: Option<Uuid>,
+    /// `operator`, `stripe`, `system` or `cli`.
+    pub kind: &'static str,
+    pub meta: Option<&'a RequestMeta>,
+}
+
+impl Actor<'static> {
+    pub fn stripe() -> Self {
+        Self {
+            operator_id: None,
+            kind: "stripe",
+            meta: None,
+        }
+    }
+
+    /// The command line (`flightline tenants ...`), run by whoever holds the database.
+    pub fn cli() -> Self {
+        Self {
+            operator_id: None,
+            kind: "cli",
+            meta: None,
+        }
+    }
+
+    pub fn system() -> Self {
+        Self {
+            operator_id: None,
+            kind: "system",
+            meta: None,
+        }
+    }
+}
+
+/// One platform audit row.
+pub struct Change<'a> {
+    pub action: &'a str,
+    pub tenant_id: Option<Uuid>,
+    pub resource_type: &'a str,
+    pub resource_id: Option<String>,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+/// Writes a platform audit row with `executor` (the action's transaction where it has one).
+pub async fn record<'e>(
+    executor: impl PgExecutor<'e>,
+    actor: Actor<'_>,
+    change: Change<'_>,
+) -> Result<(), sqlx::Error> {
+    let meta = actor.meta.cloned().unwrap_or_default();
+    sqlx::query(
+        "insert into platform.audit_logs
+             (id, operator_id, actor_type, action, tenant_id, resource_type, resource_id, before, after, request_id, ip, user_agent)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(actor.operator_id)
+    .bind(actor.kind)
+    .bind(change.action)
+    .bind(change.tenant_id)
+    .bind(change.resource_type)
+    .bind(change.resource_id)
+    .bind(change.before)
+    .bind(change.after)
+    .bind(meta.request_id.or_else(crate::error::current_request_id))
+    .bind(meta.ip)
+    .bind(meta.user_agent)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+/// An operator as the API shows it.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct OperatorView {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: OperatorRole,
+    pub is_active: bool,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub const OPERATOR_COLUMNS: &str = "id, email, name, role, is_active, last_login_at, created_at";
+
+pub fn operator_view(row: &sqlx::postgres::PgRow) -> Result<OperatorView, sqlx::Error> {
+    Ok(OperatorView {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        name: row.try_get("name")?,
+        role: OperatorRole::parse(row.try_get("role")?).unwrap_or(OperatorRole::Support),
+        is_active: row.try_get("is_active")?,
+        last_login_at: row.try_get("last_login_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Creates the bootstrap operator (`platform.bootstrap_email` / `_password`, role owner) if no
+/// operator has that e-mail yet. Run at start; a no-op when not configured.
+pub async fn bootstrap(state: &AppState) -> anyhow::Result<()> {
+    let (Some(email), Some(password)) = (
+        state.settings.platform.bootstrap_email.as_deref(),
+        state.settings.platform.bootstrap_password.as_ref(),
+    ) else {
+        return Ok(());
+    };
+    let exists: bool = sqlx::query_scalar(
+        "select exists(select 1 from platform.operators where lower(email) = lower($1))",
+    )
+    .bind(email)
+    .fetch_one(state.db.platform())
+    .await?;
+    if exists {
+        return Ok(());
+    }
+    let hash = state
+        .passwords
+        .hash(secrecy::ExposeSecret::expose_secret(password))
+        .await
+        .map_err(|e| anyhow::anyhow!("hashing the bootstrap password: {e}"))?;
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query(
+        "insert into platform.operators (id, email, name, password_hash, role)
+         values ($1, $2, 'Bootstrap operator', $3, 'owner')
+         on conflict do nothing",
+    )
+    .bind(id)
+    .bind(email)
+    .bind(hash)
+    .execute(state.db.platform())
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        record(
+            state.db.platform(),
+            Actor::system(),
+            Change {
+                action: "operator.bootstrapped",
+                tenant_id: None,
+                resource_type: "operator",
+                resource_id: Some(id.to_string()),
+                before: None,
+                after: Some(serde_json::json!({"email": email, "role": "owner"})),
+            },
+        )
+        .await?;
+        tracing::info!(operator.id = %id, "bootstrap platform operator created");
+    }
+    Ok(())
+}
