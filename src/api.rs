@@ -11,6 +11,9 @@ use crate::auth::api::AuthApi;
 use crate::billing::api::BillingApi;
 use crate::billing::webhook::WebhooksApi;
 use crate::calendar::CalendarFeedApi;
+use crate::domains::fleet::api::AircraftApi;
+use crate::domains::fleet::catalog::{AircraftTypesApi, SimulatorsApi};
+use crate::domains::fleet::meters::MetersApi;
 use crate::domains::identity::me::MeApi;
 use crate::domains::identity::roles::RolesApi;
 use crate::domains::identity::teams::TeamsApi;
@@ -51,6 +54,8 @@ pub enum ApiTags {
     Platform,
     /// Stripe billing: the tenant's subscription, Checkout, the Customer Portal, webhooks.
     Billing,
+    /// Aircraft (with airworthiness), aircraft types, simulators, meter readings.
+    Fleet,
 }
 
 const DESCRIPTION: &str = "Flightline runs flight schools, charter / air-ambulance operators and FBOs as tenants.\n\n\
@@ -76,6 +81,7 @@ type Apis = (
         EventsApi,
         ReviewsApi,
     ),
+    (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
 );
 
 fn apis() -> Apis {
@@ -92,6 +98,7 @@ fn apis() -> Apis {
             EventsApi,
             ReviewsApi,
         ),
+        (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
     )
 }
 

@@ -41,6 +41,32 @@ impl FieldError {
     }
 }
 
+/// Collects the field errors of one request so they are answered together as one 422.
+#[derive(Debug, Default)]
+pub struct Checks(Vec<FieldError>);
+
+impl Checks {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an error for `field` unless `ok`.
+    pub fn check(&mut self, ok: bool, field: &str, message: &str) {
+        if !ok {
+            self.0.push(FieldError::new(field, message));
+        }
+    }
+
+    /// `422 validation-failed` listing every recorded error, if any.
+    pub fn done(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.0))
+        }
+    }
+}
+
 /// An RFC 9457 problem document.
 #[derive(Debug, Clone, Serialize, Object)]
 #[oai(rename = "Problem")]
@@ -86,6 +112,15 @@ pub enum AppError {
         detail: String,
         retry_after: Option<u64>,
     },
+    /// A client-facing condition with per-field (or per-rule) details, e.g. a booking that
+    /// dispatch rules block: `errors` names each cause.
+    #[error("{detail}")]
+    Detailed {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("database error")]
     Db(#[source] sqlx::Error),
     #[error("internal error")]
@@ -121,7 +156,7 @@ impl AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::Status { status, .. } => *status,
+            Self::Status { status, .. } | Self::Detailed { status, .. } => *status,
             Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,7 +166,8 @@ impl AppError {
             Self::Validation(_) => "validation-failed",
             Self::BadRequest { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Status { code, .. } => code,
+            | Self::Status { code, .. }
+            | Self::Detailed { code, .. } => code,
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
@@ -150,8 +186,17 @@ impl AppError {
         let errors = match self {
             Self::Validation(errors) => Some(errors.clone()),
             Self::Conflict {
-                field: Some(field), ..
+                code: "conflict",
+                field: Some(field),
+                ..
             } => Some(vec![FieldError::new(field.clone(), "already exists")]),
+            Self::Conflict {
+                field: Some(field), ..
+            } => Some(vec![FieldError::new(
+                field.clone(),
+                "overlaps an existing entry",
+            )]),
+            Self::Detailed { errors, .. } => Some(errors.clone()),
             _ => None,
         };
         problem(status, self.code(), detail, errors)
@@ -274,14 +319,26 @@ impl ApiResponse for AppError {
     }
 }
 
-/// Maps database errors in one place: unique → 409, check / foreign key / not-null → 422,
-/// everything else → 500 (logged, never shown).
+/// Maps database errors in one place: unique → 409, exclusion → 409 `booking-conflict`, check /
+/// foreign key / not-null → 422, everything else → 500 (logged, never shown).
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &err {
             let constraint = db.constraint().unwrap_or_default().to_owned();
-            let field = constraint_field(&constraint);
+            let field = constraint_field(db.table(), &constraint);
             match db.code().as_deref() {
+                // An exclusion constraint (`<table>_<resource>_excl`): the resource is taken for
+                // an overlapping time. The scheduling domain names the conflicting booking.
+                Some("23P01") => {
+                    return Self::Conflict {
+                        code: "booking-conflict",
+                        detail: format!(
+                            "the {} is already booked for an overlapping time",
+                            field.as_deref().unwrap_or("resource")
+                        ),
+                        field,
+                    };
+                }
                 Some("23505") => {
                     return Self::Conflict {
                         code: "conflict",
@@ -306,13 +363,18 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
-/// Constraint names follow `<table>_<field>_<kind>` (`notes_title_check`, `users_email_key`);
-/// the field is what sits between the table prefix and the suffix.
-fn constraint_field(name: &str) -> Option<String> {
+/// Constraint names follow `<table>_<field>_<kind>` (`notes_title_check`, `users_email_key`,
+/// `bookings_aircraft_excl`); the field is what sits between the table prefix and the suffix.
+/// The table, when the server reports it, is stripped whole (table names contain underscores:
+/// `inspection_items_interval_days_check`); otherwise up to the first underscore.
+fn constraint_field(table: Option<&str>, name: &str) -> Option<String> {
     let stripped = ["_key", "_check", "_fkey", "_uniq", "_excl"]
         .iter()
         .find_map(|suffix| name.strip_suffix(suffix))?;
-    let (_, field) = stripped.split_once('_')?;
+    let field = match table.and_then(|t| stripped.strip_prefix(t)?.strip_prefix('_')) {
+        Some(field) => field,
+        None => stripped.split_once('_')?.1,
+    };
     (!field.is_empty()).then(|| field.to_owned())
 }
 
@@ -329,18 +391,30 @@ mod tests {
     #[test]
     fn constraint_names_map_to_fields() {
         assert_eq!(
-            constraint_field("users_email_key").as_deref(),
+            constraint_field(None, "users_email_key").as_deref(),
             Some("email")
         );
         assert_eq!(
-            constraint_field("notes_title_check").as_deref(),
+            constraint_field(Some("notes"), "notes_title_check").as_deref(),
             Some("title")
         );
         assert_eq!(
-            constraint_field("tenants_slug_key").as_deref(),
+            constraint_field(None, "tenants_slug_key").as_deref(),
             Some("slug")
         );
-        assert_eq!(constraint_field("weird"), None);
+        assert_eq!(
+            constraint_field(
+                Some("inspection_items"),
+                "inspection_items_interval_days_check"
+            )
+            .as_deref(),
+            Some("interval_days")
+        );
+        assert_eq!(
+            constraint_field(Some("bookings"), "bookings_aircraft_excl").as_deref(),
+            Some("aircraft")
+        );
+        assert_eq!(constraint_field(None, "weird"), None);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod state;
 pub mod storage;
 pub mod telemetry;
 pub mod tenancy;
+pub mod timezone;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

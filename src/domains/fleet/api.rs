@@ -1,0 +1,450 @@
+//! `/api/v1/fleet/aircraft`: the fleet. Every aircraft response carries its airworthiness,
+//! computed by `maintenance::airworthiness` on the tenant's local day.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, OpenApi};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::dto::{
+    Aircraft, AircraftCreate, AircraftPage, AircraftUpdate, FleetStatus, tenths, wire,
+};
+use super::repo::{self, AircraftFilter, NewReading};
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::error::{AppError, Checks, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+use crate::timezone::TenantClock;
+
+pub struct AircraftApi;
+
+#[derive(ApiResponse)]
+enum AircraftCreated {
+    /// The aircraft as stored.
+    #[oai(status = 201)]
+    Created(Json<Aircraft>),
+}
+
+/// Upper case, 2 to 10 letters, digits or `-`, starting with a letter or digit.
+pub fn normalize_registration(raw: &str) -> Option<String> {
+    let reg = raw.trim().to_ascii_uppercase();
+    let ok = (2..=10).contains(&reg.len())
+        && reg.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !reg.starts_with('-');
+    ok.then_some(reg)
+}
+
+fn valid_code(s: &str, len: std::ops::RangeInclusive<usize>) -> bool {
+    len.contains(&s.len())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// Field checks the schema cannot express (shared by create and update).
+fn check_fields(c: &mut Checks, a: &Aircraft) {
+    c.check(
+        a.type_designator
+            .as_deref()
+            .is_none_or(|d| valid_code(d, 2..=4)),
+        "type_designator",
+        "must be 2 to 4 capital letters or digits (ICAO type designator)",
+    );
+    c.check(
+        a.currency.len() == 3 && a.currency.chars().all(|c| c.is_ascii_uppercase()),
+        "currency",
+        "must be an ISO 4217 code such as \"CHF\"",
+    );
+    c.check(
+        a.home_base.as_deref().is_none_or(|h| valid_code(h, 3..=4)),
+        "home_base",
+        "must be an ICAO or FAA location identifier such as \"LSZH\"",
+    );
+    c.check(
+        a.equipment.iter().all(|e| {
+            (1..=40).contains(&e.len())
+                && e.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        }),
+        "equipment",
+        "tags are 1 to 40 lower-case letters, digits or `_`",
+    );
+}
+
+/// The aircraft type, which must exist in this organisation (422 otherwise).
+async fn aircraft_type(conn: &mut PgConnection, id: Uuid) -> Result<super::dto::AircraftType> {
+    super::catalog::load_type(conn, id).await?.ok_or_else(|| {
+        AppError::validation(
+            "aircraft_type_id",
+            "names no aircraft type of this organisation",
+        )
+    })
+}
+
+/// Loads one aircraft with its airworthiness on the tenant's local day.
+pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Aircraft> {
+    let a = repo::get_aircraft(conn, id, lock)
+        .await?
+        .ok_or(AppError::NotFound("aircraft"))?;
+    let today = TenantClock::load(conn).await?.today();
+    let mut list = repo::with_airworthiness(conn, vec![a], today).await?;
+    list.pop().ok_or(AppError::NotFound("aircraft"))
+}
+
+#[OpenApi(prefix_path = "/api/v1/fleet/aircraft", tag = "ApiTags::Fleet")]
+impl AircraftApi {
+    /// List aircraft, newest first, each with its airworthiness. Filters: `status`,
+    /// `aircraft_type_id`, `equipment` (a tag the aircraft has), `home_base`, `q` (part of the
+    /// registration).
+    ///
+    /// Permission: `fleet.read`.
+    #[oai(path = "/", method = "get")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented filter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        /// Page size, 1..=200 (default 50).
+        limit: Query<Option<i64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+        status: Query<Option<FleetStatus>>,
+        aircraft_type_id: Query<Option<Uuid>>,
+        equipment: Query<Option<String>>,
+        home_base: Query<Option<String>>,
+        q: Query<Option<String>>,
+    ) -> Result<Json<AircraftPage>> {
+        auth.0.require("fleet.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = auth.0.begin(&state).await?;
+        let home_base = home_base.0.map(|h| h.trim().to_ascii_uppercase());
+        let search =
+            q.0.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_ascii_uppercase);
+        let filter = AircraftFilter {
+            status: status.0.as_ref().map(wire),
+            aircraft_type_id: aircraft_type_id.0,
+            equipment: equipment.0.as_deref(),
+            home_base: home_base.as_deref(),
+            search: search.as_deref(),
+        };
+        let rows = repo::list_aircraft(&mut tx, after, &filter, limit).await?;
+        let (rows, next_cursor) = page::finish(rows, limit, |a| a.id);
+        let today = TenantClock::load(&mut tx).await?.today();
+        let items = repo::with_airworthiness(&mut tx, rows, today).await?;
+        tx.end_read();
+        Ok(Json(AircraftPage { items, next_cursor }))
+    }
+
+    /// Add an aircraft. Its initial meters are recorded as the first meter reading.
+    ///
+    /// Permission: `fleet.manage`. Audited as `aircraft.created`. A registration already in the
+    /// fleet answers `409`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<AircraftCreate>,
+    ) -> Result<AircraftCreated> {
+        let p = &auth.0;
+        p.require("fleet.manage")?;
+        let mut c = Checks::new();
+        let registration = normalize_registration(&body.registration);
+        c.check(
+            registration.is_some(),
+            "registration",
+            "must be 2 to 10 letters, digits or `-`",
+        );
+        let mut tx = p.begin(&state).await?;
+        let ty = match body.aircraft_type_id {
+            Some(id) => Some(aircraft_type(&mut tx, id).await?),
+            None => None,
+        };
+        let make = body
+            .make
+            .clone()
+            .or_else(|| ty.as_ref().map(|t| t.manufacturer.clone()));
+        let model = body
+            .model
+            .clone()
+            .or_else(|| ty.as_ref().map(|t| t.model.clone()));
+        c.check(
+            make.is_some(),
+            "make",
+            "is required without aircraft_type_id",
+        );
+        c.check(
+            model.is_some(),
+            "model",
+            "is required without aircraft_type_id",
+        );
+        let a = Aircraft {
+            id: Uuid::now_v7(),
+            registration: registration.unwrap_or_default(),
+            aircraft_type_id: body.aircraft_type_id,
+            make: make.unwrap_or_default(),
+            model: model.unwrap_or_default(),
+            type_designator: body
+                .type_designator
+                .as_deref()
+                .map(|d| d.trim().to_ascii_uppercase())
+                .or_else(|| ty.as_ref().map(|t| t.designator.clone())),
+            category: body
+                .category
+                .as_ref()
+                .map(wire)
+                .or_else(|| ty.as_ref().map(|t| t.category.clone()))
+                .unwrap_or_else(|| "airplane".into()),
+            class: body
+                .class
+                .as_ref()
+                .map(wire)
+                .or_else(|| ty.as_ref().and_then(|t| t.class.clone())),
+            engine_type: body
+                .engine_type
+                .as_ref()
+                .map(wire)
+                .or_else(|| ty.as_ref().map(|t| t.engine_type.clone()))
+                .unwrap_or_else(|| "piston".into()),
+            seats: body.seats.or_else(|| ty.as_ref().and_then(|t| t.seats)),
+            cruise_speed_kts: body
+                .cruise_speed_kts
+                .or_else(|| ty.as_ref().and_then(|t| t.cruise_speed_kts)),
+            wet_rate: body.wet_rate,
+            dry_rate: body.dry_rate,
+            currency: body.currency.clone().unwrap_or_else(|| "USD".into()),
+            home_base: body
+                .home_base
+                .as_deref()
+                .map(|h| h.trim().to_ascii_uppercase()),
+            status: body
+                .status
+                .as_ref()
+                .map(wire)
+                .unwrap_or_else(|| "active".into()),
+            hobbs: super::dto::hours(tenths(body.hobbs.unwrap_or(0.0))),
+            tach: super::dto::hours(tenths(body.tach.unwrap_or(0.0))),
+            equipment: body.equipment.clone().unwrap_or_default(),
+            photo_attachment_id: body.photo_attachment_id,
+            notes: body.notes.clone(),
+            airworthiness: Default::default(),
+            version: 1,
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+        };
+        check_fields(&mut c, &a);
+        c.done()?;
+        repo::insert_aircraft(&mut tx, &a).await?;
+        repo::record_reading(
+            &mut tx,
+            &NewReading {
+                aircraft_id: a.id,
+                hobbs_tenths: tenths(a.hobbs),
+                tach_tenths: tenths(a.tach),
+                source: "initial",
+                booking_id: None,
+                corrects_id: None,
+                reason: None,
+                recorded_by: Some(p.user_id),
+            },
+        )
+        .await?;
+        let created = load(&mut tx, a.id, false).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "aircraft.created",
+                resource_type: "aircraft",
+                resource_id: Some(a.id.to_string()),
+                before: None,
+                after: audit::snapshot(&created),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(AircraftCreated::Created(Json(created)))
+    }
+
+    /// Get an aircraft with its airworthiness. Permission: `fleet.read`.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Aircraft>> {
+        auth.0.require("fleet.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let a = load(&mut tx, id.0, false).await?;
+        tx.end_read();
+        Ok(Json(a))
+    }
+
+    /// Update an aircraft partially (meters change through meter readings). With `version`, a
+    /// concurrent change answers `409`.
+    ///
+    /// Permission: `fleet.manage`. Audited as `aircraft.updated` with before and after.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<AircraftUpdate>,
+    ) -> Result<Json<Aircraft>> {
+        let p = &auth.0;
+        p.require("fleet.manage")?;
+        let mut c = Checks::new();
+        let registration = body.registration.as_deref().map(normalize_registration);
+        c.check(
+            registration.as_ref().is_none_or(Option::is_some),
+            "registration",
+            "must be 2 to 10 letters, digits or `-`",
+        );
+        let mut tx = p.begin(&state).await?;
+        let before = load(&mut tx, id.0, true).await?;
+        if body.version.is_some_and(|v| v != before.version) {
+            return Err(AppError::Conflict {
+                code: "version-conflict",
+                detail: format!(
+                    "the aircraft changed meanwhile; it is now at version {}",
+                    before.version
+                ),
+                field: None,
+            });
+        }
+        if let MaybeUndefined::Value(t) = body.aircraft_type_id {
+            aircraft_type(&mut tx, t).await?;
+        }
+        let mut next = before.clone();
+        fn set<T: Clone>(field: &mut Option<T>, v: &MaybeUndefined<T>) {
+            match v {
+                MaybeUndefined::Value(x) => *field = Some(x.clone()),
+                MaybeUndefined::Null => *field = None,
+                MaybeUndefined::Undefined => {}
+            }
+        }
+        if let Some(Some(r)) = registration {
+            next.registration = r;
+        }
+        set(&mut next.aircraft_type_id, &body.aircraft_type_id);
+        if let Some(m) = &body.make {
+            next.make = m.clone();
+        }
+        if let Some(m) = &body.model {
+            next.model = m.clone();
+        }
+        set(
+            &mut next.type_designator,
+            &body
+                .type_designator
+                .clone()
+                .map_value(|d| d.trim().to_ascii_uppercase()),
+        );
+        if let Some(v) = &body.category {
+            next.category = wire(v);
+        }
+        set(&mut next.class, &body.class.clone().map_value(|v| wire(&v)));
+        if let Some(v) = &body.engine_type {
+            next.engine_type = wire(v);
+        }
+        set(&mut next.seats, &body.seats);
+        set(&mut next.cruise_speed_kts, &body.cruise_speed_kts);
+        set(&mut next.wet_rate, &body.wet_rate);
+        set(&mut next.dry_rate, &body.dry_rate);
+        if let Some(v) = &body.currency {
+            next.currency = v.clone();
+        }
+        set(
+            &mut next.home_base,
+            &body
+                .home_base
+                .clone()
+                .map_value(|h| h.trim().to_ascii_uppercase()),
+        );
+        if let Some(v) = &body.status {
+            next.status = wire(v);
+        }
+        if let Some(v) = &body.equipment {
+            next.equipment = v.clone();
+        }
+        set(&mut next.photo_attachment_id, &body.photo_attachment_id);
+        set(&mut next.notes, &body.notes);
+        check_fields(&mut c, &next);
+        c.done()?;
+        repo::update_aircraft(&mut tx, &next).await?;
+        let after = load(&mut tx, before.id, false).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "aircraft.updated",
+                resource_type: "aircraft",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+
+    /// Delete an aircraft with its maintenance records. An aircraft that has bookings answers
+    /// `409 in-use` (retire it instead: `status: retired`).
+    ///
+    /// Permission: `fleet.manage`. Audited as `aircraft.deleted`.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("fleet.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let before = repo::get_aircraft(&mut tx, id.0, true)
+            .await?
+            .ok_or(AppError::NotFound("aircraft"))?;
+        audit::delete_recorded(
+            &mut tx,
+            p.into(),
+            "aircraft",
+            "aircraft.deleted",
+            "aircraft",
+            before.id,
+            &before,
+        )
+        .await
+        .map_err(in_use)?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+}
+
+/// A delete refused by a foreign key (bookings still reference the row): `409 in-use`.
+pub fn in_use(e: sqlx::Error) -> AppError {
+    match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => AppError::Conflict {
+            code: "in-use",
+            detail: "bookings still refer to it; retire it instead".into(),
+            field: None,
+        },
+        _ => e.into(),
+    }
+}

@@ -1,0 +1,416 @@
+//! Request and response objects of the fleet domain. Meter values are hours with one decimal
+//! (stored in tenths); money is in minor units of `currency`.
+
+use chrono::{DateTime, Utc};
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{Enum, Object};
+use uuid::Uuid;
+
+use crate::domains::maintenance::airworthiness::Airworthiness;
+
+/// Hours (one decimal) to tenths.
+pub fn tenths(hours: f64) -> i64 {
+    (hours * 10.0).round() as i64
+}
+
+/// Tenths to hours.
+pub fn hours(tenths: i64) -> f64 {
+    tenths as f64 / 10.0
+}
+
+/// The JSON string of a poem-openapi enum value (its wire name, which the CHECK constraints
+/// list).
+pub fn wire<T: poem_openapi::types::ToJSON>(v: &T) -> String {
+    v.to_json()
+        .and_then(|j| j.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum Category {
+    Airplane,
+    Rotorcraft,
+    Glider,
+    LighterThanAir,
+    PoweredLift,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum AircraftClass {
+    SingleEngineLand,
+    MultiEngineLand,
+    SingleEngineSea,
+    MultiEngineSea,
+    Helicopter,
+    Gyroplane,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum EngineType {
+    Piston,
+    Turboprop,
+    Turbojet,
+    Turbofan,
+    Turboshaft,
+    Electric,
+    None,
+}
+
+/// `active` (bookable), `inactive` (temporarily out of the fleet), `retired`.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum FleetStatus {
+    Active,
+    Inactive,
+    Retired,
+}
+
+/// An aircraft type of the tenant's catalogue.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct AircraftType {
+    pub id: Uuid,
+    /// ICAO type designator, e.g. `C172`.
+    pub designator: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub category: String,
+    pub class: Option<String>,
+    pub engine_type: String,
+    pub engine_count: i32,
+    pub seats: Option<i32>,
+    pub cruise_speed_kts: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+#[oai(example)]
+pub struct AircraftTypeCreate {
+    /// ICAO type designator: 2 to 4 capital letters or digits.
+    #[oai(validator(min_length = 2, max_length = 4))]
+    pub designator: String,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub manufacturer: String,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub model: String,
+    pub category: Category,
+    pub class: Option<AircraftClass>,
+    pub engine_type: EngineType,
+    /// Default 1.
+    #[oai(validator(minimum(value = "0"), maximum(value = "8")))]
+    pub engine_count: Option<i32>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "900")))]
+    pub seats: Option<i32>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "700")))]
+    pub cruise_speed_kts: Option<i32>,
+}
+
+impl poem_openapi::types::Example for AircraftTypeCreate {
+    fn example() -> Self {
+        Self {
+            designator: "C172".into(),
+            manufacturer: "Cessna".into(),
+            model: "172S Skyhawk SP".into(),
+            category: Category::Airplane,
+            class: Some(AircraftClass::SingleEngineLand),
+            engine_type: EngineType::Piston,
+            engine_count: Some(1),
+            seats: Some(4),
+            cruise_speed_kts: Some(124),
+        }
+    }
+}
+
+/// A partial update of an aircraft type; `null` clears an optional field.
+#[derive(Object)]
+pub struct AircraftTypeUpdate {
+    #[oai(validator(min_length = 2, max_length = 4))]
+    pub designator: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub manufacturer: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub model: Option<String>,
+    pub category: Option<Category>,
+    pub class: MaybeUndefined<AircraftClass>,
+    pub engine_type: Option<EngineType>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "8")))]
+    pub engine_count: Option<i32>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "900")))]
+    pub seats: MaybeUndefined<i32>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "700")))]
+    pub cruise_speed_kts: MaybeUndefined<i32>,
+}
+
+#[derive(Object)]
+pub struct AircraftTypePage {
+    pub items: Vec<AircraftType>,
+    pub next_cursor: Option<String>,
+}
+
+/// An aircraft of the fleet, with its current meters and airworthiness.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Aircraft {
+    pub id: Uuid,
+    /// Upper case, unique in the organisation, e.g. `HB-KFA`.
+    pub registration: String,
+    pub aircraft_type_id: Option<Uuid>,
+    pub make: String,
+    pub model: String,
+    pub type_designator: Option<String>,
+    pub category: String,
+    pub class: Option<String>,
+    pub engine_type: String,
+    pub seats: Option<i32>,
+    pub cruise_speed_kts: Option<i32>,
+    /// Hourly rate with fuel, in minor units of `currency`.
+    pub wet_rate: Option<i32>,
+    /// Hourly rate without fuel, in minor units of `currency`.
+    pub dry_rate: Option<i32>,
+    pub currency: String,
+    /// ICAO location indicator, e.g. `LSZH`.
+    pub home_base: Option<String>,
+    /// `active`, `inactive` or `retired`.
+    pub status: String,
+    /// Hobbs meter, hours.
+    pub hobbs: f64,
+    /// Tach meter, hours.
+    pub tach: f64,
+    /// Equipment tags, e.g. `ifr`, `g1000`, `autopilot`.
+    pub equipment: Vec<String>,
+    /// The photo: an attachment id of the tools module.
+    pub photo_attachment_id: Option<Uuid>,
+    pub notes: Option<String>,
+    /// Computed now: overdue inspections, open grounding squawks, expired MEL deferrals.
+    pub airworthiness: Airworthiness,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new aircraft. With `aircraft_type_id`, absent make, model, designator, category, class,
+/// engine type, seats and cruise speed are taken from the type.
+#[derive(Object)]
+#[oai(example)]
+pub struct AircraftCreate {
+    /// 2 to 10 letters, digits or `-`; stored upper case.
+    #[oai(validator(min_length = 2, max_length = 10))]
+    pub registration: String,
+    pub aircraft_type_id: Option<Uuid>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub make: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub model: Option<String>,
+    #[oai(validator(min_length = 2, max_length = 4))]
+    pub type_designator: Option<String>,
+    pub category: Option<Category>,
+    pub class: Option<AircraftClass>,
+    pub engine_type: Option<EngineType>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "900")))]
+    pub seats: Option<i32>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "700")))]
+    pub cruise_speed_kts: Option<i32>,
+    #[oai(validator(minimum(value = "0")))]
+    pub wet_rate: Option<i32>,
+    #[oai(validator(minimum(value = "0")))]
+    pub dry_rate: Option<i32>,
+    /// ISO 4217; default `USD`.
+    #[oai(validator(min_length = 3, max_length = 3))]
+    pub currency: Option<String>,
+    #[oai(validator(min_length = 3, max_length = 4))]
+    pub home_base: Option<String>,
+    /// Default `active`.
+    pub status: Option<FleetStatus>,
+    /// Initial Hobbs hours (default 0), recorded as the first meter reading.
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
+    pub hobbs: Option<f64>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
+    pub tach: Option<f64>,
+    #[oai(validator(max_items = 50))]
+    pub equipment: Option<Vec<String>>,
+    pub photo_attachment_id: Option<Uuid>,
+    #[oai(validator(max_length = 10000))]
+    pub notes: Option<String>,
+}
+
+impl poem_openapi::types::Example for AircraftCreate {
+    fn example() -> Self {
+        Self {
+            registration: "HB-KFA".into(),
+            aircraft_type_id: None,
+            make: Some("Cessna".into()),
+            model: Some("172S".into()),
+            type_designator: Some("C172".into()),
+            category: Some(Category::Airplane),
+            class: Some(AircraftClass::SingleEngineLand),
+            engine_type: Some(EngineType::Piston),
+            seats: Some(4),
+            cruise_speed_kts: Some(124),
+            wet_rate: Some(26_500),
+            dry_rate: Some(19_000),
+            currency: Some("CHF".into()),
+            home_base: Some("LSZH".into()),
+            status: None,
+            hobbs: Some(4_211.3),
+            tach: Some(3_560.8),
+            equipment: Some(vec!["ifr".into(), "g1000".into(), "autopilot".into()]),
+            photo_attachment_id: None,
+            notes: None,
+        }
+    }
+}
+
+/// A partial update; `null` clears an optional field. Meters change through meter readings.
+#[derive(Object)]
+pub struct AircraftUpdate {
+    #[oai(validator(min_length = 2, max_length = 10))]
+    pub registration: Option<String>,
+    pub aircraft_type_id: MaybeUndefined<Uuid>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub make: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub model: Option<String>,
+    #[oai(validator(min_length = 2, max_length = 4))]
+    pub type_designator: MaybeUndefined<String>,
+    pub category: Option<Category>,
+    pub class: MaybeUndefined<AircraftClass>,
+    pub engine_type: Option<EngineType>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "900")))]
+    pub seats: MaybeUndefined<i32>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "700")))]
+    pub cruise_speed_kts: MaybeUndefined<i32>,
+    #[oai(validator(minimum(value = "0")))]
+    pub wet_rate: MaybeUndefined<i32>,
+    #[oai(validator(minimum(value = "0")))]
+    pub dry_rate: MaybeUndefined<i32>,
+    #[oai(validator(min_length = 3, max_length = 3))]
+    pub currency: Option<String>,
+    #[oai(validator(min_length = 3, max_length = 4))]
+    pub home_base: MaybeUndefined<String>,
+    pub status: Option<FleetStatus>,
+    #[oai(validator(max_items = 50))]
+    pub equipment: Option<Vec<String>>,
+    pub photo_attachment_id: MaybeUndefined<Uuid>,
+    #[oai(validator(max_length = 10000))]
+    pub notes: MaybeUndefined<String>,
+    /// When given, the update applies only to this version (else `409`).
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+pub struct AircraftPage {
+    pub items: Vec<Aircraft>,
+    pub next_cursor: Option<String>,
+}
+
+/// A flight simulator or training device.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Simulator {
+    pub id: Uuid,
+    pub name: String,
+    /// `ffs`, `ftd`, `aatd`, `batd`, `fnpt` or `other`.
+    pub device_type: String,
+    pub qualification: Option<String>,
+    pub aircraft_type_id: Option<Uuid>,
+    /// Minor units of `currency` per hour.
+    pub hourly_rate: Option<i32>,
+    pub currency: String,
+    pub status: String,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum DeviceType {
+    Ffs,
+    Ftd,
+    Aatd,
+    Batd,
+    Fnpt,
+    Other,
+}
+
+#[derive(Object)]
+pub struct SimulatorCreate {
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: String,
+    pub device_type: DeviceType,
+    #[oai(validator(max_length = 100))]
+    pub qualification: Option<String>,
+    pub aircraft_type_id: Option<Uuid>,
+    #[oai(validator(minimum(value = "0")))]
+    pub hourly_rate: Option<i32>,
+    #[oai(validator(min_length = 3, max_length = 3))]
+    pub currency: Option<String>,
+    pub status: Option<FleetStatus>,
+    #[oai(validator(max_length = 10000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct SimulatorUpdate {
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: Option<String>,
+    pub device_type: Option<DeviceType>,
+    #[oai(validator(max_length = 100))]
+    pub qualification: MaybeUndefined<String>,
+    pub aircraft_type_id: MaybeUndefined<Uuid>,
+    #[oai(validator(minimum(value = "0")))]
+    pub hourly_rate: MaybeUndefined<i32>,
+    #[oai(validator(min_length = 3, max_length = 3))]
+    pub currency: Option<String>,
+    pub status: Option<FleetStatus>,
+    #[oai(validator(max_length = 10000))]
+    pub notes: MaybeUndefined<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+pub struct SimulatorPage {
+    pub items: Vec<Simulator>,
+    pub next_cursor: Option<String>,
+}
+
+/// One entry of an aircraft's meter history.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct MeterReading {
+    pub id: Uuid,
+    pub aircraft_id: Uuid,
+    pub hobbs: f64,
+    pub tach: f64,
+    /// `initial`, `manual`, `check_in` or `correction`.
+    pub source: String,
+    pub booking_id: Option<Uuid>,
+    /// The reading a correction corrects.
+    pub corrects_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new reading. Meters only move forward, unless `correction` is true: then `reason` is
+/// required and the change is audited as `aircraft.meters_corrected`.
+#[derive(Object)]
+pub struct MeterReadingCreate {
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
+    pub hobbs: f64,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
+    pub tach: f64,
+    /// Default false.
+    pub correction: Option<bool>,
+    /// The reading being corrected (optional).
+    pub corrects_id: Option<Uuid>,
+    #[oai(validator(max_length = 2000))]
+    pub reason: Option<String>,
+}
+
+#[derive(Object)]
+pub struct MeterReadingPage {
+    pub items: Vec<MeterReading>,
+    pub next_cursor: Option<String>,
+}

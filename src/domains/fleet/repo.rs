@@ -1,0 +1,265 @@
+//! SQL of aircraft and their meters. Every function runs inside the caller's `TenantTx`.
+
+use chrono::NaiveDate;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::dto::{Aircraft, MeterReading, hours};
+use crate::domains::maintenance::airworthiness::{self, Airworthiness};
+
+pub const AIRCRAFT_COLUMNS: &str = "id, registration, aircraft_type_id, make, model, type_designator, category, class,
+     engine_type, seats, cruise_speed_kts, wet_rate, dry_rate, currency, home_base, status, hobbs_tenths,
+     tach_tenths, equipment, photo_attachment_id, notes, version, created_at, updated_at";
+
+fn aircraft(row: &PgRow) -> Result<Aircraft, sqlx::Error> {
+    Ok(Aircraft {
+        id: row.try_get("id")?,
+        registration: row.try_get("registration")?,
+        aircraft_type_id: row.try_get("aircraft_type_id")?,
+        make: row.try_get("make")?,
+        model: row.try_get("model")?,
+        type_designator: row.try_get("type_designator")?,
+        category: row.try_get("category")?,
+        class: row.try_get("class")?,
+        engine_type: row.try_get("engine_type")?,
+        seats: row.try_get("seats")?,
+        cruise_speed_kts: row.try_get("cruise_speed_kts")?,
+        wet_rate: row.try_get("wet_rate")?,
+        dry_rate: row.try_get("dry_rate")?,
+        currency: row.try_get("currency")?,
+        home_base: row.try_get("home_base")?,
+        status: row.try_get("status")?,
+        hobbs: hours(row.try_get("hobbs_tenths")?),
+        tach: hours(row.try_get("tach_tenths")?),
+        equipment: row.try_get("equipment")?,
+        photo_attachment_id: row.try_get("photo_attachment_id")?,
+        notes: row.try_get("notes")?,
+        airworthiness: Airworthiness::default(),
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// Fills in the airworthiness of `list` on local day `today` (one statement for the page).
+pub async fn with_airworthiness(
+    conn: &mut PgConnection,
+    mut list: Vec<Aircraft>,
+    today: NaiveDate,
+) -> Result<Vec<Aircraft>, sqlx::Error> {
+    let ids: Vec<Uuid> = list.iter().map(|a| a.id).collect();
+    let mut states = airworthiness::of(conn, &ids, today).await?;
+    for a in &mut list {
+        a.airworthiness = states.remove(&a.id).unwrap_or_default();
+    }
+    Ok(list)
+}
+
+pub async fn get_aircraft(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Aircraft>, sqlx::Error> {
+    let sql = format!(
+        "select {AIRCRAFT_COLUMNS} from aircraft where id = $1{}",
+        if lock { " for update" } else { "" }
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(aircraft)
+        .transpose()
+}
+
+/// Filters of the aircraft list.
+pub struct AircraftFilter<'a> {
+    pub status: Option<String>,
+    pub aircraft_type_id: Option<Uuid>,
+    pub equipment: Option<&'a str>,
+    pub home_base: Option<&'a str>,
+    pub search: Option<&'a str>,
+}
+
+/// Newest first; `limit + 1` rows so the caller can tell whether another page exists.
+pub async fn list_aircraft(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    f: &AircraftFilter<'_>,
+    limit: i64,
+) -> Result<Vec<Aircraft>, sqlx::Error> {
+    let sql = format!(
+        "select {AIRCRAFT_COLUMNS} from aircraft
+          where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
+            and ($3::uuid is null or aircraft_type_id = $3) and ($4::text is null or $4 = any(equipment))
+            and ($5::text is null or home_base = $5) and ($6::text is null or registration ilike $6)
+          order by id desc limit $7"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after)
+        .bind(&f.status)
+        .bind(f.aircraft_type_id)
+        .bind(f.equipment)
+        .bind(f.home_base)
+        .bind(f.search.map(crate::http::page::contains_pattern))
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(aircraft).collect()
+}
+
+pub async fn insert_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into aircraft (id, registration, aircraft_type_id, make, model, type_designator, category,
+             class, engine_type, seats, cruise_speed_kts, wet_rate, dry_rate, currency, home_base, status,
+             hobbs_tenths, tach_tenths, equipment, photo_attachment_id, notes)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+    )
+    .bind(a.id)
+    .bind(&a.registration)
+    .bind(a.aircraft_type_id)
+    .bind(&a.make)
+    .bind(&a.model)
+    .bind(&a.type_designator)
+    .bind(&a.category)
+    .bind(&a.class)
+    .bind(&a.engine_type)
+    .bind(a.seats)
+    .bind(a.cruise_speed_kts)
+    .bind(a.wet_rate)
+    .bind(a.dry_rate)
+    .bind(&a.currency)
+    .bind(&a.home_base)
+    .bind(&a.status)
+    .bind(super::dto::tenths(a.hobbs))
+    .bind(super::dto::tenths(a.tach))
+    .bind(&a.equipment)
+    .bind(a.photo_attachment_id)
+    .bind(&a.notes)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Writes every editable column (not the meters) and bumps the version.
+pub async fn update_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update aircraft set registration = $2, aircraft_type_id = $3, make = $4, model = $5,
+             type_designator = $6, category = $7, class = $8, engine_type = $9, seats = $10,
+             cruise_speed_kts = $11, wet_rate = $12, dry_rate = $13, currency = $14, home_base = $15,
+             status = $16, equipment = $17, photo_attachment_id = $18, notes = $19, version = version + 1
+         where id = $1",
+    )
+    .bind(a.id)
+    .bind(&a.registration)
+    .bind(a.aircraft_type_id)
+    .bind(&a.make)
+    .bind(&a.model)
+    .bind(&a.type_designator)
+    .bind(&a.category)
+    .bind(&a.class)
+    .bind(&a.engine_type)
+    .bind(a.seats)
+    .bind(a.cruise_speed_kts)
+    .bind(a.wet_rate)
+    .bind(a.dry_rate)
+    .bind(&a.currency)
+    .bind(&a.home_base)
+    .bind(&a.status)
+    .bind(&a.equipment)
+    .bind(a.photo_attachment_id)
+    .bind(&a.notes)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+const READING_COLUMNS: &str = "id, aircraft_id, hobbs_tenths, tach_tenths, source, booking_id, corrects_id, reason, recorded_by, created_at";
+
+fn reading(row: &PgRow) -> Result<MeterReading, sqlx::Error> {
+    Ok(MeterReading {
+        id: row.try_get("id")?,
+        aircraft_id: row.try_get("aircraft_id")?,
+        hobbs: hours(row.try_get("hobbs_tenths")?),
+        tach: hours(row.try_get("tach_tenths")?),
+        source: row.try_get("source")?,
+        booking_id: row.try_get("booking_id")?,
+        corrects_id: row.try_get("corrects_id")?,
+        reason: row.try_get("reason")?,
+        recorded_by: row.try_get("recorded_by")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// A new reading of one aircraft's meters; it becomes the aircraft's current meters.
+pub struct NewReading<'a> {
+    pub aircraft_id: Uuid,
+    pub hobbs_tenths: i64,
+    pub tach_tenths: i64,
+    pub source: &'static str,
+    pub booking_id: Option<Uuid>,
+    pub corrects_id: Option<Uuid>,
+    pub reason: Option<&'a str>,
+    pub recorded_by: Option<Uuid>,
+}
+
+/// Appends the reading and sets the aircraft's meters to it.
+pub async fn record_reading(
+    conn: &mut PgConnection,
+    r: &NewReading<'_>,
+) -> Result<MeterReading, sqlx::Error> {
+    let sql = format!(
+        "with moved as (update aircraft set hobbs_tenths = $3, tach_tenths = $4 where id = $2)
+         insert into meter_readings (id, aircraft_id, hobbs_tenths, tach_tenths, source, booking_id, corrects_id, reason, recorded_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning {READING_COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(Uuid::now_v7())
+        .bind(r.aircraft_id)
+        .bind(r.hobbs_tenths)
+        .bind(r.tach_tenths)
+        .bind(r.source)
+        .bind(r.booking_id)
+        .bind(r.corrects_id)
+        .bind(r.reason)
+        .bind(r.recorded_by)
+        .fetch_one(conn)
+        .await?;
+    reading(&row)
+}
+
+/// Newest first.
+pub async fn list_readings(
+    conn: &mut PgConnection,
+    aircraft_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<MeterReading>, sqlx::Error> {
+    let sql = format!(
+        "select {READING_COLUMNS} from meter_readings where aircraft_id = $1 and id < $2
+          order by id desc limit $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(aircraft_id)
+        .bind(after.unwrap_or(Uuid::max()))
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(reading).collect()
+}
+
+pub async fn reading_exists(
+    conn: &mut PgConnection,
+    aircraft_id: Uuid,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists(select 1 from meter_readings where id = $1 and aircraft_id = $2)",
+    )
+    .bind(id)
+    .bind(aircraft_id)
+    .fetch_one(conn)
+    .await
+}

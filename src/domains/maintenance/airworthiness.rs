@@ -1,0 +1,224 @@
+//! "Unairworthy", computed in one place: an aircraft is unairworthy while an inspection is
+//! overdue, a grounding squawk is open or an open MEL deferral has expired. The aircraft
+//! responses (fleet), the maintenance lists and the dispatch rules (scheduling) all ask here.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use poem_openapi::Object;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::due::{self, DueStatus, Programme, Tenths, Window};
+
+/// Why an aircraft is unairworthy.
+#[derive(Object, Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Grounding {
+    /// `inspection_overdue`, `grounding_squawk` or `mel_expired`.
+    pub kind: String,
+    /// The inspection item, squawk or MEL deferral.
+    pub id: Uuid,
+    pub detail: String,
+}
+
+/// An aircraft's airworthiness, as shown on the aircraft.
+#[derive(Object, Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Airworthiness {
+    pub airworthy: bool,
+    /// Empty when airworthy.
+    pub reasons: Vec<Grounding>,
+}
+
+/// An inspection item with the aircraft's current reading of the meter it counts on.
+#[derive(Debug, Clone)]
+pub struct ItemFacts {
+    pub id: Uuid,
+    pub name: String,
+    pub programme: Programme,
+    pub current_tenths: Tenths,
+}
+
+/// Everything airworthiness depends on, for one aircraft.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub items: Vec<ItemFacts>,
+    /// Open grounding squawks: (id, title).
+    pub grounding_squawks: Vec<(Uuid, String)>,
+    /// Open MEL deferrals: (id, item, last valid day).
+    pub deferrals: Vec<(Uuid, String, NaiveDate)>,
+}
+
+/// The rule itself (pure).
+pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
+    let mut reasons = Vec::new();
+    for item in &facts.items {
+        let due = item.programme.due();
+        if due::status(&due, today, item.current_tenths, Window::default()) == DueStatus::Overdue {
+            reasons.push(Grounding {
+                kind: "inspection_overdue".into(),
+                id: item.id,
+                detail: if due.never_done {
+                    format!("{}: no completion recorded", item.name)
+                } else {
+                    format!("{} is overdue", item.name)
+                },
+            });
+        }
+    }
+    for (id, title) in &facts.grounding_squawks {
+        reasons.push(Grounding {
+            kind: "grounding_squawk".into(),
+            id: *id,
+            detail: format!("open grounding squawk: {title}"),
+        });
+    }
+    for (id, item, expires_on) in &facts.deferrals {
+        if due::mel_expired(*expires_on, today) {
+            reasons.push(Grounding {
+                kind: "mel_expired".into(),
+                id: *id,
+                detail: format!("MEL item {item} expired after {expires_on}"),
+            });
+        }
+    }
+    Airworthiness {
+        airworthy: reasons.is_empty(),
+        reasons,
+    }
+}
+
+/// Loads the facts of `aircraft` in one statement.
+pub async fn load(
+    conn: &mut PgConnection,
+    aircraft: &[Uuid],
+) -> Result<HashMap<Uuid, Facts>, sqlx::Error> {
+    let rows = sqlx::query(
+        "select 'item' as src, i.aircraft_id, i.id, i.name as label, i.interval_months,
+                i.interval_tenths, i.interval_days, i.overrun_tenths, i.last_done_on, i.basis_tenths,
+                case i.meter when 'hobbs' then a.hobbs_tenths else a.tach_tenths end as current_tenths,
+                null::date as expires_on
+           from inspection_items i join aircraft a on a.id = i.aircraft_id
+          where i.aircraft_id = any($1)
+         union all
+         select 'squawk', aircraft_id, id, title, null, null, null, null, null, null, null, null
+           from squawks
+          where aircraft_id = any($1) and severity = 'grounding' and status in ('open', 'in_progress')
+         union all
+         select 'mel', aircraft_id, id, item, null, null, null, null, null, null, null, expires_on
+           from mel_deferrals where aircraft_id = any($1) and status = 'open'",
+    )
+    .bind(aircraft)
+    .fetch_all(conn)
+    .await?;
+    let mut out: HashMap<Uuid, Facts> = aircraft.iter().map(|id| (*id, Facts::default())).collect();
+    for row in rows {
+        let aircraft_id: Uuid = row.try_get("aircraft_id")?;
+        let facts = out.entry(aircraft_id).or_default();
+        let id: Uuid = row.try_get("id")?;
+        let label: String = row.try_get("label")?;
+        match row.try_get::<&str, _>("src")? {
+            "item" => facts.items.push(ItemFacts {
+                id,
+                name: label,
+                programme: programme_of(&row)?,
+                current_tenths: row
+                    .try_get::<Option<i64>, _>("current_tenths")?
+                    .unwrap_or(0),
+            }),
+            "squawk" => facts.grounding_squawks.push((id, label)),
+            _ => {
+                if let Some(expires) = row.try_get::<Option<NaiveDate>, _>("expires_on")? {
+                    facts.deferrals.push((id, label, expires));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The programme columns of an inspection item row.
+pub fn programme_of(row: &sqlx::postgres::PgRow) -> Result<Programme, sqlx::Error> {
+    let months: Option<i32> = row.try_get("interval_months")?;
+    let days: Option<i32> = row.try_get("interval_days")?;
+    Ok(Programme {
+        interval_months: months.and_then(|m| u32::try_from(m).ok()),
+        interval_tenths: row.try_get("interval_tenths")?,
+        interval_days: days.and_then(|d| u32::try_from(d).ok()),
+        overrun_tenths: row
+            .try_get::<Option<i64>, _>("overrun_tenths")?
+            .unwrap_or(0),
+        last_done_on: row.try_get("last_done_on")?,
+        basis_tenths: row.try_get("basis_tenths")?,
+    })
+}
+
+/// The airworthiness of each of `aircraft` on local day `today`.
+pub async fn of(
+    conn: &mut PgConnection,
+    aircraft: &[Uuid],
+    today: NaiveDate,
+) -> Result<HashMap<Uuid, Airworthiness>, sqlx::Error> {
+    Ok(load(conn, aircraft)
+        .await?
+        .into_iter()
+        .map(|(id, facts)| (id, assess(&facts, today)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("date")
+    }
+
+    #[test]
+    fn each_cause_makes_an_aircraft_unairworthy() {
+        let today = d(2026, 6, 10);
+        assert!(assess(&Facts::default(), today).airworthy);
+        let annual = ItemFacts {
+            id: Uuid::nil(),
+            name: "Annual".into(),
+            programme: Programme {
+                interval_months: Some(12),
+                last_done_on: Some(d(2025, 5, 20)),
+                ..Programme::default()
+            },
+            current_tenths: 0,
+        };
+        let a = assess(
+            &Facts {
+                items: vec![annual.clone()],
+                ..Facts::default()
+            },
+            today,
+        );
+        assert_eq!(
+            (a.airworthy, a.reasons[0].kind.as_str()),
+            (false, "inspection_overdue")
+        );
+        // Valid through 31 May 2026, so on 31 May it is still airworthy.
+        assert!(
+            assess(
+                &Facts {
+                    items: vec![annual],
+                    ..Facts::default()
+                },
+                d(2026, 5, 31)
+            )
+            .airworthy
+        );
+        let squawk = Facts {
+            grounding_squawks: vec![(Uuid::nil(), "Flat tyre".into())],
+            ..Facts::default()
+        };
+        assert_eq!(assess(&squawk, today).reasons[0].kind, "grounding_squawk");
+        let mel = Facts {
+            deferrals: vec![(Uuid::nil(), "34-11-01".into(), d(2026, 6, 9))],
+            ..Facts::default()
+        };
+        assert_eq!(assess(&mel, today).reasons[0].kind, "mel_expired");
+        assert!(assess(&mel, d(2026, 6, 9)).airworthy);
+    }
+}
