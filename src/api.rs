@@ -18,6 +18,10 @@ use crate::domains::identity::me::MeApi;
 use crate::domains::identity::roles::RolesApi;
 use crate::domains::identity::teams::TeamsApi;
 use crate::domains::identity::users::UsersApi;
+use crate::domains::maintenance::inspections::InspectionsApi;
+use crate::domains::maintenance::logs::LogsApi;
+use crate::domains::maintenance::mel::MelApi;
+use crate::domains::maintenance::squawks::SquawksApi;
 use crate::domains::settings::api::SettingsApi;
 use crate::domains::settings::audit::AuditApi;
 use crate::domains::settings::flags::FlagsApi;
@@ -56,6 +60,8 @@ pub enum ApiTags {
     Billing,
     /// Aircraft (with airworthiness), aircraft types, simulators, meter readings.
     Fleet,
+    /// Inspection programmes and what is due, squawks, MEL deferrals, the maintenance log.
+    Maintenance,
 }
 
 const DESCRIPTION: &str = "Flightline runs flight schools, charter / air-ambulance operators and FBOs as tenants.\n\n\
@@ -82,6 +88,7 @@ type Apis = (
         ReviewsApi,
     ),
     (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
+    (InspectionsApi, SquawksApi, MelApi, LogsApi),
 );
 
 fn apis() -> Apis {
@@ -99,6 +106,7 @@ fn apis() -> Apis {
             ReviewsApi,
         ),
         (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
+        (InspectionsApi, SquawksApi, MelApi, LogsApi),
     )
 }
 

@@ -4,3 +4,7 @@
 
 pub mod airworthiness;
 pub mod due;
+pub mod inspections;
+pub mod logs;
+pub mod mel;
+pub mod squawks;

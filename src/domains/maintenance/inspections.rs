@@ -1,0 +1,654 @@
+//! `/api/v1/maintenance/inspections` and `/api/v1/maintenance/due`: the inspection programme
+//! of each aircraft, what is due from the last completion and the current meters, and the
+//! completion (a signed maintenance log entry) that starts the next interval.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::airworthiness::programme_of;
+use super::due::{self, DueStatus, Window};
+use super::logs::{self, MaintenanceLog, NewLog};
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::domains::fleet::dto::{hours, tenths, wire};
+use crate::error::{AppError, Checks, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+use crate::timezone::TenantClock;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum InspectionKind {
+    /// 12 calendar months.
+    Annual,
+    /// 100 hours, 10 hours of overrun counted against the next interval.
+    HundredHour,
+    /// 24 calendar months.
+    PitotStatic,
+    /// 24 calendar months.
+    Transponder,
+    /// 12 calendar months.
+    Elt,
+    /// Intervals as given.
+    Custom,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum Meter {
+    Hobbs,
+    Tach,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum DueFilter {
+    DueSoon,
+    Overrun,
+    Overdue,
+}
+
+/// An inspection item with what is due.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Inspection {
+    pub id: Uuid,
+    pub aircraft_id: Uuid,
+    pub registration: String,
+    pub kind: String,
+    pub name: String,
+    /// Calendar months, due at the end of the month.
+    pub interval_months: Option<i32>,
+    pub interval_hours: Option<f64>,
+    pub interval_days: Option<i32>,
+    /// The meter hours count on: `hobbs` or `tach`.
+    pub meter: String,
+    pub overrun_hours: f64,
+    pub last_done_on: Option<NaiveDate>,
+    pub last_done_hours: Option<f64>,
+    /// The hours the current interval counts from.
+    pub basis_hours: Option<f64>,
+    /// Last valid day (tenant's calendar).
+    pub next_due_on: Option<NaiveDate>,
+    /// Meter hours it is due at.
+    pub next_due_hours: Option<f64>,
+    /// Hours beyond which the overrun is used up too.
+    pub hours_limit: Option<f64>,
+    pub current_hours: f64,
+    pub days_remaining: Option<i64>,
+    pub hours_remaining: Option<f64>,
+    /// `ok`, `due_soon` (30 days / 10 hours), `overrun` or `overdue` (unairworthy).
+    pub status: String,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new inspection item. `interval_*` and `overrun_hours` default by `kind`; a `custom` item
+/// needs at least one interval.
+#[derive(Object)]
+pub struct InspectionCreate {
+    pub aircraft_id: Uuid,
+    pub kind: InspectionKind,
+    /// Defaults to the kind's name ("Annual inspection", ...).
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: Option<String>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "240")))]
+    pub interval_months: Option<i32>,
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "100000")))]
+    pub interval_hours: Option<f64>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "3650")))]
+    pub interval_days: Option<i32>,
+    /// Default `tach`.
+    pub meter: Option<Meter>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "100")))]
+    pub overrun_hours: Option<f64>,
+    /// The last completion, if the item was done before it was recorded here.
+    pub last_done_on: Option<NaiveDate>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
+    pub last_done_hours: Option<f64>,
+    #[oai(validator(max_length = 10000))]
+    pub notes: Option<String>,
+}
+
+/// A partial update; `null` clears an interval.
+#[derive(Object)]
+pub struct InspectionUpdate {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: Option<String>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "240")))]
+    pub interval_months: MaybeUndefined<i32>,
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "100000")))]
+    pub interval_hours: MaybeUndefined<f64>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "3650")))]
+    pub interval_days: MaybeUndefined<i32>,
+    pub meter: Option<Meter>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "100")))]
+    pub overrun_hours: Option<f64>,
+    #[oai(validator(max_length = 10000))]
+    pub notes: MaybeUndefined<String>,
+    pub version: Option<i32>,
+}
+
+/// A completed inspection, signed off by the mechanic making the call.
+#[derive(Object)]
+pub struct InspectionComplete {
+    /// Default: today in the organisation's time zone.
+    pub performed_on: Option<NaiveDate>,
+    /// Meter hours at completion; default: the aircraft's current meter.
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
+    pub hours: Option<f64>,
+    #[oai(validator(min_length = 1, max_length = 20000))]
+    pub work_done: String,
+    #[oai(validator(max_length = 50))]
+    pub certificate_number: Option<String>,
+}
+
+/// The item after completion, and the log entry that records it.
+#[derive(Object)]
+pub struct InspectionCompleted {
+    pub inspection: Inspection,
+    pub log: MaintenanceLog,
+}
+
+#[derive(Object)]
+pub struct InspectionPage {
+    pub items: Vec<Inspection>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum InspectionCreated {
+    #[oai(status = 201)]
+    Created(Json<Inspection>),
+}
+
+const COLUMNS: &str = "i.id, i.aircraft_id, a.registration, i.kind, i.name, i.interval_months, i.interval_tenths,
+     i.interval_days, i.meter, i.overrun_tenths, i.last_done_on, i.last_done_tenths, i.basis_tenths, i.notes,
+     i.version, i.created_at, i.updated_at,
+     case i.meter when 'hobbs' then a.hobbs_tenths else a.tach_tenths end as current_tenths";
+
+fn inspection(row: &PgRow, today: NaiveDate) -> Result<Inspection, sqlx::Error> {
+    let programme = programme_of(row)?;
+    let current: i64 = row.try_get("current_tenths")?;
+    let due = programme.due();
+    let status = due::status(&due, today, current, Window::default());
+    let interval_tenths: Option<i64> = row.try_get("interval_tenths")?;
+    let last_done_tenths: Option<i64> = row.try_get("last_done_tenths")?;
+    Ok(Inspection {
+        id: row.try_get("id")?,
+        aircraft_id: row.try_get("aircraft_id")?,
+        registration: row.try_get("registration")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        interval_months: row.try_get("interval_months")?,
+        interval_hours: interval_tenths.map(hours),
+        interval_days: row.try_get("interval_days")?,
+        meter: row.try_get("meter")?,
+        overrun_hours: hours(programme.overrun_tenths),
+        last_done_on: programme.last_done_on,
+        last_done_hours: last_done_tenths.map(hours),
+        basis_hours: programme.basis_tenths.map(hours),
+        next_due_on: due.date,
+        next_due_hours: due.tenths.map(hours),
+        hours_limit: due.limit_tenths.map(hours),
+        current_hours: hours(current),
+        days_remaining: due.date.map(|d| (d - today).num_days()),
+        hours_remaining: due.tenths.map(|t| hours(t - current)),
+        status: status.as_str().to_owned(),
+        notes: row.try_get("notes")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+async fn load(
+    conn: &mut PgConnection,
+    id: Uuid,
+    today: NaiveDate,
+    lock: bool,
+) -> Result<Inspection> {
+    let sql = format!(
+        "select {COLUMNS} from inspection_items i join aircraft a on a.id = i.aircraft_id where i.id = $1{}",
+        if lock { " for update of i" } else { "" }
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(AppError::NotFound("inspection"))?;
+    Ok(inspection(&row, today)?)
+}
+
+fn kind_name(kind: InspectionKind) -> &'static str {
+    match kind {
+        InspectionKind::Annual => "Annual inspection",
+        InspectionKind::HundredHour => "100-hour inspection",
+        InspectionKind::PitotStatic => "Pitot-static system check",
+        InspectionKind::Transponder => "Transponder check",
+        InspectionKind::Elt => "ELT inspection",
+        InspectionKind::Custom => "Inspection",
+    }
+}
+
+fn conflict(version: i32) -> AppError {
+    AppError::Conflict {
+        code: "version-conflict",
+        detail: format!("the inspection changed meanwhile; it is now at version {version}"),
+        field: None,
+    }
+}
+
+pub struct InspectionsApi;
+
+#[OpenApi(prefix_path = "/api/v1/maintenance", tag = "ApiTags::Maintenance")]
+impl InspectionsApi {
+    /// List inspection items, newest first, each with what is due. Filter: `aircraft_id`.
+    ///
+    /// Permission: `maintenance.read`.
+    #[oai(path = "/inspections", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        aircraft_id: Query<Option<Uuid>>,
+    ) -> Result<Json<InspectionPage>> {
+        auth.0.require("maintenance.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = auth.0.begin(&state).await?;
+        let today = TenantClock::load(&mut tx).await?.today();
+        let sql = format!(
+            "select {COLUMNS} from inspection_items i join aircraft a on a.id = i.aircraft_id
+              where ($1::uuid is null or i.id < $1) and ($2::uuid is null or i.aircraft_id = $2)
+              order by i.id desc limit $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(aircraft_id.0)
+            .bind(limit + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.end_read();
+        let list = rows
+            .iter()
+            .map(|r| inspection(r, today))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (items, next_cursor) = page::finish(list, limit, |i| i.id);
+        Ok(Json(InspectionPage { items, next_cursor }))
+    }
+
+    /// Upcoming and overdue inspections across the fleet: every item not `ok`, most urgent
+    /// first (overdue, overrun, due soon; then by days and hours remaining). Filters:
+    /// `aircraft_id`, `status`. The whole answer is one page (`next_cursor` is null).
+    ///
+    /// Permission: `maintenance.read`.
+    #[oai(path = "/due", method = "get")]
+    async fn due(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        aircraft_id: Query<Option<Uuid>>,
+        status: Query<Option<DueFilter>>,
+    ) -> Result<Json<InspectionPage>> {
+        auth.0.require("maintenance.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let today = TenantClock::load(&mut tx).await?.today();
+        let sql = format!(
+            "select {COLUMNS} from inspection_items i join aircraft a on a.id = i.aircraft_id
+              where a.status <> 'retired' and ($1::uuid is null or i.aircraft_id = $1)"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(aircraft_id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.end_read();
+        let wanted = status.0.as_ref().map(wire);
+        let mut items = rows
+            .iter()
+            .map(|r| inspection(r, today))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|i| i.status != DueStatus::Ok.as_str())
+            .filter(|i| wanted.as_ref().is_none_or(|w| *w == i.status))
+            .collect::<Vec<_>>();
+        let rank = |s: &str| match s {
+            "overdue" => 0,
+            "overrun" => 1,
+            _ => 2,
+        };
+        items.sort_by(|a, b| {
+            rank(&a.status)
+                .cmp(&rank(&b.status))
+                .then(
+                    a.days_remaining
+                        .unwrap_or(i64::MAX)
+                        .cmp(&b.days_remaining.unwrap_or(i64::MAX)),
+                )
+                .then(
+                    a.hours_remaining
+                        .unwrap_or(f64::MAX)
+                        .total_cmp(&b.hours_remaining.unwrap_or(f64::MAX)),
+                )
+        });
+        Ok(Json(InspectionPage {
+            items,
+            next_cursor: None,
+        }))
+    }
+
+    /// Add an inspection item to an aircraft's programme.
+    ///
+    /// Permission: `maintenance.manage`. Audited as `inspection.created`.
+    #[oai(path = "/inspections", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<InspectionCreate>,
+    ) -> Result<InspectionCreated> {
+        let p = &auth.0;
+        p.require("maintenance.manage")?;
+        let kind = wire(&body.kind);
+        let (months, tenths_default, days, overrun) = due::defaults(&kind);
+        let months = body.interval_months.or(months.map(|m| m as i32));
+        let interval_tenths = body.interval_hours.map(tenths).or(tenths_default);
+        let days = body.interval_days.or(days.map(|d| d as i32));
+        let mut c = Checks::new();
+        c.check(
+            months.is_some() || interval_tenths.is_some() || days.is_some(),
+            "interval_months",
+            "a custom item needs interval_months, interval_hours or interval_days",
+        );
+        c.check(
+            body.name.as_deref().is_none_or(|n| !n.trim().is_empty()),
+            "name",
+            "must not be blank",
+        );
+        c.done()?;
+        let mut tx = p.begin(&state).await?;
+        let exists: bool =
+            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
+                .bind(body.aircraft_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !exists {
+            return Err(AppError::validation(
+                "aircraft_id",
+                "names no aircraft of this organisation",
+            ));
+        }
+        let last_done_tenths = body.last_done_hours.map(tenths);
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into inspection_items (id, aircraft_id, kind, name, interval_months, interval_tenths,
+                 interval_days, meter, overrun_tenths, last_done_on, last_done_tenths, basis_tenths, notes)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+        )
+        .bind(id)
+        .bind(body.aircraft_id)
+        .bind(&kind)
+        .bind(body.name.as_deref().map(str::trim).unwrap_or(kind_name(body.kind)))
+        .bind(months)
+        .bind(interval_tenths)
+        .bind(days)
+        .bind(body.meter.as_ref().map(wire).unwrap_or_else(|| "tach".into()))
+        .bind(body.overrun_hours.map(tenths).unwrap_or(overrun))
+        .bind(body.last_done_on)
+        .bind(last_done_tenths)
+        .bind(&body.notes)
+        .execute(&mut *tx)
+        .await?;
+        let today = TenantClock::load(&mut tx).await?.today();
+        let item = load(&mut tx, id, today, false).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "inspection.created",
+                resource_type: "inspection",
+                resource_id: Some(id.to_string()),
+                before: None,
+                after: audit::snapshot(&item),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(InspectionCreated::Created(Json(item)))
+    }
+
+    /// Get an inspection item with what is due. Permission: `maintenance.read`.
+    #[oai(path = "/inspections/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Inspection>> {
+        auth.0.require("maintenance.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let today = TenantClock::load(&mut tx).await?.today();
+        let item = load(&mut tx, id.0, today, false).await?;
+        tx.end_read();
+        Ok(Json(item))
+    }
+
+    /// Change an item's intervals, meter or notes (completions go through `complete`).
+    ///
+    /// Permission: `maintenance.manage`. Audited as `inspection.updated`.
+    #[oai(path = "/inspections/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<InspectionUpdate>,
+    ) -> Result<Json<Inspection>> {
+        let p = &auth.0;
+        p.require("maintenance.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let today = TenantClock::load(&mut tx).await?.today();
+        let before = load(&mut tx, id.0, today, true).await?;
+        if body.version.is_some_and(|v| v != before.version) {
+            return Err(conflict(before.version));
+        }
+        let pick = |v: &MaybeUndefined<i32>, old: Option<i32>| match v {
+            MaybeUndefined::Value(x) => Some(*x),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Undefined => old,
+        };
+        let months = pick(&body.interval_months, before.interval_months);
+        let days = pick(&body.interval_days, before.interval_days);
+        let interval_tenths = match &body.interval_hours {
+            MaybeUndefined::Value(h) => Some(tenths(*h)),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Undefined => before.interval_hours.map(tenths),
+        };
+        let mut c = Checks::new();
+        c.check(
+            months.is_some() || interval_tenths.is_some() || days.is_some(),
+            "interval_months",
+            "an item needs interval_months, interval_hours or interval_days",
+        );
+        c.check(
+            body.name.as_deref().is_none_or(|n| !n.trim().is_empty()),
+            "name",
+            "must not be blank",
+        );
+        c.done()?;
+        let notes = match &body.notes {
+            MaybeUndefined::Value(n) => Some(n.clone()),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Undefined => before.notes.clone(),
+        };
+        sqlx::query(
+            "update inspection_items set name = $2, interval_months = $3, interval_tenths = $4,
+                 interval_days = $5, meter = $6, overrun_tenths = $7, notes = $8, version = version + 1
+             where id = $1",
+        )
+        .bind(before.id)
+        .bind(body.name.as_deref().map(str::trim).unwrap_or(&before.name))
+        .bind(months)
+        .bind(interval_tenths)
+        .bind(days)
+        .bind(body.meter.as_ref().map(wire).unwrap_or_else(|| before.meter.clone()))
+        .bind(body.overrun_hours.map(tenths).unwrap_or(tenths(before.overrun_hours)))
+        .bind(notes)
+        .execute(&mut *tx)
+        .await?;
+        let after = load(&mut tx, before.id, today, false).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "inspection.updated",
+                resource_type: "inspection",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+
+    /// Remove an item from the programme. Permission: `maintenance.manage`. Audited as
+    /// `inspection.deleted`.
+    #[oai(path = "/inspections/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("maintenance.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let today = TenantClock::load(&mut tx).await?.today();
+        let before = load(&mut tx, id.0, today, true).await?;
+        audit::delete_recorded(
+            &mut tx,
+            p.into(),
+            "inspection_items",
+            "inspection.deleted",
+            "inspection",
+            before.id,
+            &before,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Record a completed inspection: a signed maintenance log entry, and the next interval.
+    /// Hours done within the permitted overrun count against the next interval.
+    ///
+    /// Permission: `maintenance.sign_off`. Audited as `inspection.completed` (and
+    /// `maintenance_log.created` for the entry).
+    #[oai(path = "/inspections/:id/complete", method = "post")]
+    async fn complete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<InspectionComplete>,
+    ) -> Result<Json<InspectionCompleted>> {
+        let p = &auth.0;
+        p.require("maintenance.sign_off")?;
+        if body.work_done.trim().is_empty() {
+            return Err(AppError::validation("work_done", "must not be blank"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let clock = TenantClock::load(&mut tx).await?;
+        let today = clock.today();
+        let before = load(&mut tx, id.0, today, true).await?;
+        let performed_on = body.performed_on.unwrap_or(today);
+        if performed_on > today {
+            return Err(AppError::validation(
+                "performed_on",
+                "must not be in the future",
+            ));
+        }
+        let done_at = body
+            .hours
+            .map(tenths)
+            .unwrap_or(tenths(before.current_hours));
+        let row = sqlx::query(
+            "select interval_months, interval_tenths, interval_days, overrun_tenths, last_done_on, basis_tenths
+               from inspection_items where id = $1",
+        )
+        .bind(before.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let basis = programme_of(&row)?.basis_after(done_at);
+        sqlx::query(
+            "update inspection_items set last_done_on = $2, last_done_tenths = $3, basis_tenths = $4,
+                 version = version + 1 where id = $1",
+        )
+        .bind(before.id)
+        .bind(performed_on)
+        .bind(done_at)
+        .bind(basis)
+        .execute(&mut *tx)
+        .await?;
+        let log = logs::insert(
+            &mut tx,
+            &NewLog {
+                aircraft_id: before.aircraft_id,
+                performed_on,
+                hobbs_tenths: (before.meter == "hobbs").then_some(done_at),
+                tach_tenths: (before.meter == "tach").then_some(done_at),
+                work_done: body.work_done.trim(),
+                inspection_item_id: Some(before.id),
+                squawk_id: None,
+                created_by: p.user_id,
+                signed_off: Some(body.certificate_number.as_deref()),
+            },
+        )
+        .await?;
+        let after = load(&mut tx, before.id, today, false).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "maintenance_log.created",
+                resource_type: "maintenance_log",
+                resource_id: Some(log.id.to_string()),
+                before: None,
+                after: audit::snapshot(&log),
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "inspection.completed",
+                resource_type: "inspection",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(InspectionCompleted {
+            inspection: after,
+            log,
+        }))
+    }
+}

@@ -1,0 +1,383 @@
+//! `/api/v1/maintenance/squawks`: defects reported on an aircraft. An open grounding squawk
+//! makes the aircraft unairworthy; the response then lists the upcoming bookings it affects,
+//! for the scheduler to move or cancel (`/api/v1/scheduling/bookings/{id}`).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::domains::fleet::dto::wire;
+use crate::error::{AppError, Checks, Result};
+use crate::http::{JsonBody, page};
+use crate::state::AppState;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum Severity {
+    /// The aircraft may not fly while the squawk is open.
+    Grounding,
+    NonGrounding,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum SquawkStatus {
+    Open,
+    InProgress,
+    /// Carried under an MEL deferral.
+    Deferred,
+    Resolved,
+}
+
+/// A squawk.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Squawk {
+    pub id: Uuid,
+    pub aircraft_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    /// `grounding` or `non_grounding`.
+    pub severity: String,
+    /// `open`, `in_progress`, `deferred` or `resolved`.
+    pub status: String,
+    pub reported_by: Option<Uuid>,
+    /// The booking at whose check-in it was reported.
+    pub booking_id: Option<Uuid>,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<Uuid>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// While the squawk grounds the aircraft: its bookings not yet flown, by start time.
+    pub affected_booking_ids: Vec<Uuid>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct SquawkCreate {
+    pub aircraft_id: Uuid,
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub title: String,
+    #[oai(validator(max_length = 10000))]
+    pub description: Option<String>,
+    pub severity: Severity,
+}
+
+/// A partial update. Moving to `resolved` needs a `resolution`.
+#[derive(Object)]
+pub struct SquawkUpdate {
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub title: Option<String>,
+    #[oai(validator(max_length = 10000))]
+    pub description: MaybeUndefined<String>,
+    pub severity: Option<Severity>,
+    pub status: Option<SquawkStatus>,
+    #[oai(validator(max_length = 10000))]
+    pub resolution: Option<String>,
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+pub struct SquawkPage {
+    pub items: Vec<Squawk>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum SquawkCreated {
+    #[oai(status = 201)]
+    Created(Json<Squawk>),
+}
+
+const COLUMNS: &str = "s.id, s.aircraft_id, s.title, s.description, s.severity, s.status, s.reported_by, s.booking_id,
+     s.resolution, s.resolved_by, s.resolved_at, s.version, s.created_at, s.updated_at,
+     case when s.severity = 'grounding' and s.status in ('open', 'in_progress') then
+         array(select b.id from bookings b where b.aircraft_id = s.aircraft_id and b.status = 'scheduled'
+                  and b.ends_at > now() order by b.starts_at)
+     else '{}'::uuid[] end as affected";
+
+fn squawk(row: &PgRow) -> Result<Squawk, sqlx::Error> {
+    Ok(Squawk {
+        id: row.try_get("id")?,
+        aircraft_id: row.try_get("aircraft_id")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        severity: row.try_get("severity")?,
+        status: row.try_get("status")?,
+        reported_by: row.try_get("reported_by")?,
+        booking_id: row.try_get("booking_id")?,
+        resolution: row.try_get("resolution")?,
+        resolved_by: row.try_get("resolved_by")?,
+        resolved_at: row.try_get("resolved_at")?,
+        affected_booking_ids: row.try_get("affected")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Squawk> {
+    let sql = format!(
+        "select {COLUMNS} from squawks s where s.id = $1{}",
+        if lock { " for update of s" } else { "" }
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(AppError::NotFound("squawk"))?;
+    Ok(squawk(&row)?)
+}
+
+/// A squawk to report (from this API or from a booking's check-in).
+pub struct NewSquawk<'a> {
+    pub aircraft_id: Uuid,
+    pub title: &'a str,
+    pub description: Option<&'a str>,
+    pub severity: &'a str,
+    pub reported_by: Uuid,
+    pub booking_id: Option<Uuid>,
+}
+
+/// Inserts a squawk and returns it; the caller audits.
+pub async fn insert(conn: &mut PgConnection, n: &NewSquawk<'_>) -> Result<Squawk> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "insert into squawks (id, aircraft_id, title, description, severity, reported_by, booking_id)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(n.aircraft_id)
+    .bind(n.title)
+    .bind(n.description)
+    .bind(n.severity)
+    .bind(n.reported_by)
+    .bind(n.booking_id)
+    .execute(&mut *conn)
+    .await?;
+    load(conn, id, false).await
+}
+
+pub struct SquawksApi;
+
+#[OpenApi(
+    prefix_path = "/api/v1/maintenance/squawks",
+    tag = "ApiTags::Maintenance"
+)]
+impl SquawksApi {
+    /// List squawks, newest first. Filters: `aircraft_id`, `status`, `severity`, `open` (not
+    /// resolved).
+    ///
+    /// Permission: `maintenance.read`.
+    #[oai(path = "/", method = "get")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented filter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        aircraft_id: Query<Option<Uuid>>,
+        status: Query<Option<SquawkStatus>>,
+        severity: Query<Option<Severity>>,
+        open: Query<Option<bool>>,
+    ) -> Result<Json<SquawkPage>> {
+        auth.0.require("maintenance.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = auth.0.begin(&state).await?;
+        let sql = format!(
+            "select {COLUMNS} from squawks s
+              where ($1::uuid is null or s.id < $1) and ($2::uuid is null or s.aircraft_id = $2)
+                and ($3::text is null or s.status = $3) and ($4::text is null or s.severity = $4)
+                and ($5::boolean is null or (s.status <> 'resolved') = $5)
+              order by s.id desc limit $6"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind(aircraft_id.0)
+            .bind(status.0.as_ref().map(wire))
+            .bind(severity.0.as_ref().map(wire))
+            .bind(open.0)
+            .bind(limit + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.end_read();
+        let list = rows.iter().map(squawk).collect::<Result<Vec<_>, _>>()?;
+        let (items, next_cursor) = page::finish(list, limit, |s| s.id);
+        Ok(Json(SquawkPage { items, next_cursor }))
+    }
+
+    /// Report a squawk. A grounding squawk makes the aircraft unairworthy at once; the answer
+    /// lists the bookings it affects.
+    ///
+    /// Permission: `maintenance.manage` (pilots report squawks at check-in). Audited as
+    /// `squawk.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<SquawkCreate>,
+    ) -> Result<SquawkCreated> {
+        let p = &auth.0;
+        p.require("maintenance.manage")?;
+        if body.title.trim().is_empty() {
+            return Err(AppError::validation("title", "must not be blank"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let exists: bool =
+            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
+                .bind(body.aircraft_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !exists {
+            return Err(AppError::validation(
+                "aircraft_id",
+                "names no aircraft of this organisation",
+            ));
+        }
+        let s = insert(
+            &mut tx,
+            &NewSquawk {
+                aircraft_id: body.aircraft_id,
+                title: body.title.trim(),
+                description: body.description.as_deref(),
+                severity: &wire(&body.severity),
+                reported_by: p.user_id,
+                booking_id: None,
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "squawk.created",
+                resource_type: "squawk",
+                resource_id: Some(s.id.to_string()),
+                before: None,
+                after: audit::snapshot(&s),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SquawkCreated::Created(Json(s)))
+    }
+
+    /// Get a squawk. Permission: `maintenance.read`.
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Squawk>> {
+        auth.0.require("maintenance.read")?;
+        let mut tx = auth.0.begin(&state).await?;
+        let s = load(&mut tx, id.0, false).await?;
+        tx.end_read();
+        Ok(Json(s))
+    }
+
+    /// Update a squawk: work on it, change its severity, resolve it (with a `resolution`).
+    ///
+    /// Permission: `maintenance.manage`. Audited as `squawk.updated`.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<SquawkUpdate>,
+    ) -> Result<Json<Squawk>> {
+        let p = &auth.0;
+        p.require("maintenance.manage")?;
+        let mut tx = p.begin(&state).await?;
+        let before = load(&mut tx, id.0, true).await?;
+        if body.version.is_some_and(|v| v != before.version) {
+            return Err(AppError::Conflict {
+                code: "version-conflict",
+                detail: format!(
+                    "the squawk changed meanwhile; it is now at version {}",
+                    before.version
+                ),
+                field: None,
+            });
+        }
+        let status = body
+            .status
+            .as_ref()
+            .map(wire)
+            .unwrap_or_else(|| before.status.clone());
+        let resolution = body
+            .resolution
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .or(before.resolution.clone());
+        let mut c = Checks::new();
+        c.check(
+            status != "resolved" || resolution.is_some(),
+            "resolution",
+            "is required to resolve a squawk",
+        );
+        c.check(
+            body.title.as_deref().is_none_or(|t| !t.trim().is_empty()),
+            "title",
+            "must not be blank",
+        );
+        c.done()?;
+        let description = match &body.description {
+            MaybeUndefined::Value(d) => Some(d.clone()),
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Undefined => before.description.clone(),
+        };
+        sqlx::query(
+            "update squawks set title = $2, description = $3, severity = $4, status = $5, resolution = $6,
+                 resolved_by = case when $5 = 'resolved' then coalesce(resolved_by, $7) end,
+                 resolved_at = case when $5 = 'resolved' then coalesce(resolved_at, now()) end,
+                 version = version + 1
+             where id = $1",
+        )
+        .bind(before.id)
+        .bind(body.title.as_deref().map(str::trim).unwrap_or(&before.title))
+        .bind(description)
+        .bind(body.severity.as_ref().map(wire).unwrap_or_else(|| before.severity.clone()))
+        .bind(&status)
+        .bind(resolution)
+        .bind(p.user_id)
+        .execute(&mut *tx)
+        .await?;
+        let after = load(&mut tx, before.id, false).await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "squawk.updated",
+                resource_type: "squawk",
+                resource_id: Some(before.id.to_string()),
+                before: audit::snapshot(&before),
+                after: audit::snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Json(after))
+    }
+}
