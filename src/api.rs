@@ -22,6 +22,10 @@ use crate::domains::maintenance::inspections::InspectionsApi;
 use crate::domains::maintenance::logs::LogsApi;
 use crate::domains::maintenance::mel::MelApi;
 use crate::domains::maintenance::squawks::SquawksApi;
+use crate::domains::scheduling::api::BookingsApi;
+use crate::domains::scheduling::calendar::CalendarApi;
+use crate::domains::scheduling::config::SchedulingConfigApi;
+use crate::domains::scheduling::waitlist::WaitlistApi;
 use crate::domains::settings::api::SettingsApi;
 use crate::domains::settings::audit::AuditApi;
 use crate::domains::settings::flags::FlagsApi;
@@ -62,6 +66,8 @@ pub enum ApiTags {
     Fleet,
     /// Inspection programmes and what is due, squawks, MEL deferrals, the maintenance log.
     Maintenance,
+    /// Bookings, dispatch rules, check-out and check-in, waitlist, calendar, availability.
+    Scheduling,
 }
 
 const DESCRIPTION: &str = "Flightline runs flight schools, charter / air-ambulance operators and FBOs as tenants.\n\n\
@@ -89,6 +95,7 @@ type Apis = (
     ),
     (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
     (InspectionsApi, SquawksApi, MelApi, LogsApi),
+    (BookingsApi, CalendarApi, SchedulingConfigApi, WaitlistApi),
 );
 
 fn apis() -> Apis {
@@ -107,6 +114,7 @@ fn apis() -> Apis {
         ),
         (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
         (InspectionsApi, SquawksApi, MelApi, LogsApi),
+        (BookingsApi, CalendarApi, SchedulingConfigApi, WaitlistApi),
     )
 }
 

@@ -4,5 +4,6 @@
 pub mod fleet;
 pub mod identity;
 pub mod maintenance;
+pub mod scheduling;
 pub mod settings;
 pub mod tools;

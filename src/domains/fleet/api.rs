@@ -358,7 +358,7 @@ impl AircraftApi {
         if let Some(v) = &body.category {
             next.category = wire(v);
         }
-        set(&mut next.class, &body.class.clone().map_value(|v| wire(&v)));
+        set(&mut next.class, &body.class.map_value(|v| wire(&v)));
         if let Some(v) = &body.engine_type {
             next.engine_type = wire(v);
         }

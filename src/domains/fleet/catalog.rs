@@ -261,7 +261,7 @@ impl AircraftTypesApi {
         if let Some(v) = &body.category {
             t.category = wire(v);
         }
-        merge(&mut t.class, &body.class.clone().map_value(|v| wire(&v)));
+        merge(&mut t.class, &body.class.map_value(|v| wire(&v)));
         if let Some(v) = &body.engine_type {
             t.engine_type = wire(v);
         }

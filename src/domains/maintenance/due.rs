@@ -295,8 +295,9 @@ mod tests {
         assert_eq!(hh.basis_after(11_050), 11_000);
         hh.basis_tenths = Some(hh.basis_after(11_050));
         assert_eq!(hh.due().tenths, Some(12_000));
-        // Done exactly at the limit of the overrun: still counted from the hours due.
-        hh.basis_tenths = Some(11_000);
+        // Back to the interval due at 1,100.0 h. Done exactly at the limit of the overrun:
+        // still counted from the hours due.
+        hh.basis_tenths = Some(10_000);
         assert_eq!(hh.basis_after(11_100), 11_000);
         // Done early at 1,090.0 h: the next interval counts from there.
         assert_eq!(hh.basis_after(10_900), 10_900);

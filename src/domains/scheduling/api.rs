@@ -1,0 +1,216 @@
+//! `/api/v1/scheduling/bookings`: bookings, their dispatch, check-out, check-in and
+//! cancellation. Callers without `scheduling.manage` see only the bookings they fly or teach
+//! while the `own_bookings_only` rule is on (filtered in SQL).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poem::web::Data;
+use poem_openapi::param::{Header, Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use uuid::Uuid;
+
+use super::dto::{
+    Booking, BookingCancel, BookingCreate, BookingKind, BookingPage, BookingStatus, BookingUpdate,
+    CheckIn, CheckOut, CheckedIn,
+};
+use super::repo::{self, Filter};
+use super::rules::Mode;
+use super::service;
+use crate::api::ApiTags;
+use crate::auth::{Auth, Principal};
+use crate::db::TenantTx;
+use crate::domains::fleet::dto::wire;
+use crate::error::{AppError, Result};
+use crate::http::{JsonBody, page};
+use crate::state::AppState;
+
+pub struct BookingsApi;
+
+#[derive(ApiResponse)]
+enum BookingCreated {
+    /// The booking, with the warnings and overrides of the dispatch rules. A retry with the
+    /// same `Idempotency-Key` and body returns the same booking.
+    #[oai(status = 201)]
+    Created(Json<Booking>),
+}
+
+/// The user whose bookings alone the caller may see, if restricted.
+pub async fn owner_scope(tx: &mut TenantTx, p: &Principal) -> Result<Option<Uuid>> {
+    if p.has("scheduling.manage") {
+        return Ok(None);
+    }
+    Ok((repo::own_only_mode(tx).await? != Mode::Off).then_some(p.user_id))
+}
+
+#[OpenApi(
+    prefix_path = "/api/v1/scheduling/bookings",
+    tag = "ApiTags::Scheduling"
+)]
+impl BookingsApi {
+    /// List bookings by start time. Filters: `from` / `to` (overlapping the period),
+    /// `aircraft_id`, `instructor_id`, `simulator_id`, `pilot_id`, `status`, `kind`.
+    ///
+    /// Permission: `scheduling.read`; without `scheduling.manage` only the caller's own
+    /// bookings (as pilot or instructor) while `own_bookings_only` is on.
+    #[oai(path = "/", method = "get")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented filter"
+    )]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        from: Query<Option<DateTime<Utc>>>,
+        to: Query<Option<DateTime<Utc>>>,
+        aircraft_id: Query<Option<Uuid>>,
+        instructor_id: Query<Option<Uuid>>,
+        simulator_id: Query<Option<Uuid>>,
+        pilot_id: Query<Option<Uuid>>,
+        status: Query<Option<BookingStatus>>,
+        kind: Query<Option<BookingKind>>,
+    ) -> Result<Json<BookingPage>> {
+        let p = &auth.0;
+        p.require("scheduling.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_time_cursor(cursor.0.as_deref())?;
+        let mut tx = p.begin(&state).await?;
+        let filter = Filter {
+            from: from.0,
+            to: to.0,
+            aircraft_id: aircraft_id.0,
+            instructor_id: instructor_id.0,
+            simulator_id: simulator_id.0,
+            pilot_id: pilot_id.0,
+            status: status.0.as_ref().map(wire),
+            kind: kind.0.as_ref().map(wire),
+            owner: owner_scope(&mut tx, p).await?,
+        };
+        let rows = repo::list(&mut tx, after, &filter, limit).await?;
+        tx.end_read();
+        let (items, next_cursor) = page::finish_by_time(rows, limit, |b| (b.starts_at, b.id));
+        Ok(Json(BookingPage { items, next_cursor }))
+    }
+
+    /// Book an aircraft, an instructor and/or a simulator. The dispatch rules run first: a
+    /// blocking rule answers `409 dispatch-blocked` (one entry per rule in `errors`) unless the
+    /// caller has `scheduling.override` and names it in `override_rules`. A resource already
+    /// booked at an overlapping time answers `409 booking-conflict` naming that booking.
+    /// `Idempotency-Key`: a retry with the same key and body returns the first booking; the
+    /// same key with another body answers `422`.
+    ///
+    /// Permission: `scheduling.book` (for oneself; for others `scheduling.manage`, see the
+    /// `own_bookings_only` rule). Audited as `booking.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        body: JsonBody<BookingCreate>,
+    ) -> Result<BookingCreated> {
+        auth.0.require("scheduling.book")?;
+        let b = service::create(&state, &auth.0, &body, idempotency_key.0.as_deref()).await?;
+        Ok(BookingCreated::Created(Json(b)))
+    }
+
+    /// Get a booking. Permission: `scheduling.read` (own bookings only, as for the list).
+    #[oai(path = "/:id", method = "get")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Booking>> {
+        let p = &auth.0;
+        p.require("scheduling.read")?;
+        let mut tx = p.begin(&state).await?;
+        let owner = owner_scope(&mut tx, p).await?;
+        let b = repo::get(&mut tx, id.0, owner, false)
+            .await?
+            .ok_or(AppError::NotFound("booking"))?;
+        tx.end_read();
+        Ok(Json(b))
+    }
+
+    /// Move or edit a scheduled booking (time, resources, pilot, text). The dispatch rules run
+    /// again; a conflict answers `409 booking-conflict`; the freed slot notifies the waitlist.
+    ///
+    /// Permission: `scheduling.book` for one's own bookings, `scheduling.manage` for any.
+    /// Audited as `booking.updated`.
+    #[oai(path = "/:id", method = "patch")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<BookingUpdate>,
+    ) -> Result<Json<Booking>> {
+        auth.0.require("scheduling.book")?;
+        Ok(Json(service::update(&state, &auth.0, id.0, &body).await?))
+    }
+
+    /// Cancel a scheduled booking with a reason. Cancelling within the
+    /// `booking_rules.cancellation_notice_hours` (default 24) before the start sets
+    /// `late_cancellation`. Waiting users whose slot is now free are e-mailed.
+    ///
+    /// Permission: `scheduling.book` for one's own bookings, `scheduling.manage` for any.
+    /// Audited as `booking.cancelled`.
+    #[oai(path = "/:id/cancel", method = "post")]
+    async fn cancel(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<BookingCancel>,
+    ) -> Result<Json<Booking>> {
+        auth.0.require("scheduling.book")?;
+        Ok(Json(
+            service::cancel(&state, &auth.0, id.0, &body.reason).await?,
+        ))
+    }
+
+    /// Check out: the check-out dispatch rules run (airworthiness again, maintenance due) and
+    /// the meters out are recorded (default: the aircraft's current meters).
+    ///
+    /// Permission: `scheduling.book` for one's own bookings, `scheduling.manage` for any.
+    /// Audited as `booking.checked_out`.
+    #[oai(path = "/:id/check-out", method = "post")]
+    async fn check_out(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<CheckOut>,
+    ) -> Result<Json<Booking>> {
+        auth.0.require("scheduling.book")?;
+        Ok(Json(
+            service::check_out(&state, &auth.0, id.0, &body).await?,
+        ))
+    }
+
+    /// Check in: meters in (required with an aircraft, not below the meters out) become the
+    /// aircraft's meters; squawks found during the flight are reported against the aircraft.
+    ///
+    /// Permission: `scheduling.book` for one's own bookings, `scheduling.manage` for any.
+    /// Audited as `booking.checked_in`, `aircraft.meters_recorded` and `squawk.created`.
+    #[oai(path = "/:id/check-in", method = "post")]
+    async fn check_in(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+        body: JsonBody<CheckIn>,
+    ) -> Result<Json<CheckedIn>> {
+        auth.0.require("scheduling.book")?;
+        let (booking, squawk_ids) = service::check_in(&state, &auth.0, id.0, &body).await?;
+        Ok(Json(CheckedIn {
+            booking,
+            squawk_ids,
+        }))
+    }
+}

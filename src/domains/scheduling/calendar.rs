@@ -1,0 +1,173 @@
+//! `/api/v1/scheduling/calendar`: calendar views by resource (aircraft, instructors,
+//! simulators) or by user, over local days of the tenant's time zone (a day or a week).
+//! Two statements: the resources, then every booking of the period.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use poem::web::Data;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, OpenApi};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::api::owner_scope;
+use super::dto::{Calendar, CalendarEntry, CalendarRow};
+use crate::api::ApiTags;
+use crate::auth::Auth;
+use crate::error::{AppError, Result};
+use crate::state::AppState;
+use crate::timezone::TenantClock;
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename_all = "snake_case")]
+pub enum ResourceType {
+    Aircraft,
+    Instructor,
+    Simulator,
+}
+
+pub struct CalendarApi;
+
+#[OpenApi(
+    prefix_path = "/api/v1/scheduling/calendar",
+    tag = "ApiTags::Scheduling"
+)]
+impl CalendarApi {
+    /// A calendar of `days` local days (1..=31, default 7) from `start` (default today, tenant
+    /// time zone). By resource: one row per active aircraft (by registration), instructor (a
+    /// user with the `instructor` role) and simulator, or only `resource_type` (and
+    /// `resource_id`). By user: `user_id` gives one row with the bookings that user flies or
+    /// teaches. Cancelled bookings are left out.
+    ///
+    /// Permission: `scheduling.read`; without `scheduling.manage` (and with
+    /// `own_bookings_only` on) other people's bookings show as busy time only.
+    #[oai(path = "/", method = "get")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one parameter per documented filter"
+    )]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        start: Query<Option<NaiveDate>>,
+        days: Query<Option<i32>>,
+        resource_type: Query<Option<ResourceType>>,
+        resource_id: Query<Option<Uuid>>,
+        user_id: Query<Option<Uuid>>,
+    ) -> Result<Json<Calendar>> {
+        let p = &auth.0;
+        p.require("scheduling.read")?;
+        let days = days.0.unwrap_or(7);
+        if !(1..=31).contains(&days) {
+            return Err(AppError::validation("days", "must be between 1 and 31"));
+        }
+        let mut tx = p.begin(&state).await?;
+        let clock = TenantClock::load(&mut tx).await?;
+        let start = start.0.unwrap_or_else(|| clock.today());
+        let (from, to) = clock.days(start, days.unsigned_abs().into());
+        let owner = owner_scope(&mut tx, p).await?;
+        let mut rows: Vec<CalendarRow> = Vec::new();
+        if let Some(user) = user_id.0 {
+            let name: Option<String> = sqlx::query_scalar("select name from users where id = $1")
+                .bind(user)
+                .fetch_optional(&mut *tx)
+                .await?;
+            rows.push(CalendarRow {
+                resource_type: "user".into(),
+                resource_id: user,
+                label: name.ok_or(AppError::NotFound("user"))?,
+                bookings: Vec::new(),
+            });
+        } else {
+            let kind = resource_type.0.map(|r| match r {
+                ResourceType::Aircraft => "aircraft",
+                ResourceType::Instructor => "instructor",
+                ResourceType::Simulator => "simulator",
+            });
+            let resources = sqlx::query(
+                "select * from (
+                     select 'aircraft' as kind, id, registration as label, 1 as ord from aircraft where status = 'active'
+                     union all
+                     select 'instructor', u.id, u.name, 2 from users u
+                      where u.is_active and exists(select 1 from user_roles ur join roles r on r.id = ur.role_id
+                                                    where ur.user_id = u.id and lower(r.name) = 'instructor')
+                     union all
+                     select 'simulator', id, name, 3 from simulators where status = 'active') r
+                  where ($1::text is null or kind = $1) and ($2::uuid is null or id = $2)
+                  order by ord, label",
+            )
+            .bind(kind)
+            .bind(resource_id.0)
+            .fetch_all(&mut *tx)
+            .await?;
+            for r in resources {
+                rows.push(CalendarRow {
+                    resource_type: r.try_get("kind")?,
+                    resource_id: r.try_get("id")?,
+                    label: r.try_get("label")?,
+                    bookings: Vec::new(),
+                });
+            }
+        }
+        let bookings = sqlx::query(
+            "select id, kind, status, starts_at, ends_at, aircraft_id, instructor_id, simulator_id,
+                    case when $3::uuid is null or pilot_id = $3 or instructor_id = $3 then pilot_id end as pilot_id,
+                    case when $3::uuid is null or pilot_id = $3 or instructor_id = $3 then title end as title
+               from bookings
+              where status <> 'cancelled' and starts_at < $2 and ends_at > $1
+                and ($4::uuid is null or pilot_id = $4 or instructor_id = $4)
+              order by starts_at, id",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(owner)
+        .bind(user_id.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.end_read();
+        let index: HashMap<(String, Uuid), usize> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.resource_type.clone(), r.resource_id), i))
+            .collect();
+        for b in bookings {
+            let entry = CalendarEntry {
+                id: b.try_get("id")?,
+                kind: b.try_get("kind")?,
+                status: b.try_get("status")?,
+                starts_at: b.try_get("starts_at")?,
+                ends_at: b.try_get("ends_at")?,
+                aircraft_id: b.try_get("aircraft_id")?,
+                instructor_id: b.try_get("instructor_id")?,
+                simulator_id: b.try_get("simulator_id")?,
+                pilot_id: b.try_get("pilot_id")?,
+                title: b.try_get("title")?,
+            };
+            if user_id.0.is_some() {
+                rows[0].bookings.push(entry);
+                continue;
+            }
+            for (kind, id) in [
+                ("aircraft", entry.aircraft_id),
+                ("instructor", entry.instructor_id),
+                ("simulator", entry.simulator_id),
+            ] {
+                if let Some(i) = id.and_then(|id| index.get(&(kind.to_owned(), id))) {
+                    rows[*i].bookings.push(entry.clone());
+                }
+            }
+        }
+        Ok(Json(Calendar {
+            timezone: clock.name().to_owned(),
+            start,
+            days,
+            from,
+            to,
+            rows,
+        }))
+    }
+}

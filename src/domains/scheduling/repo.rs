@@ -1,0 +1,264 @@
+//! SQL of the scheduling domain. Every function runs inside the caller's `TenantTx`.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use serde_json::Value;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::dto::Booking;
+use super::rules::{BookingRules, Candidate, Facts, Mode};
+use crate::domains::fleet::dto::hours;
+use crate::domains::maintenance::airworthiness;
+use crate::timezone::TenantClock;
+
+pub const COLUMNS: &str = "id, kind, status, starts_at, ends_at, aircraft_id, instructor_id, simulator_id, pilot_id,
+     title, notes, created_by, dispatch, cancelled_at, cancelled_by, cancel_reason, late_cancellation,
+     checked_out_at, checked_in_at, hobbs_out_tenths, tach_out_tenths, hobbs_in_tenths, tach_in_tenths, version,
+     created_at, updated_at";
+
+pub fn booking(row: &PgRow) -> Result<Booking, sqlx::Error> {
+    let dispatch: Value = row.try_get("dispatch")?;
+    let t = |c: &str| -> Result<Option<f64>, sqlx::Error> {
+        Ok(row.try_get::<Option<i64>, _>(c)?.map(hours))
+    };
+    Ok(Booking {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        status: row.try_get("status")?,
+        starts_at: row.try_get("starts_at")?,
+        ends_at: row.try_get("ends_at")?,
+        aircraft_id: row.try_get("aircraft_id")?,
+        instructor_id: row.try_get("instructor_id")?,
+        simulator_id: row.try_get("simulator_id")?,
+        pilot_id: row.try_get("pilot_id")?,
+        title: row.try_get("title")?,
+        notes: row.try_get("notes")?,
+        created_by: row.try_get("created_by")?,
+        dispatch: serde_json::from_value(dispatch).unwrap_or_default(),
+        cancelled_at: row.try_get("cancelled_at")?,
+        cancelled_by: row.try_get("cancelled_by")?,
+        cancel_reason: row.try_get("cancel_reason")?,
+        late_cancellation: row.try_get("late_cancellation")?,
+        checked_out_at: row.try_get("checked_out_at")?,
+        checked_in_at: row.try_get("checked_in_at")?,
+        hobbs_out: t("hobbs_out_tenths")?,
+        tach_out: t("tach_out_tenths")?,
+        hobbs_in: t("hobbs_in_tenths")?,
+        tach_in: t("tach_in_tenths")?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// One booking; with `owner`, only if that user is its pilot or instructor (owner-scoped
+/// reads, filtered in SQL).
+pub async fn get(
+    conn: &mut PgConnection,
+    id: Uuid,
+    owner: Option<Uuid>,
+    lock: bool,
+) -> Result<Option<Booking>, sqlx::Error> {
+    let sql = format!(
+        "select {COLUMNS} from bookings where id = $1 and ($2::uuid is null or pilot_id = $2 or instructor_id = $2){}",
+        if lock { " for update" } else { "" }
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(owner)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(booking)
+        .transpose()
+}
+
+/// The tenant's mode of `own_bookings_only` (owner-scoped reads follow it).
+pub async fn own_only_mode(conn: &mut PgConnection) -> Result<Mode, sqlx::Error> {
+    let mode: Option<String> =
+        sqlx::query_scalar("select mode from dispatch_rules where rule = 'own_bookings_only'")
+            .fetch_optional(conn)
+            .await?;
+    Ok(mode.as_deref().and_then(Mode::parse).unwrap_or(Mode::Block))
+}
+
+/// Everything the dispatch rules read, in one statement (plus one for the aircraft's
+/// airworthiness facts when the booking has an aircraft).
+pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx::Error> {
+    let row = sqlx::query(
+        "select (select value #>> '{}' from settings where key = 'timezone') as tz,
+                (select value from settings where key = 'booking_rules') as booking_rules,
+                (select coalesce(jsonb_object_agg(rule, mode), '{}') from dispatch_rules) as modes,
+                array(select weekday from opening_hours order by weekday) as days,
+                array(select opens from opening_hours order by weekday) as opens,
+                array(select closes from opening_hours order by weekday) as closes,
+                $1::uuid is not null and (
+                    exists(select 1 from instructor_availability
+                            where instructor_id = $1 and not available
+                              and tstzrange(starts_at, ends_at) && tstzrange($2, $3))
+                    or (exists(select 1 from instructor_availability where instructor_id = $1 and available)
+                        and not exists(select 1 from instructor_availability
+                                        where instructor_id = $1 and available
+                                          and starts_at <= $2 and ends_at >= $3))) as instructor_unavailable,
+                now() as now",
+    )
+    .bind(c.instructor_id)
+    .bind(c.starts_at)
+    .bind(c.ends_at)
+    .fetch_one(&mut *conn)
+    .await?;
+    let tz: Option<String> = row.try_get("tz")?;
+    let rules: Option<Value> = row.try_get("booking_rules")?;
+    let modes: Value = row.try_get("modes")?;
+    let days: Vec<i32> = row.try_get("days")?;
+    let opens: Vec<NaiveTime> = row.try_get("opens")?;
+    let closes: Vec<NaiveTime> = row.try_get("closes")?;
+    let aircraft = match c.aircraft_id {
+        Some(a) => airworthiness::load(conn, &[a]).await?.remove(&a),
+        None => None,
+    };
+    Ok(Facts {
+        clock: TenantClock::from_setting(tz.as_deref()),
+        now: row.try_get("now")?,
+        modes: modes
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), Mode::parse(v.as_str()?)?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        opening_hours: days
+            .into_iter()
+            .zip(opens)
+            .zip(closes)
+            .map(|((d, o), c)| (d.unsigned_abs(), o, c))
+            .collect(),
+        booking_rules: rules
+            .and_then(|r| serde_json::from_value::<BookingRules>(r).ok())
+            .unwrap_or_default(),
+        instructor_unavailable: row.try_get("instructor_unavailable")?,
+        aircraft,
+    })
+}
+
+/// The booking that holds one of `c`'s resources at an overlapping time (other than `except`).
+pub async fn conflicting(
+    conn: &mut PgConnection,
+    c: &Candidate,
+    except: Option<Uuid>,
+) -> Result<Option<(Uuid, &'static str)>, sqlx::Error> {
+    let row = sqlx::query(
+        "select id, case when aircraft_id = $3 then 'aircraft' when instructor_id = $4 then 'instructor'
+                     else 'simulator' end as resource
+           from bookings
+          where status <> 'cancelled' and tstzrange(starts_at, ends_at) && tstzrange($1, $2)
+            and (aircraft_id = $3 or instructor_id = $4 or simulator_id = $5)
+            and ($6::uuid is null or id <> $6)
+          order by starts_at limit 1",
+    )
+    .bind(c.starts_at)
+    .bind(c.ends_at)
+    .bind(c.aircraft_id)
+    .bind(c.instructor_id)
+    .bind(c.simulator_id)
+    .bind(except)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        Some(r) => {
+            let resource: String = r.try_get("resource")?;
+            Some((
+                r.try_get("id")?,
+                match resource.as_str() {
+                    "aircraft" => "aircraft",
+                    "instructor" => "instructor",
+                    _ => "simulator",
+                },
+            ))
+        }
+        None => None,
+    })
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    id: Uuid,
+    c: &Candidate,
+    title: Option<&str>,
+    notes: Option<&str>,
+    dispatch: &Value,
+) -> Result<Booking, sqlx::Error> {
+    let sql = format!(
+        "insert into bookings (id, kind, starts_at, ends_at, aircraft_id, instructor_id, simulator_id, pilot_id,
+             title, notes, created_by, dispatch)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning {COLUMNS}"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(&c.kind)
+        .bind(c.starts_at)
+        .bind(c.ends_at)
+        .bind(c.aircraft_id)
+        .bind(c.instructor_id)
+        .bind(c.simulator_id)
+        .bind(c.pilot_id)
+        .bind(title)
+        .bind(notes)
+        .bind(c.actor)
+        .bind(dispatch)
+        .fetch_one(conn)
+        .await?;
+    booking(&row)
+}
+
+/// Booking list filters.
+#[derive(Default)]
+pub struct Filter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub aircraft_id: Option<Uuid>,
+    pub instructor_id: Option<Uuid>,
+    pub simulator_id: Option<Uuid>,
+    pub pilot_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    /// Only bookings where this user is pilot or instructor.
+    pub owner: Option<Uuid>,
+}
+
+/// By start time, then id; keyset on (starts_at, id).
+pub async fn list(
+    conn: &mut PgConnection,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    f: &Filter,
+    limit: i64,
+) -> Result<Vec<Booking>, sqlx::Error> {
+    let sql = format!(
+        "select {COLUMNS} from bookings
+          where ($1::timestamptz is null or (starts_at, id) > ($1, $2))
+            and ($3::timestamptz is null or ends_at > $3) and ($4::timestamptz is null or starts_at < $4)
+            and ($5::uuid is null or aircraft_id = $5) and ($6::uuid is null or instructor_id = $6)
+            and ($7::uuid is null or simulator_id = $7) and ($8::uuid is null or pilot_id = $8)
+            and ($9::text is null or status = $9) and ($10::text is null or kind = $10)
+            and ($11::uuid is null or pilot_id = $11 or instructor_id = $11)
+          order by starts_at, id limit $12"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
+        .bind(f.from)
+        .bind(f.to)
+        .bind(f.aircraft_id)
+        .bind(f.instructor_id)
+        .bind(f.simulator_id)
+        .bind(f.pilot_id)
+        .bind(&f.status)
+        .bind(&f.kind)
+        .bind(f.owner)
+        .bind(limit + 1)
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(booking).collect()
+}

@@ -1,0 +1,698 @@
+//! Booking rules in one place: create, move, cancel, check out, check in. Each runs in one
+//! transaction that evaluates the dispatch rules, writes the change and its audit row, and
+//! queues the waitlist e-mails of a freed slot. Double booking is left to the exclusion
+//! constraints: a losing concurrent insert fails with 23P01, answered as `409
+//! booking-conflict` naming the booking that holds the resource.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::dto::{Booking, BookingCreate, BookingUpdate, CheckIn, CheckOut};
+use super::repo;
+use super::rules::{self, Candidate, RuleOutcome, Stage};
+use crate::audit::{self, Change};
+use crate::auth::Principal;
+use crate::db::TenantTx;
+use crate::domains::fleet::dto::{hours, tenths, wire};
+use crate::domains::fleet::repo::{self as fleet, NewReading};
+use crate::domains::maintenance::squawks::{self, NewSquawk};
+use crate::error::{AppError, Checks, FieldError, Result};
+use crate::mail::{self, Email};
+use crate::state::AppState;
+use crate::timezone::TenantClock;
+
+/// `409 dispatch-blocked`, one entry per blocking rule.
+fn blocked(outcomes: Vec<RuleOutcome>) -> AppError {
+    AppError::Detailed {
+        status: poem::http::StatusCode::CONFLICT,
+        code: "dispatch-blocked",
+        detail: format!(
+            "blocked by dispatch rules: {}",
+            outcomes
+                .iter()
+                .map(|o| o.rule.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        errors: outcomes
+            .into_iter()
+            .map(|o| FieldError::new(format!("rules.{}", o.rule), o.message))
+            .collect(),
+    }
+}
+
+fn check_candidate(c: &Candidate) -> Result<()> {
+    let mut v = Checks::new();
+    v.check(
+        c.ends_at > c.starts_at,
+        "ends_at",
+        "must be after starts_at",
+    );
+    v.check(
+        c.ends_at - c.starts_at <= chrono::Duration::days(31),
+        "ends_at",
+        "a booking lasts at most 31 days",
+    );
+    v.check(
+        c.aircraft_id.is_some() || c.instructor_id.is_some() || c.simulator_id.is_some(),
+        "aircraft_id",
+        "a booking needs an aircraft, an instructor or a simulator",
+    );
+    v.check(
+        c.kind != "maintenance" || c.aircraft_id.is_some(),
+        "aircraft_id",
+        "a maintenance block needs an aircraft",
+    );
+    v.check(
+        c.kind != "ground" || c.aircraft_id.is_none(),
+        "aircraft_id",
+        "a ground lesson holds no aircraft",
+    );
+    v.check(
+        c.kind != "simulator" || c.simulator_id.is_some(),
+        "simulator_id",
+        "a simulator booking needs a simulator",
+    );
+    v.done()
+}
+
+/// Maps an exclusion violation to `409 booking-conflict` naming the booking that holds the
+/// resource; it has committed by then (the constraint waited for it), so a fresh transaction
+/// sees it.
+async fn conflict(
+    state: &AppState,
+    p: &Principal,
+    c: &Candidate,
+    except: Option<Uuid>,
+    err: sqlx::Error,
+) -> AppError {
+    let is_excl =
+        matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01"));
+    let mapped = AppError::from(err);
+    if !is_excl {
+        return mapped;
+    }
+    let Ok(mut tx) = p.begin(state).await else {
+        return mapped;
+    };
+    match repo::conflicting(&mut tx, c, except).await {
+        Ok(Some((id, resource))) => AppError::Conflict {
+            code: "booking-conflict",
+            detail: format!("the {resource} is already booked at that time by booking {id}"),
+            field: Some(resource.to_owned()),
+        },
+        _ => mapped,
+    }
+}
+
+fn body_hash(body: &BookingCreate) -> Vec<u8> {
+    Sha256::digest(serde_json::to_vec(body).unwrap_or_default()).to_vec()
+}
+
+/// Creates a booking. With an `Idempotency-Key`, a retry with the same body returns the
+/// booking the first request made; with another body it answers `422`.
+pub async fn create(
+    state: &AppState,
+    p: &Principal,
+    body: &BookingCreate,
+    idempotency_key: Option<&str>,
+) -> Result<Booking> {
+    let c = Candidate {
+        kind: wire(&body.kind),
+        starts_at: body.starts_at,
+        ends_at: body.ends_at,
+        aircraft_id: body.aircraft_id,
+        instructor_id: body.instructor_id,
+        simulator_id: body.simulator_id,
+        pilot_id: Some(body.pilot_id.unwrap_or(p.user_id)),
+        actor: p.user_id,
+        actor_manages: p.has("scheduling.manage"),
+    };
+    check_candidate(&c)?;
+    if let Some(k) = idempotency_key
+        && !(1..=200).contains(&k.len())
+    {
+        return Err(AppError::validation(
+            "Idempotency-Key",
+            "must be 1 to 200 characters",
+        ));
+    }
+    let mut tx = p.begin(state).await?;
+    let hash = body_hash(body);
+    if let Some(key) = idempotency_key {
+        // Requests with one key run one after the other; the second finds the first's booking.
+        sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0))")
+            .bind(p.user_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        let first = sqlx::query(
+            "select booking_id, body_hash from booking_idempotency where user_id = $1 and key = $2",
+        )
+        .bind(p.user_id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = first {
+            let stored: Vec<u8> = row.try_get("body_hash")?;
+            if stored != hash {
+                return Err(AppError::validation(
+                    "Idempotency-Key",
+                    "was used before with another body",
+                ));
+            }
+            let id: Uuid = row.try_get("booking_id")?;
+            let b = repo::get(&mut tx, id, None, false)
+                .await?
+                .ok_or(AppError::NotFound("booking"))?;
+            tx.end_read();
+            return Ok(b);
+        }
+    }
+    let facts = repo::facts(&mut tx, &c).await?;
+    let overrides = body.override_rules.clone().unwrap_or_default();
+    let recorded = rules::evaluate(
+        Stage::Booking,
+        &c,
+        &facts,
+        &overrides,
+        p.has("scheduling.override"),
+    )
+    .map_err(blocked)?;
+    let id = Uuid::now_v7();
+    let inserted = repo::insert(
+        &mut tx,
+        id,
+        &c,
+        body.title.as_deref(),
+        body.notes.as_deref(),
+        &json!(recorded),
+    )
+    .await;
+    let b = match inserted {
+        Ok(b) => b,
+        Err(e) => {
+            drop(tx);
+            return Err(conflict(state, p, &c, None, e).await);
+        }
+    };
+    if let Some(key) = idempotency_key {
+        sqlx::query(
+            "insert into booking_idempotency (user_id, key, body_hash, booking_id) values ($1, $2, $3, $4)",
+        )
+        .bind(p.user_id)
+        .bind(key)
+        .bind(&hash)
+        .bind(b.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "booking.created",
+            resource_type: "booking",
+            resource_id: Some(b.id.to_string()),
+            before: None,
+            after: audit::snapshot(&b),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(b)
+}
+
+/// The booking for a caller: any with `scheduling.manage`, else only where they are the pilot
+/// or the instructor (404 otherwise, like an unknown id).
+async fn load_for(tx: &mut TenantTx, p: &Principal, id: Uuid, lock: bool) -> Result<Booking> {
+    let owner = (!p.has("scheduling.manage")).then_some(p.user_id);
+    repo::get(tx, id, owner, lock)
+        .await?
+        .ok_or(AppError::NotFound("booking"))
+}
+
+fn state_conflict(b: &Booking, wanted: &str) -> AppError {
+    AppError::Conflict {
+        code: "booking-state",
+        detail: format!("the booking is {}; it must be {wanted}", b.status),
+        field: None,
+    }
+}
+
+/// Moves or edits a scheduled booking; the rules run again and a freed slot notifies the
+/// waitlist.
+pub async fn update(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    body: &BookingUpdate,
+) -> Result<Booking> {
+    use poem_openapi::types::MaybeUndefined as M;
+    let mut tx = p.begin(state).await?;
+    let before = load_for(&mut tx, p, id, true).await?;
+    if body.version.is_some_and(|v| v != before.version) {
+        return Err(AppError::Conflict {
+            code: "version-conflict",
+            detail: format!(
+                "the booking changed meanwhile; it is now at version {}",
+                before.version
+            ),
+            field: None,
+        });
+    }
+    if before.status != "scheduled" {
+        return Err(state_conflict(&before, "scheduled"));
+    }
+    let pick = |v: &M<Uuid>, old: Option<Uuid>| match v {
+        M::Value(x) => Some(*x),
+        M::Null => None,
+        M::Undefined => old,
+    };
+    let c = Candidate {
+        kind: body
+            .kind
+            .as_ref()
+            .map(wire)
+            .unwrap_or_else(|| before.kind.clone()),
+        starts_at: body.starts_at.unwrap_or(before.starts_at),
+        ends_at: body.ends_at.unwrap_or(before.ends_at),
+        aircraft_id: pick(&body.aircraft_id, before.aircraft_id),
+        instructor_id: pick(&body.instructor_id, before.instructor_id),
+        simulator_id: pick(&body.simulator_id, before.simulator_id),
+        pilot_id: pick(&body.pilot_id, before.pilot_id),
+        actor: p.user_id,
+        actor_manages: p.has("scheduling.manage"),
+    };
+    check_candidate(&c)?;
+    let facts = repo::facts(&mut tx, &c).await?;
+    let recorded = rules::evaluate(
+        Stage::Booking,
+        &c,
+        &facts,
+        &body.override_rules.clone().unwrap_or_default(),
+        p.has("scheduling.override"),
+    )
+    .map_err(blocked)?;
+    let text = |v: &M<String>, old: &Option<String>| match v {
+        M::Value(x) => Some(x.clone()),
+        M::Null => None,
+        M::Undefined => old.clone(),
+    };
+    let moved = sqlx::query(
+        "update bookings set kind = $2, starts_at = $3, ends_at = $4, aircraft_id = $5, instructor_id = $6,
+             simulator_id = $7, pilot_id = $8, title = $9, notes = $10, dispatch = $11, version = version + 1
+         where id = $1",
+    )
+    .bind(before.id)
+    .bind(&c.kind)
+    .bind(c.starts_at)
+    .bind(c.ends_at)
+    .bind(c.aircraft_id)
+    .bind(c.instructor_id)
+    .bind(c.simulator_id)
+    .bind(c.pilot_id)
+    .bind(text(&body.title, &before.title))
+    .bind(text(&body.notes, &before.notes))
+    .bind(json!(recorded))
+    .execute(&mut *tx)
+    .await;
+    if let Err(e) = moved {
+        drop(tx);
+        return Err(conflict(state, p, &c, Some(before.id), e).await);
+    }
+    let after = repo::get(&mut tx, before.id, None, false)
+        .await?
+        .ok_or(AppError::NotFound("booking"))?;
+    notify_waitlist(&mut tx, &before).await?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "booking.updated",
+            resource_type: "booking",
+            resource_id: Some(before.id.to_string()),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Cancels a scheduled booking with a reason; late when inside the tenant's
+/// `booking_rules.cancellation_notice_hours` (default 24) before the start.
+pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> Result<Booking> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::validation("reason", "must not be blank"));
+    }
+    let mut tx = p.begin(state).await?;
+    let before = load_for(&mut tx, p, id, true).await?;
+    if before.status != "scheduled" {
+        return Err(state_conflict(&before, "scheduled"));
+    }
+    let notice: Option<i64> = sqlx::query_scalar(
+        "select (value ->> 'cancellation_notice_hours')::bigint from settings where key = 'booking_rules'",
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .flatten();
+    sqlx::query(
+        "update bookings set status = 'cancelled', cancelled_at = now(), cancelled_by = $2, cancel_reason = $3,
+             late_cancellation = starts_at - now() < make_interval(hours => $4::int), version = version + 1
+         where id = $1",
+    )
+    .bind(before.id)
+    .bind(p.user_id)
+    .bind(reason)
+    .bind(notice.unwrap_or(24).clamp(0, 720) as i32)
+    .execute(&mut *tx)
+    .await?;
+    let after = repo::get(&mut tx, before.id, None, false)
+        .await?
+        .ok_or(AppError::NotFound("booking"))?;
+    notify_waitlist(&mut tx, &before).await?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "booking.cancelled",
+            resource_type: "booking",
+            resource_id: Some(before.id.to_string()),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Checks the aircraft out: the check-out rules run (airworthiness again, maintenance due)
+/// and the meters out are recorded.
+pub async fn check_out(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    body: &CheckOut,
+) -> Result<Booking> {
+    let mut tx = p.begin(state).await?;
+    let before = load_for(&mut tx, p, id, true).await?;
+    if before.status != "scheduled" {
+        return Err(state_conflict(&before, "scheduled"));
+    }
+    let c = Candidate {
+        kind: before.kind.clone(),
+        starts_at: before.starts_at,
+        ends_at: before.ends_at,
+        aircraft_id: before.aircraft_id,
+        instructor_id: before.instructor_id,
+        simulator_id: before.simulator_id,
+        pilot_id: before.pilot_id,
+        actor: p.user_id,
+        actor_manages: p.has("scheduling.manage"),
+    };
+    let facts = repo::facts(&mut tx, &c).await?;
+    let recorded = rules::evaluate(
+        Stage::CheckOut,
+        &c,
+        &facts,
+        &body.override_rules.clone().unwrap_or_default(),
+        p.has("scheduling.override"),
+    )
+    .map_err(blocked)?;
+    let meters = match before.aircraft_id {
+        Some(a) => fleet::get_aircraft(&mut tx, a, false)
+            .await?
+            .map(|a| (tenths(a.hobbs), tenths(a.tach))),
+        None => None,
+    };
+    let mut dispatch = before.dispatch.clone();
+    dispatch.extend(recorded);
+    sqlx::query(
+        "update bookings set status = 'checked_out', checked_out_at = now(), checked_out_by = $2,
+             hobbs_out_tenths = $3, tach_out_tenths = $4, dispatch = $5, version = version + 1
+         where id = $1",
+    )
+    .bind(before.id)
+    .bind(p.user_id)
+    .bind(meters.map(|m| body.hobbs_out.map(tenths).unwrap_or(m.0)))
+    .bind(meters.map(|m| body.tach_out.map(tenths).unwrap_or(m.1)))
+    .bind(json!(dispatch))
+    .execute(&mut *tx)
+    .await?;
+    let after = repo::get(&mut tx, before.id, None, false)
+        .await?
+        .ok_or(AppError::NotFound("booking"))?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "booking.checked_out",
+            resource_type: "booking",
+            resource_id: Some(before.id.to_string()),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Checks in: meters in (not below the meters out) become the aircraft's meters, and the
+/// squawks found are reported against the aircraft.
+pub async fn check_in(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    body: &CheckIn,
+) -> Result<(Booking, Vec<Uuid>)> {
+    let mut tx = p.begin(state).await?;
+    let before = load_for(&mut tx, p, id, true).await?;
+    if before.status != "checked_out" {
+        return Err(state_conflict(&before, "checked_out"));
+    }
+    let mut v = Checks::new();
+    let squawk_list = body.squawks.as_deref().unwrap_or_default();
+    if let Some(aircraft_id) = before.aircraft_id {
+        let (hobbs_in, tach_in) = (body.hobbs_in.map(tenths), body.tach_in.map(tenths));
+        v.check(
+            hobbs_in.is_some(),
+            "hobbs_in",
+            "is required for a booking with an aircraft",
+        );
+        v.check(
+            tach_in.is_some(),
+            "tach_in",
+            "is required for a booking with an aircraft",
+        );
+        let out_h = before.hobbs_out.map(tenths).unwrap_or(0);
+        let out_t = before.tach_out.map(tenths).unwrap_or(0);
+        v.check(
+            hobbs_in.is_none_or(|h| h >= out_h),
+            "hobbs_in",
+            "is below the Hobbs meter out",
+        );
+        v.check(
+            tach_in.is_none_or(|t| t >= out_t),
+            "tach_in",
+            "is below the tach meter out",
+        );
+        for (i, s) in squawk_list.iter().enumerate() {
+            v.check(
+                !s.title.trim().is_empty(),
+                &format!("squawks[{i}].title"),
+                "must not be blank",
+            );
+        }
+        v.done()?;
+        let (h, t) = (hobbs_in.unwrap_or(out_h), tach_in.unwrap_or(out_t));
+        sqlx::query(
+            "update bookings set status = 'completed', checked_in_at = now(), hobbs_in_tenths = $2,
+                 tach_in_tenths = $3, version = version + 1 where id = $1",
+        )
+        .bind(before.id)
+        .bind(h)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        let reading = fleet::record_reading(
+            &mut tx,
+            &NewReading {
+                aircraft_id,
+                hobbs_tenths: h,
+                tach_tenths: t,
+                source: "check_in",
+                booking_id: Some(before.id),
+                corrects_id: None,
+                reason: None,
+                recorded_by: Some(p.user_id),
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "aircraft.meters_recorded",
+                resource_type: "aircraft",
+                resource_id: Some(aircraft_id.to_string()),
+                before: Some(json!({"hobbs": hours(out_h), "tach": hours(out_t)})),
+                after: audit::snapshot(&reading),
+            },
+        )
+        .await?;
+    } else {
+        v.check(
+            squawk_list.is_empty(),
+            "squawks",
+            "a booking without an aircraft reports no squawks",
+        );
+        v.done()?;
+        sqlx::query(
+            "update bookings set status = 'completed', checked_in_at = now(), version = version + 1 where id = $1",
+        )
+        .bind(before.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let mut ids = Vec::new();
+    for s in squawk_list {
+        let Some(aircraft_id) = before.aircraft_id else {
+            break;
+        };
+        let sq = squawks::insert(
+            &mut tx,
+            &NewSquawk {
+                aircraft_id,
+                title: s.title.trim(),
+                description: s.description.as_deref(),
+                severity: &wire(&s.severity),
+                reported_by: p.user_id,
+                booking_id: Some(before.id),
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "squawk.created",
+                resource_type: "squawk",
+                resource_id: Some(sq.id.to_string()),
+                before: None,
+                after: audit::snapshot(&sq),
+            },
+        )
+        .await?;
+        ids.push(sq.id);
+    }
+    let after = repo::get(&mut tx, before.id, None, false)
+        .await?
+        .ok_or(AppError::NotFound("booking"))?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "booking.checked_in",
+            resource_type: "booking",
+            resource_id: Some(before.id.to_string()),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((after, ids))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// After `freed` gave up its slot (cancelled or moved): every waiting entry for one of its
+/// resources that overlaps the old slot and is now entirely free is marked notified, and its
+/// e-mail is queued in the same transaction (sent if and only if the change commits).
+pub async fn notify_waitlist(tx: &mut TenantTx, freed: &Booking) -> Result<usize> {
+    let rows = sqlx::query(
+        "update waitlist_entries w set status = 'notified', notified_at = now()
+          where w.status = 'waiting' and w.ends_at > now()
+            and tstzrange(w.starts_at, w.ends_at) && tstzrange($1, $2)
+            and (w.aircraft_id = $3 or w.instructor_id = $4 or w.simulator_id = $5)
+            and not exists (
+                select 1 from bookings b
+                 where b.status <> 'cancelled' and tstzrange(b.starts_at, b.ends_at) && tstzrange(w.starts_at, w.ends_at)
+                   and (b.aircraft_id = w.aircraft_id or b.instructor_id = w.instructor_id
+                        or b.simulator_id = w.simulator_id))
+          returning w.starts_at, w.ends_at,
+                    (select email from users u where u.id = w.user_id) as email,
+                    (select name from users u where u.id = w.user_id) as name,
+                    coalesce((select registration from aircraft a where a.id = w.aircraft_id),
+                             (select name from users u where u.id = w.instructor_id),
+                             (select name from simulators s where s.id = w.simulator_id)) as resource",
+    )
+    .bind(freed.starts_at)
+    .bind(freed.ends_at)
+    .bind(freed.aircraft_id)
+    .bind(freed.instructor_id)
+    .bind(freed.simulator_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let clock = TenantClock::load(tx).await?;
+    let fmt = |t: DateTime<Utc>| {
+        t.with_timezone(&clock.tz)
+            .format("%a %-d %b %Y %H:%M")
+            .to_string()
+    };
+    let mut sent = 0;
+    for row in rows {
+        let (Some(to), Some(name)) = (
+            row.try_get::<Option<String>, _>("email")?,
+            row.try_get::<Option<String>, _>("name")?,
+        ) else {
+            continue;
+        };
+        let resource: String = row
+            .try_get::<Option<String>, _>("resource")?
+            .unwrap_or_default();
+        let (from, until) = (fmt(row.try_get("starts_at")?), fmt(row.try_get("ends_at")?));
+        let text = format!(
+            "Hello {name},\n\nThe slot you are waiting for is free: {resource}, {from} to {until} ({}).\n\
+             Book it before someone else does.\n\n-- Flightline\n",
+            clock.name()
+        );
+        let html = format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>\
+             <p>The slot you are waiting for is free: <b>{}</b>, {} to {} ({}).</p>\
+             <p>Book it before someone else does.</p><p>&mdash; Flightline</p></body></html>",
+            escape(&name),
+            escape(&resource),
+            escape(&from),
+            escape(&until),
+            clock.name()
+        );
+        mail::enqueue(
+            tx,
+            &Email {
+                to,
+                subject: format!("A slot is free: {resource}, {from}"),
+                text,
+                html,
+            },
+        )
+        .await?;
+        sent += 1;
+    }
+    Ok(sent)
+}

@@ -1,0 +1,190 @@
+//! `/api/v1/scheduling/waitlist`: waiting for a taken slot of one resource. When a booking that
+//! held it is cancelled or moved away and the slot is free, the entry becomes `notified` and an
+//! e-mail is queued in the same transaction (`service::notify_waitlist`).
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+use uuid::Uuid;
+
+use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage};
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::Auth;
+use crate::error::{AppError, Checks, Result};
+use crate::http::{JsonBody, NoContent, page};
+use crate::state::AppState;
+
+const COLUMNS: &str = "id, user_id, aircraft_id, instructor_id, simulator_id, starts_at, ends_at, status, notified_at,
+     note, created_at";
+
+fn entry(row: &PgRow) -> Result<WaitlistEntry, sqlx::Error> {
+    Ok(WaitlistEntry {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        aircraft_id: row.try_get("aircraft_id")?,
+        instructor_id: row.try_get("instructor_id")?,
+        simulator_id: row.try_get("simulator_id")?,
+        starts_at: row.try_get("starts_at")?,
+        ends_at: row.try_get("ends_at")?,
+        status: row.try_get("status")?,
+        notified_at: row.try_get("notified_at")?,
+        note: row.try_get("note")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+#[derive(ApiResponse)]
+enum WaitlistCreated {
+    #[oai(status = 201)]
+    Created(Json<WaitlistEntry>),
+}
+
+pub struct WaitlistApi;
+
+#[OpenApi(
+    prefix_path = "/api/v1/scheduling/waitlist",
+    tag = "ApiTags::Scheduling"
+)]
+impl WaitlistApi {
+    /// Waitlist entries, newest first: the caller's own, or everyone's with
+    /// `scheduling.manage`. Filter: `status`.
+    ///
+    /// Permission: `scheduling.read`.
+    #[oai(path = "/", method = "get")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        limit: Query<Option<i64>>,
+        cursor: Query<Option<String>>,
+        status: Query<Option<String>>,
+    ) -> Result<Json<WaitlistPage>> {
+        let p = &auth.0;
+        p.require("scheduling.read")?;
+        let limit = page::limit(limit.0)?;
+        let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        let mut tx = p.begin(&state).await?;
+        let sql = format!(
+            "select {COLUMNS} from waitlist_entries
+              where ($1::uuid is null or id < $1) and ($2::uuid is null or user_id = $2)
+                and ($3::text is null or status = $3)
+              order by id desc limit $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after)
+            .bind((!p.has("scheduling.manage")).then_some(p.user_id))
+            .bind(status.0)
+            .bind(limit + 1)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.end_read();
+        let list = rows.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
+        let (items, next_cursor) = page::finish(list, limit, |e| e.id);
+        Ok(Json(WaitlistPage { items, next_cursor }))
+    }
+
+    /// Wait for a slot of one aircraft, instructor or simulator.
+    ///
+    /// Permission: `scheduling.book`. Audited as `waitlist.created`.
+    #[oai(path = "/", method = "post")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        body: JsonBody<WaitlistCreate>,
+    ) -> Result<WaitlistCreated> {
+        let p = &auth.0;
+        p.require("scheduling.book")?;
+        let mut c = Checks::new();
+        c.check(
+            body.ends_at > body.starts_at,
+            "ends_at",
+            "must be after starts_at",
+        );
+        let n = [body.aircraft_id, body.instructor_id, body.simulator_id]
+            .iter()
+            .filter(|r| r.is_some())
+            .count();
+        c.check(
+            n == 1,
+            "aircraft_id",
+            "exactly one of aircraft_id, instructor_id, simulator_id",
+        );
+        c.done()?;
+        let mut tx = p.begin(&state).await?;
+        let sql = format!(
+            "insert into waitlist_entries (id, user_id, aircraft_id, instructor_id, simulator_id, starts_at, ends_at, note)
+             values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(Uuid::now_v7())
+            .bind(p.user_id)
+            .bind(body.aircraft_id)
+            .bind(body.instructor_id)
+            .bind(body.simulator_id)
+            .bind(body.starts_at)
+            .bind(body.ends_at)
+            .bind(&body.note)
+            .fetch_one(&mut *tx)
+            .await?;
+        let e = entry(&row)?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "waitlist.created",
+                resource_type: "waitlist_entry",
+                resource_id: Some(e.id.to_string()),
+                before: None,
+                after: audit::snapshot(&e),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(WaitlistCreated::Created(Json(e)))
+    }
+
+    /// Leave the waitlist.
+    ///
+    /// Permission: `scheduling.book` for one's own entries, `scheduling.manage` for any.
+    /// Audited as `waitlist.deleted`.
+    #[oai(path = "/:id", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        let p = &auth.0;
+        p.require("scheduling.book")?;
+        let mut tx = p.begin(&state).await?;
+        let sql = format!(
+            "select {COLUMNS} from waitlist_entries where id = $1 and ($2::uuid is null or user_id = $2) for update"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.0)
+            .bind((!p.has("scheduling.manage")).then_some(p.user_id))
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::NotFound("waitlist entry"))?;
+        let before = entry(&row)?;
+        audit::delete_recorded(
+            &mut tx,
+            p.into(),
+            "waitlist_entries",
+            "waitlist.deleted",
+            "waitlist_entry",
+            before.id,
+            &before,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(NoContent::NoContent)
+    }
+}
