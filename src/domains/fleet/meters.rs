@@ -29,15 +29,12 @@ enum ReadingCreated {
     Created(Json<MeterReading>),
 }
 
-#[OpenApi(
-    prefix_path = "/api/v1/fleet/aircraft/:id/meter-readings",
-    tag = "ApiTags::Fleet"
-)]
+#[OpenApi(prefix_path = "/api/v1/fleet/aircraft", tag = "ApiTags::Fleet")]
 impl MetersApi {
     /// The meter history of an aircraft, newest first.
     ///
     /// Permission: `fleet.read`.
-    #[oai(path = "/", method = "get")]
+    #[oai(path = "/:id/meter-readings", method = "get")]
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
@@ -64,7 +61,7 @@ impl MetersApi {
     ///
     /// Permission: `fleet.manage`. Audited as `aircraft.meters_recorded`, or
     /// `aircraft.meters_corrected` for a correction (before and after meters).
-    #[oai(path = "/", method = "post")]
+    #[oai(path = "/:id/meter-readings", method = "post")]
     async fn create(
         &self,
         state: Data<&Arc<AppState>>,
