@@ -29,6 +29,8 @@ use flightline::tenancy::{self, NewTenant, Tenant, TenantKind, TenantRegistry};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
+mod scheduling;
+
 const SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
 const CONCURRENCY: usize = 32;
 
@@ -587,6 +589,13 @@ async fn main() {
     let warm = signups(&client, &server.base, 15, "warm").await;
     report["signup_warm"] = summary(warm);
 
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scheduling") {
+        report["scheduling"] = scheduling::run(&db, &registry, &server.base, &hash, seconds).await;
+        server.stop();
+        println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+        return;
+    }
+
     // Tenants for the load phases.
     let t = Instant::now();
     let tenants = bulk_tenants(&db, &registry, n_tenants, &hash).await;
@@ -621,6 +630,7 @@ async fn main() {
     eprintln!("login: {logins}");
     phases.insert("login".into(), logins);
     report["load"] = Value::Object(phases);
+    report["scheduling"] = scheduling::run(&db, &registry, &server.base, &hash, seconds).await;
     let (peak, now) = server.rss_mib();
     report["server_rss_mib"] = json!({"peak": round(peak), "final": round(now)});
     let export_rows: i64 = env_or("BENCH_EXPORT_ROWS", 100_000);
