@@ -58,8 +58,8 @@ create table aircraft (
     tach_tenths bigint not null default 0,
     -- Equipment tags, lower case: ifr, g1000, autopilot, ads_b_out, ...
     equipment text[] not null default '{}',
-    -- An attachment id of the tools module (the photo).
-    photo_attachment_id uuid,
+    -- The photo: an image uploaded through the tools module's attachments.
+    photo_attachment_id uuid references attachments (id) on delete set null,
     notes text,
     version integer not null default 1,
     created_at timestamptz not null default now(),

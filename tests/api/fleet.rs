@@ -445,3 +445,48 @@ async fn the_fleet_flag_switches_the_domain_off() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_photo_is_an_image_attachment() {
+    use reqwest::multipart::{Form, Part};
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let aid = id(&app.create_aircraft(&t, "HB-PIC").await);
+    let png: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0";
+    let upload = |bytes: &'static [u8], name: &str| {
+        app.tenant_req(&t, Method::POST, "/api/v1/tools/attachments")
+            .multipart(Form::new().part(
+                "file",
+                Part::bytes(bytes.to_vec()).file_name(name.to_owned()),
+            ))
+    };
+    let photo = call(upload(png, "hb-pic.png"), StatusCode::CREATED).await;
+    let text = call(upload(b"just some notes", "notes.txt"), StatusCode::CREATED).await;
+    let path = format!("/api/v1/fleet/aircraft/{aid}");
+    problem(
+        app.tenant_req(&t, Method::PATCH, &path)
+            .json(&json!({"photo_attachment_id": text["id"]})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let a = call(
+        app.tenant_req(&t, Method::PATCH, &path)
+            .json(&json!({"photo_attachment_id": photo["id"]})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(a["photo_attachment_id"], photo["id"]);
+    // Deleting the attachment clears the photo.
+    call(
+        app.tenant_req(
+            &t,
+            Method::DELETE,
+            &format!("/api/v1/tools/attachments/{}", id(&photo)),
+        ),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let a = call(app.tenant_req(&t, Method::GET, &path), StatusCode::OK).await;
+    assert!(a["photo_attachment_id"].is_null());
+}

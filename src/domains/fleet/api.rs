@@ -87,6 +87,24 @@ async fn aircraft_type(conn: &mut PgConnection, id: Uuid) -> Result<super::dto::
     })
 }
 
+/// The photo must be an image attachment of this organisation (422 otherwise).
+async fn check_photo(conn: &mut PgConnection, photo: Option<Uuid>) -> Result<()> {
+    let Some(id) = photo else { return Ok(()) };
+    let content_type: Option<String> =
+        sqlx::query_scalar("select content_type from attachments where id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    if content_type.is_some_and(|c| c.starts_with("image/")) {
+        Ok(())
+    } else {
+        Err(AppError::validation(
+            "photo_attachment_id",
+            "names no image attachment of this organisation",
+        ))
+    }
+}
+
 /// Loads one aircraft with its airworthiness on the tenant's local day.
 pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Aircraft> {
     let a = repo::get_aircraft(conn, id, lock)
@@ -247,6 +265,7 @@ impl AircraftApi {
         };
         check_fields(&mut c, &a);
         c.done()?;
+        check_photo(&mut tx, a.photo_attachment_id).await?;
         repo::insert_aircraft(&mut tx, &a).await?;
         repo::record_reading(
             &mut tx,
@@ -386,6 +405,9 @@ impl AircraftApi {
         set(&mut next.notes, &body.notes);
         check_fields(&mut c, &next);
         c.done()?;
+        if let MaybeUndefined::Value(photo) = body.photo_attachment_id {
+            check_photo(&mut tx, Some(photo)).await?;
+        }
         repo::update_aircraft(&mut tx, &next).await?;
         let after = load(&mut tx, before.id, false).await?;
         audit::record(
