@@ -25,6 +25,7 @@ use crate::domains::maintenance::squawks::SquawksApi;
 use crate::domains::scheduling::api::BookingsApi;
 use crate::domains::scheduling::calendar::CalendarApi;
 use crate::domains::scheduling::config::SchedulingConfigApi;
+use crate::domains::scheduling::feeds::FeedsApi;
 use crate::domains::scheduling::waitlist::WaitlistApi;
 use crate::domains::settings::api::SettingsApi;
 use crate::domains::settings::audit::AuditApi;
@@ -95,7 +96,13 @@ type Apis = (
     ),
     (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
     (InspectionsApi, SquawksApi, MelApi, LogsApi),
-    (BookingsApi, CalendarApi, SchedulingConfigApi, WaitlistApi),
+    (
+        BookingsApi,
+        CalendarApi,
+        SchedulingConfigApi,
+        WaitlistApi,
+        FeedsApi,
+    ),
 );
 
 fn apis() -> Apis {
@@ -114,7 +121,13 @@ fn apis() -> Apis {
         ),
         (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
         (InspectionsApi, SquawksApi, MelApi, LogsApi),
-        (BookingsApi, CalendarApi, SchedulingConfigApi, WaitlistApi),
+        (
+            BookingsApi,
+            CalendarApi,
+            SchedulingConfigApi,
+            WaitlistApi,
+            FeedsApi,
+        ),
     )
 }
 

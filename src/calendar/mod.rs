@@ -33,18 +33,26 @@ const PREFIX: &str = "flc_";
 pub enum FeedKind {
     /// The calendar events the user organises or attends.
     Events,
+    /// The bookings the user flies or teaches (scheduling).
+    Bookings,
+    /// Every booking of one aircraft (the subject), as busy time (scheduling).
+    AircraftBookings,
 }
 
 impl FeedKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Events => "events",
+            Self::Bookings => "bookings",
+            Self::AircraftBookings => "aircraft_bookings",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
         match s {
             "events" => Some(Self::Events),
+            "bookings" => Some(Self::Bookings),
+            "aircraft_bookings" => Some(Self::AircraftBookings),
             _ => None,
         }
     }
@@ -53,6 +61,7 @@ impl FeedKind {
     fn flag(self) -> &'static str {
         match self {
             Self::Events => "tools.events",
+            Self::Bookings | Self::AircraftBookings => "scheduling",
         }
     }
 }
@@ -61,8 +70,10 @@ impl FeedKind {
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct Feed {
     pub id: Uuid,
-    /// `events`.
+    /// `events`, `bookings` or `aircraft_bookings`.
     pub kind: String,
+    /// What the feed is about beyond its owner (the aircraft of `aircraft_bookings`).
+    pub subject_id: Option<Uuid>,
     /// When a calendar application last fetched it.
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -77,22 +88,36 @@ pub async fn issue(
     user: Uuid,
     kind: FeedKind,
 ) -> Result<IssuedFeed, sqlx::Error> {
-    revoke(conn, user, kind).await?;
+    issue_for(conn, state, tenant_id, user, kind, None).await
+}
+
+/// [`issue`] for a feed about `subject` (an aircraft): one live feed per user, kind and subject.
+pub async fn issue_for(
+    conn: &mut PgConnection,
+    state: &AppState,
+    tenant_id: Uuid,
+    user: Uuid,
+    kind: FeedKind,
+    subject: Option<Uuid>,
+) -> Result<IssuedFeed, sqlx::Error> {
+    revoke_for(conn, user, kind, subject).await?;
     let (secret, hash) = tokens::new_token();
     let id = Uuid::now_v7();
     let created_at: DateTime<Utc> = sqlx::query_scalar(
-        "insert into calendar_feeds (id, user_id, kind, token_hash) values ($1, $2, $3, $4)
+        "insert into calendar_feeds (id, user_id, kind, subject_id, token_hash) values ($1, $2, $3, $4, $5)
          returning created_at",
     )
     .bind(id)
     .bind(user)
     .bind(kind.as_str())
+    .bind(subject)
     .bind(hash)
     .fetch_one(&mut *conn)
     .await?;
     Ok(IssuedFeed {
         id,
         kind: kind.as_str().into(),
+        subject_id: subject,
         url: format!(
             "{}/api/v1/public/calendars/{PREFIX}{}_{secret}.ics",
             state.settings.server.public_url,
@@ -108,13 +133,24 @@ pub async fn revoke(
     user: Uuid,
     kind: FeedKind,
 ) -> Result<Option<Uuid>, sqlx::Error> {
+    revoke_for(conn, user, kind, None).await
+}
+
+/// [`revoke`] for a feed about `subject`.
+pub async fn revoke_for(
+    conn: &mut PgConnection,
+    user: Uuid,
+    kind: FeedKind,
+    subject: Option<Uuid>,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "update calendar_feeds set revoked_at = now()
-         where user_id = $1 and kind = $2 and subject_id is null and revoked_at is null
+         where user_id = $1 and kind = $2 and subject_id is not distinct from $3 and revoked_at is null
          returning id",
     )
     .bind(user)
     .bind(kind.as_str())
+    .bind(subject)
     .fetch_optional(conn)
     .await
 }
@@ -125,18 +161,30 @@ pub async fn live(
     user: Uuid,
     kind: FeedKind,
 ) -> Result<Option<Feed>, sqlx::Error> {
+    live_for(conn, user, kind, None).await
+}
+
+/// [`live`] for a feed about `subject`.
+pub async fn live_for(
+    conn: &mut PgConnection,
+    user: Uuid,
+    kind: FeedKind,
+    subject: Option<Uuid>,
+) -> Result<Option<Feed>, sqlx::Error> {
     let row = sqlx::query(
-        "select id, kind, last_used_at, created_at from calendar_feeds
-         where user_id = $1 and kind = $2 and subject_id is null and revoked_at is null",
+        "select id, kind, subject_id, last_used_at, created_at from calendar_feeds
+         where user_id = $1 and kind = $2 and subject_id is not distinct from $3 and revoked_at is null",
     )
     .bind(user)
     .bind(kind.as_str())
+    .bind(subject)
     .fetch_optional(conn)
     .await?;
     row.map(|r| {
         Ok(Feed {
             id: r.try_get("id")?,
             kind: r.try_get("kind")?,
+            subject_id: r.try_get("subject_id")?,
             last_used_at: r.try_get("last_used_at")?,
             created_at: r.try_get("created_at")?,
         })
@@ -149,6 +197,7 @@ pub async fn live(
 pub struct IssuedFeed {
     pub id: Uuid,
     pub kind: String,
+    pub subject_id: Option<Uuid>,
     /// Subscribe to this URL in a calendar application. Keep it secret: anyone holding it sees
     /// the feed. Shown only now; issue a new feed to get a new URL (the old one stops working).
     pub url: String,
@@ -178,9 +227,20 @@ fn parse_token(raw: &str) -> Option<(Uuid, &str)> {
 }
 
 /// The feed's events, by kind.
-async fn render(conn: &mut PgConnection, kind: FeedKind, user: Uuid) -> Result<Vec<ical::Event>> {
-    match kind {
-        FeedKind::Events => Ok(crate::domains::tools::events::feed(conn, user).await?),
+async fn render(
+    conn: &mut PgConnection,
+    kind: FeedKind,
+    user: Uuid,
+    subject: Option<Uuid>,
+) -> Result<Vec<ical::Event>> {
+    use crate::domains::scheduling::feeds;
+    match (kind, subject) {
+        (FeedKind::Events, _) => Ok(crate::domains::tools::events::feed(conn, user).await?),
+        (FeedKind::Bookings, _) => Ok(feeds::user_bookings(conn, user).await?),
+        (FeedKind::AircraftBookings, Some(aircraft)) => {
+            Ok(feeds::aircraft_bookings(conn, aircraft).await?)
+        }
+        (FeedKind::AircraftBookings, None) => Err(not_found()),
     }
 }
 
@@ -213,7 +273,7 @@ impl CalendarFeedApi {
             "update calendar_feeds f set last_used_at = now()
              from users u
              where f.token_hash = $1 and f.revoked_at is null and u.id = f.user_id and u.is_active
-             returning f.user_id, f.kind",
+             returning f.user_id, f.kind, f.subject_id",
         )
         .bind(tokens::digest(secret))
         .fetch_optional(&mut *tx)
@@ -224,7 +284,8 @@ impl CalendarFeedApi {
         if !flags::effective(&tenant, kind.flag()).0 {
             return Err(not_found());
         }
-        let events = render(&mut tx, kind, user).await?;
+        let subject: Option<Uuid> = row.try_get("subject_id")?;
+        let events = render(&mut tx, kind, user, subject).await?;
         tx.commit().await?;
         let body = ical::calendar(&tenant.name, &events);
         Ok(Response::new(PlainText(body))

@@ -857,3 +857,132 @@ async fn a_freed_slot_notifies_the_waitlist_by_mail() {
     .await;
     assert_eq!(mine["items"][0]["status"], "notified");
 }
+
+/// Fetches a feed URL as a calendar application would: no headers, no token.
+async fn fetch_feed(app: &TestApp, url: &str) -> reqwest::Response {
+    let path = url.find("/api/v1/").map(|i| &url[i..]).expect("feed path");
+    app.req(Method::GET, path).send().await.expect("feed")
+}
+
+#[tokio::test]
+async fn ical_feeds_per_user_and_per_aircraft() {
+    use icalendar::{Component, EventLike};
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let aid = id(&app.create_aircraft(&t, "HB-ICS").await);
+    let (sid, student) = app.user_with_roles(&t, &["student"]).await;
+    let mine = book(
+        &app,
+        &student,
+        json!({"kind": "solo", "aircraft_id": aid, "starts_at": slot(2, 8), "ends_at": slot(2, 10), "title": "Solo cross-country"}),
+        StatusCode::CREATED,
+    )
+    .await;
+    book(
+        &app,
+        &t,
+        json!({"kind": "maintenance", "aircraft_id": aid, "starts_at": slot(3, 8), "ends_at": slot(3, 18)}),
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // The student's feed: their own booking, with its title.
+    let issued = call(
+        app.tenant_req(&student, Method::POST, "/api/v1/scheduling/feeds/me"),
+        StatusCode::CREATED,
+    )
+    .await;
+    let url = issued["url"].as_str().expect("url").to_owned();
+    let resp = fetch_feed(&app, &url).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let text = resp.text().await.expect("text");
+    let cal: icalendar::Calendar = text.parse().expect("a valid iCalendar document");
+    let events: Vec<&icalendar::Event> = cal.events().collect();
+    assert_eq!(events.len(), 1, "{text}");
+    assert_eq!(events[0].get_summary(), Some("Solo cross-country"));
+    assert_eq!(
+        events[0].get_uid(),
+        Some(format!("{}@flightline", id(&mine)).as_str())
+    );
+    let status = call(
+        app.tenant_req(&student, Method::GET, "/api/v1/scheduling/feeds/me"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (&status["kind"], &status["id"]),
+        (&json!("bookings"), &issued["id"])
+    );
+
+    // The aircraft's feed: both bookings, as busy time without names.
+    let plane = call(
+        app.tenant_req(
+            &student,
+            Method::POST,
+            &format!("/api/v1/scheduling/feeds/aircraft/{aid}"),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(plane["subject_id"], json!(aid));
+    let text = fetch_feed(&app, plane["url"].as_str().expect("url"))
+        .await
+        .text()
+        .await
+        .expect("text");
+    let cal: icalendar::Calendar = text.parse().expect("a valid iCalendar document");
+    let summaries: Vec<&str> = cal.events().filter_map(|e| e.get_summary()).collect();
+    assert_eq!(
+        summaries,
+        ["HB-ICS: booked", "HB-ICS: maintenance"],
+        "{text}"
+    );
+    assert!(!text.contains("Solo cross-country") && !text.contains(&sid));
+
+    // Revoked: 404. The scheduling flag off: 404. Unknown aircraft, other tenant: 404.
+    call(
+        app.tenant_req(&student, Method::DELETE, "/api/v1/scheduling/feeds/me"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    assert_eq!(fetch_feed(&app, &url).await.status(), StatusCode::NOT_FOUND);
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/feature-flags/scheduling")
+            .json(&json!({"enabled": false})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        fetch_feed(&app, plane["url"].as_str().expect("url"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/feature-flags/scheduling")
+            .json(&json!({"enabled": true})),
+        StatusCode::OK,
+    )
+    .await;
+    let other = app.signup("flight_school").await;
+    for m in [Method::GET, Method::POST, Method::DELETE] {
+        problem(
+            app.tenant_req(
+                &other,
+                m,
+                &format!("/api/v1/scheduling/feeds/aircraft/{aid}"),
+            ),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
+    }
+    let c = app.signup("charter_operator").await;
+    let (_, medic) = app.user_with_roles(&c, &["medical_crew"]).await;
+    problem(
+        app.tenant_req(&medic, Method::POST, "/api/v1/scheduling/feeds/me"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}

@@ -7,6 +7,7 @@ pub mod api;
 pub mod calendar;
 pub mod config;
 pub mod dto;
+pub mod feeds;
 pub(crate) mod repo;
 pub mod rules;
 pub mod service;

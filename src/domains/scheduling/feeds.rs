@@ -1,0 +1,300 @@
+//! iCal feeds of bookings, through the shared secret-URL mechanism of `crate::calendar`:
+//! `/api/v1/scheduling/feeds/me` (the bookings a user flies or teaches) and
+//! `/api/v1/scheduling/feeds/aircraft/{id}` (every booking of an aircraft, as busy time with no
+//! names: the URL may travel further than the schedule's permissions). Both cover 30 days back
+//! to one year ahead, cancelled bookings left out.
+
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::api::ApiTags;
+use crate::audit::{self, Change};
+use crate::auth::{Auth, Principal};
+use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
+use crate::error::{AppError, Result};
+use crate::http::NoContent;
+use crate::state::AppState;
+
+const WINDOW: &str = "b.status <> 'cancelled' and b.ends_at > now() - interval '30 days'
+     and b.starts_at < now() + interval '1 year'";
+
+fn event(
+    row: &PgRow,
+    summary: String,
+    description: Option<String>,
+) -> Result<ical::Event, sqlx::Error> {
+    let id: Uuid = row.try_get("id")?;
+    let version: i32 = row.try_get("version")?;
+    Ok(ical::Event {
+        uid: format!("{id}@flightline"),
+        when: ical::When::Timed {
+            start: row.try_get("starts_at")?,
+            end: row.try_get("ends_at")?,
+        },
+        summary,
+        description,
+        location: row.try_get("home_base")?,
+        created: row.try_get("created_at")?,
+        last_modified: row.try_get("updated_at")?,
+        sequence: version - 1,
+    })
+}
+
+/// The bookings `user` flies or teaches, at most 5,000.
+pub async fn user_bookings(
+    conn: &mut PgConnection,
+    user: Uuid,
+) -> Result<Vec<ical::Event>, sqlx::Error> {
+    let sql = format!(
+        "select b.id, b.kind, b.title, b.starts_at, b.ends_at, b.version, b.created_at, b.updated_at,
+                a.registration, a.home_base, i.name as instructor, p.name as pilot, s.name as simulator
+           from bookings b
+           left join aircraft a on a.id = b.aircraft_id
+           left join users i on i.id = b.instructor_id
+           left join users p on p.id = b.pilot_id
+           left join simulators s on s.id = b.simulator_id
+          where (b.pilot_id = $1 or b.instructor_id = $1) and {WINDOW}
+          order by b.starts_at, b.id limit 5000"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let kind: String = r.try_get("kind")?;
+            let what: Vec<String> = ["registration", "simulator"]
+                .iter()
+                .filter_map(|c| r.try_get::<Option<String>, _>(*c).ok().flatten())
+                .collect();
+            let summary = match r.try_get::<Option<String>, _>("title")? {
+                Some(t) => t,
+                None if what.is_empty() => kind.clone(),
+                None => format!("{kind}: {}", what.join(", ")),
+            };
+            let mut lines = vec![format!("Booking type: {kind}")];
+            for (label, col) in [
+                ("Aircraft", "registration"),
+                ("Simulator", "simulator"),
+                ("Instructor", "instructor"),
+                ("Pilot", "pilot"),
+            ] {
+                if let Some(v) = r.try_get::<Option<String>, _>(col)? {
+                    lines.push(format!("{label}: {v}"));
+                }
+            }
+            event(r, summary, Some(lines.join("\n")))
+        })
+        .collect()
+}
+
+/// Every booking of `aircraft`, without names, at most 5,000.
+pub async fn aircraft_bookings(
+    conn: &mut PgConnection,
+    aircraft: Uuid,
+) -> Result<Vec<ical::Event>, sqlx::Error> {
+    let sql = format!(
+        "select b.id, b.kind, b.starts_at, b.ends_at, b.version, b.created_at, b.updated_at, a.registration, a.home_base
+           from bookings b join aircraft a on a.id = b.aircraft_id
+          where b.aircraft_id = $1 and {WINDOW}
+          order by b.starts_at, b.id limit 5000"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(aircraft)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let reg: String = r.try_get("registration")?;
+            let kind: String = r.try_get("kind")?;
+            let summary = if kind == "maintenance" {
+                format!("{reg}: maintenance")
+            } else {
+                format!("{reg}: booked")
+            };
+            event(r, summary, None)
+        })
+        .collect()
+}
+
+#[derive(ApiResponse)]
+enum FeedIssued {
+    /// The feed with its secret URL (shown only now).
+    #[oai(status = 201)]
+    Created(Json<IssuedFeed>),
+}
+
+async fn aircraft_exists(conn: &mut PgConnection, id: Uuid) -> Result<()> {
+    let exists: bool = sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("aircraft"))
+    }
+}
+
+async fn issue(
+    state: &AppState,
+    p: &Principal,
+    kind: FeedKind,
+    subject: Option<Uuid>,
+) -> Result<IssuedFeed> {
+    let mut tx = p.begin(state).await?;
+    if let Some(a) = subject {
+        aircraft_exists(&mut tx, a).await?;
+    }
+    let issued = calendar::issue_for(&mut tx, state, p.tenant.id, p.user_id, kind, subject).await?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "calendar_feed.issued",
+            resource_type: "calendar_feed",
+            resource_id: Some(issued.id.to_string()),
+            before: None,
+            after: Some(serde_json::json!({"kind": issued.kind, "user_id": p.user_id, "subject_id": subject})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+async fn status(
+    state: &AppState,
+    p: &Principal,
+    kind: FeedKind,
+    subject: Option<Uuid>,
+) -> Result<Feed> {
+    let mut tx = p.begin(state).await?;
+    if let Some(a) = subject {
+        aircraft_exists(&mut tx, a).await?;
+    }
+    let f = calendar::live_for(&mut tx, p.user_id, kind, subject)
+        .await?
+        .ok_or(AppError::NotFound("calendar feed"))?;
+    tx.end_read();
+    Ok(f)
+}
+
+async fn revoke(
+    state: &AppState,
+    p: &Principal,
+    kind: FeedKind,
+    subject: Option<Uuid>,
+) -> Result<()> {
+    let mut tx = p.begin(state).await?;
+    let id = calendar::revoke_for(&mut tx, p.user_id, kind, subject)
+        .await?
+        .ok_or(AppError::NotFound("calendar feed"))?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "calendar_feed.revoked",
+            resource_type: "calendar_feed",
+            resource_id: Some(id.to_string()),
+            before: Some(serde_json::json!({"kind": kind.as_str(), "user_id": p.user_id, "subject_id": subject})),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub struct FeedsApi;
+
+#[OpenApi(prefix_path = "/api/v1/scheduling/feeds", tag = "ApiTags::Scheduling")]
+impl FeedsApi {
+    /// The caller's live bookings feed, if any (the URL is shown only when issued).
+    ///
+    /// Permission: `scheduling.read`.
+    #[oai(path = "/me", method = "get")]
+    async fn me_status(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<Json<Feed>> {
+        auth.0.require("scheduling.read")?;
+        Ok(Json(
+            status(&state, &auth.0, FeedKind::Bookings, None).await?,
+        ))
+    }
+
+    /// Issue the caller's secret iCal feed of the bookings they fly or teach (RFC 5545). A
+    /// previous URL stops working.
+    ///
+    /// Permission: `scheduling.read`. Audited as `calendar_feed.issued`.
+    #[oai(path = "/me", method = "post")]
+    async fn me_issue(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<FeedIssued> {
+        auth.0.require("scheduling.read")?;
+        Ok(FeedIssued::Created(Json(
+            issue(&state, &auth.0, FeedKind::Bookings, None).await?,
+        )))
+    }
+
+    /// Revoke the caller's bookings feed: its URL answers `404` from now on.
+    ///
+    /// Permission: `scheduling.read`. Audited as `calendar_feed.revoked`.
+    #[oai(path = "/me", method = "delete")]
+    async fn me_revoke(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<NoContent> {
+        auth.0.require("scheduling.read")?;
+        revoke(&state, &auth.0, FeedKind::Bookings, None).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// The caller's live feed of an aircraft's bookings, if any.
+    ///
+    /// Permission: `scheduling.read`.
+    #[oai(path = "/aircraft/:id", method = "get")]
+    async fn aircraft_status(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<Json<Feed>> {
+        auth.0.require("scheduling.read")?;
+        Ok(Json(
+            status(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?,
+        ))
+    }
+
+    /// Issue a secret iCal feed of one aircraft's bookings (busy time, no names). Each user
+    /// holds at most one live feed per aircraft; a previous URL stops working.
+    ///
+    /// Permission: `scheduling.read`. Audited as `calendar_feed.issued`.
+    #[oai(path = "/aircraft/:id", method = "post")]
+    async fn aircraft_issue(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<FeedIssued> {
+        auth.0.require("scheduling.read")?;
+        Ok(FeedIssued::Created(Json(
+            issue(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?,
+        )))
+    }
+
+    /// Revoke the caller's feed of an aircraft.
+    ///
+    /// Permission: `scheduling.read`. Audited as `calendar_feed.revoked`.
+    #[oai(path = "/aircraft/:id", method = "delete")]
+    async fn aircraft_revoke(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: Auth,
+        id: Path<Uuid>,
+    ) -> Result<NoContent> {
+        auth.0.require("scheduling.read")?;
+        revoke(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?;
+        Ok(NoContent::NoContent)
+    }
+}
