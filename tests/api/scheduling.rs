@@ -866,7 +866,7 @@ async fn fetch_feed(app: &TestApp, url: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn ical_feeds_per_user_and_per_aircraft() {
-    use icalendar::{Component, EventLike};
+    use icalendar::Component;
     let app = TestApp::spawn().await;
     let t = app.signup("flight_school").await;
     let aid = id(&app.create_aircraft(&t, "HB-ICS").await);
