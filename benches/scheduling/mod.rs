@@ -94,7 +94,7 @@ pub async fn setup(db: &Db, registry: &TenantRegistry, hash: &str) -> Fleet {
          select gen_random_uuid(), case when s % 3 = 2 then 'solo' else 'dual' end,
                 $1::timestamptz + make_interval(days => d, hours => 6 + s * 2),
                 $1::timestamptz + make_interval(days => d, hours => 8 + s * 2),
-                a.id, case when s % 3 = 2 then null else ($3::uuid[])[((a.n + s * 7) % 50) + 1] end, $2
+                a.id, case when s % 3 = 2 then null else ($3::uuid[])[((a.n + s * 7) % 50)::int + 1] end, $2
            from (select id, row_number() over (order by id) - 1 as n from aircraft) a,
                 generate_series(0, 6) d, generate_series(0, 4) s",
     )
