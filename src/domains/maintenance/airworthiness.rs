@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use poem_openapi::Object;
 use sqlx::{PgConnection, Row};
+
 use uuid::Uuid;
 
 use super::due::{self, DueStatus, Programme, Tenths, Window};
@@ -87,53 +88,94 @@ pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
     }
 }
 
-/// Loads the facts of `aircraft` in one statement.
-pub async fn load(
-    conn: &mut PgConnection,
-    aircraft: &[Uuid],
-) -> Result<HashMap<Uuid, Facts>, sqlx::Error> {
-    let rows = sqlx::query(
-        "select 'item' as src, i.aircraft_id, i.id, i.name as label, i.interval_months,
-                i.interval_tenths, i.interval_days, i.overrun_tenths, i.last_done_on, i.basis_tenths,
-                case i.meter when 'hobbs' then a.hobbs_tenths else a.tach_tenths end as current_tenths,
-                null::date as expires_on
-           from inspection_items i join aircraft a on a.id = i.aircraft_id
-          where i.aircraft_id = any($1)
-         union all
-         select 'squawk', aircraft_id, id, title, null, null, null, null, null, null, null, null
-           from squawks
-          where aircraft_id = any($1) and severity = 'grounding' and status in ('open', 'in_progress')
-         union all
-         select 'mel', aircraft_id, id, item, null, null, null, null, null, null, null, expires_on
-           from mel_deferrals where aircraft_id = any($1) and status = 'open'",
+/// The facts of the aircraft in `param` (an SQL expression of type `uuid[]`) as one `jsonb`
+/// array, for embedding in another statement (the dispatch rules load them together with the
+/// rest of their facts, in one round trip). Parse it with [`from_json`].
+pub fn facts_json_sql(param: &str) -> String {
+    format!(
+        "(select coalesce(jsonb_agg(f), '[]') from (
+             select 'item' as src, i.aircraft_id, i.id, i.name as label, i.interval_months,
+                    i.interval_tenths, i.interval_days, i.overrun_tenths, i.last_done_on, i.basis_tenths,
+                    case i.meter when 'hobbs' then a.hobbs_tenths else a.tach_tenths end as current_tenths,
+                    null::date as expires_on
+               from inspection_items i join aircraft a on a.id = i.aircraft_id
+              where i.aircraft_id = any({param})
+             union all
+             select 'squawk', aircraft_id, id, title, null, null, null, null, null, null, null, null
+               from squawks
+              where aircraft_id = any({param}) and severity = 'grounding' and status in ('open', 'in_progress')
+             union all
+             select 'mel', aircraft_id, id, item, null, null, null, null, null, null, null, expires_on
+               from mel_deferrals where aircraft_id = any({param}) and status = 'open') f)"
     )
-    .bind(aircraft)
-    .fetch_all(conn)
-    .await?;
+}
+
+/// One element of [`facts_json_sql`].
+#[derive(serde::Deserialize)]
+struct FactRow {
+    src: String,
+    aircraft_id: Uuid,
+    id: Uuid,
+    label: String,
+    interval_months: Option<u32>,
+    interval_tenths: Option<Tenths>,
+    interval_days: Option<u32>,
+    overrun_tenths: Option<Tenths>,
+    last_done_on: Option<NaiveDate>,
+    basis_tenths: Option<Tenths>,
+    current_tenths: Option<Tenths>,
+    expires_on: Option<NaiveDate>,
+}
+
+/// The facts per aircraft of a [`facts_json_sql`] value; every aircraft of `aircraft` has an
+/// entry (empty facts: airworthy).
+pub fn from_json(
+    aircraft: &[Uuid],
+    value: serde_json::Value,
+) -> Result<HashMap<Uuid, Facts>, sqlx::Error> {
+    let rows: Vec<FactRow> =
+        serde_json::from_value(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let mut out: HashMap<Uuid, Facts> = aircraft.iter().map(|id| (*id, Facts::default())).collect();
-    for row in rows {
-        let aircraft_id: Uuid = row.try_get("aircraft_id")?;
-        let facts = out.entry(aircraft_id).or_default();
-        let id: Uuid = row.try_get("id")?;
-        let label: String = row.try_get("label")?;
-        match row.try_get::<&str, _>("src")? {
+    for r in rows {
+        let facts = out.entry(r.aircraft_id).or_default();
+        match r.src.as_str() {
             "item" => facts.items.push(ItemFacts {
-                id,
-                name: label,
-                programme: programme_of(&row)?,
-                current_tenths: row
-                    .try_get::<Option<i64>, _>("current_tenths")?
-                    .unwrap_or(0),
+                id: r.id,
+                name: r.label,
+                programme: Programme {
+                    interval_months: r.interval_months,
+                    interval_tenths: r.interval_tenths,
+                    interval_days: r.interval_days,
+                    overrun_tenths: r.overrun_tenths.unwrap_or(0),
+                    last_done_on: r.last_done_on,
+                    basis_tenths: r.basis_tenths,
+                },
+                current_tenths: r.current_tenths.unwrap_or(0),
             }),
-            "squawk" => facts.grounding_squawks.push((id, label)),
+            "squawk" => facts.grounding_squawks.push((r.id, r.label)),
             _ => {
-                if let Some(expires) = row.try_get::<Option<NaiveDate>, _>("expires_on")? {
-                    facts.deferrals.push((id, label, expires));
+                if let Some(expires) = r.expires_on {
+                    facts.deferrals.push((r.id, r.label, expires));
                 }
             }
         }
     }
     Ok(out)
+}
+
+/// Loads the facts of `aircraft` in one statement.
+pub async fn load(
+    conn: &mut PgConnection,
+    aircraft: &[Uuid],
+) -> Result<HashMap<Uuid, Facts>, sqlx::Error> {
+    let value: serde_json::Value = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select {}",
+        facts_json_sql("$1")
+    )))
+    .bind(aircraft)
+    .fetch_one(conn)
+    .await?;
+    from_json(aircraft, value)
 }
 
 /// The programme columns of an inspection item row.

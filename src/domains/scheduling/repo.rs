@@ -86,10 +86,11 @@ pub async fn own_only_mode(conn: &mut PgConnection) -> Result<Mode, sqlx::Error>
 /// Everything the dispatch rules read, in one statement (plus one for the aircraft's
 /// airworthiness facts when the booking has an aircraft).
 pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx::Error> {
-    let row = sqlx::query(
-        "select (select value #>> '{}' from settings where key = 'timezone') as tz,
+    let aircraft: Vec<Uuid> = c.aircraft_id.into_iter().collect();
+    let sql = format!(
+        "select (select value #>> '{{}}' from settings where key = 'timezone') as tz,
                 (select value from settings where key = 'booking_rules') as booking_rules,
-                (select coalesce(jsonb_object_agg(rule, mode), '{}') from dispatch_rules) as modes,
+                (select coalesce(jsonb_object_agg(rule, mode), '{{}}') from dispatch_rules) as modes,
                 array(select weekday from opening_hours order by weekday) as days,
                 array(select opens from opening_hours order by weekday) as opens,
                 array(select closes from opening_hours order by weekday) as closes,
@@ -101,21 +102,25 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
                         and not exists(select 1 from instructor_availability
                                         where instructor_id = $1 and available
                                           and starts_at <= $2 and ends_at >= $3))) as instructor_unavailable,
+                {} as aircraft,
                 now() as now",
-    )
-    .bind(c.instructor_id)
-    .bind(c.starts_at)
-    .bind(c.ends_at)
-    .fetch_one(&mut *conn)
-    .await?;
+        airworthiness::facts_json_sql("$4")
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(c.instructor_id)
+        .bind(c.starts_at)
+        .bind(c.ends_at)
+        .bind(&aircraft)
+        .fetch_one(&mut *conn)
+        .await?;
     let tz: Option<String> = row.try_get("tz")?;
     let rules: Option<Value> = row.try_get("booking_rules")?;
     let modes: Value = row.try_get("modes")?;
     let days: Vec<i32> = row.try_get("days")?;
     let opens: Vec<NaiveTime> = row.try_get("opens")?;
     let closes: Vec<NaiveTime> = row.try_get("closes")?;
-    let aircraft = match c.aircraft_id {
-        Some(a) => airworthiness::load(conn, &[a]).await?.remove(&a),
+    let aircraft_facts = match c.aircraft_id {
+        Some(a) => airworthiness::from_json(&aircraft, row.try_get("aircraft")?)?.remove(&a),
         None => None,
     };
     Ok(Facts {
@@ -139,7 +144,7 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
             .and_then(|r| serde_json::from_value::<BookingRules>(r).ok())
             .unwrap_or_default(),
         instructor_unavailable: row.try_get("instructor_unavailable")?,
-        aircraft,
+        aircraft: aircraft_facts,
     })
 }
 

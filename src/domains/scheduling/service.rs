@@ -141,7 +141,7 @@ pub async fn create(
         ));
     }
     let mut tx = p.begin(state).await?;
-    let hash = body_hash(body);
+    let hash = idempotency_key.map(|_| body_hash(body));
     if let Some(key) = idempotency_key {
         // Requests with one key run one after the other; the second finds the first's booking.
         sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0))")
@@ -158,7 +158,7 @@ pub async fn create(
         .await?;
         if let Some(row) = first {
             let stored: Vec<u8> = row.try_get("body_hash")?;
-            if stored != hash {
+            if Some(stored) != hash {
                 return Err(AppError::validation(
                     "Idempotency-Key",
                     "was used before with another body",
