@@ -187,35 +187,48 @@ pub async fn conflicting(
     })
 }
 
-pub async fn insert(
+/// Inserts `b` (built by the caller, so that the audit row's `after` is exactly what is
+/// stored) and its audit row in one statement.
+pub async fn insert_recorded(
     conn: &mut PgConnection,
-    id: Uuid,
-    c: &Candidate,
-    title: Option<&str>,
-    notes: Option<&str>,
-    dispatch: &Value,
-) -> Result<Booking, sqlx::Error> {
+    b: &Booking,
+    actor: &crate::audit::Actor<'_>,
+) -> Result<(), sqlx::Error> {
     let sql = format!(
-        "insert into bookings (id, kind, starts_at, ends_at, aircraft_id, instructor_id, simulator_id, pilot_id,
-             title, notes, created_by, dispatch)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning {COLUMNS}"
+        "with b as (insert into bookings (id, kind, starts_at, ends_at, aircraft_id, instructor_id, simulator_id,
+                        pilot_id, title, notes, created_by, dispatch, created_at, updated_at)
+                    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13))
+         {}",
+        crate::audit::insert_sql(14)
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(&c.kind)
-        .bind(c.starts_at)
-        .bind(c.ends_at)
-        .bind(c.aircraft_id)
-        .bind(c.instructor_id)
-        .bind(c.simulator_id)
-        .bind(c.pilot_id)
-        .bind(title)
-        .bind(notes)
-        .bind(c.actor)
-        .bind(dispatch)
-        .fetch_one(conn)
-        .await?;
-    booking(&row)
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(b.id)
+        .bind(&b.kind)
+        .bind(b.starts_at)
+        .bind(b.ends_at)
+        .bind(b.aircraft_id)
+        .bind(b.instructor_id)
+        .bind(b.simulator_id)
+        .bind(b.pilot_id)
+        .bind(&b.title)
+        .bind(&b.notes)
+        .bind(b.created_by)
+        .bind(serde_json::json!(b.dispatch))
+        .bind(b.created_at);
+    crate::audit::bind(
+        query,
+        actor,
+        crate::audit::Change {
+            action: "booking.created",
+            resource_type: "booking",
+            resource_id: Some(b.id.to_string()),
+            before: None,
+            after: crate::audit::snapshot(b),
+        },
+    )
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
 /// Booking list filters.

@@ -182,23 +182,41 @@ pub async fn create(
         p.has("scheduling.override"),
     )
     .map_err(blocked)?;
-    let id = Uuid::now_v7();
-    let inserted = repo::insert(
-        &mut tx,
-        id,
-        &c,
-        body.title.as_deref(),
-        body.notes.as_deref(),
-        &json!(recorded),
-    )
-    .await;
-    let b = match inserted {
-        Ok(b) => b,
-        Err(e) => {
-            drop(tx);
-            return Err(conflict(state, p, &c, None, e).await);
-        }
+    // Built here so that the response and the audit row are exactly what is stored.
+    let now = Utc::now();
+    let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+    let b = Booking {
+        id: Uuid::now_v7(),
+        kind: c.kind.clone(),
+        status: "scheduled".into(),
+        starts_at: c.starts_at,
+        ends_at: c.ends_at,
+        aircraft_id: c.aircraft_id,
+        instructor_id: c.instructor_id,
+        simulator_id: c.simulator_id,
+        pilot_id: c.pilot_id,
+        title: body.title.clone(),
+        notes: body.notes.clone(),
+        created_by: Some(p.user_id),
+        dispatch: recorded,
+        cancelled_at: None,
+        cancelled_by: None,
+        cancel_reason: None,
+        late_cancellation: false,
+        checked_out_at: None,
+        checked_in_at: None,
+        hobbs_out: None,
+        tach_out: None,
+        hobbs_in: None,
+        tach_in: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
     };
+    if let Err(e) = repo::insert_recorded(&mut tx, &b, &p.into()).await {
+        drop(tx);
+        return Err(conflict(state, p, &c, None, e).await);
+    }
     if let Some(key) = idempotency_key {
         sqlx::query(
             "insert into booking_idempotency (user_id, key, body_hash, booking_id) values ($1, $2, $3, $4)",
@@ -210,18 +228,6 @@ pub async fn create(
         .execute(&mut *tx)
         .await?;
     }
-    audit::record(
-        &mut tx,
-        p.into(),
-        Change {
-            action: "booking.created",
-            resource_type: "booking",
-            resource_id: Some(b.id.to_string()),
-            before: None,
-            after: audit::snapshot(&b),
-        },
-    )
-    .await?;
     tx.commit().await?;
     Ok(b)
 }
