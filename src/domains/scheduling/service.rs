@@ -114,6 +114,7 @@ fn body_hash(body: &BookingCreate) -> Vec<u8> {
 
 /// Creates a booking. With an `Idempotency-Key`, a retry with the same body returns the
 /// booking the first request made; with another body it answers `422`.
+#[tracing::instrument(skip_all, fields(tenant.id = %p.tenant.id, aircraft.id = ?body.aircraft_id))]
 pub async fn create(
     state: &AppState,
     p: &Principal,
@@ -251,6 +252,7 @@ fn state_conflict(b: &Booking, wanted: &str) -> AppError {
 
 /// Moves or edits a scheduled booking; the rules run again and a freed slot notifies the
 /// waitlist.
+#[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn update(
     state: &AppState,
     p: &Principal,
@@ -352,6 +354,7 @@ pub async fn update(
 
 /// Cancels a scheduled booking with a reason; late when inside the tenant's
 /// `booking_rules.cancellation_notice_hours` (default 24) before the start.
+#[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> Result<Booking> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -401,6 +404,7 @@ pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> 
 
 /// Checks the aircraft out: the check-out rules run (airworthiness again, maintenance due)
 /// and the meters out are recorded.
+#[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn check_out(
     state: &AppState,
     p: &Principal,
@@ -473,6 +477,7 @@ pub async fn check_out(
 
 /// Checks in: meters in (not below the meters out) become the aircraft's meters, and the
 /// squawks found are reported against the aircraft.
+#[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn check_in(
     state: &AppState,
     p: &Principal,
@@ -627,6 +632,7 @@ fn escape(s: &str) -> String {
 /// After `freed` gave up its slot (cancelled or moved): every waiting entry for one of its
 /// resources that overlaps the old slot and is now entirely free is marked notified, and its
 /// e-mail is queued in the same transaction (sent if and only if the change commits).
+#[tracing::instrument(skip_all, fields(booking.id = %freed.id))]
 pub async fn notify_waitlist(tx: &mut TenantTx, freed: &Booking) -> Result<usize> {
     let rows = sqlx::query(
         "update waitlist_entries w set status = 'notified', notified_at = now()
