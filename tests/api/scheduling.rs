@@ -833,6 +833,7 @@ async fn a_freed_slot_notifies_the_waitlist_by_mail() {
         "validation-failed",
     )
     .await;
+    let since = sink.mark();
     call(
         app.tenant_req(
             &t,
@@ -844,7 +845,12 @@ async fn a_freed_slot_notifies_the_waitlist_by_mail() {
     )
     .await;
     let mail = sink
-        .wait_for(&student.admin_email, Duration::from_secs(10))
+        .wait_for(
+            &student.admin_email,
+            "A slot is free",
+            since,
+            Duration::from_secs(10),
+        )
         .await;
     assert!(
         mail.contains("HB-WAI") && mail.contains("A slot is free"),
