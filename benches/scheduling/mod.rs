@@ -244,6 +244,22 @@ async fn calendar_week(base: &str, f: &Fleet, requests: usize) -> Value {
     s
 }
 
+/// Waits (at most a minute) until the warm pool holds `target` ready schemas again.
+pub async fn wait_for_warm_pool(db_url: &str, target: u32) {
+    use sqlx::Connection;
+    for _ in 0..600 {
+        let mut conn = sqlx::PgConnection::connect(db_url).await.expect("conn");
+        let n: i64 = sqlx::query_scalar("select count(*) from platform.warm_schemas")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count");
+        if n >= i64::from(target) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Both phases; the report of `scheduling`.
 pub async fn run(
     db: &Db,
