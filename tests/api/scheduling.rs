@@ -1028,3 +1028,64 @@ async fn every_bodiless_operation_checks_its_permission() {
     }
     assert!(checked >= 30, "only {checked} operations checked");
 }
+
+#[tokio::test]
+async fn maintenance_falling_due_during_a_booking_warns() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let aid = id(&app.create_aircraft(&t, "HB-DUE").await); // tach 1,000.0
+    let today = Utc::now().date_naive();
+    // A 100-hour due at 1,001.0 tach: a two-hour booking would run past it.
+    call(
+        app.tenant_req(&t, Method::POST, "/api/v1/maintenance/inspections").json(&json!({
+            "aircraft_id": aid, "kind": "hundred_hour", "last_done_on": today, "last_done_hours": 901.0
+        })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let b = book(
+        &app,
+        &t,
+        json!({"kind": "rental", "aircraft_id": aid, "starts_at": slot(2, 8), "ends_at": slot(2, 10)}),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (&b["dispatch"][0]["rule"], &b["dispatch"][0]["outcome"]),
+        (&json!("maintenance_due"), &json!("warned"))
+    );
+    // A half-hour booking ends before it falls due.
+    let short = book(
+        &app,
+        &t,
+        json!({"kind": "rental", "aircraft_id": aid, "starts_at": slot(3, 8), "ends_at": slot(3, 8) + chrono::Duration::minutes(30)}),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(short["dispatch"], json!([]));
+    // Blocking mode refuses it; a path id that is not a UUID is a 404.
+    call(
+        app.tenant_req(
+            &t,
+            Method::PUT,
+            "/api/v1/scheduling/dispatch-rules/maintenance_due",
+        )
+        .json(&json!({"mode": "block"})),
+        StatusCode::OK,
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/scheduling/bookings").json(
+            &json!({"kind": "rental", "aircraft_id": aid, "starts_at": slot(4, 8), "ends_at": slot(4, 10)}),
+        ),
+        StatusCode::CONFLICT,
+        "dispatch-blocked",
+    )
+    .await;
+    let resp = app
+        .tenant_req(&t, Method::GET, "/api/v1/scheduling/bookings/not-a-uuid")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
