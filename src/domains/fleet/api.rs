@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    Aircraft, AircraftCreate, AircraftPage, AircraftUpdate, FleetStatus, tenths, wire,
+    Aircraft, AircraftCreate, AircraftPage, AircraftUpdate, FleetStatus, merge, tenths, wire,
 };
 use super::repo::{self, AircraftFilter, NewReading};
 use crate::api::ApiTags;
@@ -79,7 +79,7 @@ fn check_fields(c: &mut Checks, a: &Aircraft) {
 
 /// The aircraft type, which must exist in this organisation (422 otherwise).
 async fn aircraft_type(conn: &mut PgConnection, id: Uuid) -> Result<super::dto::AircraftType> {
-    super::catalog::load_type(conn, id).await?.ok_or_else(|| {
+    super::types::load_type(conn, id).await?.ok_or_else(|| {
         AppError::validation(
             "aircraft_type_id",
             "names no aircraft type of this organisation",
@@ -350,24 +350,17 @@ impl AircraftApi {
             aircraft_type(&mut tx, t).await?;
         }
         let mut next = before.clone();
-        fn set<T: Clone>(field: &mut Option<T>, v: &MaybeUndefined<T>) {
-            match v {
-                MaybeUndefined::Value(x) => *field = Some(x.clone()),
-                MaybeUndefined::Null => *field = None,
-                MaybeUndefined::Undefined => {}
-            }
-        }
         if let Some(Some(r)) = registration {
             next.registration = r;
         }
-        set(&mut next.aircraft_type_id, &body.aircraft_type_id);
+        merge(&mut next.aircraft_type_id, &body.aircraft_type_id);
         if let Some(m) = &body.make {
             next.make = m.clone();
         }
         if let Some(m) = &body.model {
             next.model = m.clone();
         }
-        set(
+        merge(
             &mut next.type_designator,
             &body
                 .type_designator
@@ -377,18 +370,18 @@ impl AircraftApi {
         if let Some(v) = &body.category {
             next.category = wire(v);
         }
-        set(&mut next.class, &body.class.map_value(|v| wire(&v)));
+        merge(&mut next.class, &body.class.map_value(|v| wire(&v)));
         if let Some(v) = &body.engine_type {
             next.engine_type = wire(v);
         }
-        set(&mut next.seats, &body.seats);
-        set(&mut next.cruise_speed_kts, &body.cruise_speed_kts);
-        set(&mut next.wet_rate, &body.wet_rate);
-        set(&mut next.dry_rate, &body.dry_rate);
+        merge(&mut next.seats, &body.seats);
+        merge(&mut next.cruise_speed_kts, &body.cruise_speed_kts);
+        merge(&mut next.wet_rate, &body.wet_rate);
+        merge(&mut next.dry_rate, &body.dry_rate);
         if let Some(v) = &body.currency {
             next.currency = v.clone();
         }
-        set(
+        merge(
             &mut next.home_base,
             &body
                 .home_base
@@ -401,8 +394,8 @@ impl AircraftApi {
         if let Some(v) = &body.equipment {
             next.equipment = v.clone();
         }
-        set(&mut next.photo_attachment_id, &body.photo_attachment_id);
-        set(&mut next.notes, &body.notes);
+        merge(&mut next.photo_attachment_id, &body.photo_attachment_id);
+        merge(&mut next.notes, &body.notes);
         check_fields(&mut c, &next);
         c.done()?;
         if let MaybeUndefined::Value(photo) = body.photo_attachment_id {

@@ -2,7 +2,8 @@
 //! types, simulators, and the meter readings history with audited corrections.
 
 pub mod api;
-pub mod catalog;
 pub mod dto;
 pub mod meters;
 pub(crate) mod repo;
+pub mod simulators;
+pub mod types;

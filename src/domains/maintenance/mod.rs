@@ -3,6 +3,7 @@
 //! (`airworthiness.rs`), the one place that decides whether an aircraft may fly.
 
 pub mod airworthiness;
+pub mod dto;
 pub mod due;
 pub mod inspections;
 pub mod logs;

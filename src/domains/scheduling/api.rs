@@ -189,7 +189,7 @@ impl BookingsApi {
     ) -> Result<Json<Booking>> {
         auth.0.require("scheduling.book")?;
         Ok(Json(
-            service::check_out(&state, &auth.0, id.0, &body).await?,
+            super::checkin::check_out(&state, &auth.0, id.0, &body).await?,
         ))
     }
 
@@ -207,7 +207,7 @@ impl BookingsApi {
         body: JsonBody<CheckIn>,
     ) -> Result<Json<CheckedIn>> {
         auth.0.require("scheduling.book")?;
-        let (booking, squawk_ids) = service::check_in(&state, &auth.0, id.0, &body).await?;
+        let (booking, squawk_ids) = super::checkin::check_in(&state, &auth.0, id.0, &body).await?;
         Ok(Json(CheckedIn {
             booking,
             squawk_ids,

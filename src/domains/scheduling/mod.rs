@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod calendar;
+pub mod checkin;
 pub mod config;
 pub mod dto;
 pub mod feeds;

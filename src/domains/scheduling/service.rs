@@ -1,5 +1,5 @@
-//! Booking rules in one place: create, move, cancel, check out, check in. Each runs in one
-//! transaction that evaluates the dispatch rules, writes the change and its audit row, and
+//! Creating, moving and cancelling bookings (check-out and check-in: `checkin.rs`). Each runs in
+//! one transaction that evaluates the dispatch rules, writes the change and its audit row, and
 //! queues the waitlist e-mails of a freed slot. Double booking is left to the exclusion
 //! constraints: a losing concurrent insert fails with 23P01, answered as `409
 //! booking-conflict` naming the booking that holds the resource.
@@ -10,22 +10,18 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::dto::{Booking, BookingCreate, BookingUpdate, CheckIn, CheckOut};
+use super::dto::{Booking, BookingCreate, BookingUpdate};
 use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit::{self, Change};
 use crate::auth::Principal;
 use crate::db::TenantTx;
-use crate::domains::fleet::dto::{hours, tenths, wire};
-use crate::domains::fleet::repo::{self as fleet, NewReading};
-use crate::domains::maintenance::squawks::{self, NewSquawk};
+use crate::domains::fleet::dto::wire;
 use crate::error::{AppError, Checks, FieldError, Result};
-use crate::mail::{self, Email};
 use crate::state::AppState;
-use crate::timezone::TenantClock;
 
 /// `409 dispatch-blocked`, one entry per blocking rule.
-fn blocked(outcomes: Vec<RuleOutcome>) -> AppError {
+pub(super) fn blocked(outcomes: Vec<RuleOutcome>) -> AppError {
     AppError::Detailed {
         status: poem::http::StatusCode::CONFLICT,
         code: "dispatch-blocked",
@@ -235,14 +231,19 @@ pub async fn create(
 
 /// The booking for a caller: any with `scheduling.manage`, else only where they are the pilot
 /// or the instructor (404 otherwise, like an unknown id).
-async fn load_for(tx: &mut TenantTx, p: &Principal, id: Uuid, lock: bool) -> Result<Booking> {
+pub(super) async fn load_for(
+    tx: &mut TenantTx,
+    p: &Principal,
+    id: Uuid,
+    lock: bool,
+) -> Result<Booking> {
     let owner = (!p.has("scheduling.manage")).then_some(p.user_id);
     repo::get(tx, id, owner, lock)
         .await?
         .ok_or(AppError::NotFound("booking"))
 }
 
-fn state_conflict(b: &Booking, wanted: &str) -> AppError {
+pub(super) fn state_conflict(b: &Booking, wanted: &str) -> AppError {
     AppError::Conflict {
         code: "booking-state",
         detail: format!("the booking is {}; it must be {wanted}", b.status),
@@ -335,7 +336,7 @@ pub async fn update(
     let after = repo::get(&mut tx, before.id, None, false)
         .await?
         .ok_or(AppError::NotFound("booking"))?;
-    notify_waitlist(&mut tx, &before).await?;
+    super::waitlist::notify(&mut tx, &before).await?;
     audit::record(
         &mut tx,
         p.into(),
@@ -385,7 +386,7 @@ pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> 
     let after = repo::get(&mut tx, before.id, None, false)
         .await?
         .ok_or(AppError::NotFound("booking"))?;
-    notify_waitlist(&mut tx, &before).await?;
+    super::waitlist::notify(&mut tx, &before).await?;
     audit::record(
         &mut tx,
         p.into(),
@@ -400,311 +401,4 @@ pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> 
     .await?;
     tx.commit().await?;
     Ok(after)
-}
-
-/// Checks the aircraft out: the check-out rules run (airworthiness again, maintenance due)
-/// and the meters out are recorded.
-#[tracing::instrument(skip_all, fields(booking.id = %id))]
-pub async fn check_out(
-    state: &AppState,
-    p: &Principal,
-    id: Uuid,
-    body: &CheckOut,
-) -> Result<Booking> {
-    let mut tx = p.begin(state).await?;
-    let before = load_for(&mut tx, p, id, true).await?;
-    if before.status != "scheduled" {
-        return Err(state_conflict(&before, "scheduled"));
-    }
-    let c = Candidate {
-        kind: before.kind.clone(),
-        starts_at: before.starts_at,
-        ends_at: before.ends_at,
-        aircraft_id: before.aircraft_id,
-        instructor_id: before.instructor_id,
-        simulator_id: before.simulator_id,
-        pilot_id: before.pilot_id,
-        actor: p.user_id,
-        actor_manages: p.has("scheduling.manage"),
-    };
-    let facts = repo::facts(&mut tx, &c).await?;
-    let recorded = rules::evaluate(
-        Stage::CheckOut,
-        &c,
-        &facts,
-        &body.override_rules.clone().unwrap_or_default(),
-        p.has("scheduling.override"),
-    )
-    .map_err(blocked)?;
-    let meters = match before.aircraft_id {
-        Some(a) => fleet::get_aircraft(&mut tx, a, false)
-            .await?
-            .map(|a| (tenths(a.hobbs), tenths(a.tach))),
-        None => None,
-    };
-    let mut dispatch = before.dispatch.clone();
-    dispatch.extend(recorded);
-    sqlx::query(
-        "update bookings set status = 'checked_out', checked_out_at = now(), checked_out_by = $2,
-             hobbs_out_tenths = $3, tach_out_tenths = $4, dispatch = $5, version = version + 1
-         where id = $1",
-    )
-    .bind(before.id)
-    .bind(p.user_id)
-    .bind(meters.map(|m| body.hobbs_out.map(tenths).unwrap_or(m.0)))
-    .bind(meters.map(|m| body.tach_out.map(tenths).unwrap_or(m.1)))
-    .bind(json!(dispatch))
-    .execute(&mut *tx)
-    .await?;
-    let after = repo::get(&mut tx, before.id, None, false)
-        .await?
-        .ok_or(AppError::NotFound("booking"))?;
-    audit::record(
-        &mut tx,
-        p.into(),
-        Change {
-            action: "booking.checked_out",
-            resource_type: "booking",
-            resource_id: Some(before.id.to_string()),
-            before: audit::snapshot(&before),
-            after: audit::snapshot(&after),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
-}
-
-/// Checks in: meters in (not below the meters out) become the aircraft's meters, and the
-/// squawks found are reported against the aircraft.
-#[tracing::instrument(skip_all, fields(booking.id = %id))]
-pub async fn check_in(
-    state: &AppState,
-    p: &Principal,
-    id: Uuid,
-    body: &CheckIn,
-) -> Result<(Booking, Vec<Uuid>)> {
-    let mut tx = p.begin(state).await?;
-    let before = load_for(&mut tx, p, id, true).await?;
-    if before.status != "checked_out" {
-        return Err(state_conflict(&before, "checked_out"));
-    }
-    let mut v = Checks::new();
-    let squawk_list = body.squawks.as_deref().unwrap_or_default();
-    if let Some(aircraft_id) = before.aircraft_id {
-        let (hobbs_in, tach_in) = (body.hobbs_in.map(tenths), body.tach_in.map(tenths));
-        v.check(
-            hobbs_in.is_some(),
-            "hobbs_in",
-            "is required for a booking with an aircraft",
-        );
-        v.check(
-            tach_in.is_some(),
-            "tach_in",
-            "is required for a booking with an aircraft",
-        );
-        let out_h = before.hobbs_out.map(tenths).unwrap_or(0);
-        let out_t = before.tach_out.map(tenths).unwrap_or(0);
-        v.check(
-            hobbs_in.is_none_or(|h| h >= out_h),
-            "hobbs_in",
-            "is below the Hobbs meter out",
-        );
-        v.check(
-            tach_in.is_none_or(|t| t >= out_t),
-            "tach_in",
-            "is below the tach meter out",
-        );
-        for (i, s) in squawk_list.iter().enumerate() {
-            v.check(
-                !s.title.trim().is_empty(),
-                &format!("squawks[{i}].title"),
-                "must not be blank",
-            );
-        }
-        v.done()?;
-        let (h, t) = (hobbs_in.unwrap_or(out_h), tach_in.unwrap_or(out_t));
-        sqlx::query(
-            "update bookings set status = 'completed', checked_in_at = now(), hobbs_in_tenths = $2,
-                 tach_in_tenths = $3, version = version + 1 where id = $1",
-        )
-        .bind(before.id)
-        .bind(h)
-        .bind(t)
-        .execute(&mut *tx)
-        .await?;
-        let reading = fleet::record_reading(
-            &mut tx,
-            &NewReading {
-                aircraft_id,
-                hobbs_tenths: h,
-                tach_tenths: t,
-                source: "check_in",
-                booking_id: Some(before.id),
-                corrects_id: None,
-                reason: None,
-                recorded_by: Some(p.user_id),
-            },
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "aircraft.meters_recorded",
-                resource_type: "aircraft",
-                resource_id: Some(aircraft_id.to_string()),
-                before: Some(json!({"hobbs": hours(out_h), "tach": hours(out_t)})),
-                after: audit::snapshot(&reading),
-            },
-        )
-        .await?;
-    } else {
-        v.check(
-            squawk_list.is_empty(),
-            "squawks",
-            "a booking without an aircraft reports no squawks",
-        );
-        v.done()?;
-        sqlx::query(
-            "update bookings set status = 'completed', checked_in_at = now(), version = version + 1 where id = $1",
-        )
-        .bind(before.id)
-        .execute(&mut *tx)
-        .await?;
-    }
-    let mut ids = Vec::new();
-    for s in squawk_list {
-        let Some(aircraft_id) = before.aircraft_id else {
-            break;
-        };
-        let sq = squawks::insert(
-            &mut tx,
-            &NewSquawk {
-                aircraft_id,
-                title: s.title.trim(),
-                description: s.description.as_deref(),
-                severity: &wire(&s.severity),
-                reported_by: p.user_id,
-                booking_id: Some(before.id),
-            },
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "squawk.created",
-                resource_type: "squawk",
-                resource_id: Some(sq.id.to_string()),
-                before: None,
-                after: audit::snapshot(&sq),
-            },
-        )
-        .await?;
-        ids.push(sq.id);
-    }
-    let after = repo::get(&mut tx, before.id, None, false)
-        .await?
-        .ok_or(AppError::NotFound("booking"))?;
-    audit::record(
-        &mut tx,
-        p.into(),
-        Change {
-            action: "booking.checked_in",
-            resource_type: "booking",
-            resource_id: Some(before.id.to_string()),
-            before: audit::snapshot(&before),
-            after: audit::snapshot(&after),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((after, ids))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// After `freed` gave up its slot (cancelled or moved): every waiting entry for one of its
-/// resources that overlaps the old slot and is now entirely free is marked notified, and its
-/// e-mail is queued in the same transaction (sent if and only if the change commits).
-#[tracing::instrument(skip_all, fields(booking.id = %freed.id))]
-pub async fn notify_waitlist(tx: &mut TenantTx, freed: &Booking) -> Result<usize> {
-    let rows = sqlx::query(
-        "update waitlist_entries w set status = 'notified', notified_at = now()
-          where w.status = 'waiting' and w.ends_at > now()
-            and tstzrange(w.starts_at, w.ends_at) && tstzrange($1, $2)
-            and (w.aircraft_id = $3 or w.instructor_id = $4 or w.simulator_id = $5)
-            and not exists (
-                select 1 from bookings b
-                 where b.status <> 'cancelled' and tstzrange(b.starts_at, b.ends_at) && tstzrange(w.starts_at, w.ends_at)
-                   and (b.aircraft_id = w.aircraft_id or b.instructor_id = w.instructor_id
-                        or b.simulator_id = w.simulator_id))
-          returning w.starts_at, w.ends_at,
-                    (select email from users u where u.id = w.user_id) as email,
-                    (select name from users u where u.id = w.user_id) as name,
-                    coalesce((select registration from aircraft a where a.id = w.aircraft_id),
-                             (select name from users u where u.id = w.instructor_id),
-                             (select name from simulators s where s.id = w.simulator_id)) as resource",
-    )
-    .bind(freed.starts_at)
-    .bind(freed.ends_at)
-    .bind(freed.aircraft_id)
-    .bind(freed.instructor_id)
-    .bind(freed.simulator_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
-    let clock = TenantClock::load(tx).await?;
-    let fmt = |t: DateTime<Utc>| {
-        t.with_timezone(&clock.tz)
-            .format("%a %-d %b %Y %H:%M")
-            .to_string()
-    };
-    let mut sent = 0;
-    for row in rows {
-        let (Some(to), Some(name)) = (
-            row.try_get::<Option<String>, _>("email")?,
-            row.try_get::<Option<String>, _>("name")?,
-        ) else {
-            continue;
-        };
-        let resource: String = row
-            .try_get::<Option<String>, _>("resource")?
-            .unwrap_or_default();
-        let (from, until) = (fmt(row.try_get("starts_at")?), fmt(row.try_get("ends_at")?));
-        let text = format!(
-            "Hello {name},\n\nThe slot you are waiting for is free: {resource}, {from} to {until} ({}).\n\
-             Book it before someone else does.\n\n-- Flightline\n",
-            clock.name()
-        );
-        let html = format!(
-            "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>\
-             <p>The slot you are waiting for is free: <b>{}</b>, {} to {} ({}).</p>\
-             <p>Book it before someone else does.</p><p>&mdash; Flightline</p></body></html>",
-            escape(&name),
-            escape(&resource),
-            escape(&from),
-            escape(&until),
-            clock.name()
-        );
-        mail::enqueue(
-            tx,
-            &Email {
-                to,
-                subject: format!("A slot is free: {resource}, {from}"),
-                text,
-                html,
-            },
-        )
-        .await?;
-        sent += 1;
-    }
-    Ok(sent)
 }

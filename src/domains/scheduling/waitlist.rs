@@ -1,6 +1,6 @@
 //! `/api/v1/scheduling/waitlist`: waiting for a taken slot of one resource. When a booking that
 //! held it is cancelled or moved away and the slot is free, the entry becomes `notified` and an
-//! e-mail is queued in the same transaction (`service::notify_waitlist`).
+//! e-mail is queued in the same transaction ([`notify`]).
 
 use std::sync::Arc;
 
@@ -16,9 +16,14 @@ use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage};
 use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
+use crate::db::TenantTx;
+use crate::domains::scheduling::dto::Booking;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
+use crate::mail::{self, Email};
 use crate::state::AppState;
+use crate::timezone::TenantClock;
+use chrono::{DateTime, Utc};
 
 const COLUMNS: &str = "id, user_id, aircraft_id, instructor_id, simulator_id, starts_at, ends_at, status, notified_at,
      note, created_at";
@@ -187,4 +192,90 @@ impl WaitlistApi {
         tx.commit().await?;
         Ok(NoContent::NoContent)
     }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// After `freed` gave up its slot (cancelled or moved): every waiting entry for one of its
+/// resources that overlaps the old slot and is now entirely free is marked notified, and its
+/// e-mail is queued in the same transaction (sent if and only if the change commits).
+#[tracing::instrument(skip_all, fields(booking.id = %freed.id))]
+pub async fn notify(tx: &mut TenantTx, freed: &Booking) -> Result<usize> {
+    let rows = sqlx::query(
+        "update waitlist_entries w set status = 'notified', notified_at = now()
+          where w.status = 'waiting' and w.ends_at > now()
+            and tstzrange(w.starts_at, w.ends_at) && tstzrange($1, $2)
+            and (w.aircraft_id = $3 or w.instructor_id = $4 or w.simulator_id = $5)
+            and not exists (
+                select 1 from bookings b
+                 where b.status <> 'cancelled' and tstzrange(b.starts_at, b.ends_at) && tstzrange(w.starts_at, w.ends_at)
+                   and (b.aircraft_id = w.aircraft_id or b.instructor_id = w.instructor_id
+                        or b.simulator_id = w.simulator_id))
+          returning w.starts_at, w.ends_at,
+                    (select email from users u where u.id = w.user_id) as email,
+                    (select name from users u where u.id = w.user_id) as name,
+                    coalesce((select registration from aircraft a where a.id = w.aircraft_id),
+                             (select name from users u where u.id = w.instructor_id),
+                             (select name from simulators s where s.id = w.simulator_id)) as resource",
+    )
+    .bind(freed.starts_at)
+    .bind(freed.ends_at)
+    .bind(freed.aircraft_id)
+    .bind(freed.instructor_id)
+    .bind(freed.simulator_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let clock = TenantClock::load(tx).await?;
+    let fmt = |t: DateTime<Utc>| {
+        t.with_timezone(&clock.tz)
+            .format("%a %-d %b %Y %H:%M")
+            .to_string()
+    };
+    let mut sent = 0;
+    for row in rows {
+        let (Some(to), Some(name)) = (
+            row.try_get::<Option<String>, _>("email")?,
+            row.try_get::<Option<String>, _>("name")?,
+        ) else {
+            continue;
+        };
+        let resource: String = row
+            .try_get::<Option<String>, _>("resource")?
+            .unwrap_or_default();
+        let (from, until) = (fmt(row.try_get("starts_at")?), fmt(row.try_get("ends_at")?));
+        let text = format!(
+            "Hello {name},\n\nThe slot you are waiting for is free: {resource}, {from} to {until} ({}).\n\
+             Book it before someone else does.\n\n-- Flightline\n",
+            clock.name()
+        );
+        let html = format!(
+            "<!doctype html><html><body style=\"font-family:sans-serif\"><p>Hello {},</p>\
+             <p>The slot you are waiting for is free: <b>{}</b>, {} to {} ({}).</p>\
+             <p>Book it before someone else does.</p><p>&mdash; Flightline</p></body></html>",
+            escape(&name),
+            escape(&resource),
+            escape(&from),
+            escape(&until),
+            clock.name()
+        );
+        mail::enqueue(
+            tx,
+            &Email {
+                to,
+                subject: format!("A slot is free: {resource}, {from}"),
+                text,
+                html,
+            },
+        )
+        .await?;
+        sent += 1;
+    }
+    Ok(sent)
 }

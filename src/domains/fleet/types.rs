@@ -1,20 +1,18 @@
-//! `/api/v1/fleet/aircraft-types` and `/api/v1/fleet/simulators`: the type catalogue of the
-//! organisation and its training devices.
+//! `/api/v1/fleet/aircraft-types`: the organisation's catalogue of aircraft types; an
+//! aircraft of a type copies what it leaves out.
 
 use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::dto::{
-    AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, FleetStatus, Simulator,
-    SimulatorCreate, SimulatorPage, SimulatorUpdate, wire,
+    AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, merge, wire,
 };
 use crate::api::ApiTags;
 use crate::audit::{self, Change};
@@ -22,14 +20,6 @@ use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
-
-fn merge<T: Clone>(field: &mut Option<T>, v: &MaybeUndefined<T>) {
-    match v {
-        MaybeUndefined::Value(x) => *field = Some(x.clone()),
-        MaybeUndefined::Null => *field = None,
-        MaybeUndefined::Undefined => {}
-    }
-}
 
 const TYPE_COLUMNS: &str =
     "id, designator, manufacturer, model, category, class, engine_type, engine_count, seats,
@@ -101,14 +91,6 @@ fn check_designator(c: &mut Checks, d: &str) {
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()),
         "designator",
         "must be 2 to 4 capital letters or digits (ICAO type designator)",
-    );
-}
-
-fn check_currency(c: &mut Checks, cur: &str) {
-    c.check(
-        cur.len() == 3 && cur.chars().all(|c| c.is_ascii_uppercase()),
-        "currency",
-        "must be an ISO 4217 code such as \"CHF\"",
     );
 }
 
@@ -325,283 +307,6 @@ impl AircraftTypesApi {
             &before,
         )
         .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
-    }
-}
-
-const SIM_COLUMNS: &str =
-    "id, name, device_type, qualification, aircraft_type_id, hourly_rate, currency, status,
-     notes, version, created_at, updated_at";
-
-fn simulator(row: &PgRow) -> Result<Simulator, sqlx::Error> {
-    Ok(Simulator {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        device_type: row.try_get("device_type")?,
-        qualification: row.try_get("qualification")?,
-        aircraft_type_id: row.try_get("aircraft_type_id")?,
-        hourly_rate: row.try_get("hourly_rate")?,
-        currency: row.try_get("currency")?,
-        status: row.try_get("status")?,
-        notes: row.try_get("notes")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-pub(crate) async fn load_simulator(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<Simulator>, sqlx::Error> {
-    let sql = format!("select {SIM_COLUMNS} from simulators where id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(simulator)
-        .transpose()
-}
-
-async fn save_simulator(
-    conn: &mut PgConnection,
-    s: &Simulator,
-    insert: bool,
-) -> Result<(), sqlx::Error> {
-    let sql = if insert {
-        "insert into simulators (id, name, device_type, qualification, aircraft_type_id, hourly_rate, currency,
-             status, notes) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    } else {
-        "update simulators set name = $2, device_type = $3, qualification = $4, aircraft_type_id = $5,
-             hourly_rate = $6, currency = $7, status = $8, notes = $9, version = version + 1 where id = $1"
-    };
-    sqlx::query(sql)
-        .bind(s.id)
-        .bind(&s.name)
-        .bind(&s.device_type)
-        .bind(&s.qualification)
-        .bind(s.aircraft_type_id)
-        .bind(s.hourly_rate)
-        .bind(&s.currency)
-        .bind(&s.status)
-        .bind(&s.notes)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-pub struct SimulatorsApi;
-
-#[derive(ApiResponse)]
-enum SimulatorCreated {
-    #[oai(status = 201)]
-    Created(Json<Simulator>),
-}
-
-#[OpenApi(prefix_path = "/api/v1/fleet/simulators", tag = "ApiTags::Fleet")]
-impl SimulatorsApi {
-    /// List simulators and training devices, newest first. Filter: `status`.
-    ///
-    /// Permission: `fleet.read`.
-    #[oai(path = "/", method = "get")]
-    async fn list(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
-        cursor: Query<Option<String>>,
-        status: Query<Option<FleetStatus>>,
-    ) -> Result<Json<SimulatorPage>> {
-        auth.0.require("fleet.read")?;
-        let limit = page::limit(limit.0)?;
-        let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
-        let sql = format!(
-            "select {SIM_COLUMNS} from simulators
-              where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
-              order by id desc limit $3"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(after)
-            .bind(status.0.as_ref().map(wire))
-            .bind(limit + 1)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.end_read();
-        let sims = rows.iter().map(simulator).collect::<Result<Vec<_>, _>>()?;
-        let (items, next_cursor) = page::finish(sims, limit, |s| s.id);
-        Ok(Json(SimulatorPage { items, next_cursor }))
-    }
-
-    /// Add a simulator. Names are unique (case-insensitive): a duplicate answers `409`.
-    ///
-    /// Permission: `fleet.manage`. Audited as `simulator.created`.
-    #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        body: JsonBody<SimulatorCreate>,
-    ) -> Result<SimulatorCreated> {
-        let p = &auth.0;
-        p.require("fleet.manage")?;
-        let s = Simulator {
-            id: Uuid::now_v7(),
-            name: body.name.trim().to_owned(),
-            device_type: wire(&body.device_type),
-            qualification: body.qualification.clone(),
-            aircraft_type_id: body.aircraft_type_id,
-            hourly_rate: body.hourly_rate,
-            currency: body.currency.clone().unwrap_or_else(|| "USD".into()),
-            status: body
-                .status
-                .as_ref()
-                .map(wire)
-                .unwrap_or_else(|| "active".into()),
-            notes: body.notes.clone(),
-            version: 1,
-            created_at: chrono::Utc::now(),
-            updated_at: chrono::Utc::now(),
-        };
-        let mut c = Checks::new();
-        c.check(!s.name.is_empty(), "name", "must not be blank");
-        check_currency(&mut c, &s.currency);
-        c.done()?;
-        let mut tx = p.begin(&state).await?;
-        save_simulator(&mut tx, &s, true).await?;
-        let s = load_simulator(&mut tx, s.id)
-            .await?
-            .ok_or(AppError::NotFound("simulator"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "simulator.created",
-                resource_type: "simulator",
-                resource_id: Some(s.id.to_string()),
-                before: None,
-                after: audit::snapshot(&s),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(SimulatorCreated::Created(Json(s)))
-    }
-
-    /// Get a simulator. Permission: `fleet.read`.
-    #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        id: Path<Uuid>,
-    ) -> Result<Json<Simulator>> {
-        auth.0.require("fleet.read")?;
-        let mut tx = auth.0.begin(&state).await?;
-        let s = load_simulator(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("simulator"))?;
-        tx.end_read();
-        Ok(Json(s))
-    }
-
-    /// Update a simulator partially; with `version`, a concurrent change answers `409`.
-    ///
-    /// Permission: `fleet.manage`. Audited as `simulator.updated`.
-    #[oai(path = "/:id", method = "patch")]
-    async fn update(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        id: Path<Uuid>,
-        body: JsonBody<SimulatorUpdate>,
-    ) -> Result<Json<Simulator>> {
-        let p = &auth.0;
-        p.require("fleet.manage")?;
-        let mut tx = p.begin(&state).await?;
-        let before = load_simulator(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("simulator"))?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(AppError::Conflict {
-                code: "version-conflict",
-                detail: format!(
-                    "the simulator changed meanwhile; it is now at version {}",
-                    before.version
-                ),
-                field: None,
-            });
-        }
-        let mut s = before.clone();
-        if let Some(v) = &body.name {
-            s.name = v.trim().to_owned();
-        }
-        if let Some(v) = &body.device_type {
-            s.device_type = wire(v);
-        }
-        merge(&mut s.qualification, &body.qualification);
-        merge(&mut s.aircraft_type_id, &body.aircraft_type_id);
-        merge(&mut s.hourly_rate, &body.hourly_rate);
-        if let Some(v) = &body.currency {
-            s.currency = v.clone();
-        }
-        if let Some(v) = &body.status {
-            s.status = wire(v);
-        }
-        merge(&mut s.notes, &body.notes);
-        let mut c = Checks::new();
-        c.check(!s.name.is_empty(), "name", "must not be blank");
-        check_currency(&mut c, &s.currency);
-        c.done()?;
-        save_simulator(&mut tx, &s, false).await?;
-        let after = load_simulator(&mut tx, s.id)
-            .await?
-            .ok_or(AppError::NotFound("simulator"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "simulator.updated",
-                resource_type: "simulator",
-                resource_id: Some(s.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Json(after))
-    }
-
-    /// Delete a simulator; one with bookings answers `409 in-use`.
-    ///
-    /// Permission: `fleet.manage`. Audited as `simulator.deleted`.
-    #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
-        let p = &auth.0;
-        p.require("fleet.manage")?;
-        let mut tx = p.begin(&state).await?;
-        let before = load_simulator(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("simulator"))?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "simulators",
-            "simulator.deleted",
-            "simulator",
-            before.id,
-            &before,
-        )
-        .await
-        .map_err(super::api::in_use)?;
         tx.commit().await?;
         Ok(NoContent::NoContent)
     }

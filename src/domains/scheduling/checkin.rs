@@ -1,0 +1,238 @@
+//! Check-out and check-in of a booking: the check-out dispatch rules and the meters out; the
+//! meters in (the aircraft's new meters) and the squawks found during the flight.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::dto::{Booking, CheckIn, CheckOut};
+use super::repo;
+use super::rules::{self, Candidate, Stage};
+use super::service::{blocked, load_for, state_conflict};
+use crate::audit::{self, Change};
+use crate::auth::Principal;
+use crate::domains::fleet::dto::{hours, tenths, wire};
+use crate::domains::fleet::repo::{self as fleet, NewReading};
+use crate::domains::maintenance::squawks::{self, NewSquawk};
+use crate::error::{AppError, Checks, Result};
+use crate::state::AppState;
+
+/// Checks the aircraft out: the check-out rules run (airworthiness again, maintenance due)
+/// and the meters out are recorded.
+#[tracing::instrument(skip_all, fields(booking.id = %id))]
+pub async fn check_out(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    body: &CheckOut,
+) -> Result<Booking> {
+    let mut tx = p.begin(state).await?;
+    let before = load_for(&mut tx, p, id, true).await?;
+    if before.status != "scheduled" {
+        return Err(state_conflict(&before, "scheduled"));
+    }
+    let c = Candidate {
+        kind: before.kind.clone(),
+        starts_at: before.starts_at,
+        ends_at: before.ends_at,
+        aircraft_id: before.aircraft_id,
+        instructor_id: before.instructor_id,
+        simulator_id: before.simulator_id,
+        pilot_id: before.pilot_id,
+        actor: p.user_id,
+        actor_manages: p.has("scheduling.manage"),
+    };
+    let facts = repo::facts(&mut tx, &c).await?;
+    let recorded = rules::evaluate(
+        Stage::CheckOut,
+        &c,
+        &facts,
+        &body.override_rules.clone().unwrap_or_default(),
+        p.has("scheduling.override"),
+    )
+    .map_err(blocked)?;
+    let meters = match before.aircraft_id {
+        Some(a) => fleet::get_aircraft(&mut tx, a, false)
+            .await?
+            .map(|a| (tenths(a.hobbs), tenths(a.tach))),
+        None => None,
+    };
+    let mut dispatch = before.dispatch.clone();
+    dispatch.extend(recorded);
+    sqlx::query(
+        "update bookings set status = 'checked_out', checked_out_at = now(), checked_out_by = $2,
+             hobbs_out_tenths = $3, tach_out_tenths = $4, dispatch = $5, version = version + 1
+         where id = $1",
+    )
+    .bind(before.id)
+    .bind(p.user_id)
+    .bind(meters.map(|m| body.hobbs_out.map(tenths).unwrap_or(m.0)))
+    .bind(meters.map(|m| body.tach_out.map(tenths).unwrap_or(m.1)))
+    .bind(json!(dispatch))
+    .execute(&mut *tx)
+    .await?;
+    let after = repo::get(&mut tx, before.id, None, false)
+        .await?
+        .ok_or(AppError::NotFound("booking"))?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "booking.checked_out",
+            resource_type: "booking",
+            resource_id: Some(before.id.to_string()),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Checks in: meters in (not below the meters out) become the aircraft's meters, and the
+/// squawks found are reported against the aircraft.
+#[tracing::instrument(skip_all, fields(booking.id = %id))]
+pub async fn check_in(
+    state: &AppState,
+    p: &Principal,
+    id: Uuid,
+    body: &CheckIn,
+) -> Result<(Booking, Vec<Uuid>)> {
+    let mut tx = p.begin(state).await?;
+    let before = load_for(&mut tx, p, id, true).await?;
+    if before.status != "checked_out" {
+        return Err(state_conflict(&before, "checked_out"));
+    }
+    let mut v = Checks::new();
+    let squawk_list = body.squawks.as_deref().unwrap_or_default();
+    if let Some(aircraft_id) = before.aircraft_id {
+        let (hobbs_in, tach_in) = (body.hobbs_in.map(tenths), body.tach_in.map(tenths));
+        v.check(
+            hobbs_in.is_some(),
+            "hobbs_in",
+            "is required for a booking with an aircraft",
+        );
+        v.check(
+            tach_in.is_some(),
+            "tach_in",
+            "is required for a booking with an aircraft",
+        );
+        let out_h = before.hobbs_out.map(tenths).unwrap_or(0);
+        let out_t = before.tach_out.map(tenths).unwrap_or(0);
+        v.check(
+            hobbs_in.is_none_or(|h| h >= out_h),
+            "hobbs_in",
+            "is below the Hobbs meter out",
+        );
+        v.check(
+            tach_in.is_none_or(|t| t >= out_t),
+            "tach_in",
+            "is below the tach meter out",
+        );
+        for (i, s) in squawk_list.iter().enumerate() {
+            v.check(
+                !s.title.trim().is_empty(),
+                &format!("squawks[{i}].title"),
+                "must not be blank",
+            );
+        }
+        v.done()?;
+        let (h, t) = (hobbs_in.unwrap_or(out_h), tach_in.unwrap_or(out_t));
+        sqlx::query(
+            "update bookings set status = 'completed', checked_in_at = now(), hobbs_in_tenths = $2,
+                 tach_in_tenths = $3, version = version + 1 where id = $1",
+        )
+        .bind(before.id)
+        .bind(h)
+        .bind(t)
+        .execute(&mut *tx)
+        .await?;
+        let reading = fleet::record_reading(
+            &mut tx,
+            &NewReading {
+                aircraft_id,
+                hobbs_tenths: h,
+                tach_tenths: t,
+                source: "check_in",
+                booking_id: Some(before.id),
+                corrects_id: None,
+                reason: None,
+                recorded_by: Some(p.user_id),
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "aircraft.meters_recorded",
+                resource_type: "aircraft",
+                resource_id: Some(aircraft_id.to_string()),
+                before: Some(json!({"hobbs": hours(out_h), "tach": hours(out_t)})),
+                after: audit::snapshot(&reading),
+            },
+        )
+        .await?;
+    } else {
+        v.check(
+            squawk_list.is_empty(),
+            "squawks",
+            "a booking without an aircraft reports no squawks",
+        );
+        v.done()?;
+        sqlx::query(
+            "update bookings set status = 'completed', checked_in_at = now(), version = version + 1 where id = $1",
+        )
+        .bind(before.id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let mut ids = Vec::new();
+    for s in squawk_list {
+        let Some(aircraft_id) = before.aircraft_id else {
+            break;
+        };
+        let sq = squawks::insert(
+            &mut tx,
+            &NewSquawk {
+                aircraft_id,
+                title: s.title.trim(),
+                description: s.description.as_deref(),
+                severity: &wire(&s.severity),
+                reported_by: p.user_id,
+                booking_id: Some(before.id),
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            p.into(),
+            Change {
+                action: "squawk.created",
+                resource_type: "squawk",
+                resource_id: Some(sq.id.to_string()),
+                before: None,
+                after: audit::snapshot(&sq),
+            },
+        )
+        .await?;
+        ids.push(sq.id);
+    }
+    let after = repo::get(&mut tx, before.id, None, false)
+        .await?
+        .ok_or(AppError::NotFound("booking"))?;
+    audit::record(
+        &mut tx,
+        p.into(),
+        Change {
+            action: "booking.checked_in",
+            resource_type: "booking",
+            resource_id: Some(before.id.to_string()),
+            before: audit::snapshot(&before),
+            after: audit::snapshot(&after),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((after, ids))
+}
