@@ -363,7 +363,8 @@ async fn spread_rounds(
         let mut by_rps = results[i].clone();
         by_rps.sort_by(|a, b| rps(a).total_cmp(&rps(b)));
         let mut median = by_rps[by_rps.len() / 2].clone();
-        median["rounds_requests_per_second"] = json!(results[i].iter().map(rps).collect::<Vec<_>>());
+        median["rounds_requests_per_second"] =
+            json!(results[i].iter().map(rps).collect::<Vec<_>>());
         out.insert(format!("tenants_{spread}"), median);
     }
     let mut sorted = ratios.clone();
