@@ -26,13 +26,12 @@ fn collect(dir: &str) -> String {
         let version: i32 = num
             .parse()
             .unwrap_or_else(|_| panic!("{dir}/{stem}: bad number"));
-        // Strictly increasing. A gap is tolerated so that branches developed in parallel can
-        // reserve numbers (0006-0009 while 0010-0012 were written), but it must be filled before
-        // any database applies the later numbers: the tenant runner only applies versions above
-        // a tenant's current one.
+        // Contiguous: the tenant runner applies only versions above a tenant's current one, so
+        // a number filled in later would be skipped by every tenant already past it.
         assert!(
-            version > last,
-            "{dir}: migrations must be numbered in increasing order, each number once"
+            version == last + 1,
+            "{dir}/{stem}: migrations are numbered 1, 2, 3, ... without gaps (expected {})",
+            last + 1
         );
         last = version;
         writeln!(

@@ -168,6 +168,8 @@ pub async fn guard(
 
 /// Counts the users a plan's limit applies to.
 pub const ACTIVE_USERS: &str = "select count(*) from users where is_active";
+/// Counts the aircraft a plan's limit applies to (retired ones do not count).
+pub const FLEET_AIRCRAFT: &str = "select count(*) from aircraft where status <> 'retired'";
 
 /// A plan as the public catalogue shows it.
 #[derive(Object)]

@@ -29,6 +29,8 @@ use crate::tenancy::{self, NewTenant, ProvisionError, TenantKind, TenantStatus};
 pub struct Usage {
     /// Active users (the plan's user limit counts these).
     pub users: i64,
+    /// Aircraft in the fleet, retired ones excluded (the plan's aircraft limit counts these).
+    pub aircraft: i64,
     /// Stored attachments and their bytes.
     pub attachments: i64,
     pub attachment_bytes: i64,
@@ -214,7 +216,9 @@ fn tenant_row(row: &PgRow) -> Result<PlatformTenant> {
 /// select per schema; schema names are server-made and quoted). Tenants without a schema
 /// (provisioning, archived) are skipped.
 async fn add_usage(state: &AppState, rows: &[PgRow], tenants: &mut [PlatformTenant]) -> Result<()> {
-    let attachments_from = 6;
+    // Tables counted exist from these tenant migrations on (a tenant whose migration failed
+    // may be behind).
+    let (attachments_from, fleet_from) = (6, 7);
     let mut parts = Vec::new();
     for (row, t) in rows.iter().zip(tenants.iter()) {
         if matches!(
@@ -234,8 +238,13 @@ async fn add_usage(state: &AppState, rows: &[PgRow], tenants: &mut [PlatformTena
         } else {
             "0::bigint, 0::bigint".into()
         };
+        let aircraft = if t.schema_version >= fleet_from {
+            format!("(select count(*) from {s}.aircraft where status <> 'retired')")
+        } else {
+            "0::bigint".into()
+        };
         parts.push(format!(
-            "select '{}'::uuid as id, (select count(*) from {s}.users where is_active) as users, {files}",
+            "select '{}'::uuid as id, (select count(*) from {s}.users where is_active) as users, {aircraft}, {files}",
             t.id
         ));
     }
@@ -250,8 +259,9 @@ async fn add_usage(state: &AppState, rows: &[PgRow], tenants: &mut [PlatformTena
         if let Some(t) = tenants.iter_mut().find(|t| t.id == id) {
             let usage = Usage {
                 users: r.try_get(1)?,
-                attachments: r.try_get(2)?,
-                attachment_bytes: r.try_get(3)?,
+                aircraft: r.try_get(2)?,
+                attachments: r.try_get(3)?,
+                attachment_bytes: r.try_get(4)?,
             };
             t.users_count = Some(usage.users);
             t.usage = Some(usage);

@@ -20,6 +20,7 @@ use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
+use crate::platform::plans;
 use crate::state::AppState;
 use crate::timezone::TenantClock;
 
@@ -187,6 +188,13 @@ impl AircraftApi {
             "must be 2 to 10 letters, digits or `-`",
         );
         let mut tx = p.begin(&state).await?;
+        plans::guard(
+            &mut tx,
+            &p.tenant,
+            plans::Limit::Aircraft,
+            plans::FLEET_AIRCRAFT,
+        )
+        .await?;
         let ty = match body.aircraft_type_id {
             Some(id) => Some(aircraft_type(&mut tx, id).await?),
             None => None,
@@ -398,6 +406,15 @@ impl AircraftApi {
         merge(&mut next.notes, &body.notes);
         check_fields(&mut c, &next);
         c.done()?;
+        if before.status == "retired" && next.status != "retired" {
+            plans::guard(
+                &mut tx,
+                &p.tenant,
+                plans::Limit::Aircraft,
+                plans::FLEET_AIRCRAFT,
+            )
+            .await?;
+        }
         if let MaybeUndefined::Value(photo) = body.photo_attachment_id {
             check_photo(&mut tx, Some(photo)).await?;
         }

@@ -35,6 +35,9 @@ const LINKABLE: &[(&str, &str)] = &[
     ("call", "call_logs"),
     ("event", "events"),
     ("review", "reviews"),
+    ("aircraft", "aircraft"),
+    ("squawk", "squawks"),
+    ("maintenance_log", "maintenance_logs"),
 ];
 
 /// An attachment's metadata.
@@ -49,7 +52,8 @@ pub struct Attachment {
     /// Hex SHA-256 of the content.
     pub sha256: String,
     pub description: Option<String>,
-    /// What the file belongs to: `note`, `task`, `call`, `event` or `review` (with its id).
+    /// What the file belongs to: `note`, `task`, `call`, `event`, `review`, `aircraft`, `squawk`
+    /// or `maintenance_log` (with its id).
     pub resource_type: Option<String>,
     pub resource_id: Option<Uuid>,
     pub uploaded_by: Option<Uuid>,
@@ -118,7 +122,9 @@ impl Payload for AttachmentUpload {
                 ("description", text("At most 2,000 characters.")),
                 (
                     "resource_type",
-                    text("`note`, `task`, `call`, `event` or `review`; with `resource_id`."),
+                    text(
+                        "`note`, `task`, `call`, `event`, `review`, `aircraft`, `squawk` or `maintenance_log`; with `resource_id`.",
+                    ),
                 ),
                 (
                     "resource_id",

@@ -1,5 +1,5 @@
 -- btree_gist in `public`, once per database: the exclusion constraints of the scheduling domain
--- (tenant migration 0012) combine `uuid with =` and `tstzrange with &&` in one GiST index.
+-- (tenant migration 0009) combine `uuid with =` and `tstzrange with &&` in one GiST index.
 -- Created here and not in the tenant migration because tenants migrate in parallel, and two
 -- concurrent `create extension if not exists` race (the second fails on pg_extension's unique
 -- name). The extension is trusted (PostgreSQL 13+), so a role with CREATE on the database may

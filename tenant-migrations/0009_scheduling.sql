@@ -1,7 +1,7 @@
 -- Scheduling: bookings, instructor availability, opening hours, dispatch rule modes, waitlist
 -- and idempotency keys. Double booking is impossible by construction: one exclusion constraint
 -- per resource over the booking's time range (btree_gist, created in `public` by platform
--- migration 0010), so two concurrent inserts cannot both commit.
+-- migration 0005), so two concurrent inserts cannot both commit.
 
 do $$
 begin
