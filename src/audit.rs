@@ -97,6 +97,53 @@ pub fn bind<'q>(
         .bind(&actor.meta.user_agent)
 }
 
+/// Records that `resource_type` `id` was created as `after`.
+pub async fn created<T: serde::Serialize>(
+    tx: &mut TenantTx,
+    actor: Actor<'_>,
+    action: &str,
+    resource_type: &str,
+    id: impl std::fmt::Display,
+    after: &T,
+) -> Result<(), sqlx::Error> {
+    record(
+        tx,
+        actor,
+        Change {
+            action,
+            resource_type,
+            resource_id: Some(id.to_string()),
+            before: None,
+            after: snapshot(after),
+        },
+    )
+    .await
+}
+
+/// Records that `resource_type` `id` changed from `before` to `after`.
+pub async fn updated<T: serde::Serialize, U: serde::Serialize>(
+    tx: &mut TenantTx,
+    actor: Actor<'_>,
+    action: &str,
+    resource_type: &str,
+    id: impl std::fmt::Display,
+    before: &T,
+    after: &U,
+) -> Result<(), sqlx::Error> {
+    record(
+        tx,
+        actor,
+        Change {
+            action,
+            resource_type,
+            resource_id: Some(id.to_string()),
+            before: snapshot(before),
+            after: snapshot(after),
+        },
+    )
+    .await
+}
+
 /// Deletes row `id` of `table` and records `action` with the row as it was, in the caller's
 /// transaction: the shape every plain delete endpoint shares.
 pub async fn delete_recorded<T: serde::Serialize>(

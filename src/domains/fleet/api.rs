@@ -16,7 +16,7 @@ use super::dto::{
 };
 use super::repo::{self, AircraftFilter, NewReading};
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -290,16 +290,13 @@ impl AircraftApi {
         )
         .await?;
         let created = load(&mut tx, a.id, false).await?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "aircraft.created",
-                resource_type: "aircraft",
-                resource_id: Some(a.id.to_string()),
-                before: None,
-                after: audit::snapshot(&created),
-            },
+            "aircraft.created",
+            "aircraft",
+            a.id,
+            &created,
         )
         .await?;
         tx.commit().await?;
@@ -420,16 +417,14 @@ impl AircraftApi {
         }
         repo::update_aircraft(&mut tx, &next).await?;
         let after = load(&mut tx, before.id, false).await?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "aircraft.updated",
-                resource_type: "aircraft",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "aircraft.updated",
+            "aircraft",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

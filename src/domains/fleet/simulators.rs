@@ -14,7 +14,7 @@ use super::dto::{
     FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
 };
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -172,16 +172,13 @@ impl SimulatorsApi {
         let s = load_simulator(&mut tx, s.id)
             .await?
             .ok_or(AppError::NotFound("simulator"))?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "simulator.created",
-                resource_type: "simulator",
-                resource_id: Some(s.id.to_string()),
-                before: None,
-                after: audit::snapshot(&s),
-            },
+            "simulator.created",
+            "simulator",
+            s.id,
+            &s,
         )
         .await?;
         tx.commit().await?;
@@ -257,16 +254,14 @@ impl SimulatorsApi {
         let after = load_simulator(&mut tx, s.id)
             .await?
             .ok_or(AppError::NotFound("simulator"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "simulator.updated",
-                resource_type: "simulator",
-                resource_id: Some(s.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "simulator.updated",
+            "simulator",
+            s.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

@@ -15,7 +15,7 @@ use super::dto::{
     AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, merge, wire,
 };
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -180,16 +180,13 @@ impl AircraftTypesApi {
         let t = load_type(&mut tx, t.id)
             .await?
             .ok_or(AppError::NotFound("aircraft type"))?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "aircraft_type.created",
-                resource_type: "aircraft_type",
-                resource_id: Some(t.id.to_string()),
-                before: None,
-                after: audit::snapshot(&t),
-            },
+            "aircraft_type.created",
+            "aircraft_type",
+            t.id,
+            &t,
         )
         .await?;
         tx.commit().await?;
@@ -265,16 +262,14 @@ impl AircraftTypesApi {
         let after = load_type(&mut tx, t.id)
             .await?
             .ok_or(AppError::NotFound("aircraft type"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "aircraft_type.updated",
-                resource_type: "aircraft_type",
-                resource_id: Some(t.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "aircraft_type.updated",
+            "aircraft_type",
+            t.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

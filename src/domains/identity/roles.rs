@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::dto::{Permission, PermissionPage, Role, RoleCreate, RolePage, RoleUpdate};
 use super::repo;
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::access::{self, Invalidation};
 use crate::auth::permissions::{CATALOGUE, is_known};
 use crate::auth::{Auth, Principal};
@@ -132,18 +132,7 @@ impl RolesApi {
         let role = repo::get_role(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("role"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "role.created",
-                resource_type: "role",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&role),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "role.created", "role", id, &role).await?;
         tx.commit().await?;
         Ok(RoleCreated::Created(Json(role)))
     }
@@ -224,16 +213,14 @@ impl RolesApi {
         let after = repo::get_role(&mut tx, before.id)
             .await?
             .ok_or(AppError::NotFound("role"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "role.updated",
-                resource_type: "role",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "role.updated",
+            "role",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         access::notify(&mut tx, Invalidation::Tenant(p.tenant.id)).await?;

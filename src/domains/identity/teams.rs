@@ -93,18 +93,7 @@ impl TeamsApi {
         let team = repo::get_team(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("team"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "team.created",
-                resource_type: "team",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&team),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "team.created", "team", id, &team).await?;
         tx.commit().await?;
         Ok(TeamCreated::Created(Json(team)))
     }
@@ -159,16 +148,14 @@ impl TeamsApi {
         let after = repo::get_team(&mut tx, before.id)
             .await?
             .ok_or(AppError::NotFound("team"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "team.updated",
-                resource_type: "team",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "team.updated",
+            "team",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

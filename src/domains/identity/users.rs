@@ -207,18 +207,7 @@ impl UsersApi {
             mail::enqueue(&mut tx, &link.email(&email, body.name.trim())).await?;
         }
         let user = load(&mut tx, id).await?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "user.created",
-                resource_type: "user",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&user),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "user.created", "user", id, &user).await?;
         tx.commit().await?;
         state.mail.nudge();
         Ok(UserCreated::Created(Json(user)))
@@ -441,31 +430,27 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
         let new: HashSet<Uuid> = roles.iter().copied().collect();
         if old != new {
             repo::set_roles(&mut tx, id, roles).await?;
-            audit::record(
+            audit::updated(
                 &mut tx,
                 p.into(),
-                Change {
-                    action: "user.roles_changed",
-                    resource_type: "user",
-                    resource_id: Some(id.to_string()),
-                    before: audit::snapshot(&old),
-                    after: audit::snapshot(&new),
-                },
+                "user.roles_changed",
+                "user",
+                id,
+                &old,
+                &new,
             )
             .await?;
         }
     }
     let after = load(&mut tx, id).await?;
-    audit::record(
+    audit::updated(
         &mut tx,
         p.into(),
-        Change {
-            action: "user.updated",
-            resource_type: "user",
-            resource_id: Some(id.to_string()),
-            before: audit::snapshot(&before),
-            after: audit::snapshot(&after),
-        },
+        "user.updated",
+        "user",
+        id,
+        &before,
+        &after,
     )
     .await?;
     if admin_fields {

@@ -22,7 +22,7 @@ use super::dto::{
 use super::due::{self, DueStatus, Window};
 use super::logs::{self, NewLog};
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::{hours, tenths, wire};
 use crate::error::{AppError, Checks, Result};
@@ -277,16 +277,13 @@ impl InspectionsApi {
         .await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let item = load(&mut tx, id, today, false).await?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "inspection.created",
-                resource_type: "inspection",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&item),
-            },
+            "inspection.created",
+            "inspection",
+            id,
+            &item,
         )
         .await?;
         tx.commit().await?;
@@ -373,16 +370,14 @@ impl InspectionsApi {
         .execute(&mut *tx)
         .await?;
         let after = load(&mut tx, before.id, today, false).await?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "inspection.updated",
-                resource_type: "inspection",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "inspection.updated",
+            "inspection",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;
@@ -484,28 +479,23 @@ impl InspectionsApi {
         )
         .await?;
         let after = load(&mut tx, before.id, today, false).await?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "maintenance_log.created",
-                resource_type: "maintenance_log",
-                resource_id: Some(log.id.to_string()),
-                before: None,
-                after: audit::snapshot(&log),
-            },
+            "maintenance_log.created",
+            "maintenance_log",
+            log.id,
+            &log,
         )
         .await?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "inspection.completed",
-                resource_type: "inspection",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "inspection.completed",
+            "inspection",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

@@ -13,7 +13,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::{hours, tenths};
 use crate::error::{AppError, Result};
@@ -241,16 +241,13 @@ impl LogsApi {
             },
         )
         .await?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "maintenance_log.created",
-                resource_type: "maintenance_log",
-                resource_id: Some(entry.id.to_string()),
-                before: None,
-                after: audit::snapshot(&entry),
-            },
+            "maintenance_log.created",
+            "maintenance_log",
+            entry.id,
+            &entry,
         )
         .await?;
         tx.commit().await?;
@@ -304,16 +301,14 @@ impl LogsApi {
         .execute(&mut *tx)
         .await?;
         let after = load(&mut tx, before.id, false).await?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "maintenance_log.signed_off",
-                resource_type: "maintenance_log",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "maintenance_log.signed_off",
+            "maintenance_log",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

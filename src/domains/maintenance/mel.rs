@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::due;
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::wire;
 use crate::error::{AppError, Checks, Result};
@@ -278,16 +278,13 @@ impl MelApi {
         .execute(&mut *tx)
         .await?;
         let d = load(&mut tx, id, today, false).await?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "mel_deferral.created",
-                resource_type: "mel_deferral",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&d),
-            },
+            "mel_deferral.created",
+            "mel_deferral",
+            id,
+            &d,
         )
         .await?;
         tx.commit().await?;
@@ -353,16 +350,14 @@ impl MelApi {
             .await?;
         }
         let after = load(&mut tx, before.id, today, false).await?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "mel_deferral.cleared",
-                resource_type: "mel_deferral",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "mel_deferral.cleared",
+            "mel_deferral",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

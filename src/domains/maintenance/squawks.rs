@@ -15,7 +15,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::wire;
 use crate::error::{AppError, Checks, Result};
@@ -263,18 +263,7 @@ impl SquawksApi {
             },
         )
         .await?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "squawk.created",
-                resource_type: "squawk",
-                resource_id: Some(s.id.to_string()),
-                before: None,
-                after: audit::snapshot(&s),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "squawk.created", "squawk", s.id, &s).await?;
         tx.commit().await?;
         Ok(SquawkCreated::Created(Json(s)))
     }
@@ -365,16 +354,14 @@ impl SquawksApi {
         .execute(&mut *tx)
         .await?;
         let after = load(&mut tx, before.id, false).await?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "squawk.updated",
-                resource_type: "squawk",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "squawk.updated",
+            "squawk",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

@@ -73,16 +73,14 @@ pub async fn check_out(
     let after = repo::get(&mut tx, before.id, None, false)
         .await?
         .ok_or(AppError::NotFound("booking"))?;
-    audit::record(
+    audit::updated(
         &mut tx,
         p.into(),
-        Change {
-            action: "booking.checked_out",
-            resource_type: "booking",
-            resource_id: Some(before.id.to_string()),
-            before: audit::snapshot(&before),
-            after: audit::snapshot(&after),
-        },
+        "booking.checked_out",
+        "booking",
+        before.id,
+        &before,
+        &after,
     )
     .await?;
     tx.commit().await?;
@@ -204,33 +202,20 @@ pub async fn check_in(
             },
         )
         .await?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "squawk.created",
-                resource_type: "squawk",
-                resource_id: Some(sq.id.to_string()),
-                before: None,
-                after: audit::snapshot(&sq),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "squawk.created", "squawk", sq.id, &sq).await?;
         ids.push(sq.id);
     }
     let after = repo::get(&mut tx, before.id, None, false)
         .await?
         .ok_or(AppError::NotFound("booking"))?;
-    audit::record(
+    audit::updated(
         &mut tx,
         p.into(),
-        Change {
-            action: "booking.checked_in",
-            resource_type: "booking",
-            resource_id: Some(before.id.to_string()),
-            before: audit::snapshot(&before),
-            after: audit::snapshot(&after),
-        },
+        "booking.checked_in",
+        "booking",
+        before.id,
+        &before,
+        &after,
     )
     .await?;
     tx.commit().await?;

@@ -166,16 +166,13 @@ impl SchedulingConfigApi {
             .fetch_one(&mut *tx)
             .await?;
         let a = availability(&row)?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "availability.created",
-                resource_type: "availability",
-                resource_id: Some(a.id.to_string()),
-                before: None,
-                after: audit::snapshot(&a),
-            },
+            "availability.created",
+            "availability",
+            a.id,
+            &a,
         )
         .await?;
         tx.commit().await?;

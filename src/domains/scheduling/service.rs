@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::dto::{Booking, BookingCreate, BookingUpdate};
 use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Principal;
 use crate::db::TenantTx;
 use crate::domains::fleet::dto::wire;
@@ -337,16 +337,14 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound("booking"))?;
     super::waitlist::notify(&mut tx, &before).await?;
-    audit::record(
+    audit::updated(
         &mut tx,
         p.into(),
-        Change {
-            action: "booking.updated",
-            resource_type: "booking",
-            resource_id: Some(before.id.to_string()),
-            before: audit::snapshot(&before),
-            after: audit::snapshot(&after),
-        },
+        "booking.updated",
+        "booking",
+        before.id,
+        &before,
+        &after,
     )
     .await?;
     tx.commit().await?;
@@ -387,16 +385,14 @@ pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> 
         .await?
         .ok_or(AppError::NotFound("booking"))?;
     super::waitlist::notify(&mut tx, &before).await?;
-    audit::record(
+    audit::updated(
         &mut tx,
         p.into(),
-        Change {
-            action: "booking.cancelled",
-            resource_type: "booking",
-            resource_id: Some(before.id.to_string()),
-            before: audit::snapshot(&before),
-            after: audit::snapshot(&after),
-        },
+        "booking.cancelled",
+        "booking",
+        before.id,
+        &before,
+        &after,
     )
     .await?;
     tx.commit().await?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage};
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::db::TenantTx;
 use crate::domains::scheduling::dto::Booking;
@@ -139,16 +139,13 @@ impl WaitlistApi {
             .fetch_one(&mut *tx)
             .await?;
         let e = entry(&row)?;
-        audit::record(
+        audit::created(
             &mut tx,
             p.into(),
-            Change {
-                action: "waitlist.created",
-                resource_type: "waitlist_entry",
-                resource_id: Some(e.id.to_string()),
-                before: None,
-                after: audit::snapshot(&e),
-            },
+            "waitlist.created",
+            "waitlist_entry",
+            e.id,
+            &e,
         )
         .await?;
         tx.commit().await?;

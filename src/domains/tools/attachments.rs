@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::files::{self, Refusal};
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::domains::settings::values;
 use crate::error::{AppError, Result};
@@ -440,18 +440,7 @@ impl AttachmentsApi {
             .execute(&mut *tx)
             .await?;
             let a = load(&mut tx, id).await?.ok_or(AppError::NotFound("attachment"))?;
-            audit::record(
-                &mut tx,
-                p.into(),
-                Change {
-                    action: "attachment.uploaded",
-                    resource_type: "attachment",
-                    resource_id: Some(id.to_string()),
-                    before: None,
-                    after: audit::snapshot(&a),
-                },
-            )
-            .await?;
+            audit::created(&mut tx, p.into(), "attachment.uploaded", "attachment", id, &a).await?;
             tx.commit().await?;
             Ok::<_, AppError>(a)
         }
@@ -575,16 +564,14 @@ impl AttachmentsApi {
         let after = load(&mut tx, before.id)
             .await?
             .ok_or(AppError::NotFound("attachment"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "attachment.updated",
-                resource_type: "attachment",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "attachment.updated",
+            "attachment",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

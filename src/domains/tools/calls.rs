@@ -13,7 +13,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -210,18 +210,7 @@ impl CallsApi {
         let c = load(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("call log"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "call_log.created",
-                resource_type: "call_log",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&c),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "call_log.created", "call_log", id, &c).await?;
         tx.commit().await?;
         Ok(CallCreated::Created(Json(c)))
     }
@@ -292,16 +281,14 @@ impl CallsApi {
         let after = load(&mut tx, before.id)
             .await?
             .ok_or(AppError::NotFound("call log"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "call_log.updated",
-                resource_type: "call_log",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "call_log.updated",
+            "call_log",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

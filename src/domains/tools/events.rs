@@ -452,18 +452,7 @@ impl EventsApi {
         let e = load(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("event"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "event.created",
-                resource_type: "event",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&e),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "event.created", "event", id, &e).await?;
         tx.commit().await?;
         Ok(EventCreated::Created(Json(e)))
     }
@@ -626,16 +615,14 @@ impl EventsApi {
         let after = load(&mut tx, before.id)
             .await?
             .ok_or(AppError::NotFound("event"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "event.updated",
-                resource_type: "event",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "event.updated",
+            "event",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

@@ -12,7 +12,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -195,18 +195,7 @@ impl ReviewsApi {
         let r = load(&mut tx, id)
             .await?
             .ok_or(AppError::NotFound("review"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "review.created",
-                resource_type: "review",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&r),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "review.created", "review", id, &r).await?;
         tx.commit().await?;
         Ok(ReviewCreated::Created(Json(r)))
     }
@@ -252,16 +241,14 @@ impl ReviewsApi {
         let after = load(&mut tx, before.id)
             .await?
             .ok_or(AppError::NotFound("review"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "review.updated",
-                resource_type: "review",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "review.updated",
+            "review",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;

@@ -13,7 +13,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::api::ApiTags;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -253,18 +253,7 @@ impl TasksApi {
         let t = load(&mut tx, id, false)
             .await?
             .ok_or(AppError::NotFound("task"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "task.created",
-                resource_type: "task",
-                resource_id: Some(id.to_string()),
-                before: None,
-                after: audit::snapshot(&t),
-            },
-        )
-        .await?;
+        audit::created(&mut tx, p.into(), "task.created", "task", id, &t).await?;
         tx.commit().await?;
         Ok(TaskCreated::Created(Json(t)))
     }
@@ -355,16 +344,14 @@ impl TasksApi {
         let after = load(&mut tx, before.id, false)
             .await?
             .ok_or(AppError::NotFound("task"))?;
-        audit::record(
+        audit::updated(
             &mut tx,
             p.into(),
-            Change {
-                action: "task.updated",
-                resource_type: "task",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: audit::snapshot(&after),
-            },
+            "task.updated",
+            "task",
+            before.id,
+            &before,
+            &after,
         )
         .await?;
         tx.commit().await?;
