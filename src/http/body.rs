@@ -96,9 +96,12 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
                 )
             })?
         };
-        match T::parse_from_json(Some(value.clone())) {
+        match T::parse_from_json(Some(value)) {
             Ok(v) => Ok(Self(v)),
             Err(err) => {
+                // Only the error path needs the value again: parse the bytes once more rather
+                // than copy every body on the way in.
+                let value: Value = serde_json::from_slice(&data).unwrap_or_default();
                 let mut registry = Registry::new();
                 T::register(&mut registry);
                 let mut errors = Vec::new();

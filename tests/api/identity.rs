@@ -494,11 +494,20 @@ async fn mail_queued_during_an_smtp_outage_is_delivered_later() {
         )
         .await;
     assert!(mail.contains("reset-password"));
-    let sent: i64 = sqlx::query_scalar("select count(*) from platform.mail_outbox where tenant_id = $1::uuid and sent_at is not null")
-        .bind(&t.id)
-        .fetch_one(&mut *conn)
-        .await
-        .expect("sent");
+    // The sink has the message before the worker records `sent_at`: wait
+    // for the worker's own bookkeeping rather than racing it.
+    let mut sent = 0i64;
+    for _ in 0..100 {
+        sent = sqlx::query_scalar("select count(*) from platform.mail_outbox where tenant_id = $1::uuid and sent_at is not null")
+            .bind(&t.id)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("sent");
+        if sent == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(sent, 3, "verification, welcome, then the reset");
 }
 
