@@ -374,7 +374,19 @@ async fn permissions_are_enforced() {
     .await
     .expect("notify");
     tx.commit().await.expect("commit");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The invalidation arrives over LISTEN/NOTIFY: poll for it (bounded) rather than guess a delay.
+    let start = std::time::Instant::now();
+    while app
+        .tenant_req(&reader, Method::GET, "/api/v1/tools/notes")
+        .send()
+        .await
+        .expect("send")
+        .status()
+        != StatusCode::UNAUTHORIZED
+        && start.elapsed() < std::time::Duration::from_secs(3)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     problem(
         app.tenant_req(&reader, Method::GET, "/api/v1/tools/notes"),
         StatusCode::UNAUTHORIZED,
