@@ -14,7 +14,10 @@
 //!
 //! A benchmark reports; it asserts nothing. Environment: `BENCH_DATABASE_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/flightline_bench`, dropped and recreated),
-//! `BENCH_SECONDS` per load phase (default 10), `BENCH_TENANTS` (default 1000).
+//! `BENCH_SECONDS` per load phase (default 10), `BENCH_TENANTS` (default 1000), `BENCH_ROUNDS`
+//! of GET notes (default 3), `BENCH_SERVER_CONNECTIONS` (the server's `database.max_connections`,
+//! default 12), `BENCH_ONLY=scheduling` (signups and scheduling only) or `BENCH_ONLY=notes`
+//! (signups and the GET notes rounds only).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -59,7 +62,10 @@ impl Server {
             .env("DATABASE_URL", db_url)
             .env("FLIGHTLINE__AUTH__JWT_SECRET", SECRET)
             .env("FLIGHTLINE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("FLIGHTLINE__DATABASE__MAX_CONNECTIONS", "12")
+            .env(
+                "FLIGHTLINE__DATABASE__MAX_CONNECTIONS",
+                env_or("BENCH_SERVER_CONNECTIONS", 12u32).to_string(),
+            )
             .env("FLIGHTLINE__TENANCY__WARM_SCHEMAS", warm.to_string())
             .env("FLIGHTLINE__RATE_LIMIT__AUTH_PER_SECOND", "0")
             .env("FLIGHTLINE__RATE_LIMIT__API_PER_SECOND", "0")
@@ -642,6 +648,12 @@ async fn main() {
         "get_50_notes".into(),
         spread_rounds(&server.base, &tenants, Op::ListNotes, seconds, rounds).await,
     );
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "notes") {
+        report["load"] = Value::Object(phases);
+        server.stop();
+        println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+        return;
+    }
     phases.insert(
         "post_note".into(),
         spread_rounds(&server.base, &tenants, Op::CreateNote, seconds, 1).await,
