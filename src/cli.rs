@@ -29,7 +29,8 @@ pub enum Command {
     Tenants(TenantsCommand),
     /// Print the OpenAPI document.
     Openapi,
-    /// Provision the demo flight school (slug `demo`) with sample notes and print how to log in.
+    /// Provision the demo flight school (slug `demo`) with sample notes and two aircraft, and print
+    /// how to log in.
     Demo,
 }
 
@@ -436,6 +437,44 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
                 .execute(&mut *tx)
                 .await?;
         }
+        // Two aircraft, so the fleet, maintenance and scheduling routes have something to show.
+        // Meters in tenths of an hour; N172SP's tach sits just short of the 100-hour note above.
+        for (registration, make, model, designator, hobbs, tach, equipment) in [
+            (
+                "N172SP",
+                "Cessna",
+                "172S Skyhawk",
+                "C172",
+                28_915_i64,
+                23_318_i64,
+                &["ifr", "g1000"][..],
+            ),
+            (
+                "N53PA",
+                "Piper",
+                "PA-28-181 Archer",
+                "P28A",
+                41_275,
+                35_102,
+                &["ifr"][..],
+            ),
+        ] {
+            sqlx::query(
+                "insert into aircraft (id, registration, make, model, type_designator, class, seats,
+                                       home_base, hobbs_tenths, tach_tenths, equipment)
+                 values ($1, $2, $3, $4, $5, 'single_engine_land', 4, 'KPAO', $6, $7, $8)",
+            )
+            .bind(uuid::Uuid::now_v7())
+            .bind(registration)
+            .bind(make)
+            .bind(model)
+            .bind(designator)
+            .bind(hobbs)
+            .bind(tach)
+            .bind(equipment)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
     }
     let url = &settings.server.public_url;
@@ -446,6 +485,9 @@ async fn demo(settings: &Settings) -> anyhow::Result<()> {
     );
     println!(
         "  notes:   curl -s {url}/api/v1/tools/notes -H 'X-Tenant-ID: {DEMO_SLUG}' -H 'Authorization: Bearer <access_token>'"
+    );
+    println!(
+        "  fleet:   curl -s {url}/api/v1/fleet/aircraft -H 'X-Tenant-ID: {DEMO_SLUG}' -H 'Authorization: Bearer <access_token>'"
     );
     println!("  docs:    {url}/docs");
     Ok(())

@@ -1,5 +1,5 @@
 //! The `flightline` binary: tenants create, list, suspend, resume, migrate, update, delete
-//! (archive) and restore.
+//! (archive) and restore; demo.
 
 use std::process::Command;
 
@@ -153,4 +153,44 @@ fn tempdir() -> String {
     ));
     std::fs::create_dir_all(&dir).expect("mkdir");
     dir.display().to_string()
+}
+
+#[tokio::test]
+async fn demo_provisions_a_school_once_and_says_how_to_log_in() {
+    let app = TestApp::spawn_own_db("cli_demo", figment::Figment::new()).await;
+    let url = app.state.settings.database_url().to_owned();
+    let (ok, out) = flightline(&["demo"], &url);
+    assert!(ok, "demo failed: {out}");
+    assert!(out.contains("X-Tenant-ID: demo"), "{out}");
+    assert!(out.contains(flightline::cli::DEMO_EMAIL), "{out}");
+    // A second run finds the tenant and changes nothing.
+    let (ok, out) = flightline(&["demo"], &url);
+    assert!(ok, "second demo failed: {out}");
+    let token = app
+        .login(
+            "demo",
+            flightline::cli::DEMO_EMAIL,
+            flightline::cli::DEMO_PASSWORD,
+        )
+        .await;
+    let get = |path: &str| {
+        app.req(Method::GET, path)
+            .header("X-Tenant-ID", "demo")
+            .bearer_auth(&token)
+    };
+    let notes = crate::helpers::call(get("/api/v1/tools/notes"), StatusCode::OK).await;
+    assert_eq!(notes["items"].as_array().map(Vec::len), Some(3));
+    let fleet = crate::helpers::call(get("/api/v1/fleet/aircraft"), StatusCode::OK).await;
+    let mut regs: Vec<&str> = fleet["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|a| a["registration"].as_str())
+        .collect();
+    regs.sort_unstable();
+    assert_eq!(regs, ["N172SP", "N53PA"]);
+    assert!(
+        fleet["items"][0]["airworthiness"]["airworthy"].is_boolean(),
+        "airworthiness shown on each aircraft: {fleet}"
+    );
 }
