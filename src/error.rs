@@ -132,6 +132,19 @@ impl AppError {
         Self::Validation(vec![FieldError::new(field, message)])
     }
 
+    /// `409 version-conflict` when the client sent the `version` it read and the row has moved
+    /// on since (optimistic concurrency on every PATCH that takes a `version`).
+    pub fn check_version(resource: &str, sent: Option<i32>, current: i32) -> Result<(), Self> {
+        match sent {
+            Some(v) if v != current => Err(Self::Conflict {
+                code: "version-conflict",
+                detail: format!("the {resource} changed meanwhile; it is now at version {current}"),
+                field: None,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
         Self::BadRequest {
             code,

@@ -341,16 +341,7 @@ impl AircraftApi {
         );
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true).await?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(AppError::Conflict {
-                code: "version-conflict",
-                detail: format!(
-                    "the aircraft changed meanwhile; it is now at version {}",
-                    before.version
-                ),
-                field: None,
-            });
-        }
+        AppError::check_version("aircraft", body.version, before.version)?;
         if let MaybeUndefined::Value(t) = body.aircraft_type_id {
             aircraft_type(&mut tx, t).await?;
         }

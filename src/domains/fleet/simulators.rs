@@ -219,16 +219,7 @@ impl SimulatorsApi {
         let before = load_simulator(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("simulator"))?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(AppError::Conflict {
-                code: "version-conflict",
-                detail: format!(
-                    "the simulator changed meanwhile; it is now at version {}",
-                    before.version
-                ),
-                field: None,
-            });
-        }
+        AppError::check_version("simulator", body.version, before.version)?;
         let mut s = before.clone();
         if let Some(v) = &body.name {
             s.name = v.trim().to_owned();

@@ -105,14 +105,6 @@ fn kind_name(kind: InspectionKind) -> &'static str {
     }
 }
 
-fn conflict(version: i32) -> AppError {
-    AppError::Conflict {
-        code: "version-conflict",
-        detail: format!("the inspection changed meanwhile; it is now at version {version}"),
-        field: None,
-    }
-}
-
 pub struct InspectionsApi;
 
 #[OpenApi(prefix_path = "/api/v1/maintenance", tag = "ApiTags::Maintenance")]
@@ -322,9 +314,7 @@ impl InspectionsApi {
         let mut tx = p.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(conflict(before.version));
-        }
+        AppError::check_version("inspection", body.version, before.version)?;
         let pick = |v: &MaybeUndefined<i32>, old: Option<i32>| match v {
             MaybeUndefined::Value(x) => Some(*x),
             MaybeUndefined::Null => None,

@@ -298,16 +298,7 @@ impl SquawksApi {
         p.require("maintenance.manage")?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true).await?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(AppError::Conflict {
-                code: "version-conflict",
-                detail: format!(
-                    "the squawk changed meanwhile; it is now at version {}",
-                    before.version
-                ),
-                field: None,
-            });
-        }
+        AppError::check_version("squawk", body.version, before.version)?;
         let status = body
             .status
             .as_ref()

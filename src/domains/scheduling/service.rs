@@ -263,16 +263,7 @@ pub async fn update(
     use poem_openapi::types::MaybeUndefined as M;
     let mut tx = p.begin(state).await?;
     let before = load_for(&mut tx, p, id, true).await?;
-    if body.version.is_some_and(|v| v != before.version) {
-        return Err(AppError::Conflict {
-            code: "version-conflict",
-            detail: format!(
-                "the booking changed meanwhile; it is now at version {}",
-                before.version
-            ),
-            field: None,
-        });
-    }
+    AppError::check_version("booking", body.version, before.version)?;
     if before.status != "scheduled" {
         return Err(state_conflict(&before, "scheduled"));
     }

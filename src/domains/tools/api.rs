@@ -136,16 +136,7 @@ impl NotesApi {
         let before = repo::get_note(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("note"))?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(AppError::Conflict {
-                code: "version-conflict",
-                detail: format!(
-                    "the note changed meanwhile; it is now at version {}",
-                    before.version
-                ),
-                field: None,
-            });
-        }
+        AppError::check_version("note", body.version, before.version)?;
         let mut next = before.clone();
         if let Some(title) = &body.title {
             next.title = title.clone();

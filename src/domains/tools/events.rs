@@ -568,13 +568,7 @@ impl EventsApi {
         .map(event)
         .transpose()?
         .ok_or(AppError::NotFound("event"))?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(AppError::Conflict {
-                code: "version-conflict",
-                detail: format!("the event is at version {}", before.version),
-                field: None,
-            });
-        }
+        AppError::check_version("event", body.version, before.version)?;
         let all_day = body.all_day.unwrap_or(before.all_day);
         let kind_kept = all_day == before.all_day;
         let t = if all_day {

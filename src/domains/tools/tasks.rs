@@ -295,16 +295,7 @@ impl TasksApi {
         let before = load(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("task"))?;
-        if body.version.is_some_and(|v| v != before.version) {
-            return Err(AppError::Conflict {
-                code: "version-conflict",
-                detail: format!(
-                    "the task changed meanwhile; it is now at version {}",
-                    before.version
-                ),
-                field: None,
-            });
-        }
+        AppError::check_version("task", body.version, before.version)?;
         let assignee = match &body.assignee_id {
             MaybeUndefined::Value(a) => Some(*a),
             MaybeUndefined::Null => None,
