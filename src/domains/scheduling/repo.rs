@@ -1,5 +1,7 @@
 //! SQL of the scheduling domain. Every function runs inside the caller's `TenantTx`.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgRow;
@@ -83,11 +85,9 @@ pub async fn own_only_mode(conn: &mut PgConnection) -> Result<Mode, sqlx::Error>
     Ok(mode.as_deref().and_then(Mode::parse).unwrap_or(Mode::Block))
 }
 
-/// Everything the dispatch rules read, in one statement (plus one for the aircraft's
-/// airworthiness facts when the booking has an aircraft).
-pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx::Error> {
-    let aircraft: Vec<Uuid> = c.aircraft_id.into_iter().collect();
-    let sql = format!(
+/// The statement of [`facts`], built once: it runs on every booking and check-out.
+static FACTS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
         "select (select value #>> '{{}}' from settings where key = 'timezone') as tz,
                 (select value from settings where key = 'booking_rules') as booking_rules,
                 (select coalesce(jsonb_object_agg(rule, mode), '{{}}') from dispatch_rules) as modes,
@@ -105,8 +105,14 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
                 {} as aircraft,
                 now() as now",
         airworthiness::facts_json_sql("$4")
-    );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    )
+});
+
+/// Everything the dispatch rules read, in one statement (plus one for the aircraft's
+/// airworthiness facts when the booking has an aircraft).
+pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx::Error> {
+    let aircraft: Vec<Uuid> = c.aircraft_id.into_iter().collect();
+    let row = sqlx::query(sqlx::AssertSqlSafe(FACTS_SQL.as_str()))
         .bind(c.instructor_id)
         .bind(c.starts_at)
         .bind(c.ends_at)
@@ -187,6 +193,17 @@ pub async fn conflicting(
     })
 }
 
+/// The statement of [`insert_recorded`], built once.
+static INSERT_RECORDED_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "with b as (insert into bookings (id, kind, starts_at, ends_at, aircraft_id, instructor_id, simulator_id,
+                        pilot_id, title, notes, created_by, dispatch, created_at, updated_at)
+                    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13))
+         {}",
+        crate::audit::insert_sql(14)
+    )
+});
+
 /// Inserts `b` (built by the caller, so that the audit row's `after` is exactly what is
 /// stored) and its audit row in one statement.
 pub async fn insert_recorded(
@@ -194,14 +211,7 @@ pub async fn insert_recorded(
     b: &Booking,
     actor: &crate::audit::Actor<'_>,
 ) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "with b as (insert into bookings (id, kind, starts_at, ends_at, aircraft_id, instructor_id, simulator_id,
-                        pilot_id, title, notes, created_by, dispatch, created_at, updated_at)
-                    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13))
-         {}",
-        crate::audit::insert_sql(14)
-    );
-    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let query = sqlx::query(sqlx::AssertSqlSafe(INSERT_RECORDED_SQL.as_str()))
         .bind(b.id)
         .bind(&b.kind)
         .bind(b.starts_at)
