@@ -82,6 +82,9 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// Tenant-affine pools the connections are split into (1 disables affinity).
     pub tenant_shards: u32,
+    /// Prepared statements each connection keeps (least recently used evicted), shared ones and
+    /// the per-tenant ones of `TenantTx::own_plan` together.
+    pub statement_cache_capacity: usize,
     pub min_connections: u32,
     pub acquire_timeout_seconds: u64,
     pub max_lifetime_seconds: u64,
@@ -309,6 +312,12 @@ impl Settings {
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
+        if self.database.statement_cache_capacity > 10_000 {
+            return Err(invalid(
+                "database.statement_cache_capacity",
+                "must be at most 10000 (each cached statement holds backend memory)",
+            ));
+        }
         if self.database.min_connections > self.database.max_connections {
             return Err(invalid(
                 "database.min_connections",
@@ -525,5 +534,26 @@ mod tests {
         )
         .expect_err("must fail");
         assert!(err.to_string().contains("tenancy.base_domain"), "{err}");
+    }
+
+    #[test]
+    fn statement_cache_is_bounded() {
+        let load = |n: usize| {
+            Settings::load_from(
+                &dir(),
+                Environment::Test,
+                Figment::new().merge(Serialized::default("database.statement_cache_capacity", n)),
+            )
+        };
+        assert_eq!(
+            load(512).expect("valid").database.statement_cache_capacity,
+            512
+        );
+        let err = load(10_001).expect_err("must fail");
+        assert!(
+            err.to_string()
+                .contains("database.statement_cache_capacity"),
+            "{err}"
+        );
     }
 }

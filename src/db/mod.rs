@@ -26,6 +26,11 @@ use crate::config::Settings;
 /// fails closed ("relation does not exist").
 pub const EMPTY_SCHEMA: &str = "fl_none";
 
+/// Entries of each connection's statement cache kept for the statements every tenant shares
+/// (about 280 distinct ones in the code, the hot ones far fewer); per-tenant statements
+/// ([`TenantTx::own_plan`]) only fill the rest.
+const SHARED_STATEMENT_RESERVE: usize = 128;
+
 /// Handle to the database. Cloning is cheap.
 #[derive(Clone)]
 pub struct Db {
@@ -43,6 +48,8 @@ pub struct Db {
     platform: PgPool,
     /// LISTEN needs a session of its own: never through PgBouncer in transaction mode.
     listen_url: std::sync::Arc<str>,
+    /// `database.statement_cache_capacity` (0 behind PgBouncer).
+    statement_cache_capacity: usize,
 }
 
 impl Db {
@@ -74,7 +81,8 @@ impl Db {
                 .connect_lazy_with(fail_closed(direct));
             (pool, platform, shards)
         } else {
-            let options = fail_closed(options);
+            let options =
+                fail_closed(options).statement_cache_capacity(db.statement_cache_capacity);
             let n = db.tenant_shards.clamp(1, max_connections.max(1));
             let shards: Vec<PgPool> = (0..n)
                 .map(|i| {
@@ -94,6 +102,11 @@ impl Db {
             shards: shards.into(),
             platform,
             listen_url: direct_url.into(),
+            statement_cache_capacity: if db.pgbouncer {
+                0
+            } else {
+                db.statement_cache_capacity
+            },
         })
     }
 
@@ -137,30 +150,38 @@ impl Db {
     /// A connection for `tenant`'s transaction: an idle one of its home shard, or a new one
     /// there while it has room; else an idle one (or a new one) of another shard, so affinity
     /// never makes a request wait while connections are free; else the next one at home.
+    /// The flag says whether the connection is of the tenant's home shard.
     pub(crate) async fn tenant_connection(
         &self,
         tenant: uuid::Uuid,
-    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {
+    ) -> Result<(sqlx::pool::PoolConnection<sqlx::Postgres>, bool), sqlx::Error> {
         let n = self.shards.len();
         if n == 1 {
-            return self.shards[0].acquire().await;
+            return Ok((self.shards[0].acquire().await?, true));
         }
         let home = (tenant.as_u128() % n as u128) as usize;
         let shard = |k: usize| &self.shards[(home + k) % n];
         let has_room = |p: &PgPool| p.size() < p.options().get_max_connections();
         if let Some(conn) = shard(0).try_acquire() {
-            return Ok(conn);
+            return Ok((conn, true));
         }
         if has_room(shard(0)) {
-            return shard(0).acquire().await;
+            return Ok((shard(0).acquire().await?, true));
         }
         if let Some(conn) = (1..n).find_map(|k| shard(k).try_acquire()) {
-            return Ok(conn);
+            return Ok((conn, false));
         }
         if let Some(k) = (1..n).find(|k| has_room(shard(*k))) {
-            return shard(k).acquire().await;
+            return Ok((shard(k).acquire().await?, false));
         }
-        shard(0).acquire().await
+        Ok((shard(0).acquire().await?, true))
+    }
+
+    /// Whether a connection may cache one more per-tenant statement ([`TenantTx::own_plan`]):
+    /// only at the tenant's home shard (so a connection holds the plans of its shard's tenants
+    /// only) and while its statement cache has room beyond the reserve for shared statements.
+    pub(crate) fn own_plan_room(&self, cached: usize) -> bool {
+        cached + SHARED_STATEMENT_RESERVE < self.statement_cache_capacity
     }
 
     /// For tests and tools that must prove isolation: a raw connection with the application's

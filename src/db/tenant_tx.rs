@@ -1,10 +1,11 @@
 //! [`TenantTx`]: the only way domain code reaches a tenant's tables.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use sqlx::pool::MaybePoolConnection;
-use sqlx::{AssertSqlSafe, PgConnection, Postgres, SqlSafeStr, Transaction};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, SqlSafeStr, Transaction};
 use uuid::Uuid;
 
 use super::Db;
@@ -57,6 +58,8 @@ impl fmt::Display for SchemaName {
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant_id: Uuid,
+    /// The connection may cache a per-tenant statement ([`Self::own_plan`]).
+    own_plans: bool,
 }
 
 impl TenantTx {
@@ -65,7 +68,8 @@ impl TenantTx {
         tenant_id: Uuid,
         schema: &SchemaName,
     ) -> Result<Self, sqlx::Error> {
-        let conn = db.tenant_connection(tenant_id).await?;
+        let (conn, home) = db.tenant_connection(tenant_id).await?;
+        let own_plans = home && db.own_plan_room(conn.cached_statements_size());
         // `Transaction::begin` with our own BEGIN statement on an already acquired connection:
         // what `Pool::begin_with` does, minus the choice of pool (public, doc-hidden in sqlx 0.9).
         let tx = Transaction::begin(
@@ -73,12 +77,34 @@ impl TenantTx {
             Some(AssertSqlSafe(begin_sql(schema)).into_sql_str()),
         )
         .await?;
-        Ok(Self { tx, tenant_id })
+        Ok(Self {
+            tx,
+            tenant_id,
+            own_plans,
+        })
     }
 
     /// The tenant this transaction belongs to.
     pub fn tenant_id(&self) -> Uuid {
         self.tenant_id
+    }
+
+    /// `sql` as the tenant's own statement, for the hottest reads. PostgreSQL re-analyses and
+    /// re-plans a cached statement whenever it runs under another search_path than last time,
+    /// which on a connection shared by many tenants is nearly every time. The text returned
+    /// carries the schema name as a comment, so the connection caches a statement of this
+    /// tenant's that only ever runs under this tenant's search_path, and its plan stays valid.
+    /// Each costs about 24 KB of backend memory, so they are bounded: only a connection of the
+    /// tenant's home shard with room in its statement cache gets one (DESIGN §3,
+    /// docs/tenancy.md); otherwise this is `sql` itself, the statement every tenant shares.
+    pub fn own_plan(&self, sql: &'static str) -> AssertSqlSafe<Cow<'static, str>> {
+        if !self.own_plans {
+            return AssertSqlSafe(Cow::Borrowed(sql));
+        }
+        AssertSqlSafe(Cow::Owned(format!(
+            "{sql} /* {} */",
+            SchemaName::for_tenant(self.tenant_id)
+        )))
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {

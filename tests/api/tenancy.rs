@@ -493,3 +493,76 @@ async fn interleaved_tenants_on_a_tiny_pool_never_leak() {
         assert_eq!(titles, expected);
     }
 }
+
+/// The prepared statements of the (only) tenant connection that carry a tenant's schema tag,
+/// i.e. the per-tenant statements of `TenantTx::own_plan`.
+async fn own_plan_statements(app: &TestApp) -> Vec<String> {
+    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    sqlx::query_scalar(
+        "select statement from pg_prepared_statements where statement like '%/* t\\_%'",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .expect("prepared statements")
+}
+
+#[tokio::test]
+async fn the_notes_list_gets_a_plan_per_tenant_within_the_cache_bound() {
+    // One connection, so every request and the inspection below share it.
+    let app = TestApp::spawn_with(override_kv("database.max_connections", 1)).await;
+    let (a, b) = (
+        app.signup("flight_school").await,
+        app.signup("flight_school").await,
+    );
+    for t in [&a, &b, &a, &b] {
+        app.create_note(t, &format!("note of {}", t.slug)).await;
+        let list = call(
+            app.tenant_req(t, Method::GET, "/api/v1/tools/notes"),
+            StatusCode::OK,
+        )
+        .await;
+        for item in list["items"].as_array().expect("items") {
+            assert_eq!(item["title"], format!("note of {}", t.slug));
+        }
+    }
+    let mut tagged = own_plan_statements(&app).await;
+    tagged.sort();
+    let tags: Vec<String> = [&a, &b]
+        .iter()
+        .map(|t| {
+            let id: uuid::Uuid = t.id.parse().expect("tenant id");
+            format!("/* t_{} */", id.simple())
+        })
+        .collect();
+    assert_eq!(tagged.len(), 2, "one statement per tenant: {tagged:?}");
+    for tag in &tags {
+        assert!(
+            tagged.iter().any(|s| s.ends_with(tag.as_str())),
+            "{tag} in {tagged:?}"
+        );
+    }
+
+    // A cache with no room beyond the reserve for shared statements gets no per-tenant ones:
+    // every tenant shares the one statement, and still sees only its own notes.
+    let small = TestApp::spawn_with(
+        override_kv("database.max_connections", 1)
+            .merge(override_kv("database.statement_cache_capacity", 100)),
+    )
+    .await;
+    let (c, d) = (
+        small.signup("flight_school").await,
+        small.signup("flight_school").await,
+    );
+    for t in [&c, &d, &c] {
+        small.create_note(t, &format!("note of {}", t.slug)).await;
+        let list = call(
+            small.tenant_req(t, Method::GET, "/api/v1/tools/notes"),
+            StatusCode::OK,
+        )
+        .await;
+        for item in list["items"].as_array().expect("items") {
+            assert_eq!(item["title"], format!("note of {}", t.slug));
+        }
+    }
+    assert_eq!(own_plan_statements(&small).await, Vec::<String>::new());
+}

@@ -5,6 +5,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::dto::Note;
+use crate::db::TenantTx;
 
 fn note(row: &PgRow) -> Result<Note, sqlx::Error> {
     Ok(Note {
@@ -21,7 +22,7 @@ fn note(row: &PgRow) -> Result<Note, sqlx::Error> {
 
 /// Newest first; `limit + 1` rows so the caller can tell whether another page exists.
 pub async fn list_notes(
-    conn: &mut PgConnection,
+    tx: &mut TenantTx,
     after: Option<Uuid>,
     pinned: Option<bool>,
     search: Option<&str>,
@@ -41,15 +42,16 @@ pub async fn list_notes(
         .bind(pinned)
         .bind(crate::http::page::contains_pattern(search))
         .bind(limit + 1)
-        .fetch_all(conn)
+        .fetch_all(&mut **tx)
         .await?,
-        (None, None) => sqlx::query(
+        // The unfiltered list, the hottest read, gets a plan per tenant (TenantTx::own_plan).
+        (None, None) => sqlx::query(tx.own_plan(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
                  where id < $1 order by id desc limit $2",
-        )
+        ))
         .bind(after)
         .bind(limit + 1)
-        .fetch_all(conn)
+        .fetch_all(&mut **tx)
         .await?,
         (Some(pinned), None) => sqlx::query(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
@@ -58,7 +60,7 @@ pub async fn list_notes(
         .bind(after)
         .bind(pinned)
         .bind(limit + 1)
-        .fetch_all(conn)
+        .fetch_all(&mut **tx)
         .await?,
     };
     rows.iter().map(note).collect()
