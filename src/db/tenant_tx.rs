@@ -95,8 +95,8 @@ impl TenantTx {
     /// carries the schema name as a comment, so the connection caches a statement of this
     /// tenant's that only ever runs under this tenant's search_path, and its plan stays valid.
     /// Each costs about 24 KB of backend memory, so they are bounded: only a connection of the
-    /// tenant's home shard with room in its statement cache gets one (DESIGN §3,
-    /// docs/tenancy.md); otherwise this is `sql` itself, the statement every tenant shares.
+    /// tenant's home shard with room in its statement cache gets one (docs/tenancy.md);
+    /// otherwise this is `sql` itself, the statement every tenant shares.
     pub fn own_plan(&self, sql: &'static str) -> AssertSqlSafe<Cow<'static, str>> {
         if !self.own_plans {
             return AssertSqlSafe(Cow::Borrowed(sql));

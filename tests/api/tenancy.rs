@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::Row;
 
-use crate::helpers::{TestApp, call, override_kv, problem};
+use crate::helpers::{TestApp, TestTenant, call, override_kv, problem};
 
 #[tokio::test]
 async fn every_resolution_error_is_a_problem_document() {
@@ -506,6 +506,19 @@ async fn own_plan_statements(app: &TestApp) -> Vec<String> {
     .expect("prepared statements")
 }
 
+/// Adds a note to `t` and lists its notes (the unfiltered list): every one must be `t`'s.
+async fn note_then_list_own(app: &TestApp, t: &TestTenant) {
+    app.create_note(t, &format!("note of {}", t.slug)).await;
+    let list = call(
+        app.tenant_req(t, Method::GET, "/api/v1/tools/notes"),
+        StatusCode::OK,
+    )
+    .await;
+    for item in list["items"].as_array().expect("items") {
+        assert_eq!(item["title"], format!("note of {}", t.slug));
+    }
+}
+
 #[tokio::test]
 async fn the_notes_list_gets_a_plan_per_tenant_within_the_cache_bound() {
     // One connection, so every request and the inspection below share it.
@@ -515,15 +528,7 @@ async fn the_notes_list_gets_a_plan_per_tenant_within_the_cache_bound() {
         app.signup("flight_school").await,
     );
     for t in [&a, &b, &a, &b] {
-        app.create_note(t, &format!("note of {}", t.slug)).await;
-        let list = call(
-            app.tenant_req(t, Method::GET, "/api/v1/tools/notes"),
-            StatusCode::OK,
-        )
-        .await;
-        for item in list["items"].as_array().expect("items") {
-            assert_eq!(item["title"], format!("note of {}", t.slug));
-        }
+        note_then_list_own(&app, t).await;
     }
     let mut tagged = own_plan_statements(&app).await;
     tagged.sort();
@@ -554,15 +559,7 @@ async fn the_notes_list_gets_a_plan_per_tenant_within_the_cache_bound() {
         small.signup("flight_school").await,
     );
     for t in [&c, &d, &c] {
-        small.create_note(t, &format!("note of {}", t.slug)).await;
-        let list = call(
-            small.tenant_req(t, Method::GET, "/api/v1/tools/notes"),
-            StatusCode::OK,
-        )
-        .await;
-        for item in list["items"].as_array().expect("items") {
-            assert_eq!(item["title"], format!("note of {}", t.slug));
-        }
+        note_then_list_own(&small, t).await;
     }
     assert_eq!(own_plan_statements(&small).await, Vec::<String>::new());
 }
