@@ -31,6 +31,10 @@ pub const EMPTY_SCHEMA: &str = "fl_none";
 /// ([`TenantTx::own_plan`]) only fill the rest.
 const SHARED_STATEMENT_RESERVE: usize = 128;
 
+/// A pooled connection idle at least this long is pinged before it is handed out; one back from
+/// a request more recently was proven alive by the ping on its release.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Handle to the database. Cloning is cheap.
 #[derive(Clone)]
 pub struct Db {
@@ -214,7 +218,12 @@ fn pool_options(settings: &Settings, max_connections: u32) -> PgPoolOptions {
         .acquire_timeout(Duration::from_secs(db.acquire_timeout_seconds))
         .max_lifetime(Some(Duration::from_secs(db.max_lifetime_seconds)))
         .idle_timeout(Some(Duration::from_secs(db.idle_timeout_seconds)))
-        .before_acquire(|conn, _meta| {
+        // sqlx's own liveness test pings every connection it hands out: one more round trip
+        // per request. The pool already pings each connection as it comes back (the ping that
+        // carries a read's ROLLBACK), so `before_acquire` pings only a connection that has sat
+        // idle long enough for the server or the network to have dropped it.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
             Box::pin(async move {
                 // A TenantTx's search_path dies with its transaction, and a transaction dropped
                 // without commit has its ROLLBACK flushed by the pool's ping on release. So a
@@ -224,6 +233,10 @@ fn pool_options(settings: &Settings, max_connections: u32) -> PgPoolOptions {
                 if conn.is_in_transaction() {
                     tracing::error!("pooled connection still inside a transaction; closing it");
                     return Ok(false);
+                }
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    // An error closes this connection; the pool then tries the next or opens one.
+                    conn.ping().await?;
                 }
                 Ok(true)
             })

@@ -110,3 +110,45 @@ async fn readiness_is_503_while_postgres_is_unreachable() {
     .await;
     assert_eq!(p["detail"], "an unexpected error occurred");
 }
+
+#[tokio::test]
+async fn a_pooled_connection_killed_while_idle_is_replaced_not_handed_out() {
+    use sqlx::Connection;
+    // One tenant connection, so the request below must get the one that is killed, or a new one.
+    let app = TestApp::spawn_with(override_kv("database.max_connections", 1)).await;
+    let t = app.signup("flight_school").await;
+    app.create_note(&t, "before the restart").await;
+    let pid: i32 = {
+        let mut conn = app.state.db.raw_connection().await.expect("conn");
+        sqlx::query_scalar("select pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pid")
+    };
+    let mut admin = sqlx::PgConnection::connect(app.state.settings.database_url())
+        .await
+        .expect("admin connection");
+    let killed: bool = sqlx::query_scalar("select pg_terminate_backend($1)")
+        .bind(pid)
+        .fetch_one(&mut admin)
+        .await
+        .expect("terminate");
+    assert!(killed, "backend {pid} terminated");
+    // Longer than `PING_IF_IDLE_FOR`: the pool pings the connection, finds it dead and opens
+    // another, so the client sees nothing of the restart.
+    tokio::time::sleep(std::time::Duration::from_millis(1_300)).await;
+    let list = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/tools/notes"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["items"][0]["title"], "before the restart");
+    let new_pid: i32 = {
+        let mut conn = app.state.db.raw_connection().await.expect("conn");
+        sqlx::query_scalar("select pg_backend_pid()")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pid")
+    };
+    assert_ne!(new_pid, pid, "a new backend serves the pool");
+}
