@@ -16,8 +16,9 @@
 //! `postgres://postgres@127.0.0.1:5432/flightline_bench`, dropped and recreated),
 //! `BENCH_SECONDS` per load phase (default 10), `BENCH_TENANTS` (default 1000), `BENCH_ROUNDS`
 //! of GET notes (default 3), `BENCH_SERVER_CONNECTIONS` (the server's `database.max_connections`,
-//! default 12), `BENCH_ONLY=scheduling` (signups and scheduling only) or `BENCH_ONLY=notes`
-//! (signups and the GET notes rounds only).
+//! default 12), `BENCH_ONLY=scheduling` (signups and scheduling only), `BENCH_ONLY=notes`
+//! (signups and the GET notes rounds only) or `BENCH_ONLY=export` (signups, then the audit
+//! export of one tenant at `BENCH_EXPORT_ROWS` rows and again at four times as many).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -460,7 +461,7 @@ async fn audit_export(
 
     let client = reqwest::Client::new();
     let mut out = serde_json::Map::new();
-    out.insert("rows".into(), json!(rows));
+    out.insert("rows_added".into(), json!(rows));
     for format in ["csv", "jsonl"] {
         let before = server.rss_mib().1;
         let sampling = Arc::new(AtomicBool::new(true));
@@ -505,13 +506,16 @@ async fn audit_export(
         sampling.store(false, Ordering::Relaxed);
         let _ = sampler.await;
         let peak = peak_kib.load(Ordering::Relaxed) as f64 / 1024.0;
+        // The tenant's whole log: the rows added here and any it had before.
+        let exported = lines - u64::from(format == "csv");
         out.insert(
             format.into(),
             json!({
                 "lines": lines,
+                "rows_exported": exported,
                 "mib": round(bytes as f64 / 1_048_576.0),
                 "seconds": round(secs),
-                "rows_per_second": round(rows as f64 / secs),
+                "rows_per_second": round(exported as f64 / secs),
                 "server_rss_mib_before": round(before),
                 "server_rss_mib_peak_during": round(peak),
                 "server_rss_mib_growth": round(peak - before),
@@ -616,6 +620,18 @@ async fn main() {
         // background): let it finish so it does not share the cores with the measured phases.
         scheduling::wait_for_warm_pool(&db_url, warm_target).await;
         report["scheduling"] = scheduling::run(&db, &registry, &server.base, &hash, seconds).await;
+        server.stop();
+        println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+        return;
+    }
+
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "export") {
+        // Constant memory means the same RSS growth for four times the rows.
+        scheduling::wait_for_warm_pool(&db_url, warm_target).await;
+        let tenant = &bulk_tenants(&db, &registry, 1, &hash).await[0];
+        let rows: i64 = env_or("BENCH_EXPORT_ROWS", 100_000);
+        report["audit_export"] = audit_export(&server, &db, &registry, tenant, rows).await;
+        report["audit_export_4x"] = audit_export(&server, &db, &registry, tenant, 3 * rows).await;
         server.stop();
         println!("{}", serde_json::to_string_pretty(&report).expect("json"));
         return;
