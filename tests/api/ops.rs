@@ -111,6 +111,15 @@ async fn readiness_is_503_while_postgres_is_unreachable() {
     assert_eq!(p["detail"], "an unexpected error occurred");
 }
 
+/// The PostgreSQL backend behind the app's (single) pooled tenant connection.
+async fn pooled_backend_pid(app: &TestApp) -> i32 {
+    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    sqlx::query_scalar("select pg_backend_pid()")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("pid")
+}
+
 #[tokio::test]
 async fn a_pooled_connection_killed_while_idle_is_replaced_not_handed_out() {
     use sqlx::Connection;
@@ -118,13 +127,7 @@ async fn a_pooled_connection_killed_while_idle_is_replaced_not_handed_out() {
     let app = TestApp::spawn_with(override_kv("database.max_connections", 1)).await;
     let t = app.signup("flight_school").await;
     app.create_note(&t, "before the restart").await;
-    let pid: i32 = {
-        let mut conn = app.state.db.raw_connection().await.expect("conn");
-        sqlx::query_scalar("select pg_backend_pid()")
-            .fetch_one(&mut *conn)
-            .await
-            .expect("pid")
-    };
+    let pid = pooled_backend_pid(&app).await;
     let mut admin = sqlx::PgConnection::connect(app.state.settings.database_url())
         .await
         .expect("admin connection");
@@ -143,12 +146,9 @@ async fn a_pooled_connection_killed_while_idle_is_replaced_not_handed_out() {
     )
     .await;
     assert_eq!(list["items"][0]["title"], "before the restart");
-    let new_pid: i32 = {
-        let mut conn = app.state.db.raw_connection().await.expect("conn");
-        sqlx::query_scalar("select pg_backend_pid()")
-            .fetch_one(&mut *conn)
-            .await
-            .expect("pid")
-    };
-    assert_ne!(new_pid, pid, "a new backend serves the pool");
+    assert_ne!(
+        pooled_backend_pid(&app).await,
+        pid,
+        "a new backend serves the pool"
+    );
 }
