@@ -575,7 +575,11 @@ async fn main() {
     db::migrate_platform(&db)
         .await
         .expect("platform migrations");
-    let registry = TenantRegistry::new(db.clone(), Duration::from_secs(60));
+    let registry = TenantRegistry::new(
+        db.clone(),
+        Duration::from_secs(60),
+        &flightline::domains::CATALOG,
+    );
     let client = reqwest::Client::new();
     let mut report = json!({
         "date": chrono::Utc::now().to_rfc3339(),

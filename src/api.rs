@@ -5,38 +5,12 @@ use std::sync::Arc;
 use poem::endpoint::make_sync;
 use poem::web::Html;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::OpenApiService;
 
 use crate::auth::api::AuthApi;
 use crate::billing::api::BillingApi;
 use crate::billing::webhook::WebhooksApi;
 use crate::calendar::CalendarFeedApi;
-use crate::domains::fleet::api::AircraftApi;
-use crate::domains::fleet::meters::MetersApi;
-use crate::domains::fleet::simulators::SimulatorsApi;
-use crate::domains::fleet::types::AircraftTypesApi;
-use crate::domains::identity::me::MeApi;
-use crate::domains::identity::roles::RolesApi;
-use crate::domains::identity::teams::TeamsApi;
-use crate::domains::identity::users::UsersApi;
-use crate::domains::maintenance::inspections::InspectionsApi;
-use crate::domains::maintenance::logs::LogsApi;
-use crate::domains::maintenance::mel::MelApi;
-use crate::domains::maintenance::squawks::SquawksApi;
-use crate::domains::scheduling::api::BookingsApi;
-use crate::domains::scheduling::calendar::CalendarApi;
-use crate::domains::scheduling::config::SchedulingConfigApi;
-use crate::domains::scheduling::feeds::FeedsApi;
-use crate::domains::scheduling::waitlist::WaitlistApi;
-use crate::domains::settings::api::SettingsApi;
-use crate::domains::settings::audit::AuditApi;
-use crate::domains::settings::flags::FlagsApi;
-use crate::domains::tools::api::NotesApi;
-use crate::domains::tools::attachments::AttachmentsApi;
-use crate::domains::tools::calls::CallsApi;
-use crate::domains::tools::events::EventsApi;
-use crate::domains::tools::reviews::ReviewsApi;
-use crate::domains::tools::tasks::TasksApi;
 use crate::http::middleware::Observe;
 use crate::ops::OpsApi;
 use crate::platform::auth::PlatformAuthApi;
@@ -46,32 +20,6 @@ use crate::platform::tenants::PlatformTenantsApi;
 use crate::state::AppState;
 use crate::tenancy::{TenantResolver, is_tenant_scoped};
 
-#[derive(Tags)]
-pub enum ApiTags {
-    /// Liveness, readiness and metrics.
-    Operations,
-    /// Online signup and public lookups (no tenant, no authentication).
-    Signup,
-    /// Tenant user authentication, sessions, password reset and e-mail verification.
-    Auth,
-    /// Users, roles, permissions, teams, and each user's own sessions and API keys.
-    Users,
-    /// Settings, feature flags and the audit log.
-    Settings,
-    /// Notes, tasks, call logs, attachments, events and their calendar feeds, reviews.
-    Tools,
-    /// Platform operators: tenant administration, migrations, the platform audit log.
-    Platform,
-    /// Stripe billing: the tenant's subscription, Checkout, the Customer Portal, webhooks.
-    Billing,
-    /// Aircraft (with airworthiness), aircraft types, simulators, meter readings.
-    Fleet,
-    /// Inspection programmes and what is due, squawks, MEL deferrals, the maintenance log.
-    Maintenance,
-    /// Bookings, dispatch rules, check-out and check-in, waitlist, calendar, availability.
-    Scheduling,
-}
-
 const DESCRIPTION: &str = "Flightline runs flight schools, charter / air-ambulance operators and FBOs as tenants.\n\n\
 Every route under `/api/v1` is tenant-scoped except `/api/v1/signup`, `/api/v1/platform/**` and \
 `/api/v1/public/**`: name the tenant with the `X-Tenant-ID` header (slug or UUID) or call \
@@ -79,56 +27,22 @@ Every route under `/api/v1` is tenant-scoped except `/api/v1/signup`, `/api/v1/p
 lists are `{items, next_cursor}` with `limit` (1..=200, default 50) and an opaque `cursor`. \
 Each operation's description names the permission it requires.";
 
-/// Every API of the service, one entry per `#[OpenApi]` struct, grouped by area (poem-openapi
-/// implements `OpenApi` for tuples of up to 16, and for tuples of tuples). A new domain adds
-/// itself here, in the type and in [`apis`].
+/// Every API of the service: the core's, then every domain's (`crate::domains::apis`, built from
+/// the one list of domains; poem-openapi implements `OpenApi` for tuples of up to 16 and for
+/// nested tuples).
 type Apis = (
     (OpsApi, SignupApi, PlansApi, CalendarFeedApi),
     (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
-    (AuthApi, MeApi, RolesApi, TeamsApi, UsersApi),
-    (AuditApi, FlagsApi, SettingsApi),
-    (
-        NotesApi,
-        TasksApi,
-        CallsApi,
-        AttachmentsApi,
-        EventsApi,
-        ReviewsApi,
-    ),
-    (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
-    (InspectionsApi, SquawksApi, MelApi, LogsApi),
-    (
-        BookingsApi,
-        CalendarApi,
-        SchedulingConfigApi,
-        WaitlistApi,
-        FeedsApi,
-    ),
+    AuthApi,
+    crate::domains::Apis,
 );
 
 fn apis() -> Apis {
     (
         (OpsApi, SignupApi, PlansApi, CalendarFeedApi),
         (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
-        (AuthApi, MeApi, RolesApi, TeamsApi, UsersApi),
-        (AuditApi, FlagsApi, SettingsApi),
-        (
-            NotesApi,
-            TasksApi,
-            CallsApi,
-            AttachmentsApi,
-            EventsApi,
-            ReviewsApi,
-        ),
-        (AircraftApi, MetersApi, AircraftTypesApi, SimulatorsApi),
-        (InspectionsApi, SquawksApi, MelApi, LogsApi),
-        (
-            BookingsApi,
-            CalendarApi,
-            SchedulingConfigApi,
-            WaitlistApi,
-            FeedsApi,
-        ),
+        AuthApi,
+        crate::domains::apis(),
     )
 }
 

@@ -179,7 +179,11 @@ async fn migrate_and_report(
 async fn open(settings: &Settings) -> anyhow::Result<(Db, TenantRegistry)> {
     let db = Db::connect_with(settings, 4)?;
     db::migrate_platform(&db).await?;
-    let registry = TenantRegistry::new(db.clone(), std::time::Duration::from_secs(1));
+    let registry = TenantRegistry::new(
+        db.clone(),
+        std::time::Duration::from_secs(1),
+        &crate::domains::CATALOG,
+    );
     Ok((db, registry))
 }
 
@@ -194,10 +198,7 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
                 tenancy::is_valid_slug(&args.slug),
                 "--slug must match ^[a-z][a-z0-9-]{{2,39}}$ and not be reserved"
             );
-            anyhow::ensure!(
-                crate::platform::plans::is_known(&args.plan),
-                "unknown --plan"
-            );
+            anyhow::ensure!(crate::kernel::plans::is_known(&args.plan), "unknown --plan");
             crate::auth::password::check_policy(&args.admin_password)
                 .map_err(|m| anyhow::anyhow!("admin password {m}"))?;
             let passwords = crate::auth::password::Passwords::new(1)?;
@@ -243,9 +244,9 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
         }
         TenantsCommand::Update { slug, name, plan } => {
             anyhow::ensure!(
-                plan.as_deref().is_none_or(crate::platform::plans::is_known),
+                plan.as_deref().is_none_or(crate::kernel::plans::is_known),
                 "unknown --plan (one of: {})",
-                crate::platform::plans::PLANS.join(", ")
+                crate::kernel::plans::PLANS.join(", ")
             );
             anyhow::ensure!(
                 name.is_some() || plan.is_some(),
@@ -312,7 +313,10 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
 
 /// Forces (or clears) a feature flag of a tenant: a plan limit its admins cannot change.
 async fn force_flag(db: &Db, slug: &str, key: &str, value: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(tenancy::flags::is_known(key), "unknown flag {key}");
+    anyhow::ensure!(
+        crate::domains::CATALOG.flag(key).is_some(),
+        "unknown flag {key}"
+    );
     let sql = match value {
         "on" | "off" => {
             "update platform.tenants set forced_flags = forced_flags || jsonb_build_object($2::text, $3::boolean) where slug = $1"

@@ -396,7 +396,7 @@ impl Settings {
                     "required when billing.stripe_secret_key is set (webhooks are verified)",
                 ));
             }
-            for plan in crate::platform::plans::CATALOGUE.iter().filter(|p| p.paid) {
+            for plan in crate::kernel::plans::CATALOGUE.iter().filter(|p| p.paid) {
                 if !self.billing.prices.contains_key(plan.key) {
                     return Err(invalid(
                         &format!("billing.prices.{}", plan.key),

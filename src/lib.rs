@@ -13,6 +13,7 @@ pub mod domains;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod kernel;
 pub mod mail;
 pub mod ops;
 pub mod platform;
@@ -48,6 +49,7 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
     let registry = Arc::new(TenantRegistry::new(
         db.clone(),
         Duration::from_secs(settings.tenancy.cache_ttl_seconds),
+        &domains::CATALOG,
     ));
     let passwords = Passwords::new(settings.auth.max_concurrent_hashes)?;
     let jwt = JwtKeys::new(settings.jwt_secret(), settings.auth.access_ttl_seconds);
@@ -132,7 +134,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<RunningServer> {
     let sweeper_db = state.db.clone();
     background.push(tokio::spawn(async move {
         loop {
-            if let Err(e) = tenancy::finish_stuck(&sweeper_db, 60, None).await {
+            if let Err(e) = tenancy::finish_stuck(&sweeper_db, &domains::CATALOG, 60, None).await {
                 tracing::warn!(error = %format!("{e:#}"), "provisioning sweep failed");
             }
             tokio::time::sleep(Duration::from_secs(30)).await;

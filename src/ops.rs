@@ -6,7 +6,7 @@ use poem::web::Data;
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::api::ApiTags;
+use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
 
 pub struct OpsApi;
@@ -37,7 +37,7 @@ enum ReadinessResponse {
     NotReady(Json<Readiness>),
 }
 
-#[OpenApi(tag = "ApiTags::Operations")]
+#[OpenApi(tag = "CoreTags::Operations")]
 impl OpsApi {
     /// Liveness: the process answers. Checks no dependency. No authentication.
     #[oai(path = "/health", method = "get")]

@@ -16,12 +16,12 @@ use super::access::{self, Invalidation};
 use super::password::check_policy;
 use super::tokens::{self, Purpose};
 use super::{Auth, RequestMeta};
-use crate::api::ApiTags;
 use crate::audit::{self, Actor, Change};
 use crate::db::TenantTx;
 use crate::domains::identity::dto::RoleRef;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
+use crate::kernel::tags::CoreTags;
 use crate::mail::{self, Link, LinkKind};
 use crate::state::AppState;
 use crate::tenancy::{CurrentTenant, Tenant, TenantKind};
@@ -172,7 +172,7 @@ async fn audit_system(
     Ok(())
 }
 
-#[OpenApi(prefix_path = "/api/v1/auth", tag = "ApiTags::Auth")]
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "CoreTags::Auth")]
 impl AuthApi {
     /// Log in with e-mail and password.
     ///

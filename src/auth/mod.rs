@@ -5,7 +5,6 @@ pub mod access;
 pub mod api;
 pub mod jwt;
 pub mod password;
-pub mod permissions;
 mod principal;
 pub mod tokens;
 

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::db::TenantTx;
 use crate::error::{AppError, current_request_id};
+use crate::kernel::Permission;
 use crate::state::AppState;
 use crate::tenancy::{CurrentTenant, Tenant, TenantScope};
 
@@ -73,18 +74,27 @@ impl Principal {
     }
 
     /// `403 forbidden` unless one of the caller's roles (or its API key) grants `permission`.
-    pub fn require(&self, permission: &'static str) -> Result<(), AppError> {
-        if self.permissions.contains(permission) {
+    /// Takes a [`Permission`] constant of a manifest, never a string: a handler cannot name a
+    /// permission the catalogue does not declare.
+    pub fn require(&self, permission: Permission) -> Result<(), AppError> {
+        if self.has(permission) {
             Ok(())
         } else {
             Err(AppError::Forbidden(format!(
-                "requires the `{permission}` permission"
+                "requires the `{}` permission",
+                permission.name
             )))
         }
     }
 
-    pub fn has(&self, permission: &str) -> bool {
-        self.permissions.contains(permission)
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission.name)
+    }
+
+    /// Whether the caller holds the permission named `name` (for names that arrive in a
+    /// request, such as a role's permissions; handlers check their own with [`Self::require`]).
+    pub fn holds(&self, name: &str) -> bool {
+        self.permissions.contains(name)
     }
 
     /// The session behind the request, if it came with an access token.

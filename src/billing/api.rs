@@ -9,11 +9,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use sqlx::Row;
 
-use crate::api::ApiTags;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
-use crate::platform::plans;
+use crate::kernel::plans;
+use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
 use crate::tenancy::TenantStatus;
 
@@ -72,7 +72,7 @@ fn stripe_failed(e: anyhow::Error) -> AppError {
 
 pub struct BillingApi;
 
-#[OpenApi(prefix_path = "/api/v1/billing", tag = "ApiTags::Billing")]
+#[OpenApi(prefix_path = "/api/v1/billing", tag = "CoreTags::Billing")]
 impl BillingApi {
     /// The organisation's plan and subscription. Permission: `billing.manage`. Billing off:
     /// `404 billing-disabled`.
@@ -83,7 +83,7 @@ impl BillingApi {
         auth: Auth,
     ) -> Result<Json<Subscription>> {
         let p = &auth.0;
-        p.require("billing.manage")?;
+        p.require(crate::kernel::manifest::BILLING_MANAGE)?;
         let row = sqlx::query(
             "select subscription_status, current_period_end, grace_until, customer_id is not null as has_customer
              from platform.billing where tenant_id = $1",
@@ -115,7 +115,7 @@ impl BillingApi {
         body: JsonBody<CheckoutRequest>,
     ) -> Result<Json<CheckoutResponse>> {
         let p = &auth.0;
-        p.require("billing.manage")?;
+        p.require(crate::kernel::manifest::BILLING_MANAGE)?;
         if !plans::get(&body.plan).is_some_and(|plan| plan.paid) {
             return Err(AppError::validation(
                 "plan",
@@ -137,7 +137,7 @@ impl BillingApi {
         auth: Auth,
     ) -> Result<Json<PortalResponse>> {
         let p = &auth.0;
-        p.require("billing.manage")?;
+        p.require(crate::kernel::manifest::BILLING_MANAGE)?;
         let url = super::portal_url(&state, p.tenant.id)
             .await
             .map_err(stripe_failed)?;

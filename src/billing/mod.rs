@@ -225,7 +225,7 @@ pub async fn checkout_url(state: &AppState, tenant_id: Uuid, plan: &str) -> anyh
     let mut subscription = CreateCheckoutSessionSubscriptionData::new();
     subscription.metadata = Some(metadata.clone());
     if !had_subscription {
-        subscription.trial_period_days = Some(crate::platform::plans::TRIAL_DAYS as u32);
+        subscription.trial_period_days = Some(crate::kernel::plans::TRIAL_DAYS as u32);
     }
     let base = &state.settings.server.public_url;
     let request = CreateCheckoutSession::new()
@@ -291,7 +291,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<u64> {
          returning t.id, x.reason",
     )
     .bind(
-        crate::platform::plans::CATALOGUE
+        crate::kernel::plans::CATALOGUE
             .iter()
             .filter(|p| p.paid)
             .map(|p| p.key)

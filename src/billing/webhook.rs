@@ -24,10 +24,10 @@ use sha2::Sha256;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::error::{AppError, Result};
+use crate::kernel::plans;
+use crate::kernel::tags::CoreTags;
 use crate::platform::operators::{self, Actor, Change};
-use crate::platform::plans;
 use crate::state::AppState;
 
 /// How far a signature's timestamp may be from now.
@@ -385,7 +385,7 @@ async fn finish(
 
 pub struct WebhooksApi;
 
-#[OpenApi(prefix_path = "/webhooks", tag = "ApiTags::Billing")]
+#[OpenApi(prefix_path = "/webhooks", tag = "CoreTags::Billing")]
 impl WebhooksApi {
     /// Stripe's webhook endpoint. The raw body must carry a valid `Stripe-Signature` (HMAC
     /// SHA-256 under the webhook secret, any of several `v1` signatures, timestamp within five

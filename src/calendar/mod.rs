@@ -20,9 +20,9 @@ use poem_openapi::{Object, OpenApi};
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::auth::tokens;
 use crate::error::{AppError, Result};
+use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
 use crate::tenancy::{TenantStatus, flags};
 
@@ -246,7 +246,7 @@ async fn render(
 
 pub struct CalendarFeedApi;
 
-#[OpenApi(prefix_path = "/api/v1/public/calendars", tag = "ApiTags::Tools")]
+#[OpenApi(prefix_path = "/api/v1/public/calendars", tag = "CoreTags::Calendars")]
 impl CalendarFeedApi {
     /// A calendar feed (`text/calendar`, RFC 5545) for calendar applications. No header or
     /// login: the secret URL is the credential (issue one with `POST
@@ -281,7 +281,7 @@ impl CalendarFeedApi {
         .ok_or_else(not_found)?;
         let user: Uuid = row.try_get("user_id")?;
         let kind = FeedKind::parse(row.try_get::<&str, _>("kind")?).ok_or_else(not_found)?;
-        if !flags::effective(&tenant, kind.flag()).0 {
+        if !flags::effective(state.registry.catalog(), &tenant, kind.flag()).0 {
             return Err(not_found());
         }
         let subject: Option<Uuid> = row.try_get("subject_id")?;

@@ -1,9 +1,122 @@
-//! Operational domains, one folder each: `api.rs` (one `#[OpenApi]` struct per tag), `dto.rs`
-//! (request and response objects), `repo.rs` (SQL over a `TenantTx`).
+//! Operational domains, one folder each, and the list of their manifests.
+//!
+//! A domain is a plug-in: `src/domains/<name>/mod.rs` exports `MANIFEST` (route prefixes,
+//! feature flags, permissions and the seeded roles that get them), its OpenAPI tags, and
+//! `Apis`/`apis()` (its `#[OpenApi]` structs). The one line per domain in the `domains!` call
+//! below is all the rest of the service needs: `api.rs` mounts [`Apis`], the tenant resolver
+//! enforces [`CATALOG`]'s flags, provisioning seeds [`CATALOG`]'s roles, and the permission
+//! catalogue, the flag list and the OpenAPI permission test read it. See
+//! docs/adding-a-domain.md.
 
-pub mod fleet;
-pub mod identity;
-pub mod maintenance;
-pub mod scheduling;
-pub mod settings;
-pub mod tools;
+use crate::kernel::manifest::{Catalog, Manifest};
+
+pub mod planned;
+
+/// Declares the built domains: their modules, the nested tuple of their APIs (nested pairs, so
+/// poem-openapi's 16-element tuple limit never applies) and, with the planned domains and the
+/// core's own permissions, [`ALL`].
+macro_rules! domains {
+    ($($name:ident),+ $(,)?; planned: $($planned:path),* $(,)?) => {
+        $(pub mod $name;)+
+
+        /// Every domain's APIs, for `api.rs`.
+        pub type Apis = domains!(@ty $($name),+);
+
+        pub fn apis() -> Apis {
+            domains!(@val $($name),+)
+        }
+
+        /// Every manifest: the built domains, the planned ones, and the core's.
+        pub const ALL: &[&Manifest] = &[$(&$name::MANIFEST,)+ $(&$planned,)* &crate::kernel::manifest::CORE];
+    };
+    (@ty $head:ident $(, $tail:ident)*) => { ($head::Apis, domains!(@ty $($tail),*)) };
+    (@ty) => { () };
+    (@val $head:ident $(, $tail:ident)*) => { ($head::apis(), domains!(@val $($tail),*)) };
+    (@val) => { () };
+}
+
+domains! {
+    identity,
+    settings,
+    tools,
+    fleet,
+    maintenance,
+    scheduling;
+    planned: planned::FLIGHTS, planned::TRAINING, planned::THEORY, planned::CERTIFICATES,
+    planned::FINANCE, planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
+    planned::CHARTER, planned::FBO,
+}
+
+/// The catalogue built from [`ALL`]; handed to the layers below the domains.
+pub static CATALOG: Catalog = Catalog { manifests: ALL };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::TenantKind;
+
+    #[test]
+    fn the_manifests_are_consistent() {
+        assert_eq!(CATALOG.problems(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn paths_map_to_flags() {
+        let f = |p| CATALOG.flag_for_path(p);
+        assert_eq!(f("/api/v1/tools/notes"), Some("tools.notes"));
+        assert_eq!(f("/api/v1/tools/notes/abc"), Some("tools.notes"));
+        assert_eq!(f("/api/v1/tools/notesx"), None);
+        assert_eq!(f("/api/v1/fleet/aircraft"), Some("fleet"));
+        assert_eq!(f("/api/v1/users"), None);
+        assert_eq!(f("/api/v1/settings/feature-flags"), None);
+    }
+
+    #[test]
+    fn defaults_follow_kind_and_plan() {
+        let d = |k, kind, plan| CATALOG.flag_default(k, kind, plan);
+        assert!(!d("charter", TenantKind::FlightSchool, "trial"));
+        assert!(d("charter", TenantKind::CharterOperator, "trial"));
+        assert!(!d("theory", TenantKind::CharterOperator, "trial"));
+        assert!(!d("fleet", TenantKind::Fbo, "trial"));
+        assert!(!d("reports", TenantKind::FlightSchool, "starter"));
+        assert!(d("tools.notes", TenantKind::Fbo, "starter"));
+        assert!(!d("no.such.flag", TenantKind::Fbo, "trial"));
+    }
+
+    #[test]
+    fn seeded_roles_follow_the_manifests() {
+        let school = CATALOG.seeded_roles(TenantKind::FlightSchool);
+        let names: Vec<_> = school.iter().map(|r| r.name).collect();
+        assert_eq!(
+            names,
+            [
+                "admin",
+                "organization_admin",
+                "instructor",
+                "student",
+                "staff",
+                "mechanic"
+            ]
+        );
+        assert_eq!(school[0].permissions.len(), CATALOG.permissions().count());
+        let mechanic = &school[5];
+        assert!(mechanic.permissions.contains(&"maintenance.sign_off"));
+        assert!(!mechanic.permissions.contains(&"users.manage"));
+        let fueler = CATALOG
+            .seeded_roles(TenantKind::Fbo)
+            .into_iter()
+            .find(|r| r.name == "fueler")
+            .expect("fueler");
+        assert_eq!(
+            fueler.permissions,
+            [
+                "tools.notes.read",
+                "tools.notes.write",
+                "tools.events.read",
+                "training.read",
+                "fbo.read",
+                "fbo.fuel"
+            ]
+        );
+    }
+}

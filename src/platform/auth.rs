@@ -15,11 +15,11 @@ use uuid::Uuid;
 use super::operators::{
     self, Actor, Change, OPERATOR_COLUMNS, OperatorRole, OperatorView, PlatformAuth, operator_view,
 };
-use crate::api::ApiTags;
 use crate::auth::RequestMeta;
 use crate::auth::password::check_policy;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent};
+use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
 
 #[derive(Object)]
@@ -74,7 +74,7 @@ enum OperatorCreated {
 
 pub struct PlatformAuthApi;
 
-#[OpenApi(prefix_path = "/api/v1/platform", tag = "ApiTags::Platform")]
+#[OpenApi(prefix_path = "/api/v1/platform", tag = "CoreTags::Platform")]
 impl PlatformAuthApi {
     /// Log in as a platform operator. No tenant. Wrong password, unknown e-mail and a
     /// deactivated operator answer the same `401`; after `auth.max_failed_logins` failures the

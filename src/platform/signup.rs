@@ -9,10 +9,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::auth::password::check_policy;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::JsonBody;
+use crate::kernel::tags::CoreTags;
 use crate::platform::{onboarding, plans};
 use crate::state::AppState;
 use crate::tenancy::{
@@ -121,7 +121,7 @@ pub fn validate_signup(body: &SignupRequest) -> Result<()> {
     }
 }
 
-#[OpenApi(prefix_path = "/api/v1", tag = "ApiTags::Signup")]
+#[OpenApi(prefix_path = "/api/v1", tag = "CoreTags::Signup")]
 impl SignupApi {
     /// Sign up an organisation: creates the tenant, its schema, the roles of its kind and its
     /// admin user, atomically, then queues the admin's verification and welcome e-mails. Public;

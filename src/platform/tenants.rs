@@ -17,10 +17,10 @@ use uuid::Uuid;
 
 use super::operators::{self, Change, PlatformAuth};
 use super::{archive, onboarding, plans};
-use crate::api::ApiTags;
 use crate::db::{self, SchemaName, TenantFilter};
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, page};
+use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
 use crate::tenancy::{self, NewTenant, ProvisionError, TenantKind, TenantStatus};
 
@@ -344,7 +344,7 @@ async fn set_status(
 
 pub struct PlatformTenantsApi;
 
-#[OpenApi(prefix_path = "/api/v1/platform", tag = "ApiTags::Platform")]
+#[OpenApi(prefix_path = "/api/v1/platform", tag = "CoreTags::Platform")]
 impl PlatformTenantsApi {
     /// List tenants, newest first, with status, plan, kind, schema version and usage. Filters:
     /// `status`, `plan`, `kind`, `q` (slug, name or admin e-mail contains). Any operator.

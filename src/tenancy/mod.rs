@@ -36,33 +36,7 @@ pub fn is_valid_slug(slug: &str) -> bool {
         && !RESERVED_LABELS.contains(&slug)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
-#[serde(rename_all = "snake_case")]
-#[oai(rename_all = "snake_case")]
-pub enum TenantKind {
-    FlightSchool,
-    CharterOperator,
-    Fbo,
-}
-
-impl TenantKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::FlightSchool => "flight_school",
-            Self::CharterOperator => "charter_operator",
-            Self::Fbo => "fbo",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "flight_school" => Some(Self::FlightSchool),
-            "charter_operator" => Some(Self::CharterOperator),
-            "fbo" => Some(Self::Fbo),
-            _ => None,
-        }
-    }
-}
+pub use crate::kernel::TenantKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
 #[serde(rename_all = "snake_case")]

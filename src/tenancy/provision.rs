@@ -18,8 +18,8 @@ use sqlx::{AssertSqlSafe, PgConnection, Row};
 use uuid::Uuid;
 
 use super::{Tenant, TenantKind, TenantRegistry};
-use crate::auth::permissions::seeded_roles;
 use crate::db::{Db, SchemaName, apply_tenant_migrations, tenant_migrations};
+use crate::kernel::Catalog;
 
 /// What a new tenant needs. The admin's password arrives already hashed (argon2id).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -93,7 +93,7 @@ pub async fn provision(
     if fail == Some(FailPoint::AfterReserve) {
         return Err(ProvisionError::Injected(FailPoint::AfterReserve));
     }
-    let from_warm_pool = match complete(db, id, fail).await {
+    let from_warm_pool = match complete(db, registry.catalog(), id, fail).await {
         Ok(warm) => warm,
         Err(e) => {
             let _ =
@@ -119,7 +119,12 @@ pub async fn provision(
 
 /// Step 2. Idempotent: a tenant already active is left alone. Returns whether a warm schema
 /// was claimed.
-async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<bool, ProvisionError> {
+async fn complete(
+    db: &Db,
+    catalog: &Catalog,
+    id: Uuid,
+    fail: Option<FailPoint>,
+) -> Result<bool, ProvisionError> {
     let mut tx = db.platform().begin().await?;
     let Some(row) = sqlx::query(
         "select schema_name, provisioning from platform.tenants
@@ -166,7 +171,7 @@ async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<bool, Pr
     if fail == Some(FailPoint::AfterSchema) {
         return Err(ProvisionError::Injected(FailPoint::AfterSchema));
     }
-    seed(&mut tx, &new).await?;
+    seed(&mut tx, catalog, &new).await?;
     sqlx::query(
         "update platform.tenants
          set status = 'active', schema_version = $2, provisioning = null, provisioning_error = null
@@ -182,9 +187,13 @@ async fn complete(db: &Db, id: Uuid, fail: Option<FailPoint>) -> Result<bool, Pr
 }
 
 /// Seeds the roles of the tenant kind and the admin user (search_path is the new schema).
-async fn seed(conn: &mut PgConnection, new: &NewTenant) -> Result<(), sqlx::Error> {
+async fn seed(
+    conn: &mut PgConnection,
+    catalog: &Catalog,
+    new: &NewTenant,
+) -> Result<(), sqlx::Error> {
     let mut admin_role = None;
-    for role in seeded_roles(new.kind) {
+    for role in catalog.seeded_roles(new.kind) {
         let role_id = Uuid::now_v7();
         sqlx::query(
             "insert into roles (id, name, description, permissions, is_system) values ($1, $2, $3, $4, true)",
@@ -192,7 +201,7 @@ async fn seed(conn: &mut PgConnection, new: &NewTenant) -> Result<(), sqlx::Erro
         .bind(role_id)
         .bind(role.name)
         .bind(role.description)
-        .bind(role.permissions())
+        .bind(&role.permissions)
         .execute(&mut *conn)
         .await?;
         if role.name == "admin" {
@@ -232,6 +241,7 @@ async fn seed(conn: &mut PgConnection, new: &NewTenant) -> Result<(), sqlx::Erro
 /// Returns (completed, removed).
 pub async fn finish_stuck(
     db: &Db,
+    catalog: &Catalog,
     older_than_seconds: i64,
     only: Option<Uuid>,
 ) -> anyhow::Result<(usize, usize)> {
@@ -246,7 +256,7 @@ pub async fn finish_stuck(
     .await?;
     let (mut completed, mut removed) = (0, 0);
     for id in ids {
-        match complete(db, id, None).await {
+        match complete(db, catalog, id, None).await {
             Ok(_) => completed += 1,
             Err(e) => {
                 tracing::warn!(tenant.id = %id, error = %e, "cannot complete provisioning; removing the reservation");

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::{Tenant, TenantKind, TenantStatus};
 use crate::db::{Db, SchemaName};
+use crate::kernel::Catalog;
 
 pub const CHANNEL: &str = "flightline_tenants";
 
@@ -31,6 +32,7 @@ struct Cache {
 
 pub struct TenantRegistry {
     db: Db,
+    catalog: &'static Catalog,
     ttl: Duration,
     cache: RwLock<Cache>,
 }
@@ -46,12 +48,20 @@ macro_rules! select_tenant {
 }
 
 impl TenantRegistry {
-    pub fn new(db: Db, ttl: Duration) -> Self {
+    /// `catalog` is the domains' manifests (`crate::domains::CATALOG`), handed down so that
+    /// tenancy can apply flags and seed roles without importing the domains.
+    pub fn new(db: Db, ttl: Duration, catalog: &'static Catalog) -> Self {
         Self {
             db,
+            catalog,
             ttl,
             cache: RwLock::new(Cache::default()),
         }
+    }
+
+    /// The domains' manifests: flags, permissions, seeded roles.
+    pub fn catalog(&self) -> &'static Catalog {
+        self.catalog
     }
 
     pub async fn by_id(&self, id: Uuid) -> Result<Option<Arc<Tenant>>, sqlx::Error> {

@@ -186,8 +186,12 @@ impl<E: Endpoint> Endpoint for ResolveEndpoint<E> {
         }
         let tenant = self.resolver.resolve(&req).await?;
         tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
-        if let Some(flag) = super::flags::flag_for_path(req.uri().path())
-            && !super::flags::effective(&tenant, flag).0
+        if let Some(flag) = self
+            .resolver
+            .registry
+            .catalog()
+            .flag_for_path(req.uri().path())
+            && !super::flags::effective(self.resolver.registry.catalog(), &tenant, flag).0
         {
             return Err(AppError::status(
                 StatusCode::NOT_FOUND,

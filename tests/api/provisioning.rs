@@ -93,7 +93,7 @@ async fn a_failure_midway_leaves_nothing_serving_and_a_retry_finishes() {
 
         // The sweeper completes it; the admin can then log in.
         let id = tenant_id(&app, &new.slug).await;
-        tenancy::finish_stuck(&app.state.db, 0, Some(id))
+        tenancy::finish_stuck(&app.state.db, app.state.registry.catalog(), 0, Some(id))
             .await
             .expect("sweep");
         let (status, schema, version) = tenant_row(&app, &new.slug).await.expect("row");
@@ -128,7 +128,7 @@ async fn an_uncompletable_reservation_is_removed() {
         .expect("update");
     drop(conn);
     let id = tenant_id(&app, &new.slug).await;
-    tenancy::finish_stuck(&app.state.db, 0, Some(id))
+    tenancy::finish_stuck(&app.state.db, app.state.registry.catalog(), 0, Some(id))
         .await
         .expect("sweep");
     assert!(tenant_row(&app, &new.slug).await.is_none());

@@ -15,7 +15,6 @@ use super::dto::{
     Aircraft, AircraftCreate, AircraftPage, AircraftUpdate, FleetStatus, merge, tenths, wire,
 };
 use super::repo::{self, AircraftFilter, NewReading};
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
@@ -116,7 +115,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Aircr
     list.pop().ok_or(AppError::NotFound("aircraft"))
 }
 
-#[OpenApi(prefix_path = "/api/v1/fleet/aircraft", tag = "ApiTags::Fleet")]
+#[OpenApi(prefix_path = "/api/v1/fleet/aircraft", tag = "super::Tag::Fleet")]
 impl AircraftApi {
     /// List aircraft, newest first, each with its airworthiness. Filters: `status`,
     /// `aircraft_type_id`, `equipment` (a tag the aircraft has), `home_base`, `q` (part of the
@@ -142,7 +141,7 @@ impl AircraftApi {
         home_base: Query<Option<String>>,
         q: Query<Option<String>>,
     ) -> Result<Json<AircraftPage>> {
-        auth.0.require("fleet.read")?;
+        auth.0.require(super::FLEET_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -179,7 +178,7 @@ impl AircraftApi {
         body: JsonBody<AircraftCreate>,
     ) -> Result<AircraftCreated> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let mut c = Checks::new();
         let registration = normalize_registration(&body.registration);
         c.check(
@@ -311,7 +310,7 @@ impl AircraftApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Aircraft>> {
-        auth.0.require("fleet.read")?;
+        auth.0.require(super::FLEET_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let a = load(&mut tx, id.0, false).await?;
         tx.end_read();
@@ -331,7 +330,7 @@ impl AircraftApi {
         body: JsonBody<AircraftUpdate>,
     ) -> Result<Json<Aircraft>> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let mut c = Checks::new();
         let registration = body.registration.as_deref().map(normalize_registration);
         c.check(
@@ -434,7 +433,7 @@ impl AircraftApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = repo::get_aircraft(&mut tx, id.0, true)
             .await?

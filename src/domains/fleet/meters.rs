@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use super::dto::{MeterReading, MeterReadingCreate, MeterReadingPage, tenths};
 use super::repo::{self, NewReading};
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
@@ -29,7 +28,7 @@ enum ReadingCreated {
     Created(Json<MeterReading>),
 }
 
-#[OpenApi(prefix_path = "/api/v1/fleet/aircraft", tag = "ApiTags::Fleet")]
+#[OpenApi(prefix_path = "/api/v1/fleet/aircraft", tag = "super::Tag::Fleet")]
 impl MetersApi {
     /// The meter history of an aircraft, newest first.
     ///
@@ -43,7 +42,7 @@ impl MetersApi {
         limit: Query<Option<i64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<MeterReadingPage>> {
-        auth.0.require("fleet.read")?;
+        auth.0.require(super::FLEET_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -70,7 +69,7 @@ impl MetersApi {
         body: JsonBody<MeterReadingCreate>,
     ) -> Result<ReadingCreated> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let correction = body.correction.unwrap_or(false);
         let reason = body
             .reason

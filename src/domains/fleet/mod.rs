@@ -7,3 +7,50 @@ pub mod meters;
 pub(crate) mod repo;
 pub mod simulators;
 pub mod types;
+
+use poem_openapi::Tags;
+
+use crate::kernel::manifest::{Flag, Manifest, Permission};
+use crate::kernel::TenantKind::{CharterOperator, FlightSchool};
+use crate::kernel::roles::{school, charter};
+
+/// The OpenAPI tags of this domain.
+#[derive(Tags)]
+pub enum Tag {
+    /// Aircraft (with airworthiness), aircraft types, simulators, meter readings.
+    Fleet,
+}
+
+/// The APIs of this domain, in the order the OpenAPI document lists them.
+pub type Apis = (api::AircraftApi, meters::MetersApi, types::AircraftTypesApi, simulators::SimulatorsApi,);
+
+pub fn apis() -> Apis {
+    (api::AircraftApi, meters::MetersApi, types::AircraftTypesApi, simulators::SimulatorsApi,)
+}
+
+pub const MANIFEST: Manifest = Manifest {
+    name: "fleet",
+    prefixes: &["/api/v1/fleet"],
+    flags: &[
+        Flag {
+            key: "fleet",
+            description: "Aircraft, simulators and meters",
+            prefix: "/api/v1/fleet",
+            on_for: &[FlightSchool, CharterOperator],
+        },
+    ],
+    permissions: &[FLEET_READ, FLEET_MANAGE],
+};
+
+/// View aircraft, simulators and meters.
+pub const FLEET_READ: Permission = Permission::new(
+    "fleet.read",
+    "View aircraft, simulators and meters",
+    &[school::ORGANIZATION_ADMIN, school::INSTRUCTOR, school::STUDENT, school::STAFF, school::MECHANIC, charter::DISPATCHER, charter::PILOT, charter::SALES],
+);
+/// Add and edit aircraft, simulators and meter corrections.
+pub const FLEET_MANAGE: Permission = Permission::new(
+    "fleet.manage",
+    "Add and edit aircraft, simulators and meter corrections",
+    &[school::ORGANIZATION_ADMIN, school::MECHANIC],
+);

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::dto::{
     FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
 };
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
@@ -98,7 +97,7 @@ enum SimulatorCreated {
     Created(Json<Simulator>),
 }
 
-#[OpenApi(prefix_path = "/api/v1/fleet/simulators", tag = "ApiTags::Fleet")]
+#[OpenApi(prefix_path = "/api/v1/fleet/simulators", tag = "super::Tag::Fleet")]
 impl SimulatorsApi {
     /// List simulators and training devices, newest first. Filter: `status`.
     ///
@@ -112,7 +111,7 @@ impl SimulatorsApi {
         cursor: Query<Option<String>>,
         status: Query<Option<FleetStatus>>,
     ) -> Result<Json<SimulatorPage>> {
-        auth.0.require("fleet.read")?;
+        auth.0.require(super::FLEET_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -144,7 +143,7 @@ impl SimulatorsApi {
         body: JsonBody<SimulatorCreate>,
     ) -> Result<SimulatorCreated> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let s = Simulator {
             id: Uuid::now_v7(),
             name: body.name.trim().to_owned(),
@@ -193,7 +192,7 @@ impl SimulatorsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Simulator>> {
-        auth.0.require("fleet.read")?;
+        auth.0.require(super::FLEET_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let s = load_simulator(&mut tx, id.0)
             .await?
@@ -214,7 +213,7 @@ impl SimulatorsApi {
         body: JsonBody<SimulatorUpdate>,
     ) -> Result<Json<Simulator>> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = load_simulator(&mut tx, id.0)
             .await?
@@ -270,7 +269,7 @@ impl SimulatorsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = load_simulator(&mut tx, id.0)
             .await?

@@ -14,7 +14,6 @@ use uuid::Uuid;
 use super::dto::{
     AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, merge, wire,
 };
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
@@ -102,7 +101,7 @@ enum TypeCreated {
     Created(Json<AircraftType>),
 }
 
-#[OpenApi(prefix_path = "/api/v1/fleet/aircraft-types", tag = "ApiTags::Fleet")]
+#[OpenApi(prefix_path = "/api/v1/fleet/aircraft-types", tag = "super::Tag::Fleet")]
 impl AircraftTypesApi {
     /// List aircraft types, newest first. Filter: `designator`.
     ///
@@ -116,7 +115,7 @@ impl AircraftTypesApi {
         cursor: Query<Option<String>>,
         designator: Query<Option<String>>,
     ) -> Result<Json<AircraftTypePage>> {
-        auth.0.require("fleet.read")?;
+        auth.0.require(super::FLEET_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -151,7 +150,7 @@ impl AircraftTypesApi {
         body: JsonBody<AircraftTypeCreate>,
     ) -> Result<TypeCreated> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let t = AircraftType {
             id: Uuid::now_v7(),
             designator: body.designator.trim().to_ascii_uppercase(),
@@ -201,7 +200,7 @@ impl AircraftTypesApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<AircraftType>> {
-        auth.0.require("fleet.read")?;
+        auth.0.require(super::FLEET_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let t = load_type(&mut tx, id.0)
             .await?
@@ -222,7 +221,7 @@ impl AircraftTypesApi {
         body: JsonBody<AircraftTypeUpdate>,
     ) -> Result<Json<AircraftType>> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = load_type(&mut tx, id.0)
             .await?
@@ -287,7 +286,7 @@ impl AircraftTypesApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("fleet.manage")?;
+        p.require(super::FLEET_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = load_type(&mut tx, id.0)
             .await?

@@ -12,10 +12,8 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::dto::{ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPage, Session, SessionPage};
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::access::{self, Invalidation};
-use crate::auth::permissions::is_known;
 use crate::auth::{API_KEY_PREFIX, Auth, tokens};
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -33,7 +31,7 @@ enum KeyCreated {
 /// At most this many live API keys per user.
 const MAX_KEYS: i64 = 50;
 
-#[OpenApi(prefix_path = "/api/v1/users/me", tag = "ApiTags::Users")]
+#[OpenApi(prefix_path = "/api/v1/users/me", tag = "super::Tag::Users")]
 impl MeApi {
     /// The current user's live sessions, newest first. Any authenticated user (own data).
     #[oai(path = "/sessions", method = "get")]
@@ -170,12 +168,12 @@ impl MeApi {
         }
         if let Some(perms) = &body.permissions {
             for (i, perm) in perms.iter().enumerate() {
-                if !is_known(perm) {
+                if !crate::domains::CATALOG.is_permission(perm) {
                     errors.push(FieldError::new(
                         format!("permissions[{i}]"),
                         format!("`{perm}` is not a permission"),
                     ));
-                } else if !p.has(perm) {
+                } else if !p.holds(perm) {
                     errors.push(FieldError::new(
                         format!("permissions[{i}]"),
                         format!("you do not hold `{perm}`"),

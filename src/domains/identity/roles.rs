@@ -11,10 +11,9 @@ use uuid::Uuid;
 
 use super::dto::{Permission, PermissionPage, Role, RoleCreate, RolePage, RoleUpdate};
 use super::repo;
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::access::{self, Invalidation};
-use crate::auth::permissions::{CATALOGUE, is_known};
+use crate::domains::CATALOG;
 use crate::auth::{Auth, Principal};
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -33,7 +32,7 @@ fn check_permissions(p: &Principal, perms: &[String]) -> Result<Vec<String>> {
     let errors: Vec<FieldError> = perms
         .iter()
         .enumerate()
-        .filter(|(_, name)| !is_known(name))
+        .filter(|(_, name)| !CATALOG.is_permission(name))
         .map(|(i, name)| {
             FieldError::new(
                 format!("permissions[{i}]"),
@@ -44,7 +43,7 @@ fn check_permissions(p: &Principal, perms: &[String]) -> Result<Vec<String>> {
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    if let Some(missing) = perms.iter().find(|perm| !p.has(perm)) {
+    if let Some(missing) = perms.iter().find(|perm| !p.holds(perm)) {
         return Err(AppError::Forbidden(format!(
             "you cannot grant `{missing}`, which you do not hold"
         )));
@@ -63,17 +62,17 @@ fn name_taken() -> AppError {
     }
 }
 
-#[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Users")]
+#[OpenApi(prefix_path = "/api/v1/users", tag = "super::Tag::Users")]
 impl RolesApi {
     /// The permission catalogue: every permission a role can grant. Any authenticated user.
     #[oai(path = "/permissions", method = "get")]
     async fn permissions(&self, _auth: Auth) -> Json<PermissionPage> {
         Json(PermissionPage {
-            items: CATALOGUE
-                .iter()
-                .map(|(name, description)| Permission {
-                    name: (*name).into(),
-                    description: (*description).into(),
+            items: CATALOG
+                .permissions()
+                .map(|p| Permission {
+                    name: p.name.into(),
+                    description: p.description.into(),
                 })
                 .collect(),
             next_cursor: None,
@@ -89,7 +88,7 @@ impl RolesApi {
         limit: Query<Option<i64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<RolePage>> {
-        auth.0.require("users.read")?;
+        auth.0.require(super::USERS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -109,7 +108,7 @@ impl RolesApi {
         body: JsonBody<RoleCreate>,
     ) -> Result<RoleCreated> {
         let p = &auth.0;
-        p.require("roles.manage")?;
+        p.require(super::ROLES_MANAGE)?;
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
@@ -145,7 +144,7 @@ impl RolesApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Role>> {
-        auth.0.require("users.read")?;
+        auth.0.require(super::USERS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let role = repo::get_role(&mut tx, id.0)
             .await?
@@ -167,7 +166,7 @@ impl RolesApi {
         body: JsonBody<RoleUpdate>,
     ) -> Result<Json<Role>> {
         let p = &auth.0;
-        p.require("roles.manage")?;
+        p.require(super::ROLES_MANAGE)?;
         if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(AppError::validation("name", "must not be blank"));
         }
@@ -241,7 +240,7 @@ impl RolesApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("roles.manage")?;
+        p.require(super::ROLES_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = repo::get_role(&mut tx, id.0)
             .await?

@@ -14,7 +14,6 @@ use super::dto::{
     Team, TeamCreate, TeamMember, TeamMemberAdd, TeamMemberPage, TeamPage, TeamUpdate,
 };
 use super::repo;
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
@@ -47,7 +46,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
     }
 }
 
-#[OpenApi(prefix_path = "/api/v1/users/teams", tag = "ApiTags::Users")]
+#[OpenApi(prefix_path = "/api/v1/users/teams", tag = "super::Tag::Users")]
 impl TeamsApi {
     /// List teams. Permission: `users.read`.
     #[oai(path = "/", method = "get")]
@@ -58,7 +57,7 @@ impl TeamsApi {
         limit: Query<Option<i64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<TeamPage>> {
-        auth.0.require("users.read")?;
+        auth.0.require(super::USERS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -77,7 +76,7 @@ impl TeamsApi {
         body: JsonBody<TeamCreate>,
     ) -> Result<TeamCreated> {
         let p = &auth.0;
-        p.require("teams.manage")?;
+        p.require(super::TEAMS_MANAGE)?;
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
@@ -106,7 +105,7 @@ impl TeamsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Team>> {
-        auth.0.require("users.read")?;
+        auth.0.require(super::USERS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let team = repo::get_team(&mut tx, id.0)
             .await?
@@ -125,7 +124,7 @@ impl TeamsApi {
         body: JsonBody<TeamUpdate>,
     ) -> Result<Json<Team>> {
         let p = &auth.0;
-        p.require("teams.manage")?;
+        p.require(super::TEAMS_MANAGE)?;
         if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(AppError::validation("name", "must not be blank"));
         }
@@ -172,7 +171,7 @@ impl TeamsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("teams.manage")?;
+        p.require(super::TEAMS_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = repo::get_team(&mut tx, id.0)
             .await?
@@ -201,7 +200,7 @@ impl TeamsApi {
         limit: Query<Option<i64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<TeamMemberPage>> {
-        auth.0.require("users.read")?;
+        auth.0.require(super::USERS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -242,7 +241,7 @@ impl TeamsApi {
         body: JsonBody<TeamMemberAdd>,
     ) -> Result<MemberAdded> {
         let p = &auth.0;
-        p.require("teams.manage")?;
+        p.require(super::TEAMS_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         repo::get_team(&mut tx, id.0)
             .await?
@@ -298,7 +297,7 @@ impl TeamsApi {
         user_id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("teams.manage")?;
+        p.require(super::TEAMS_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let n = sqlx::query("delete from team_members where team_id = $1 and user_id = $2")
             .bind(id.0)

@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use super::dto::{RoleAssignment, User, UserCreate, UserPage, UserUpdate};
 use super::repo::{self, UserFilter};
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::access::{self, Invalidation};
 use crate::auth::password::check_policy;
@@ -54,7 +53,7 @@ pub(super) async fn check_grantable(
             "names a role that does not exist",
         ));
     }
-    if let Some(missing) = perms.iter().find(|perm| !p.has(perm)) {
+    if let Some(missing) = perms.iter().find(|perm| !p.holds(perm)) {
         return Err(AppError::Forbidden(format!(
             "you cannot grant a role with `{missing}`, which you do not hold"
         )));
@@ -89,7 +88,7 @@ async fn changed(state: &AppState, tx: TenantTx, tenant: Uuid) -> Result<()> {
     Ok(())
 }
 
-#[OpenApi(prefix_path = "/api/v1/users", tag = "ApiTags::Users")]
+#[OpenApi(prefix_path = "/api/v1/users", tag = "super::Tag::Users")]
 impl UsersApi {
     /// List users, with keyset pagination.
     ///
@@ -111,7 +110,7 @@ impl UsersApi {
         active: Query<Option<bool>>,
         search: Query<Option<String>>,
     ) -> Result<Json<UserPage>> {
-        auth.0.require("users.read")?;
+        auth.0.require(super::USERS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         if search.0.as_ref().is_some_and(|s| s.chars().count() > 200) {
@@ -148,7 +147,7 @@ impl UsersApi {
         body: JsonBody<UserCreate>,
     ) -> Result<UserCreated> {
         let p = &auth.0;
-        p.require("users.manage")?;
+        p.require(super::USERS_MANAGE)?;
         let mut errors = Vec::new();
         let email = body.email.trim().to_owned();
         if !valid_email(&email) {
@@ -222,7 +221,7 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> Result<Json<User>> {
         if auth.0.user_id != id.0 {
-            auth.0.require("users.read")?;
+            auth.0.require(super::USERS_READ)?;
         }
         let mut tx = auth.0.begin(&state).await?;
         let user = load(&mut tx, id.0).await?;
@@ -271,7 +270,7 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("users.manage")?;
+        p.require(super::USERS_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let user = load(&mut tx, id.0).await?;
         if user.id == p.user_id {
@@ -324,7 +323,7 @@ impl UsersApi {
             avatar_url: MaybeUndefined::Undefined,
             preferences: None,
         };
-        auth.0.require("users.manage")?;
+        auth.0.require(super::USERS_MANAGE)?;
         update_user(&state, &auth.0, id.0, &update).await.map(Json)
     }
 
@@ -339,7 +338,7 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> Result<Json<User>> {
         let p = &auth.0;
-        p.require("users.manage")?;
+        p.require(super::USERS_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0).await?;
         sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
@@ -367,7 +366,7 @@ impl UsersApi {
 async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdate) -> Result<User> {
     let admin_fields = body.is_active.is_some() || body.role_ids.is_some();
     if p.user_id != id || admin_fields {
-        p.require("users.manage")?;
+        p.require(super::USERS_MANAGE)?;
     }
     if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(AppError::validation("name", "must not be blank"));

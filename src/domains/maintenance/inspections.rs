@@ -21,7 +21,6 @@ use super::dto::{
 };
 use super::due::{self, DueStatus, Window};
 use super::logs::{self, NewLog};
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::{hours, tenths, wire};
@@ -107,7 +106,7 @@ fn kind_name(kind: InspectionKind) -> &'static str {
 
 pub struct InspectionsApi;
 
-#[OpenApi(prefix_path = "/api/v1/maintenance", tag = "ApiTags::Maintenance")]
+#[OpenApi(prefix_path = "/api/v1/maintenance", tag = "super::Tag::Maintenance")]
 impl InspectionsApi {
     /// List inspection items, newest first, each with what is due. Filter: `aircraft_id`.
     ///
@@ -121,7 +120,7 @@ impl InspectionsApi {
         cursor: Query<Option<String>>,
         aircraft_id: Query<Option<Uuid>>,
     ) -> Result<Json<InspectionPage>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -159,7 +158,7 @@ impl InspectionsApi {
         aircraft_id: Query<Option<Uuid>>,
         status: Query<Option<DueFilter>>,
     ) -> Result<Json<InspectionPage>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let sql = format!(
@@ -216,7 +215,7 @@ impl InspectionsApi {
         body: JsonBody<InspectionCreate>,
     ) -> Result<InspectionCreated> {
         let p = &auth.0;
-        p.require("maintenance.manage")?;
+        p.require(super::MAINTENANCE_MANAGE)?;
         let kind = wire(&body.kind);
         let (months, tenths_default, days, overrun) = due::defaults(&kind);
         let months = body.interval_months.or(months.map(|m| m as i32));
@@ -290,7 +289,7 @@ impl InspectionsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Inspection>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let item = load(&mut tx, id.0, today, false).await?;
@@ -310,7 +309,7 @@ impl InspectionsApi {
         body: JsonBody<InspectionUpdate>,
     ) -> Result<Json<Inspection>> {
         let p = &auth.0;
-        p.require("maintenance.manage")?;
+        p.require(super::MAINTENANCE_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
@@ -384,7 +383,7 @@ impl InspectionsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("maintenance.manage")?;
+        p.require(super::MAINTENANCE_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
@@ -416,7 +415,7 @@ impl InspectionsApi {
         body: JsonBody<InspectionComplete>,
     ) -> Result<Json<InspectionCompleted>> {
         let p = &auth.0;
-        p.require("maintenance.sign_off")?;
+        p.require(super::MAINTENANCE_SIGN_OFF)?;
         if body.work_done.trim().is_empty() {
             return Err(AppError::validation("work_done", "must not be blank"));
         }

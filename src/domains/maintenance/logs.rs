@@ -12,7 +12,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::{hours, tenths};
@@ -146,7 +145,7 @@ pub async fn insert(conn: &mut PgConnection, n: &NewLog<'_>) -> Result<Maintenan
 
 pub struct LogsApi;
 
-#[OpenApi(prefix_path = "/api/v1/maintenance/logs", tag = "ApiTags::Maintenance")]
+#[OpenApi(prefix_path = "/api/v1/maintenance/logs", tag = "super::Tag::Maintenance")]
 impl LogsApi {
     /// The maintenance log, newest first. Filters: `aircraft_id`, `signed` (signed off or not).
     ///
@@ -161,7 +160,7 @@ impl LogsApi {
         aircraft_id: Query<Option<Uuid>>,
         signed: Query<Option<bool>>,
     ) -> Result<Json<MaintenanceLogPage>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -195,7 +194,7 @@ impl LogsApi {
         body: JsonBody<MaintenanceLogCreate>,
     ) -> Result<LogCreated> {
         let p = &auth.0;
-        p.require("maintenance.manage")?;
+        p.require(super::MAINTENANCE_MANAGE)?;
         if body.work_done.trim().is_empty() {
             return Err(AppError::validation("work_done", "must not be blank"));
         }
@@ -262,7 +261,7 @@ impl LogsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<MaintenanceLog>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let entry = load(&mut tx, id.0, false).await?;
         tx.end_read();
@@ -281,7 +280,7 @@ impl LogsApi {
         body: JsonBody<SignOff>,
     ) -> Result<Json<MaintenanceLog>> {
         let p = &auth.0;
-        p.require("maintenance.sign_off")?;
+        p.require(super::MAINTENANCE_SIGN_OFF)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true).await?;
         if before.signed_off_at.is_some() {

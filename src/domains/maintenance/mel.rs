@@ -15,7 +15,6 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::due;
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::wire;
@@ -139,7 +138,7 @@ async fn load(
 
 pub struct MelApi;
 
-#[OpenApi(prefix_path = "/api/v1/maintenance/mel", tag = "ApiTags::Maintenance")]
+#[OpenApi(prefix_path = "/api/v1/maintenance/mel", tag = "super::Tag::Maintenance")]
 impl MelApi {
     /// List MEL deferrals, newest first. Filters: `aircraft_id`, `open` (true: not cleared),
     /// `expired`.
@@ -160,7 +159,7 @@ impl MelApi {
         open: Query<Option<bool>>,
         expired: Query<Option<bool>>,
     ) -> Result<Json<MelDeferralPage>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -202,7 +201,7 @@ impl MelApi {
         body: JsonBody<MelDeferralCreate>,
     ) -> Result<MelCreated> {
         let p = &auth.0;
-        p.require("maintenance.manage")?;
+        p.require(super::MAINTENANCE_MANAGE)?;
         let category = wire(&body.category);
         let mut c = Checks::new();
         c.check(
@@ -299,7 +298,7 @@ impl MelApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<MelDeferral>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let d = load(&mut tx, id.0, today, false).await?;
@@ -319,7 +318,7 @@ impl MelApi {
         id: Path<Uuid>,
     ) -> Result<Json<MelDeferral>> {
         let p = &auth.0;
-        p.require("maintenance.sign_off")?;
+        p.require(super::MAINTENANCE_SIGN_OFF)?;
         let mut tx = p.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;

@@ -14,7 +14,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::domains::fleet::dto::wire;
@@ -173,7 +172,7 @@ pub struct SquawksApi;
 
 #[OpenApi(
     prefix_path = "/api/v1/maintenance/squawks",
-    tag = "ApiTags::Maintenance"
+    tag = "super::Tag::Maintenance"
 )]
 impl SquawksApi {
     /// List squawks, newest first. Filters: `aircraft_id`, `status`, `severity`, `open` (not
@@ -196,7 +195,7 @@ impl SquawksApi {
         severity: Query<Option<Severity>>,
         open: Query<Option<bool>>,
     ) -> Result<Json<SquawkPage>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -235,7 +234,7 @@ impl SquawksApi {
         body: JsonBody<SquawkCreate>,
     ) -> Result<SquawkCreated> {
         let p = &auth.0;
-        p.require("maintenance.manage")?;
+        p.require(super::MAINTENANCE_MANAGE)?;
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
@@ -276,7 +275,7 @@ impl SquawksApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Squawk>> {
-        auth.0.require("maintenance.read")?;
+        auth.0.require(super::MAINTENANCE_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let s = load(&mut tx, id.0, false).await?;
         tx.end_read();
@@ -295,7 +294,7 @@ impl SquawksApi {
         body: JsonBody<SquawkUpdate>,
     ) -> Result<Json<Squawk>> {
         let p = &auth.0;
-        p.require("maintenance.manage")?;
+        p.require(super::MAINTENANCE_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true).await?;
         AppError::check_version("squawk", body.version, before.version)?;

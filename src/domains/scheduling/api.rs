@@ -18,7 +18,6 @@ use super::dto::{
 use super::repo::{self, Filter};
 use super::rules::Mode;
 use super::service;
-use crate::api::ApiTags;
 use crate::auth::{Auth, Principal};
 use crate::db::TenantTx;
 use crate::domains::fleet::dto::wire;
@@ -38,7 +37,7 @@ enum BookingCreated {
 
 /// The user whose bookings alone the caller may see, if restricted.
 pub async fn owner_scope(tx: &mut TenantTx, p: &Principal) -> Result<Option<Uuid>> {
-    if p.has("scheduling.manage") {
+    if p.has(super::SCHEDULING_MANAGE) {
         return Ok(None);
     }
     Ok((repo::own_only_mode(tx).await? != Mode::Off).then_some(p.user_id))
@@ -46,7 +45,7 @@ pub async fn owner_scope(tx: &mut TenantTx, p: &Principal) -> Result<Option<Uuid
 
 #[OpenApi(
     prefix_path = "/api/v1/scheduling/bookings",
-    tag = "ApiTags::Scheduling"
+    tag = "super::Tag::Scheduling"
 )]
 impl BookingsApi {
     /// List bookings by start time. Filters: `from` / `to` (overlapping the period),
@@ -75,7 +74,7 @@ impl BookingsApi {
         kind: Query<Option<BookingKind>>,
     ) -> Result<Json<BookingPage>> {
         let p = &auth.0;
-        p.require("scheduling.read")?;
+        p.require(super::SCHEDULING_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_time_cursor(cursor.0.as_deref())?;
         let mut tx = p.begin(&state).await?;
@@ -113,7 +112,7 @@ impl BookingsApi {
         #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
         body: JsonBody<BookingCreate>,
     ) -> Result<BookingCreated> {
-        auth.0.require("scheduling.book")?;
+        auth.0.require(super::SCHEDULING_BOOK)?;
         let b = service::create(&state, &auth.0, &body, idempotency_key.0.as_deref()).await?;
         Ok(BookingCreated::Created(Json(b)))
     }
@@ -127,7 +126,7 @@ impl BookingsApi {
         id: Path<Uuid>,
     ) -> Result<Json<Booking>> {
         let p = &auth.0;
-        p.require("scheduling.read")?;
+        p.require(super::SCHEDULING_READ)?;
         let mut tx = p.begin(&state).await?;
         let owner = owner_scope(&mut tx, p).await?;
         let b = repo::get(&mut tx, id.0, owner, false)
@@ -150,7 +149,7 @@ impl BookingsApi {
         id: Path<Uuid>,
         body: JsonBody<BookingUpdate>,
     ) -> Result<Json<Booking>> {
-        auth.0.require("scheduling.book")?;
+        auth.0.require(super::SCHEDULING_BOOK)?;
         Ok(Json(service::update(&state, &auth.0, id.0, &body).await?))
     }
 
@@ -168,7 +167,7 @@ impl BookingsApi {
         id: Path<Uuid>,
         body: JsonBody<BookingCancel>,
     ) -> Result<Json<Booking>> {
-        auth.0.require("scheduling.book")?;
+        auth.0.require(super::SCHEDULING_BOOK)?;
         Ok(Json(
             service::cancel(&state, &auth.0, id.0, &body.reason).await?,
         ))
@@ -187,7 +186,7 @@ impl BookingsApi {
         id: Path<Uuid>,
         body: JsonBody<CheckOut>,
     ) -> Result<Json<Booking>> {
-        auth.0.require("scheduling.book")?;
+        auth.0.require(super::SCHEDULING_BOOK)?;
         Ok(Json(
             super::checkin::check_out(&state, &auth.0, id.0, &body).await?,
         ))
@@ -206,7 +205,7 @@ impl BookingsApi {
         id: Path<Uuid>,
         body: JsonBody<CheckIn>,
     ) -> Result<Json<CheckedIn>> {
-        auth.0.require("scheduling.book")?;
+        auth.0.require(super::SCHEDULING_BOOK)?;
         let (booking, squawk_ids) = super::checkin::check_in(&state, &auth.0, id.0, &body).await?;
         Ok(Json(CheckedIn {
             booking,

@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use super::api::owner_scope;
 use super::dto::{Calendar, CalendarEntry, CalendarRow};
-use crate::api::ApiTags;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
@@ -33,7 +32,7 @@ pub struct CalendarApi;
 
 #[OpenApi(
     prefix_path = "/api/v1/scheduling/calendar",
-    tag = "ApiTags::Scheduling"
+    tag = "super::Tag::Scheduling"
 )]
 impl CalendarApi {
     /// A calendar of `days` local days (1..=31, default 7) from `start` (default today, tenant
@@ -60,7 +59,7 @@ impl CalendarApi {
         user_id: Query<Option<Uuid>>,
     ) -> Result<Json<Calendar>> {
         let p = &auth.0;
-        p.require("scheduling.read")?;
+        p.require(super::SCHEDULING_READ)?;
         let days = days.0.unwrap_or(7);
         if !(1..=31).contains(&days) {
             return Err(AppError::validation("days", "must be between 1 and 31"));

@@ -39,7 +39,7 @@ pub async fn check_out(
         simulator_id: before.simulator_id,
         pilot_id: before.pilot_id,
         actor: p.user_id,
-        actor_manages: p.has("scheduling.manage"),
+        actor_manages: p.has(super::SCHEDULING_MANAGE),
     };
     let facts = repo::facts(&mut tx, &c).await?;
     let recorded = rules::evaluate(
@@ -47,7 +47,7 @@ pub async fn check_out(
         &c,
         &facts,
         &body.override_rules.clone().unwrap_or_default(),
-        p.has("scheduling.override"),
+        p.has(super::SCHEDULING_OVERRIDE),
     )
     .map_err(blocked)?;
     let meters = match before.aircraft_id {

@@ -17,7 +17,6 @@ use super::dto::{
     DispatchRulePut, OpeningDay, OpeningHours, OpeningHoursPut,
 };
 use super::rules::{self, Mode, Stage};
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
@@ -77,7 +76,7 @@ fn stages(r: &rules::Rule) -> Vec<String> {
 
 pub struct SchedulingConfigApi;
 
-#[OpenApi(prefix_path = "/api/v1/scheduling", tag = "ApiTags::Scheduling")]
+#[OpenApi(prefix_path = "/api/v1/scheduling", tag = "super::Tag::Scheduling")]
 impl SchedulingConfigApi {
     /// Instructor availability windows overlapping `from` .. `to`, by start. Filter:
     /// `instructor_id`.
@@ -98,7 +97,7 @@ impl SchedulingConfigApi {
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> Result<Json<AvailabilityPage>> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_time_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -139,10 +138,10 @@ impl SchedulingConfigApi {
         body: JsonBody<AvailabilityCreate>,
     ) -> Result<AvailabilityCreated> {
         let p = &auth.0;
-        p.require("scheduling.book")?;
+        p.require(super::SCHEDULING_BOOK)?;
         let instructor = body.instructor_id.unwrap_or(p.user_id);
         if instructor != p.user_id {
-            p.require("scheduling.manage")?;
+            p.require(super::SCHEDULING_MANAGE)?;
         }
         let mut c = Checks::new();
         c.check(
@@ -191,7 +190,7 @@ impl SchedulingConfigApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("scheduling.book")?;
+        p.require(super::SCHEDULING_BOOK)?;
         let mut tx = p.begin(&state).await?;
         let sql = format!(
             "select {AV_COLUMNS} from instructor_availability
@@ -199,7 +198,7 @@ impl SchedulingConfigApi {
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
-            .bind((!p.has("scheduling.manage")).then_some(p.user_id))
+            .bind((!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AppError::NotFound("availability"))?;
@@ -225,7 +224,7 @@ impl SchedulingConfigApi {
         state: Data<&Arc<AppState>>,
         auth: Auth,
     ) -> Result<Json<OpeningHours>> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let hours = opening_hours(&mut tx).await?;
         tx.end_read();
@@ -244,7 +243,7 @@ impl SchedulingConfigApi {
         body: JsonBody<OpeningHoursPut>,
     ) -> Result<Json<OpeningHours>> {
         let p = &auth.0;
-        p.require("settings.manage")?;
+        p.require(crate::domains::settings::SETTINGS_MANAGE)?;
         let mut c = Checks::new();
         let mut parsed = Vec::new();
         for (i, d) in body.items.iter().enumerate() {
@@ -306,7 +305,7 @@ impl SchedulingConfigApi {
         state: Data<&Arc<AppState>>,
         auth: Auth,
     ) -> Result<Json<DispatchRulePage>> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let rows = sqlx::query("select rule, mode from dispatch_rules")
             .fetch_all(&mut *tx)
@@ -347,7 +346,7 @@ impl SchedulingConfigApi {
         body: JsonBody<DispatchRulePut>,
     ) -> Result<Json<DispatchRule>> {
         let p = &auth.0;
-        p.require("settings.manage")?;
+        p.require(crate::domains::settings::SETTINGS_MANAGE)?;
         let r = rules::find(&rule.0).ok_or(AppError::NotFound("dispatch rule"))?;
         let mut tx = p.begin(&state).await?;
         let before: Option<String> =

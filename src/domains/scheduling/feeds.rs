@@ -14,7 +14,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::{Auth, Principal};
 use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
@@ -215,14 +214,14 @@ async fn revoke(
 
 pub struct FeedsApi;
 
-#[OpenApi(prefix_path = "/api/v1/scheduling/feeds", tag = "ApiTags::Scheduling")]
+#[OpenApi(prefix_path = "/api/v1/scheduling/feeds", tag = "super::Tag::Scheduling")]
 impl FeedsApi {
     /// The caller's live bookings feed, if any (the URL is shown only when issued).
     ///
     /// Permission: `scheduling.read`.
     #[oai(path = "/me", method = "get")]
     async fn me_status(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<Json<Feed>> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         Ok(Json(
             status(&state, &auth.0, FeedKind::Bookings, None).await?,
         ))
@@ -234,7 +233,7 @@ impl FeedsApi {
     /// Permission: `scheduling.read`. Audited as `calendar_feed.issued`.
     #[oai(path = "/me", method = "post")]
     async fn me_issue(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<FeedIssued> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         Ok(FeedIssued::Created(Json(
             issue(&state, &auth.0, FeedKind::Bookings, None).await?,
         )))
@@ -245,7 +244,7 @@ impl FeedsApi {
     /// Permission: `scheduling.read`. Audited as `calendar_feed.revoked`.
     #[oai(path = "/me", method = "delete")]
     async fn me_revoke(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<NoContent> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         revoke(&state, &auth.0, FeedKind::Bookings, None).await?;
         Ok(NoContent::NoContent)
     }
@@ -260,7 +259,7 @@ impl FeedsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Feed>> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         Ok(Json(
             status(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?,
         ))
@@ -277,7 +276,7 @@ impl FeedsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<FeedIssued> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         Ok(FeedIssued::Created(Json(
             issue(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?,
         )))
@@ -293,7 +292,7 @@ impl FeedsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        auth.0.require("scheduling.read")?;
+        auth.0.require(super::SCHEDULING_READ)?;
         revoke(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?;
         Ok(NoContent::NoContent)
     }

@@ -126,7 +126,7 @@ pub async fn create(
         simulator_id: body.simulator_id,
         pilot_id: Some(body.pilot_id.unwrap_or(p.user_id)),
         actor: p.user_id,
-        actor_manages: p.has("scheduling.manage"),
+        actor_manages: p.has(super::SCHEDULING_MANAGE),
     };
     check_candidate(&c)?;
     if let Some(k) = idempotency_key
@@ -176,7 +176,7 @@ pub async fn create(
         &c,
         &facts,
         &overrides,
-        p.has("scheduling.override"),
+        p.has(super::SCHEDULING_OVERRIDE),
     )
     .map_err(blocked)?;
     // Built here so that the response and the audit row are exactly what is stored.
@@ -237,7 +237,7 @@ pub(super) async fn load_for(
     id: Uuid,
     lock: bool,
 ) -> Result<Booking> {
-    let owner = (!p.has("scheduling.manage")).then_some(p.user_id);
+    let owner = (!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id);
     repo::get(tx, id, owner, lock)
         .await?
         .ok_or(AppError::NotFound("booking"))
@@ -285,7 +285,7 @@ pub async fn update(
         simulator_id: pick(&body.simulator_id, before.simulator_id),
         pilot_id: pick(&body.pilot_id, before.pilot_id),
         actor: p.user_id,
-        actor_manages: p.has("scheduling.manage"),
+        actor_manages: p.has(super::SCHEDULING_MANAGE),
     };
     check_candidate(&c)?;
     let facts = repo::facts(&mut tx, &c).await?;
@@ -294,7 +294,7 @@ pub async fn update(
         &c,
         &facts,
         &body.override_rules.clone().unwrap_or_default(),
-        p.has("scheduling.override"),
+        p.has(super::SCHEDULING_OVERRIDE),
     )
     .map_err(blocked)?;
     let text = |v: &M<String>, old: &Option<String>| match v {

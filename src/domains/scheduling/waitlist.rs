@@ -13,7 +13,6 @@ use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage};
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::db::TenantTx;
@@ -54,7 +53,7 @@ pub struct WaitlistApi;
 
 #[OpenApi(
     prefix_path = "/api/v1/scheduling/waitlist",
-    tag = "ApiTags::Scheduling"
+    tag = "super::Tag::Scheduling"
 )]
 impl WaitlistApi {
     /// Waitlist entries, newest first: the caller's own, or everyone's with
@@ -71,7 +70,7 @@ impl WaitlistApi {
         status: Query<Option<String>>,
     ) -> Result<Json<WaitlistPage>> {
         let p = &auth.0;
-        p.require("scheduling.read")?;
+        p.require(super::SCHEDULING_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = p.begin(&state).await?;
@@ -83,7 +82,7 @@ impl WaitlistApi {
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(after)
-            .bind((!p.has("scheduling.manage")).then_some(p.user_id))
+            .bind((!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id))
             .bind(status.0)
             .bind(limit + 1)
             .fetch_all(&mut *tx)
@@ -105,7 +104,7 @@ impl WaitlistApi {
         body: JsonBody<WaitlistCreate>,
     ) -> Result<WaitlistCreated> {
         let p = &auth.0;
-        p.require("scheduling.book")?;
+        p.require(super::SCHEDULING_BOOK)?;
         let mut c = Checks::new();
         c.check(
             body.ends_at > body.starts_at,
@@ -164,14 +163,14 @@ impl WaitlistApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("scheduling.book")?;
+        p.require(super::SCHEDULING_BOOK)?;
         let mut tx = p.begin(&state).await?;
         let sql = format!(
             "select {COLUMNS} from waitlist_entries where id = $1 and ($2::uuid is null or user_id = $2) for update"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
-            .bind((!p.has("scheduling.manage")).then_some(p.user_id))
+            .bind((!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AppError::NotFound("waitlist entry"))?;

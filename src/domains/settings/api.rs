@@ -16,7 +16,6 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::values;
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
@@ -107,7 +106,7 @@ fn check(key: &str, value: &Value) -> Result<()> {
 
 pub struct SettingsApi;
 
-#[OpenApi(prefix_path = "/api/v1/settings", tag = "ApiTags::Settings")]
+#[OpenApi(prefix_path = "/api/v1/settings", tag = "super::Tag::Settings")]
 impl SettingsApi {
     /// List settings by key. Permission: `settings.read`.
     #[oai(path = "/", method = "get")]
@@ -118,7 +117,7 @@ impl SettingsApi {
         limit: Query<Option<i64>>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<SettingPage>> {
-        auth.0.require("settings.read")?;
+        auth.0.require(super::SETTINGS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = match cursor.0.as_deref() {
             None => None,
@@ -166,7 +165,7 @@ impl SettingsApi {
         body: JsonBody<SettingCreate>,
     ) -> Result<SettingCreated> {
         let p = &auth.0;
-        p.require("settings.manage")?;
+        p.require(super::SETTINGS_MANAGE)?;
         check(&body.key, &body.value)?;
         let mut tx = p.begin(&state).await?;
         values::validate_in_db(&mut tx, &body.key, &body.value).await?;
@@ -212,7 +211,7 @@ impl SettingsApi {
         auth: Auth,
         key: Path<String>,
     ) -> Result<Json<Setting>> {
-        auth.0.require("settings.read")?;
+        auth.0.require(super::SETTINGS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let s = get(&mut tx, &key.0)
             .await?
@@ -232,7 +231,7 @@ impl SettingsApi {
         body: JsonBody<SettingPut>,
     ) -> Result<Json<Setting>> {
         let p = &auth.0;
-        p.require("settings.manage")?;
+        p.require(super::SETTINGS_MANAGE)?;
         check(&key.0, &body.value)?;
         let mut tx = p.begin(&state).await?;
         values::validate_in_db(&mut tx, &key.0, &body.value).await?;
@@ -281,7 +280,7 @@ impl SettingsApi {
         key: Path<String>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("settings.manage")?;
+        p.require(super::SETTINGS_MANAGE)?;
         let mut tx = p.begin(&state).await?;
         let before = get(&mut tx, &key.0)
             .await?

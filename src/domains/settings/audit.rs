@@ -14,7 +14,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::page;
@@ -246,7 +245,7 @@ async fn next_chunk(mut st: ExportState) -> Option<(std::io::Result<Vec<u8>>, Ex
 
 pub struct AuditApi;
 
-#[OpenApi(prefix_path = "/api/v1/settings/audit-logs", tag = "ApiTags::Settings")]
+#[OpenApi(prefix_path = "/api/v1/settings/audit-logs", tag = "super::Tag::Settings")]
 impl AuditApi {
     /// The audit log, newest first, with keyset pagination.
     ///
@@ -270,7 +269,7 @@ impl AuditApi {
         since: Query<Option<DateTime<Utc>>>,
         until: Query<Option<DateTime<Utc>>>,
     ) -> Result<Json<AuditPage>> {
-        auth.0.require("audit.read")?;
+        auth.0.require(super::AUDIT_READ)?;
         let limit = page::limit(limit.0)?;
         let before = page::decode_id_cursor(cursor.0.as_deref())?;
         let filter = Filter {
@@ -311,7 +310,7 @@ impl AuditApi {
         since: Query<Option<DateTime<Utc>>>,
         until: Query<Option<DateTime<Utc>>>,
     ) -> Result<Export> {
-        auth.0.require("audit.read")?;
+        auth.0.require(super::AUDIT_READ)?;
         let filter = Filter {
             actor_id: actor_id.0,
             action: action.0,

@@ -7,14 +7,15 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
 use crate::state::AppState;
 use crate::tenancy::Tenant;
-use crate::tenancy::flags::{self, FLAGS};
+use crate::domains::CATALOG;
+use crate::kernel::Flag;
+use crate::tenancy::flags;
 
 /// A feature flag as it applies to this organisation.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -41,14 +42,14 @@ pub struct FeatureFlagSet {
     pub enabled: bool,
 }
 
-fn flag(tenant: &Tenant, key: &str, description: &str) -> FeatureFlag {
-    let (enabled, source) = flags::effective(tenant, key);
+fn flag(tenant: &Tenant, f: &Flag) -> FeatureFlag {
+    let (enabled, source) = flags::effective(&CATALOG, tenant, f.key);
     FeatureFlag {
-        key: key.to_owned(),
+        key: f.key.to_owned(),
         enabled,
-        default: flags::default_for(key, tenant.kind, &tenant.plan),
+        default: CATALOG.flag_default(f.key, tenant.kind, &tenant.plan),
         source: source.as_str().to_owned(),
-        description: description.to_owned(),
+        description: f.description.to_owned(),
     }
 }
 
@@ -56,17 +57,14 @@ pub struct FlagsApi;
 
 #[OpenApi(
     prefix_path = "/api/v1/settings/feature-flags",
-    tag = "ApiTags::Settings"
+    tag = "super::Tag::Settings"
 )]
 impl FlagsApi {
     /// Every flag with its default and effective value. Permission: `settings.read`.
     #[oai(path = "/", method = "get")]
     async fn list(&self, auth: Auth) -> Result<Json<FeatureFlagPage>> {
-        auth.0.require("settings.read")?;
-        let items = FLAGS
-            .iter()
-            .map(|(k, d, _)| flag(&auth.0.tenant, k, d))
-            .collect();
+        auth.0.require(super::SETTINGS_READ)?;
+        let items = CATALOG.flags().map(|f| flag(&auth.0.tenant, f)).collect();
         Ok(Json(FeatureFlagPage {
             items,
             next_cursor: None,
@@ -88,18 +86,19 @@ impl FlagsApi {
         body: JsonBody<FeatureFlagSet>,
     ) -> Result<Json<FeatureFlag>> {
         let p = &auth.0;
-        p.require("settings.manage")?;
-        let Some((k, d, _)) = FLAGS.iter().find(|(k, _, _)| *k == key.0) else {
+        p.require(super::SETTINGS_MANAGE)?;
+        let Some(f) = CATALOG.flag(&key.0) else {
             return Err(AppError::NotFound("feature flag"));
         };
-        if p.tenant.forced_flags.contains_key(*k) {
+        let k = f.key;
+        if p.tenant.forced_flags.contains_key(k) {
             return Err(AppError::Conflict {
                 code: "flag-forced",
                 detail: "this flag is set by your plan".into(),
                 field: None,
             });
         }
-        if body.enabled && crate::platform::plans::excludes(&p.tenant.plan, k) {
+        if body.enabled && crate::kernel::plans::excludes(&p.tenant.plan, k) {
             return Err(AppError::status(
                 poem::http::StatusCode::FORBIDDEN,
                 "plan-limit-reached",
@@ -109,7 +108,7 @@ impl FlagsApi {
                 ),
             ));
         }
-        let before = flag(&p.tenant, k, d);
+        let before = flag(&p.tenant, f);
         let mut tx = p.begin(&state).await?;
         flags::set_tenant_flag(&mut tx, k, Some(body.enabled)).await?;
         let mut after = before.clone();
@@ -121,7 +120,7 @@ impl FlagsApi {
             Change {
                 action: "feature_flag.changed",
                 resource_type: "feature_flag",
-                resource_id: Some((*k).to_owned()),
+                resource_id: Some(k.to_owned()),
                 before: audit::snapshot(&before),
                 after: audit::snapshot(&after),
             },

@@ -5,3 +5,48 @@ pub mod api;
 pub mod audit;
 pub mod flags;
 pub mod values;
+
+use poem_openapi::Tags;
+
+use crate::kernel::manifest::{Manifest, Permission};
+use crate::kernel::roles::school;
+
+/// The OpenAPI tags of this domain.
+#[derive(Tags)]
+pub enum Tag {
+    /// Settings, feature flags and the audit log.
+    Settings,
+}
+
+/// The APIs of this domain, in the order the OpenAPI document lists them.
+pub type Apis = (audit::AuditApi, flags::FlagsApi, api::SettingsApi,);
+
+pub fn apis() -> Apis {
+    (audit::AuditApi, flags::FlagsApi, api::SettingsApi,)
+}
+
+pub const MANIFEST: Manifest = Manifest {
+    name: "settings",
+    prefixes: &["/api/v1/settings"],
+    flags: &[],
+    permissions: &[SETTINGS_READ, SETTINGS_MANAGE, AUDIT_READ],
+};
+
+/// Read tenant settings and feature flags.
+pub const SETTINGS_READ: Permission = Permission::new(
+    "settings.read",
+    "Read tenant settings and feature flags",
+    &[school::ORGANIZATION_ADMIN],
+);
+/// Change tenant settings and feature flags.
+pub const SETTINGS_MANAGE: Permission = Permission::new(
+    "settings.manage",
+    "Change tenant settings and feature flags",
+    &[],
+);
+/// Read and export the audit log.
+pub const AUDIT_READ: Permission = Permission::new(
+    "audit.read",
+    "Read and export the audit log",
+    &[school::ORGANIZATION_ADMIN],
+);

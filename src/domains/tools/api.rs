@@ -12,7 +12,6 @@ use uuid::Uuid;
 
 use super::dto::{Note, NoteCreate, NotePage, NoteUpdate};
 use super::repo;
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
@@ -28,7 +27,7 @@ enum NoteCreated {
     Created(Json<Note>),
 }
 
-#[OpenApi(prefix_path = "/api/v1/tools/notes", tag = "ApiTags::Tools")]
+#[OpenApi(prefix_path = "/api/v1/tools/notes", tag = "super::Tag::Tools")]
 impl NotesApi {
     /// List notes, newest first, with keyset pagination.
     ///
@@ -49,7 +48,7 @@ impl NotesApi {
     ) -> Result<Json<NotePage>> {
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        auth.0.require("tools.notes.read")?;
+        auth.0.require(super::TOOLS_NOTES_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let search = q.0.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if search.is_some_and(|s| s.chars().count() > 200) {
@@ -74,7 +73,7 @@ impl NotesApi {
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        auth.0.require("tools.notes.write")?;
+        auth.0.require(super::TOOLS_NOTES_WRITE)?;
         let mut tx = auth.0.begin(&state).await?;
         let note = repo::insert_note(
             &mut tx,
@@ -108,7 +107,7 @@ impl NotesApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Note>> {
-        auth.0.require("tools.notes.read")?;
+        auth.0.require(super::TOOLS_NOTES_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let note = repo::get_note(&mut tx, id.0, false)
             .await?
@@ -131,7 +130,7 @@ impl NotesApi {
         if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        auth.0.require("tools.notes.write")?;
+        auth.0.require(super::TOOLS_NOTES_WRITE)?;
         let mut tx = auth.0.begin(&state).await?;
         let before = repo::get_note(&mut tx, id.0, true)
             .await?
@@ -174,7 +173,7 @@ impl NotesApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        auth.0.require("tools.notes.write")?;
+        auth.0.require(super::TOOLS_NOTES_WRITE)?;
         let mut tx = auth.0.begin(&state).await?;
         let before = repo::get_note(&mut tx, id.0, true)
             .await?

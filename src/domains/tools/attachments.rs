@@ -17,7 +17,6 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::files::{self, Refusal};
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::domains::settings::values;
@@ -295,7 +294,7 @@ async fn upload_limit(state: &AppState, auth: &Auth) -> Result<u64> {
 
 pub struct AttachmentsApi;
 
-#[OpenApi(prefix_path = "/api/v1/tools/attachments", tag = "ApiTags::Tools")]
+#[OpenApi(prefix_path = "/api/v1/tools/attachments", tag = "super::Tag::Tools")]
 impl AttachmentsApi {
     /// List attachments, newest first. Filters: `resource_type` with `resource_id` (the files
     /// of one record), `uploaded_by`.
@@ -316,7 +315,7 @@ impl AttachmentsApi {
         resource_id: Query<Option<Uuid>>,
         uploaded_by: Query<Option<Uuid>>,
     ) -> Result<Json<AttachmentPage>> {
-        auth.0.require("tools.attachments.read")?;
+        auth.0.require(super::TOOLS_ATTACHMENTS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -358,7 +357,7 @@ impl AttachmentsApi {
         body: AttachmentUpload,
     ) -> Result<AttachmentCreated> {
         let p = &auth.0;
-        p.require("tools.attachments.write")?;
+        p.require(super::TOOLS_ATTACHMENTS_WRITE)?;
         let limit = upload_limit(&state, &auth).await?;
         if body
             .declared_len
@@ -465,7 +464,7 @@ impl AttachmentsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Attachment>> {
-        auth.0.require("tools.attachments.read")?;
+        auth.0.require(super::TOOLS_ATTACHMENTS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let a = load(&mut tx, id.0)
             .await?
@@ -486,7 +485,7 @@ impl AttachmentsApi {
         id: Path<Uuid>,
     ) -> Result<Response<Binary<Body>>> {
         let p = &auth.0;
-        p.require("tools.attachments.read")?;
+        p.require(super::TOOLS_ATTACHMENTS_READ)?;
         let mut tx = p.begin(&state).await?;
         let a = load(&mut tx, id.0)
             .await?
@@ -526,7 +525,7 @@ impl AttachmentsApi {
         body: JsonBody<AttachmentUpdate>,
     ) -> Result<Json<Attachment>> {
         let p = &auth.0;
-        p.require("tools.attachments.write")?;
+        p.require(super::TOOLS_ATTACHMENTS_WRITE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0)
             .await?
@@ -588,7 +587,7 @@ impl AttachmentsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("tools.attachments.write")?;
+        p.require(super::TOOLS_ATTACHMENTS_WRITE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0)
             .await?

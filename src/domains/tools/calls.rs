@@ -12,7 +12,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
@@ -128,7 +127,7 @@ fn keep<T: Clone>(m: &MaybeUndefined<T>, old: &Option<T>) -> Option<T> {
 
 pub struct CallsApi;
 
-#[OpenApi(prefix_path = "/api/v1/tools/calls", tag = "ApiTags::Tools")]
+#[OpenApi(prefix_path = "/api/v1/tools/calls", tag = "super::Tag::Tools")]
 impl CallsApi {
     /// List call logs, newest created first. Filters: `since` / `until` on `occurred_at`
     /// (inclusive / exclusive), `direction`.
@@ -149,7 +148,7 @@ impl CallsApi {
         until: Query<Option<DateTime<Utc>>>,
         direction: Query<Option<Direction>>,
     ) -> Result<Json<CallLogPage>> {
-        auth.0.require("tools.calls.read")?;
+        auth.0.require(super::TOOLS_CALLS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         if let (Some(s), Some(u)) = (since.0, until.0)
@@ -187,7 +186,7 @@ impl CallsApi {
         body: JsonBody<CallLogCreate>,
     ) -> Result<CallCreated> {
         let p = &auth.0;
-        p.require("tools.calls.write")?;
+        p.require(super::TOOLS_CALLS_WRITE)?;
         if body.contact_name.trim().is_empty() {
             return Err(AppError::validation("contact_name", "must not be blank"));
         }
@@ -223,7 +222,7 @@ impl CallsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<CallLog>> {
-        auth.0.require("tools.calls.read")?;
+        auth.0.require(super::TOOLS_CALLS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let c = load(&mut tx, id.0)
             .await?
@@ -243,7 +242,7 @@ impl CallsApi {
         body: JsonBody<CallLogUpdate>,
     ) -> Result<Json<CallLog>> {
         let p = &auth.0;
-        p.require("tools.calls.write")?;
+        p.require(super::TOOLS_CALLS_WRITE)?;
         if body
             .contact_name
             .as_deref()
@@ -304,7 +303,7 @@ impl CallsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("tools.calls.write")?;
+        p.require(super::TOOLS_CALLS_WRITE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0)
             .await?

@@ -13,7 +13,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
@@ -349,7 +348,7 @@ pub async fn feed(conn: &mut PgConnection, user: Uuid) -> Result<Vec<ical::Event
 
 pub struct EventsApi;
 
-#[OpenApi(prefix_path = "/api/v1/tools/events", tag = "ApiTags::Tools")]
+#[OpenApi(prefix_path = "/api/v1/tools/events", tag = "super::Tag::Tools")]
 impl EventsApi {
     /// List events by start time. Filters: `from` and `to` (events overlapping that range),
     /// `attendee_id` (events the user organises or attends), `organizer_id`.
@@ -371,7 +370,7 @@ impl EventsApi {
         attendee_id: Query<Option<Uuid>>,
         organizer_id: Query<Option<Uuid>>,
     ) -> Result<Json<EventPage>> {
-        auth.0.require("tools.events.read")?;
+        auth.0.require(super::TOOLS_EVENTS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_time_cursor(cursor.0.as_deref())?;
         if let (Some(f), Some(t)) = (from.0, to.0)
@@ -417,7 +416,7 @@ impl EventsApi {
         body: JsonBody<EventCreate>,
     ) -> Result<EventCreated> {
         let p = &auth.0;
-        p.require("tools.events.write")?;
+        p.require(super::TOOLS_EVENTS_WRITE)?;
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
@@ -463,7 +462,7 @@ impl EventsApi {
     #[oai(path = "/feed", method = "get")]
     async fn feed_status(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<Json<Feed>> {
         let p = &auth.0;
-        p.require("tools.events.read")?;
+        p.require(super::TOOLS_EVENTS_READ)?;
         let mut tx = p.begin(&state).await?;
         let f = calendar::live(&mut tx, p.user_id, FeedKind::Events)
             .await?
@@ -479,7 +478,7 @@ impl EventsApi {
     #[oai(path = "/feed", method = "post")]
     async fn feed_issue(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<FeedIssued> {
         let p = &auth.0;
-        p.require("tools.events.read")?;
+        p.require(super::TOOLS_EVENTS_READ)?;
         let mut tx = p.begin(&state).await?;
         let issued =
             calendar::issue(&mut tx, &state, p.tenant.id, p.user_id, FeedKind::Events).await?;
@@ -505,7 +504,7 @@ impl EventsApi {
     #[oai(path = "/feed", method = "delete")]
     async fn feed_revoke(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("tools.events.read")?;
+        p.require(super::TOOLS_EVENTS_READ)?;
         let mut tx = p.begin(&state).await?;
         let id = calendar::revoke(&mut tx, p.user_id, FeedKind::Events)
             .await?
@@ -534,7 +533,7 @@ impl EventsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Event>> {
-        auth.0.require("tools.events.read")?;
+        auth.0.require(super::TOOLS_EVENTS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let e = load(&mut tx, id.0)
             .await?
@@ -553,7 +552,7 @@ impl EventsApi {
         body: JsonBody<EventUpdate>,
     ) -> Result<Json<Event>> {
         let p = &auth.0;
-        p.require("tools.events.write")?;
+        p.require(super::TOOLS_EVENTS_WRITE)?;
         if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(AppError::validation("title", "must not be blank"));
         }
@@ -632,7 +631,7 @@ impl EventsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("tools.events.write")?;
+        p.require(super::TOOLS_EVENTS_WRITE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0)
             .await?

@@ -11,7 +11,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
@@ -115,7 +114,7 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Review>, sqlx:
 
 pub struct ReviewsApi;
 
-#[OpenApi(prefix_path = "/api/v1/tools/reviews", tag = "ApiTags::Tools")]
+#[OpenApi(prefix_path = "/api/v1/tools/reviews", tag = "super::Tag::Tools")]
 impl ReviewsApi {
     /// List reviews, newest first. Filters: `status`, `min_rating`, `max_rating`.
     ///
@@ -135,7 +134,7 @@ impl ReviewsApi {
         min_rating: Query<Option<i32>>,
         max_rating: Query<Option<i32>>,
     ) -> Result<Json<ReviewPage>> {
-        auth.0.require("tools.reviews.read")?;
+        auth.0.require(super::TOOLS_REVIEWS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         for (field, v) in [("min_rating", min_rating.0), ("max_rating", max_rating.0)] {
@@ -173,7 +172,7 @@ impl ReviewsApi {
         body: JsonBody<ReviewCreate>,
     ) -> Result<ReviewCreated> {
         let p = &auth.0;
-        p.require("tools.reviews.write")?;
+        p.require(super::TOOLS_REVIEWS_WRITE)?;
         if body.subject.trim().is_empty() {
             return Err(AppError::validation("subject", "must not be blank"));
         }
@@ -208,7 +207,7 @@ impl ReviewsApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Review>> {
-        auth.0.require("tools.reviews.read")?;
+        auth.0.require(super::TOOLS_REVIEWS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let r = load(&mut tx, id.0)
             .await?
@@ -228,7 +227,7 @@ impl ReviewsApi {
         body: JsonBody<ReviewUpdate>,
     ) -> Result<Json<Review>> {
         let p = &auth.0;
-        p.require("tools.reviews.write")?;
+        p.require(super::TOOLS_REVIEWS_WRITE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0)
             .await?
@@ -264,7 +263,7 @@ impl ReviewsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("tools.reviews.write")?;
+        p.require(super::TOOLS_REVIEWS_WRITE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0)
             .await?

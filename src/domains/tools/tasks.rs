@@ -12,7 +12,6 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
-use crate::api::ApiTags;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
@@ -173,7 +172,7 @@ async fn check_assignee(conn: &mut PgConnection, assignee: Option<Uuid>) -> Resu
 
 pub struct TasksApi;
 
-#[OpenApi(prefix_path = "/api/v1/tools/tasks", tag = "ApiTags::Tools")]
+#[OpenApi(prefix_path = "/api/v1/tools/tasks", tag = "super::Tag::Tools")]
 impl TasksApi {
     /// List tasks, newest first. Filters: `status`, `assignee_id`, `overdue` (due and still open
     /// or in progress).
@@ -194,7 +193,7 @@ impl TasksApi {
         assignee_id: Query<Option<Uuid>>,
         overdue: Query<Option<bool>>,
     ) -> Result<Json<TaskPage>> {
-        auth.0.require("tools.tasks.read")?;
+        auth.0.require(super::TOOLS_TASKS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = auth.0.begin(&state).await?;
@@ -228,7 +227,7 @@ impl TasksApi {
         body: JsonBody<TaskCreate>,
     ) -> Result<TaskCreated> {
         let p = &auth.0;
-        p.require("tools.tasks.write")?;
+        p.require(super::TOOLS_TASKS_WRITE)?;
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
@@ -266,7 +265,7 @@ impl TasksApi {
         auth: Auth,
         id: Path<Uuid>,
     ) -> Result<Json<Task>> {
-        auth.0.require("tools.tasks.read")?;
+        auth.0.require(super::TOOLS_TASKS_READ)?;
         let mut tx = auth.0.begin(&state).await?;
         let t = load(&mut tx, id.0, false)
             .await?
@@ -287,7 +286,7 @@ impl TasksApi {
         body: JsonBody<TaskUpdate>,
     ) -> Result<Json<Task>> {
         let p = &auth.0;
-        p.require("tools.tasks.write")?;
+        p.require(super::TOOLS_TASKS_WRITE)?;
         if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(AppError::validation("title", "must not be blank"));
         }
@@ -358,7 +357,7 @@ impl TasksApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         let p = &auth.0;
-        p.require("tools.tasks.write")?;
+        p.require(super::TOOLS_TASKS_WRITE)?;
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true)
             .await?

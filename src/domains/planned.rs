@@ -1,0 +1,340 @@
+//! Domains the product is specified with but that are not built yet: their feature flags and
+//! permissions exist already (tenants switch the flags, roles hold the permissions), so they are
+//! declared here. When a domain is built, its manifest and constants move into its own folder
+//! (`scripts/new-domain`), unchanged, and its entry here is deleted.
+
+use crate::kernel::TenantKind::{CharterOperator, Fbo, FlightSchool};
+use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
+use crate::kernel::roles::{charter, fbo, school};
+
+pub const FLIGHTS: Manifest = Manifest {
+    name: "flights",
+    prefixes: &["/api/v1/flights"],
+    flags: &[Flag {
+        key: "flights",
+        description: "Flights and logbooks",
+        prefix: "/api/v1/flights",
+        on_for: &[FlightSchool, CharterOperator],
+    }],
+    permissions: &[FLIGHTS_READ, FLIGHTS_MANAGE],
+};
+
+/// View flights and logbooks.
+pub const FLIGHTS_READ: Permission = Permission::new(
+    "flights.read",
+    "View flights and logbooks",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        charter::DISPATCHER,
+        charter::PILOT,
+    ],
+);
+/// Record and edit flights.
+pub const FLIGHTS_MANAGE: Permission = Permission::new(
+    "flights.manage",
+    "Record and edit flights",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        charter::DISPATCHER,
+        charter::PILOT,
+    ],
+);
+
+pub const TRAINING: Manifest = Manifest {
+    name: "training",
+    prefixes: &["/api/v1/training"],
+    flags: &[Flag {
+        key: "training",
+        description: "Courses, lessons, enrolment and progress",
+        prefix: "/api/v1/training",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[TRAINING_READ, TRAINING_MANAGE],
+};
+
+/// View courses, enrolments and progress.
+pub const TRAINING_READ: Permission = Permission::new(
+    "training.read",
+    "View courses, enrolments and progress",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        fbo::LINE_MANAGER,
+        fbo::FUELER,
+    ],
+);
+/// Manage courses, lessons, enrolments and grading.
+pub const TRAINING_MANAGE: Permission = Permission::new(
+    "training.manage",
+    "Manage courses, lessons, enrolments and grading",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        fbo::LINE_MANAGER,
+    ],
+);
+
+pub const THEORY: Manifest = Manifest {
+    name: "theory",
+    prefixes: &["/api/v1/theory"],
+    flags: &[Flag {
+        key: "theory",
+        description: "Theory courses and exams",
+        prefix: "/api/v1/theory",
+        on_for: &[FlightSchool],
+    }],
+    permissions: &[THEORY_READ, THEORY_MANAGE],
+};
+
+/// View theory courses and exams.
+pub const THEORY_READ: Permission = Permission::new(
+    "theory.read",
+    "View theory courses and exams",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+    ],
+);
+/// Manage question banks and exams.
+pub const THEORY_MANAGE: Permission = Permission::new(
+    "theory.manage",
+    "Manage question banks and exams",
+    &[school::ORGANIZATION_ADMIN],
+);
+
+pub const CERTIFICATES: Manifest = Manifest {
+    name: "certificates",
+    prefixes: &["/api/v1/certificates"],
+    flags: &[Flag {
+        key: "certificates",
+        description: "Licences, ratings and medicals",
+        prefix: "/api/v1/certificates",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[CERTIFICATES_READ, CERTIFICATES_MANAGE],
+};
+
+/// View licences, ratings and medicals.
+pub const CERTIFICATES_READ: Permission = Permission::new(
+    "certificates.read",
+    "View licences, ratings and medicals",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        charter::DISPATCHER,
+        charter::PILOT,
+        fbo::LINE_MANAGER,
+    ],
+);
+/// Record licences, ratings and medicals.
+pub const CERTIFICATES_MANAGE: Permission = Permission::new(
+    "certificates.manage",
+    "Record licences, ratings and medicals",
+    &[school::ORGANIZATION_ADMIN, fbo::LINE_MANAGER],
+);
+
+pub const FINANCE: Manifest = Manifest {
+    name: "finance",
+    prefixes: &["/api/v1/finance"],
+    flags: &[Flag {
+        key: "finance",
+        description: "Accounts, invoices and payments",
+        prefix: "/api/v1/finance",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[FINANCE_READ, FINANCE_MANAGE],
+};
+
+/// View accounts, invoices and payments.
+pub const FINANCE_READ: Permission = Permission::new(
+    "finance.read",
+    "View accounts, invoices and payments",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::STAFF,
+        charter::FINANCE,
+        fbo::FRONT_DESK,
+    ],
+);
+/// Issue invoices, record payments and prices.
+pub const FINANCE_MANAGE: Permission = Permission::new(
+    "finance.manage",
+    "Issue invoices, record payments and prices",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::STAFF,
+        charter::FINANCE,
+        fbo::FRONT_DESK,
+    ],
+);
+
+pub const DOCUMENTS: Manifest = Manifest {
+    name: "documents",
+    prefixes: &["/api/v1/documents"],
+    flags: &[Flag {
+        key: "documents",
+        description: "Documents",
+        prefix: "/api/v1/documents",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[DOCUMENTS_READ, DOCUMENTS_MANAGE],
+};
+
+/// View documents.
+pub const DOCUMENTS_READ: Permission = Permission::new(
+    "documents.read",
+    "View documents",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        school::STAFF,
+        school::MECHANIC,
+        charter::DISPATCHER,
+        charter::PILOT,
+        charter::MEDICAL_CREW,
+        charter::SALES,
+        charter::FINANCE,
+        fbo::LINE_MANAGER,
+    ],
+);
+/// Upload and manage documents.
+pub const DOCUMENTS_MANAGE: Permission = Permission::new(
+    "documents.manage",
+    "Upload and manage documents",
+    &[school::ORGANIZATION_ADMIN],
+);
+
+pub const REPORTS: Manifest = Manifest {
+    name: "reports",
+    prefixes: &["/api/v1/reports"],
+    flags: &[Flag {
+        key: "reports",
+        description: "Reports",
+        prefix: "/api/v1/reports",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[REPORTS_READ],
+};
+
+/// Run reports.
+pub const REPORTS_READ: Permission = Permission::new(
+    "reports.read",
+    "Run reports",
+    &[
+        school::ORGANIZATION_ADMIN,
+        charter::FINANCE,
+        fbo::LINE_MANAGER,
+    ],
+);
+
+pub const NOTIFICATIONS: Manifest = Manifest {
+    name: "notifications",
+    prefixes: &["/api/v1/notifications"],
+    flags: &[Flag {
+        key: "notifications",
+        description: "Notification rules and templates",
+        prefix: "/api/v1/notifications",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[NOTIFICATIONS_MANAGE],
+};
+
+/// Manage notification templates and rules.
+pub const NOTIFICATIONS_MANAGE: Permission = Permission::new(
+    "notifications.manage",
+    "Manage notification templates and rules",
+    &[],
+);
+
+pub const CHARTER: Manifest = Manifest {
+    name: "charter",
+    prefixes: &["/api/v1/charter"],
+    flags: &[Flag {
+        key: "charter",
+        description: "Charter quotes, trips, crew, passengers, patients",
+        prefix: "/api/v1/charter",
+        on_for: &[CharterOperator],
+    }],
+    permissions: &[
+        CHARTER_READ,
+        CHARTER_MANAGE,
+        CHARTER_QUOTE,
+        MEDICAL_READ,
+        MEDICAL_MANAGE,
+    ],
+};
+
+/// View charter trips, quotes, crew and passengers.
+pub const CHARTER_READ: Permission = Permission::new(
+    "charter.read",
+    "View charter trips, quotes, crew and passengers",
+    &[
+        charter::DISPATCHER,
+        charter::PILOT,
+        charter::MEDICAL_CREW,
+        charter::SALES,
+        charter::FINANCE,
+    ],
+);
+/// Manage charter trips, crew and passengers.
+pub const CHARTER_MANAGE: Permission = Permission::new(
+    "charter.manage",
+    "Manage charter trips, crew and passengers",
+    &[charter::DISPATCHER],
+);
+/// Prepare and send charter quotes.
+pub const CHARTER_QUOTE: Permission = Permission::new(
+    "charter.quote",
+    "Prepare and send charter quotes",
+    &[charter::SALES],
+);
+/// View patient records of air-ambulance trips.
+pub const MEDICAL_READ: Permission = Permission::new(
+    "medical.read",
+    "View patient records of air-ambulance trips",
+    &[charter::MEDICAL_CREW],
+);
+/// Record patient data of air-ambulance trips.
+pub const MEDICAL_MANAGE: Permission = Permission::new(
+    "medical.manage",
+    "Record patient data of air-ambulance trips",
+    &[charter::MEDICAL_CREW],
+);
+
+pub const FBO: Manifest = Manifest {
+    name: "fbo",
+    prefixes: &["/api/v1/fbo"],
+    flags: &[Flag {
+        key: "fbo",
+        description: "FBO fuel, equipment, line service and parking",
+        prefix: "/api/v1/fbo",
+        on_for: &[Fbo],
+    }],
+    permissions: &[FBO_READ, FBO_FUEL, FBO_MANAGE],
+};
+
+/// View FBO operations: fuel, parking, line service.
+pub const FBO_READ: Permission = Permission::new(
+    "fbo.read",
+    "View FBO operations: fuel, parking, line service",
+    &[fbo::LINE_MANAGER, fbo::FUELER, fbo::FRONT_DESK],
+);
+/// Dispatch fuel and record tank readings.
+pub const FBO_FUEL: Permission = Permission::new(
+    "fbo.fuel",
+    "Dispatch fuel and record tank readings",
+    &[fbo::LINE_MANAGER, fbo::FUELER],
+);
+/// Manage FBO equipment, prices and line service.
+pub const FBO_MANAGE: Permission = Permission::new(
+    "fbo.manage",
+    "Manage FBO equipment, prices and line service",
+    &[fbo::LINE_MANAGER],
+);

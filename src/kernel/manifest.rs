@@ -1,0 +1,180 @@
+//! What a domain declares about itself, and the catalogue built from all declarations.
+//!
+//! A domain's `mod.rs` exports `pub const MANIFEST: Manifest` and one `Permission` constant per
+//! permission it declares; handlers name those constants (`principal.require(FLEET_READ)`), so a
+//! permission that no manifest declares cannot be required by accident, and the catalogue, the
+//! seeded roles, the flag registry and the OpenAPI permission test all read the same lists.
+
+use super::roles::{self, Role};
+use super::{TenantKind, plans};
+
+/// A permission: its catalogue name, what it grants, and which seeded roles get it (besides
+/// `admin`, which gets every permission).
+#[derive(Debug, Clone, Copy)]
+pub struct Permission {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub roles: &'static [Role],
+}
+
+impl Permission {
+    pub const fn new(
+        name: &'static str,
+        description: &'static str,
+        roles: &'static [Role],
+    ) -> Self {
+        Self {
+            name,
+            description,
+            roles,
+        }
+    }
+}
+
+impl PartialEq for Permission {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// A feature flag guarding a module: every request path under `prefix` answers
+/// `404 feature-disabled` while the flag is off for the tenant.
+#[derive(Debug, Clone, Copy)]
+pub struct Flag {
+    pub key: &'static str,
+    pub description: &'static str,
+    pub prefix: &'static str,
+    /// The tenant kinds the module is on for by default (a plan may still leave it out).
+    pub on_for: &'static [TenantKind],
+}
+
+/// Every tenant kind: the default of a module all kinds use.
+pub const ALL_KINDS: &[TenantKind] = &TenantKind::ALL;
+
+/// One domain's declaration of itself.
+#[derive(Debug)]
+pub struct Manifest {
+    /// The folder name under `src/domains`.
+    pub name: &'static str,
+    /// Route prefixes of its operations (`/api/v1/fleet`); every operation under them must name
+    /// one of the catalogue's permissions in its description.
+    pub prefixes: &'static [&'static str],
+    /// Its feature flags (most domains have one; tools has one per module).
+    pub flags: &'static [Flag],
+    /// The permissions it declares.
+    pub permissions: &'static [Permission],
+}
+
+/// A seeded role with its permission names, as provisioning writes it.
+#[derive(Debug, Clone)]
+pub struct SeedRole {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub permissions: Vec<&'static str>,
+}
+
+/// Every manifest, and what is built from them. `crate::domains::CATALOG` is the one instance;
+/// layers below the domains (tenancy, auth) receive it as a value rather than importing it.
+#[derive(Debug)]
+pub struct Catalog {
+    pub manifests: &'static [&'static Manifest],
+}
+
+impl Catalog {
+    /// Every permission, in manifest order.
+    pub fn permissions(&self) -> impl Iterator<Item = &'static Permission> + '_ {
+        self.manifests.iter().flat_map(|m| m.permissions.iter())
+    }
+
+    pub fn is_permission(&self, name: &str) -> bool {
+        self.permissions().any(|p| p.name == name)
+    }
+
+    /// Every feature flag, in manifest order.
+    pub fn flags(&self) -> impl Iterator<Item = &'static Flag> + '_ {
+        self.manifests.iter().flat_map(|m| m.flags.iter())
+    }
+
+    pub fn flag(&self, key: &str) -> Option<&'static Flag> {
+        self.flags().find(|f| f.key == key)
+    }
+
+    /// The flag guarding `path`, if any (the longest matching prefix, at a segment boundary).
+    pub fn flag_for_path(&self, path: &str) -> Option<&'static str> {
+        self.flags()
+            .filter(|f| {
+                path.strip_prefix(f.prefix)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .max_by_key(|f| f.prefix.len())
+            .map(|f| f.key)
+    }
+
+    /// The default of flag `key` for a tenant of `kind` on `plan` (unknown keys are off).
+    pub fn flag_default(&self, key: &str, kind: TenantKind, plan: &str) -> bool {
+        self.flag(key)
+            .is_some_and(|f| f.on_for.contains(&kind) && !plans::excludes(plan, key))
+    }
+
+    /// The system roles a new tenant of `kind` starts with: `admin` with the whole catalogue,
+    /// then the kind's roles with the permissions that name them.
+    pub fn seeded_roles(&self, kind: TenantKind) -> Vec<SeedRole> {
+        let mut out = vec![SeedRole {
+            name: roles::ADMIN,
+            description: roles::ADMIN_DESCRIPTION,
+            permissions: self.permissions().map(|p| p.name).collect(),
+        }];
+        out.extend(roles::of_kind(kind).iter().map(|role| {
+            SeedRole {
+                name: role.name,
+                description: role.description,
+                permissions: self
+                    .permissions()
+                    .filter(|p| p.roles.contains(role))
+                    .map(|p| p.name)
+                    .collect(),
+            }
+        }));
+        out
+    }
+
+    /// The problems of the declarations: duplicate permission names or flag keys, a
+    /// permission granted to a role of another kind's list, a flag prefix outside `/api/v1/`.
+    /// Tested, so a bad manifest fails the build's tests, not a tenant's request.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for p in self.permissions() {
+            if !seen.insert(p.name) {
+                problems.push(format!("permission `{}` is declared twice", p.name));
+            }
+            for role in p.roles {
+                if !roles::of_kind(role.kind).contains(role) {
+                    problems.push(format!("`{}` names unknown role `{}`", p.name, role.name));
+                }
+            }
+        }
+        let mut keys = std::collections::HashSet::new();
+        for f in self.flags() {
+            if !keys.insert(f.key) {
+                problems.push(format!("flag `{}` is declared twice", f.key));
+            }
+            if !f.prefix.starts_with("/api/v1/") {
+                problems.push(format!("flag `{}` guards `{}`", f.key, f.prefix));
+            }
+        }
+        problems
+    }
+}
+
+/// Manage the tenant's subscription (`/api/v1/billing/*`).
+pub const BILLING_MANAGE: Permission =
+    Permission::new("billing.manage", "Manage the tenant's subscription", &[]);
+
+/// The core's own permissions (billing is not a domain: it sells the tenant its plan).
+pub const CORE: Manifest = Manifest {
+    name: "core",
+    prefixes: &["/api/v1/billing"],
+    flags: &[],
+    permissions: &[BILLING_MANAGE],
+};
