@@ -10,6 +10,7 @@ pub mod manifest;
 pub mod plans;
 pub mod roles;
 pub mod tags;
+pub mod units;
 
 pub use kind::TenantKind;
 pub use manifest::{Catalog, Flag, Manifest, Permission, SeedRole};

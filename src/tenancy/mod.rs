@@ -2,6 +2,7 @@
 //! the warm pool of ready schemas.
 
 pub mod flags;
+pub mod limits;
 mod provision;
 mod registry;
 mod resolve;
@@ -89,7 +90,7 @@ pub struct Tenant {
     pub flags: std::collections::HashMap<String, bool>,
     /// Feature flags a platform operator forced.
     pub forced_flags: std::collections::HashMap<String, bool>,
-    /// Counted limits a platform operator set over the plan's (`plans::limit_for`).
+    /// Counted limits a platform operator set over the plan's (`limits::limit_for`).
     pub limits: std::collections::HashMap<String, i64>,
     /// Why the tenant is suspended: `operator`, `billing` or `trial_ended`.
     pub status_reason: Option<String>,

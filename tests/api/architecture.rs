@@ -1,5 +1,9 @@
-//! Rules the compiler cannot check alone: domain code never reaches the pool.
+//! The rules of the domain kit that the compiler cannot check alone: domain code never reaches
+//! the pool, platform SQL or `api.rs`; a domain uses another only through that domain's public
+//! interface (`service`, its manifest constants) and no two domains need each other; the kernel
+//! imports nothing above it.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn visit(dir: &Path, out: &mut Vec<(String, String)>) {
@@ -16,15 +20,47 @@ fn visit(dir: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
-#[test]
-fn domains_never_touch_the_pool_or_platform_sql() {
+fn sources(under: &str) -> Vec<(String, String)> {
     let mut files = Vec::new();
     visit(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domains"),
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(under),
         &mut files,
     );
-    assert!(!files.is_empty());
-    for (path, text) in files {
+    assert!(!files.is_empty(), "no sources under {under}");
+    files
+}
+
+/// The domain folder a file under `src/domains` belongs to (`None` for `mod.rs`, `planned.rs`).
+fn domain_of(path: &str) -> Option<String> {
+    let rest = path.split("src/domains/").nth(1)?;
+    let (dir, _) = rest.split_once('/')?;
+    Some(dir.to_owned())
+}
+
+/// Every `crate::domains::<name>::<item>` a text names, as (name, item).
+fn domain_references(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices("crate::domains::") {
+        let rest = &text[i + "crate::domains::".len()..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let after = &rest[name.len()..];
+        let item: String = after
+            .strip_prefix("::")
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '{')
+            .collect();
+        out.push((name, item));
+    }
+    out
+}
+
+#[test]
+fn domains_never_touch_the_pool_platform_sql_or_the_assembly() {
+    for (path, text) in sources("src/domains") {
         for forbidden in [
             "platform()",
             "PgPool",
@@ -32,11 +68,85 @@ fn domains_never_touch_the_pool_or_platform_sql() {
             "platform.",
             "search_path",
             "db::Db",
+            "crate::api",
+            "crate::platform",
+            "crate::billing",
         ] {
             assert!(
                 !text.contains(forbidden),
-                "{path} mentions `{forbidden}`: domains get a TenantTx only"
+                "{path} mentions `{forbidden}`: domains get a TenantTx only, and never the assembly"
             );
         }
     }
+}
+
+#[test]
+fn domains_use_each_other_only_through_their_public_interface_and_one_way() {
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, text) in sources("src/domains") {
+        let Some(me) = domain_of(&path) else { continue };
+        for (other, item) in domain_references(&text) {
+            if other == me || other.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                continue; // its own modules, or `crate::domains::CATALOG`
+            }
+            let public = item == "service"
+                || item == "Tag"
+                || (!item.is_empty()
+                    && item
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit()));
+            assert!(
+                public,
+                "{path} reaches into `crate::domains::{other}::{item}`: use `{other}::service` \
+                 (or its manifest constants)"
+            );
+            graph.entry(me.clone()).or_default().insert(other);
+        }
+    }
+    for (a, uses) in &graph {
+        for b in uses {
+            assert!(
+                !graph.get(b).is_some_and(|back| back.contains(a)),
+                "domains `{a}` and `{b}` need each other: one must call the other's service"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_kernel_imports_nothing_above_it() {
+    for (path, text) in sources("src/kernel") {
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            assert!(
+                rest.starts_with("kernel::"),
+                "{path} imports `crate::{}`: the kernel sits below every other module",
+                rest.chars().take(30).collect::<String>()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_reference_scanner_sees_what_it_must() {
+    let refs = domain_references(
+        "use crate::domains::fleet::repo::x; crate::domains::settings::SETTINGS_MANAGE",
+    );
+    assert_eq!(
+        refs,
+        [
+            ("fleet".to_owned(), "repo".to_owned()),
+            ("settings".to_owned(), "SETTINGS_MANAGE".to_owned())
+        ]
+    );
+    assert_eq!(
+        domain_of("/x/src/domains/tools/api.rs").as_deref(),
+        Some("tools")
+    );
+    assert_eq!(domain_of("/x/src/domains/mod.rs"), None);
 }

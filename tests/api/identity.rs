@@ -917,12 +917,50 @@ async fn api_key_lifecycle() {
     )
     .await;
 
+    // A key can mint a key with at most its own permissions: omitted means its own list, never
+    // "everything the owner holds"; asking for more is refused.
+    let minted = call(
+        with_key(Method::POST, "/api/v1/users/me/api-keys").json(&json!({"name": "minted"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(minted["permissions"], json!(["tools.notes.read"]));
+    let minted_key = minted["key"].as_str().expect("key").to_owned();
+    problem(
+        app.req(Method::GET, "/api/v1/users")
+            .header("X-Tenant-ID", &t.slug)
+            .bearer_auth(&minted_key),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let refused = problem(
+        with_key(Method::POST, "/api/v1/users/me/api-keys")
+            .json(&json!({"name": "wider", "permissions": ["users.manage"]})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["field"], "permissions[0]");
+    // A key made by a signed-in admin without a list holds the admin's permissions, listed.
+    let full = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/users/me/api-keys")
+            .json(&json!({"name": "all"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let all = full["permissions"].as_array().expect("a list").len();
+    assert_eq!(all, flightline::domains::CATALOG.permissions().count());
+
     let list = call(
         app.tenant_req(&t, Method::GET, "/api/v1/users/me/api-keys"),
         StatusCode::OK,
     )
     .await;
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(3));
+    for item in list["items"].as_array().expect("items") {
+        assert!(item["permissions"].is_array(), "always a list: {item}");
+    }
     assert!(
         list["items"][0].get("key").is_none(),
         "the key is shown only once"
@@ -975,7 +1013,15 @@ async fn api_key_lifecycle() {
     .fetch_all(&mut *tx)
     .await
     .expect("audit");
-    assert_eq!(actions, ["api_key.created", "api_key.revoked"]);
+    assert_eq!(
+        actions,
+        [
+            "api_key.created",
+            "api_key.created",
+            "api_key.created",
+            "api_key.revoked"
+        ]
+    );
 }
 
 #[tokio::test]

@@ -11,13 +11,29 @@ fn openapi_snapshot() {
     insta::assert_json_snapshot!("openapi", spec);
 }
 
+/// The permissions an operation's text names (`Permission: \`x\``, several for an
+/// operation that needs more than one).
+fn named_permissions(text: &str) -> Vec<&str> {
+    text.match_indices("Permission: `")
+        .filter_map(|(i, m)| text[i + m.len()..].split('`').next())
+        .collect()
+}
+
 #[test]
-fn every_operation_is_described_and_names_its_permission() {
+fn every_operation_is_described_and_names_an_existing_permission() {
     let spec: serde_json::Value =
         serde_json::from_str(&flightline::api::openapi_json()).expect("json");
+    let catalog = &flightline::domains::CATALOG;
+    let prefixes: Vec<&str> = catalog
+        .manifests
+        .iter()
+        .flat_map(|m| m.prefixes.iter().copied())
+        .collect();
     let paths = spec["paths"].as_object().expect("paths");
+    let mut walked = 0;
     for (path, item) in paths {
         for (method, op) in item.as_object().expect("item") {
+            walked += 1;
             let text = format!(
                 "{} {}",
                 op["summary"].as_str().unwrap_or(""),
@@ -27,22 +43,30 @@ fn every_operation_is_described_and_names_its_permission() {
                 !text.trim().is_empty(),
                 "{method} {path} has no description"
             );
-            if [
-                "/api/v1/tools",
-                "/api/v1/fleet",
-                "/api/v1/maintenance",
-                "/api/v1/scheduling",
-            ]
-            .iter()
-            .any(|p| path.starts_with(p))
-            {
+            let named = named_permissions(&text);
+            for name in &named {
                 assert!(
-                    text.contains("Permission: `"),
+                    catalog.is_permission(name),
+                    "{method} {path} names `{name}`, which no manifest declares"
+                );
+            }
+            let in_a_domain = prefixes.iter().any(|p| {
+                path.strip_prefix(p)
+                    .is_some_and(|r| r.is_empty() || r.starts_with('/'))
+            });
+            if in_a_domain {
+                assert!(
+                    !named.is_empty() || text.contains("Any authenticated user"),
                     "{method} {path} does not name its permission"
                 );
             }
         }
     }
+    assert!(walked > 150, "only {walked} operations walked");
+    assert_eq!(
+        named_permissions("Permission: `fleet.read`; and Permission: `x.y`."),
+        ["fleet.read", "x.y"]
+    );
 }
 
 #[tokio::test]

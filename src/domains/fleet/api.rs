@@ -19,9 +19,12 @@ use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
-use crate::platform::plans;
+use crate::tenancy::limits::{self, Limit};
 use crate::state::AppState;
 use crate::timezone::TenantClock;
+
+/// Counts the aircraft a plan's limit applies to (retired ones do not count).
+pub const FLEET_AIRCRAFT: &str = "select count(*) from aircraft where status <> 'retired'";
 
 pub struct AircraftApi;
 
@@ -187,11 +190,11 @@ impl AircraftApi {
             "must be 2 to 10 letters, digits or `-`",
         );
         let mut tx = p.begin(&state).await?;
-        plans::guard(
+        limits::guard(
             &mut tx,
             &p.tenant,
-            plans::Limit::Aircraft,
-            plans::FLEET_AIRCRAFT,
+            Limit::Aircraft,
+            FLEET_AIRCRAFT,
         )
         .await?;
         let ty = match body.aircraft_type_id {
@@ -394,11 +397,11 @@ impl AircraftApi {
         check_fields(&mut c, &next);
         c.done()?;
         if before.status == "retired" && next.status != "retired" {
-            plans::guard(
+            limits::guard(
                 &mut tx,
                 &p.tenant,
-                plans::Limit::Aircraft,
-                plans::FLEET_AIRCRAFT,
+                Limit::Aircraft,
+                FLEET_AIRCRAFT,
             )
             .await?;
         }

@@ -6,35 +6,9 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
-use crate::domains::maintenance::airworthiness::Airworthiness;
+use crate::domains::maintenance::service::airworthiness::Airworthiness;
 
-/// Hours (one decimal) to tenths.
-pub fn tenths(hours: f64) -> i64 {
-    (hours * 10.0).round() as i64
-}
-
-/// Tenths to hours.
-pub fn hours(tenths: i64) -> f64 {
-    tenths as f64 / 10.0
-}
-
-/// Applies a partial update of an optional field: a value sets it, `null` clears it, absent
-/// leaves it.
-pub fn merge<T: Clone>(field: &mut Option<T>, v: &MaybeUndefined<T>) {
-    match v {
-        MaybeUndefined::Value(x) => *field = Some(x.clone()),
-        MaybeUndefined::Null => *field = None,
-        MaybeUndefined::Undefined => {}
-    }
-}
-
-/// The JSON string of a poem-openapi enum value (its wire name, which the CHECK constraints
-/// list).
-pub fn wire<T: poem_openapi::types::ToJSON>(v: &T) -> String {
-    v.to_json()
-        .and_then(|j| j.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
+pub use crate::kernel::units::{hours, merge, tenths, wire};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[oai(rename_all = "snake_case")]

@@ -4,7 +4,8 @@
 pub mod api;
 pub mod dto;
 pub mod meters;
-pub(crate) mod repo;
+mod repo;
+pub mod service;
 pub mod simulators;
 pub mod types;
 

@@ -6,7 +6,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::dto::{Aircraft, MeterReading, hours};
-use crate::domains::maintenance::airworthiness::{self, Airworthiness};
+use crate::domains::maintenance::service::airworthiness::{self, Airworthiness};
 
 pub const AIRCRAFT_COLUMNS: &str = "id, registration, aircraft_type_id, make, model, type_designator, category, class,
      engine_type, seats, cruise_speed_kts, wet_rate, dry_rate, currency, home_base, status, hobbs_tenths,

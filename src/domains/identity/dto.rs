@@ -220,8 +220,9 @@ pub struct ApiKey {
     pub name: String,
     /// `flk_<prefix>_...`: identifies the key in logs and lists.
     pub prefix: String,
-    /// Null: every permission of the owner.
-    pub permissions: Option<Vec<String>>,
+    /// What the key may do (always a list): the permissions it was created with; at each use
+    /// they are also cut to what the owner still holds.
+    pub permissions: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -231,7 +232,8 @@ pub struct ApiKey {
 pub struct ApiKeyCreate {
     #[oai(validator(min_length = 1, max_length = 100))]
     pub name: String,
-    /// A subset of your own permissions; omit for all of them.
+    /// A subset of the caller's permissions; omit for all of them as they are now (a key used
+    /// to create a key passes on at most its own).
     #[oai(validator(max_items = 200))]
     pub permissions: Option<Vec<String>>,
     /// Omit for a key that does not expire.
@@ -246,7 +248,8 @@ pub struct ApiKeyCreated {
     pub prefix: String,
     /// `flk_<prefix>_<secret>`: send as `Authorization: Bearer <key>`.
     pub key: String,
-    pub permissions: Option<Vec<String>>,
+    /// The permissions the key was created with.
+    pub permissions: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 

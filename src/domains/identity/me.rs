@@ -123,7 +123,11 @@ impl MeApi {
         let before = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = p.begin(&state).await?;
         let rows = sqlx::query(
-            "select id, name, prefix, permissions, expires_at, last_used_at, created_at from api_keys
+            "select id, name, prefix, expires_at, last_used_at, created_at,
+                    coalesce(permissions, array(select distinct p from user_roles ur
+                        join roles r on r.id = ur.role_id, unnest(r.permissions) p
+                        where ur.user_id = api_keys.user_id order by p)) as permissions
+             from api_keys
              where user_id = $1 and revoked_at is null and ($2::uuid is null or id < $2)
              order by id desc limit $3",
         )
@@ -151,9 +155,12 @@ impl MeApi {
 
     /// Create an API key for the current user: `flk_<prefix>_<secret>`, accepted as
     /// `Authorization: Bearer` wherever an access token is. Only a hash is stored: the key is
-    /// shown once. `permissions` must be a subset of the caller's (default: all of them, as they
-    /// are at each use); `expires_at` must be in the future (default: never). Any authenticated
-    /// user (own data). Audited as `api_key.created`.
+    /// shown once. `permissions` must be a subset of the caller's; omitted, the key gets the
+    /// caller's permissions as they are now (an API key creating a key passes on at most its
+    /// own). The key's list is fixed at creation and always shown; at each use it is also cut to
+    /// what the owner still holds. `expires_at` must be in the future (default: never).
+    ///
+    /// Any authenticated user (own data). Audited as `api_key.created`.
     #[oai(path = "/api-keys", method = "post")]
     async fn create_key(
         &self,
@@ -187,11 +194,12 @@ impl MeApi {
         if !errors.is_empty() {
             return Err(AppError::Validation(errors));
         }
-        let permissions = body.permissions.clone().map(|mut v| {
-            v.sort();
-            v.dedup();
-            v
-        });
+        let mut permissions: Vec<String> = match &body.permissions {
+            Some(v) => v.clone(),
+            None => p.permissions.iter().cloned().collect(),
+        };
+        permissions.sort();
+        permissions.dedup();
         let mut tx = p.begin(&state).await?;
         let live: i64 = sqlx::query_scalar(
             "select count(*) from api_keys where user_id = $1 and revoked_at is null",

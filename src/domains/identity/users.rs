@@ -21,8 +21,11 @@ use crate::db::TenantTx;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::mail::{self, Link, LinkKind};
-use crate::platform::plans;
+use crate::tenancy::limits::{self, Limit};
 use crate::state::AppState;
+
+/// Counts the users a plan's limit applies to.
+pub const ACTIVE_USERS: &str = "select count(*) from users where is_active";
 
 pub struct UsersApi;
 
@@ -167,7 +170,7 @@ impl UsersApi {
             None => None,
         };
         let mut tx = p.begin(&state).await?;
-        plans::guard(&mut tx, &p.tenant, plans::Limit::Users, plans::ACTIVE_USERS).await?;
+        limits::guard(&mut tx, &p.tenant, Limit::Users, ACTIVE_USERS).await?;
         let role_ids = body.role_ids.clone().unwrap_or_default();
         check_grantable(&mut tx, p, &role_ids).await?;
         let id = Uuid::now_v7();
@@ -246,7 +249,7 @@ impl UsersApi {
         update_user(&state, &auth.0, id.0, &body).await.map(Json)
     }
 
-    /// Same as `PATCH` (the seed documents name `PUT`).
+    /// Same as `PATCH` (the seed documents name `PUT`). Permission: `users.manage`.
     #[oai(path = "/:id", method = "put")]
     async fn replace(
         &self,
@@ -398,7 +401,7 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
     } && body.is_active != Some(false);
     keep_an_admin(&mut tx, &before, still_admin).await?;
     if body.is_active == Some(true) && !before.is_active {
-        plans::guard(&mut tx, &p.tenant, plans::Limit::Users, plans::ACTIVE_USERS).await?;
+        limits::guard(&mut tx, &p.tenant, Limit::Users, ACTIVE_USERS).await?;
     }
 
     let opt = |m: &MaybeUndefined<String>, old: &Option<String>| match m {

@@ -23,7 +23,7 @@ use super::due::{self, DueStatus, Window};
 use super::logs::{self, NewLog};
 use crate::audit;
 use crate::auth::Auth;
-use crate::domains::fleet::dto::{hours, tenths, wire};
+use crate::kernel::units::{hours, tenths, wire};
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Auth;
-use crate::domains::fleet::dto::{hours, tenths};
+use crate::kernel::units::{hours, tenths};
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, page};
 use crate::state::AppState;

@@ -8,6 +8,7 @@ pub mod due;
 pub mod inspections;
 pub mod logs;
 pub mod mel;
+pub mod service;
 pub mod squawks;
 
 use poem_openapi::Tags;

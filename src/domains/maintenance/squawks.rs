@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::Auth;
-use crate::domains::fleet::dto::wire;
+use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, page};
 use crate::state::AppState;

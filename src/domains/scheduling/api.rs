@@ -20,7 +20,7 @@ use super::rules::Mode;
 use super::service;
 use crate::auth::{Auth, Principal};
 use crate::db::TenantTx;
-use crate::domains::fleet::dto::wire;
+use crate::kernel::units::wire;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, page};
 use crate::state::AppState;

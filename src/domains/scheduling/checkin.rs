@@ -10,9 +10,9 @@ use super::rules::{self, Candidate, Stage};
 use super::service::{blocked, load_for, state_conflict};
 use crate::audit::{self, Change};
 use crate::auth::Principal;
-use crate::domains::fleet::dto::{hours, tenths, wire};
-use crate::domains::fleet::repo::{self as fleet, NewReading};
-use crate::domains::maintenance::squawks::{self, NewSquawk};
+use crate::kernel::units::{hours, tenths, wire};
+use crate::domains::fleet::service::{self as fleet, NewReading};
+use crate::domains::maintenance::service::{self as maintenance, NewSquawk};
 use crate::error::{AppError, Checks, Result};
 use crate::state::AppState;
 
@@ -190,7 +190,7 @@ pub async fn check_in(
         let Some(aircraft_id) = before.aircraft_id else {
             break;
         };
-        let sq = squawks::insert(
+        let sq = maintenance::insert_squawk(
             &mut tx,
             &NewSquawk {
                 aircraft_id,

@@ -7,7 +7,7 @@ use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
 use super::rules::{Mode, RuleOutcome};
-use crate::domains::maintenance::squawks::Severity;
+use crate::domains::maintenance::service::Severity;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::dto::Booking;
 use super::rules::{BookingRules, Candidate, Facts, Mode};
-use crate::domains::fleet::dto::hours;
-use crate::domains::maintenance::airworthiness;
+use crate::kernel::units::hours;
+use crate::domains::maintenance::service::airworthiness;
 use crate::timezone::TenantClock;
 
 pub const COLUMNS: &str = "id, kind, status, starts_at, ends_at, aircraft_id, instructor_id, simulator_id, pilot_id,

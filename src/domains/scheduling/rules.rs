@@ -13,8 +13,8 @@ use chrono::{DateTime, Datelike, NaiveTime, Utc};
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
-use crate::domains::maintenance::airworthiness::{self, Facts as AircraftFacts};
-use crate::domains::maintenance::due;
+use crate::domains::maintenance::service::airworthiness::{self, Facts as AircraftFacts};
+use crate::domains::maintenance::service::due;
 use crate::timezone::TenantClock;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -16,7 +16,7 @@ use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit;
 use crate::auth::Principal;
 use crate::db::TenantTx;
-use crate::domains::fleet::dto::wire;
+use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, FieldError, Result};
 use crate::state::AppState;
 

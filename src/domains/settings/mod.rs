@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod flags;
+pub mod service;
 pub mod values;
 
 use poem_openapi::Tags;

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::files::{self, Refusal};
 use crate::audit;
 use crate::auth::Auth;
-use crate::domains::settings::values;
+use crate::domains::settings::service as values;
 use crate::error::{AppError, Result};
 use crate::http::upload::{self, Spooled};
 use crate::http::{JsonBody, NoContent, page};

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
-use crate::domains::settings::values;
+use crate::domains::settings::service as values;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
