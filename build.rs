@@ -1,8 +1,27 @@
 //! Embeds `platform-migrations/` and `tenant-migrations/` into the binary, so a release binary
 //! carries exactly the migrations it was built with.
+//!
+//! Names: the migrations that landed first are numbered `NNNN_name.sql` (0001, 0002, ... without
+//! gaps); every migration after them is named by the UTC minute it was written,
+//! `YYYYMMDDHHMM_name.sql`, so two branches adding migrations never pick the same name and never
+//! renumber what landed. The runner keys applied migrations by name, applies every embedded one
+//! a schema lacks (in name order) and refuses a landed one whose text changed. A migration's
+//! `version` is its position in the list, and a schema's version is how many it has applied.
 
 use std::fmt::Write;
 use std::path::Path;
+
+/// Whether `stamp` is a plausible `YYYYMMDDHHMM`.
+fn is_stamp(stamp: &str) -> bool {
+    let digits = |r: std::ops::Range<usize>| stamp.get(r).and_then(|s| s.parse::<u32>().ok());
+    stamp.len() == 12
+        && stamp.bytes().all(|b| b.is_ascii_digit())
+        && digits(0..4).is_some_and(|y| (2026..=2200).contains(&y))
+        && digits(4..6).is_some_and(|m| (1..=12).contains(&m))
+        && digits(6..8).is_some_and(|d| (1..=31).contains(&d))
+        && digits(8..10).is_some_and(|h| h <= 23)
+        && digits(10..12).is_some_and(|m| m <= 59)
+}
 
 fn collect(dir: &str) -> String {
     println!("cargo:rerun-if-changed={dir}");
@@ -14,29 +33,45 @@ fn collect(dir: &str) -> String {
         .collect();
     files.sort();
     let mut out = String::from("&[\n");
-    let mut last = 0;
-    for path in files {
+    let mut numbered = 0;
+    let mut stamped = false;
+    for (i, path) in files.iter().enumerate() {
         let stem = path
             .file_stem()
             .and_then(|s| s.to_str())
             .expect("utf-8 file name");
-        let (num, name) = stem
+        let (prefix, name) = stem
             .split_once('_')
-            .unwrap_or_else(|| panic!("{dir}/{stem}: expected NNNN_name.sql"));
-        let version: i32 = num
-            .parse()
-            .unwrap_or_else(|_| panic!("{dir}/{stem}: bad number"));
-        // Contiguous: the tenant runner applies only versions above a tenant's current one, so
-        // a number filled in later would be skipped by every tenant already past it.
+            .unwrap_or_else(|| panic!("{dir}/{stem}: expected YYYYMMDDHHMM_name.sql"));
         assert!(
-            version == last + 1,
-            "{dir}/{stem}: migrations are numbered 1, 2, 3, ... without gaps (expected {})",
-            last + 1
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{dir}/{stem}: the name after the prefix is lowercase words joined by `_`"
         );
-        last = version;
+        if prefix.len() == 4 {
+            // The numbered migrations that landed before the scheme: contiguous, first.
+            let n: i32 = prefix
+                .parse()
+                .unwrap_or_else(|_| panic!("{dir}/{stem}: bad number"));
+            assert!(
+                !stamped && n == numbered + 1,
+                "{dir}/{stem}: numbered migrations are the landed prefix 0001, 0002, ... without \
+                 gaps; name a new one YYYYMMDDHHMM_name.sql (the UTC minute you write it)"
+            );
+            numbered = n;
+        } else {
+            assert!(
+                is_stamp(prefix),
+                "{dir}/{stem}: name a new migration YYYYMMDDHHMM_name.sql (the UTC minute)"
+            );
+            stamped = true;
+        }
+        let version = i + 1;
         writeln!(
             out,
-            "    EmbeddedMigration {{ version: {version}, name: {name:?}, sql: include_str!({:?}) }},",
+            "    EmbeddedMigration {{ version: {version}, key: {stem:?}, name: {name:?}, sql: include_str!({:?}) }},",
             path.display().to_string()
         )
         .expect("write");

@@ -362,6 +362,14 @@ impl From<sqlx::Error> for AppError {
                         field,
                     };
                 }
+                // A NUL character in text (`character_not_in_repertoire`): a query parameter or
+                // path segment that no body check saw.
+                Some("22021") => {
+                    return Self::Validation(vec![FieldError::new(
+                        "query",
+                        "must not contain a NUL character",
+                    )]);
+                }
                 Some("23514") | Some("23503") | Some("23502") | Some("22001") => {
                     let field = field.unwrap_or_else(|| "body".into());
                     return Self::Validation(vec![FieldError::new(field, "is not valid")]);

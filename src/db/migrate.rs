@@ -2,6 +2,12 @@
 //! migrations with bounded parallelism, one transaction and one advisory lock per tenant.
 //! Tenants already current are skipped without touching their schema; a failing tenant is
 //! rolled back to its old version and reported while the others proceed.
+//!
+//! Migrations are keyed by their file name (`0001_core`, `202612061430_flights`; see
+//! `build.rs` for the naming scheme): a schema gets every embedded migration it has not applied,
+//! in name order, so a migration that lands after another with a later name is still applied;
+//! one whose text changed after it was applied stops the run for that schema. A schema's version
+//! is the number of migrations it has applied.
 
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
@@ -13,6 +19,7 @@ use super::{Db, SchemaName};
 /// A migration compiled into the binary by `build.rs`.
 pub struct EmbeddedMigration {
     pub version: i32,
+    pub key: &'static str,
     pub name: &'static str,
     pub sql: &'static str,
 }
@@ -22,19 +29,26 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 }
 
-/// One migration: `NNNN_name.sql`, applied once, in order, inside a transaction.
+/// One migration, applied once, in order, inside a transaction.
 #[derive(Debug, Clone)]
 pub struct Migration {
+    /// Its position in the list (1-based): a schema that applied it and all before is at this
+    /// version.
     pub version: i32,
+    /// The file stem, which identifies it once applied (`0010_api_key_permissions`).
+    pub key: String,
     pub name: String,
     pub sql: String,
 }
 
 impl Migration {
+    /// A migration at position `version`, keyed `NNNN_name` (tests and benchmarks add some).
     pub fn new(version: i32, name: impl Into<String>, sql: impl Into<String>) -> Self {
+        let name = name.into();
         Self {
             version,
-            name: name.into(),
+            key: format!("{version:04}_{name}"),
+            name,
             sql: sql.into(),
         }
     }
@@ -46,7 +60,12 @@ impl Migration {
 
 fn from_embedded(list: &[EmbeddedMigration]) -> Vec<Migration> {
     list.iter()
-        .map(|m| Migration::new(m.version, m.name, m.sql))
+        .map(|m| Migration {
+            version: m.version,
+            key: m.key.to_owned(),
+            name: m.name.to_owned(),
+            sql: m.sql.to_owned(),
+        })
         .collect()
 }
 
@@ -57,7 +76,7 @@ pub fn tenant_migrations() -> Vec<Migration> {
 
 /// The version a current tenant schema has.
 pub fn latest_tenant_version() -> i32 {
-    embedded::TENANT.last().map(|m| m.version).unwrap_or(0)
+    embedded::TENANT.len() as i32
 }
 
 /// Applies pending platform migrations under a transaction-scoped global advisory lock, so
@@ -75,45 +94,50 @@ pub async fn migrate_platform(db: &Db) -> anyhow::Result<i32> {
              version integer primary key,
              name text not null,
              checksum bytea not null,
-             applied_at timestamptz not null default now())",
+             applied_at timestamptz not null default now());
+         alter table platform.schema_migrations add column if not exists key text unique;
+         update platform.schema_migrations set key = lpad(version::text, 4, '0') || '_' || name
+         where key is null",
     )
     .execute(&mut *tx)
     .await?;
-    let applied: Vec<(i32, Vec<u8>)> =
-        sqlx::query_as("select version, checksum from platform.schema_migrations order by version")
+    let applied: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("select key, checksum from platform.schema_migrations order by version")
             .fetch_all(&mut *tx)
             .await?;
     let migrations = from_embedded(embedded::PLATFORM);
     for m in &migrations {
-        if let Some((_, sum)) = applied.iter().find(|(v, _)| *v == m.version) {
+        if let Some((_, sum)) = applied.iter().find(|(k, _)| *k == m.key) {
             anyhow::ensure!(
                 *sum == m.checksum(),
-                "platform migration {} ({}) was changed after it was applied; migrations are never edited",
-                m.version,
-                m.name
+                "platform migration {} was changed after it was applied; migrations are never edited",
+                m.key
             );
             continue;
         }
         sqlx::raw_sql(AssertSqlSafe(m.sql.clone()))
             .execute(&mut *tx)
             .await
-            .map_err(|e| anyhow::anyhow!("platform migration {} ({}): {e}", m.version, m.name))?;
+            .map_err(|e| anyhow::anyhow!("platform migration {}: {e}", m.key))?;
         sqlx::query(
-            "insert into platform.schema_migrations (version, name, checksum) values ($1, $2, $3)",
+            "insert into platform.schema_migrations (version, key, name, checksum)
+             select coalesce(max(version), 0) + 1, $1, $2, $3 from platform.schema_migrations",
         )
-        .bind(m.version)
+        .bind(&m.key)
         .bind(&m.name)
         .bind(m.checksum())
         .execute(&mut *tx)
         .await?;
-        tracing::info!(version = m.version, name = %m.name, "applied platform migration");
+        tracing::info!(migration = %m.key, "applied platform migration");
     }
     tx.commit().await?;
-    Ok(migrations.last().map(|m| m.version).unwrap_or(0))
+    Ok(migrations.len() as i32)
 }
 
-/// Applies the pending `migrations` inside `schema`. The caller owns the transaction (and the
-/// lock); this sets the search_path transaction-locally. Returns (from, to) versions.
+/// Applies the pending `migrations` inside `schema`: every one whose key the schema has not
+/// recorded, in list order; a recorded one whose checksum differs is an error (nothing is
+/// applied). The caller owns the transaction (and the lock); this sets the search_path
+/// transaction-locally. Returns (from, to) versions: the number applied before and after.
 pub(crate) async fn apply_tenant_migrations(
     conn: &mut PgConnection,
     schema: &SchemaName,
@@ -125,26 +149,43 @@ pub(crate) async fn apply_tenant_migrations(
              version integer primary key,
              name text not null,
              checksum bytea not null,
-             applied_at timestamptz not null default now())",
+             applied_at timestamptz not null default now());
+         alter table schema_migrations add column if not exists key text unique;
+         update schema_migrations set key = lpad(version::text, 4, '0') || '_' || name
+         where key is null",
         schema.quoted()
     )))
     .execute(&mut *conn)
     .await?;
-    let from: i32 = sqlx::query_scalar("select coalesce(max(version), 0) from schema_migrations")
-        .fetch_one(&mut *conn)
-        .await?;
+    let applied: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("select key, checksum from schema_migrations")
+            .fetch_all(&mut *conn)
+            .await?;
+    let from = applied.len() as i32;
     let mut to = from;
-    for m in migrations.iter().filter(|m| m.version > from) {
+    for m in migrations {
+        if let Some((_, sum)) = applied.iter().find(|(k, _)| *k == m.key) {
+            if *sum != m.checksum() {
+                return Err(sqlx::Error::Protocol(format!(
+                    "tenant migration {} was changed after it was applied; migrations are never edited",
+                    m.key
+                )));
+            }
+            continue;
+        }
         sqlx::raw_sql(AssertSqlSafe(m.sql.clone()))
             .execute(&mut *conn)
             .await?;
-        sqlx::query("insert into schema_migrations (version, name, checksum) values ($1, $2, $3)")
-            .bind(m.version)
-            .bind(&m.name)
-            .bind(m.checksum())
-            .execute(&mut *conn)
-            .await?;
-        to = m.version;
+        to += 1;
+        sqlx::query(
+            "insert into schema_migrations (version, key, name, checksum) values ($1, $2, $3, $4)",
+        )
+        .bind(to)
+        .bind(&m.key)
+        .bind(&m.name)
+        .bind(m.checksum())
+        .execute(&mut *conn)
+        .await?;
     }
     Ok((from, to))
 }
@@ -185,7 +226,7 @@ pub async fn migrate_tenants(
     filter: &TenantFilter,
     concurrency: usize,
 ) -> anyhow::Result<Vec<MigrationOutcome>> {
-    let latest = migrations.last().map(|m| m.version).unwrap_or(0);
+    let latest = migrations.len() as i32;
     let ids: Option<Vec<Uuid>> = match filter {
         TenantFilter::All => None,
         TenantFilter::Ids(ids) => Some(ids.clone()),

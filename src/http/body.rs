@@ -96,6 +96,19 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
                 )
             })?
         };
+        // Strict JSON (API.md §1): poem-openapi would take `123` or `true` for a string, and a
+        // NUL character would reach PostgreSQL (which refuses it in text) as a 500. Both are
+        // field errors here. The schema walk runs only for bodies holding a number or a boolean.
+        let mut strict = Vec::new();
+        nul_fields(&value, "", &mut strict);
+        if has_non_string_scalar(&value) {
+            let mut registry = Registry::new();
+            T::register(&mut registry);
+            diagnose(&value, &T::schema_ref(), &registry, "", &mut strict);
+        }
+        if !strict.is_empty() {
+            return Err(AppError::Validation(strict).into());
+        }
         match T::parse_from_json(Some(value)) {
             Ok(v) => Ok(Self(v)),
             Err(err) => {
@@ -116,6 +129,54 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
 }
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: ParseFromJSON);
+
+/// Every string (or object key) holding a NUL character, as a field error.
+fn nul_fields(value: &Value, path: &str, out: &mut Vec<FieldError>) {
+    let field = |p: &str| {
+        if p.is_empty() {
+            "body".to_owned()
+        } else {
+            p.to_owned()
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => {
+            out.push(FieldError::new(
+                field(path),
+                "must not contain a NUL character",
+            ));
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                nul_fields(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(obj) => {
+            for (k, v) in obj {
+                let at = join(path, k);
+                if k.contains('\0') {
+                    out.push(FieldError::new(
+                        at.clone(),
+                        "must not contain a NUL character",
+                    ));
+                }
+                nul_fields(v, &at, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a number or boolean appears anywhere (the only values a string field could take by
+/// mistake).
+fn has_non_string_scalar(value: &Value) -> bool {
+    match value {
+        Value::Number(_) | Value::Bool(_) => true,
+        Value::Array(items) => items.iter().any(has_non_string_scalar),
+        Value::Object(obj) => obj.values().any(has_non_string_scalar),
+        _ => false,
+    }
+}
 
 fn resolve<'a>(schema: &'a MetaSchemaRef, registry: &'a Registry) -> Option<&'a MetaSchema> {
     match schema {

@@ -139,7 +139,7 @@ async fn complete(
     let schema = SchemaName::parse(row.get("schema_name")).ok_or(sqlx::Error::RowNotFound)?;
     let new: sqlx::types::Json<NewTenant> = row.try_get("provisioning")?;
     let migrations = tenant_migrations();
-    let latest = migrations.last().map(|m| m.version).unwrap_or(0);
+    let latest = migrations.len() as i32;
 
     let warm: Option<String> = sqlx::query_scalar(
         "delete from platform.warm_schemas where schema_name = (

@@ -24,6 +24,7 @@ mod scheduling;
 mod settings;
 mod signup;
 mod smtp;
+mod strict;
 mod stripe_fake;
 mod tenancy;
 mod tools;

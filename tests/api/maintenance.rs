@@ -286,6 +286,24 @@ async fn squawks_mel_and_the_log() {
     )
     .await;
 
+    // The aircraft now has maintenance history: deleting it is refused and keeps everything.
+    let refused = problem(
+        app.tenant_req(&t, Method::DELETE, &format!("/api/v1/fleet/aircraft/{aid}")),
+        StatusCode::CONFLICT,
+        "in-use",
+    )
+    .await;
+    assert!(refused["detail"].as_str().unwrap_or("").contains("retire"));
+    call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("/api/v1/maintenance/squawks/{sid}"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+
     // Deferred under the MEL (category B, found 5 days ago: expired after 3 days).
     let found = (chrono::Utc::now() - chrono::Duration::days(5)).date_naive();
     let mel = call(

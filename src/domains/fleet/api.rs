@@ -424,8 +424,9 @@ impl AircraftApi {
         Ok(Json(after))
     }
 
-    /// Delete an aircraft with its maintenance records. An aircraft that has bookings answers
-    /// `409 in-use` (retire it instead: `status: retired`).
+    /// Delete an aircraft added by mistake. An aircraft with bookings or any maintenance record
+    /// (inspections, squawks, MEL deferrals, log entries) answers `409 in-use`: its history is
+    /// kept, retire it instead (`status: retired`). Its meter readings go with it.
     ///
     /// Permission: `fleet.manage`. Audited as `aircraft.deleted`.
     #[oai(path = "/:id", method = "delete")]
@@ -457,12 +458,13 @@ impl AircraftApi {
     }
 }
 
-/// A delete refused by a foreign key (bookings still reference the row): `409 in-use`.
+/// A delete refused by a foreign key (bookings or maintenance records still reference the row):
+/// `409 in-use`.
 pub fn in_use(e: sqlx::Error) -> AppError {
     match &e {
         sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => AppError::Conflict {
             code: "in-use",
-            detail: "bookings still refer to it; retire it instead".into(),
+            detail: "bookings or maintenance records refer to it; retire it instead".into(),
             field: None,
         },
         _ => e.into(),

@@ -40,6 +40,7 @@ pub struct SettingCreate {
     /// `^[a-z][a-z0-9_.]{0,99}$`.
     #[oai(validator(min_length = 1, max_length = 100))]
     pub key: String,
+    /// Any JSON value but null (known keys check theirs).
     pub value: Value,
     #[oai(validator(max_length = 2000))]
     pub description: Option<String>,
@@ -47,6 +48,7 @@ pub struct SettingCreate {
 
 #[derive(Object)]
 pub struct SettingPut {
+    /// Any JSON value but null (known keys check theirs).
     pub value: Value,
     #[oai(validator(max_length = 2000))]
     pub description: Option<String>,
@@ -99,6 +101,14 @@ fn check(key: &str, value: &Value) -> Result<()> {
         return Err(AppError::validation(
             "key",
             "must match ^[a-z][a-z0-9_.]{0,99}$",
+        ));
+    }
+    // poem-openapi reads an absent `value` as JSON null; a setting is never null (DELETE removes
+    // one), so both are "required" rather than silently stored as null.
+    if value.is_null() {
+        return Err(AppError::validation(
+            "value",
+            "is required (DELETE the setting to remove it)",
         ));
     }
     values::validate(key, value).map_err(AppError::Validation)

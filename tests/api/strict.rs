@@ -1,0 +1,129 @@
+//! Strict input (API.md §1): a number or boolean where a string is declared and a NUL character
+//! anywhere are `422 validation-failed` naming the field, never stored and never a 500; a
+//! setting's `value` is required.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{TestApp, call, problem};
+use crate::platform::platform_app;
+
+#[tokio::test]
+async fn numbers_for_strings_and_nul_characters_are_field_errors() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let notes = |m| app.tenant_req(&t, m, "/api/v1/tools/notes");
+
+    for (body, field) in [
+        (json!({"title": 123}), "title"),
+        (json!({"title": true}), "title"),
+        (json!({"title": "ok", "body": 4.5}), "body"),
+        (json!({"title": "a\u{0}b"}), "title"),
+        (json!({"title": "ok", "body": "x\u{0}"}), "body"),
+    ] {
+        let p = problem(
+            notes(Method::POST).json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], field, "{body}");
+    }
+    // Nested: a NUL inside an array item is named by its path.
+    let p = problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/users/roles")
+            .json(&json!({"name": "r", "permissions": ["tools.notes.read", "x\u{0}"]})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "permissions[1]");
+    // A NUL in a query parameter reaches no handler's check: 422, not 500.
+    problem(
+        app.tenant_req(&t, Method::GET, "/api/v1/tools/notes?q=a%00b"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    // Nothing was stored.
+    let list = call(notes(Method::GET), StatusCode::OK).await;
+    assert_eq!(list["items"], json!([]));
+    // Numbers where numbers are declared still pass.
+    call(
+        notes(Method::POST).json(&json!({"title": "fine", "pinned": true})),
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_nul_in_a_login_email_is_422_for_tenants_and_operators() {
+    let (app, _) = platform_app(figment::Figment::new()).await;
+    let t = app.signup("fbo").await;
+    let p = problem(
+        app.req(Method::POST, "/api/v1/auth/login")
+            .header("X-Tenant-ID", &t.slug)
+            .json(&json!({"email": "a\u{0}@b.example", "password": "whatever-long"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "email");
+    let p = problem(
+        app.req(Method::POST, "/api/v1/platform/auth/login")
+            .json(&json!({"email": "a\u{0}@b.example", "password": "whatever-long"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "email");
+    // An e-mail sent as a number is refused too.
+    problem(
+        app.req(Method::POST, "/api/v1/platform/auth/login")
+            .json(&json!({"email": 42, "password": "whatever-long"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_setting_value_is_required_on_create_and_put() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    call(
+        app.tenant_req(&t, Method::POST, "/api/v1/settings")
+            .json(&json!({"key": "custom.colour", "value": "blue"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    for body in [
+        json!({}),
+        json!({"value": null}),
+        json!({"description": "d"}),
+    ] {
+        let p = problem(
+            app.tenant_req(&t, Method::PUT, "/api/v1/settings/custom.colour")
+                .json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], "value", "{body}");
+    }
+    let p = problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/settings")
+            .json(&json!({"key": "custom.size"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "value");
+    // The stored value is unchanged.
+    let s = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/settings/custom.colour"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(s["value"], "blue");
+}
