@@ -59,6 +59,17 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 errors: list[str] = []
 
+# Served to the cluster only (probes, Prometheus), never through the ingress.
+INTERNAL_ROUTES = ("/health", "/readiness", "/metrics")
+
+
+def public_routes() -> list[str]:
+    """The paths of the OpenAPI snapshot (tests/api/snapshots) plus the documents themselves."""
+    snap = (ROOT / "tests" / "api" / "snapshots" / "api__openapi__openapi.snap").read_text()
+    spec = json.loads(snap[snap.index("{"):])
+    paths = [p for p in spec["paths"] if not p.startswith(INTERNAL_ROUTES)]
+    return sorted(set(paths) | {"/docs", "/openapi.json"})
+
 
 def fail(msg: str) -> None:
     errors.append(msg)
@@ -442,6 +453,19 @@ def check_manifests(scenario: str, values: dict, docs: list[tuple[str, dict]], n
                 check(not str(p.get("path")).startswith(("/metrics", "/readiness")), f"{wi}: {p.get('path')} must stay inside the cluster")
                 be = p["backend"]["service"]
                 check(be["name"] == svc_name and be["port"]["number"] == svc_port, f"{wi}: backend must be the Service")
+        # Every route the service answers from outside (the OpenAPI document's paths, less the
+        # probes and metrics that stay inside the cluster) must reach it from the console host:
+        # `/webhooks/stripe` sits outside `/api`, and without it Stripe got 404 and paid
+        # tenants were suspended at the end of their trial.
+        console_paths = [
+            p["path"] for r in ing["spec"]["rules"] if r.get("host") == console
+            for p in r["http"]["paths"]
+        ]
+        for route in public_routes():
+            check(
+                any(route == p or route.startswith(p.rstrip("/") + "/") for p in console_paths),
+                f"{wi}: {route} is not routed to the service (ingress.paths: {console_paths})",
+            )
         if values["ingress"]["tls"]["secretName"]:
             tls_hosts = [h for t in ing["spec"].get("tls") or [] for h in t.get("hosts") or []]
             check(set(hosts) <= set(tls_hosts), f"{wi}: TLS must cover {hosts}")

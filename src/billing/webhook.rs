@@ -224,7 +224,7 @@ pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
         .execute(&mut *tx)
         .await?;
     let b = sqlx::query(
-        "select b.last_event_at, b.grace_until, t.status, t.status_reason, t.plan
+        "select b.last_event_at, b.grace_until, b.subscription_id, t.status, t.status_reason, t.plan
          from platform.billing b join platform.tenants t on t.id = b.tenant_id
          where b.tenant_id = $1 for update of b, t",
     )
@@ -240,6 +240,19 @@ pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
     let status: String = b.get("status");
     let reason: Option<String> = b.get("status_reason");
     let plan: String = b.get("plan");
+    // Only the tenant's current subscription drives it: an event about another one (an old
+    // subscription being cancelled after an upgrade, a stray second Checkout) changes nothing.
+    // A completed Checkout is how a subscription becomes current, so it may name a new one.
+    let current: Option<String> = b.get("subscription_id");
+    if kind != "checkout.session.completed"
+        && subscription.is_some()
+        && current.is_some()
+        && subscription != current
+    {
+        finish(&mut tx, id, Some(tenant), Outcome::Ignored).await?;
+        tx.commit().await?;
+        return Ok(Outcome::Ignored);
+    }
 
     // What the event says: a payment signal, and maybe a plan and subscription state.
     let mut new_plan: Option<String> = None;
@@ -274,6 +287,11 @@ pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
                 .or_else(|| item.and_then(|i| i.get("current_period_end")))
                 .and_then(Value::as_i64)
                 .and_then(|t| DateTime::from_timestamp(t, 0));
+            // The plan follows the subscription's price only while it is paid for (or in its
+            // trial): an `incomplete` upgrade whose payment has not gone through changes nothing.
+            if !matches!(s.as_str(), "active" | "trialing") {
+                new_plan = None;
+            }
             let signal = match s.as_str() {
                 "active" | "trialing" => Some(Signal::Paid),
                 "past_due" => Some(Signal::PaymentFailed),

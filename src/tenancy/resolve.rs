@@ -30,6 +30,23 @@ pub struct TenantResolver {
     base_domain: Arc<str>,
 }
 
+/// Routes a tenant suspended for non-payment (or an ended trial) may still use: signing in and
+/// out, the current user, and billing (subscription, Checkout, the Customer Portal).
+pub fn opens_while_unpaid(path: &str) -> bool {
+    [
+        "/api/v1/billing",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/me",
+    ]
+    .iter()
+    .any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 impl TenantResolver {
     pub fn new(registry: Arc<TenantRegistry>, base_domain: &str) -> Self {
         Self {
@@ -162,6 +179,16 @@ impl TenantResolver {
         match tenant.status {
             TenantStatus::Active | TenantStatus::PastDue => Ok(tenant),
             TenantStatus::Archived => Err(not_found()),
+            // Suspended for non-payment or an ended trial: the way back is paying, so signing
+            // in and billing stay open (their permissions still apply).
+            TenantStatus::Suspended
+                if matches!(
+                    tenant.status_reason.as_deref(),
+                    Some("billing" | "trial_ended")
+                ) && opens_while_unpaid(req.uri().path()) =>
+            {
+                Ok(tenant)
+            }
             TenantStatus::Suspended => Err(AppError::status(
                 StatusCode::FORBIDDEN,
                 "tenant-suspended",

@@ -629,3 +629,125 @@ async fn the_customer_job_retries_with_one_idempotency_key() {
     .expect("job");
     assert!(attempted >= 3 && done);
 }
+
+/// Events about a subscription that is not the tenant's current one change nothing; the plan
+/// follows a subscription only while it is active or trialing; a tenant suspended for
+/// non-payment can still sign in and reach billing to pay, and nothing else.
+#[tokio::test]
+async fn only_the_current_subscription_counts_and_an_unpaid_tenant_can_pay() {
+    let stripe = StripeFake::start().await;
+    let app = TestApp::spawn_own_db("billing_current_sub", billing_overrides(&stripe)).await;
+    let (t, _) = signup_plan(&app, "flight_school", "starter").await;
+    let customer = stripe
+        .requests("/v1/checkout/sessions")
+        .last()
+        .and_then(|r| r.form.get("customer").cloned())
+        .expect("customer");
+    let current = format!("sub_{}", uuid::Uuid::new_v4().simple());
+    let other = format!("sub_{}", uuid::Uuid::new_v4().simple());
+    let mut at = now() - 100;
+    let mut send = |kind: &'static str, object: Value| {
+        at += 1;
+        let id = evt("cur");
+        let app = &app;
+        async move {
+            let resp = deliver(app, &event(&id, kind, at, object), now()).await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            event_outcome(app, &id).await
+        }
+    };
+    let outcome = send(
+        "checkout.session.completed",
+        json!({"id": "cs_1", "object": "checkout.session", "customer": customer,
+               "subscription": current, "client_reference_id": t.id,
+               "metadata": {"tenant_id": t.id, "plan": "starter"}}),
+    )
+    .await;
+    assert_eq!(outcome.as_deref(), Some("applied"));
+    let sub = |id: &str, status: &str, price: &str| {
+        json!({"id": id, "object": "subscription", "customer": customer, "status": status,
+               "metadata": {"tenant_id": t.id},
+               "items": {"data": [{"price": {"id": price}}]}})
+    };
+
+    // Another subscription of the same customer ends: the tenant is untouched.
+    let outcome = send(
+        "customer.subscription.deleted",
+        sub(&other, "canceled", "price_starter"),
+    )
+    .await;
+    assert_eq!(outcome.as_deref(), Some("ignored"));
+    let outcome = send(
+        "customer.subscription.updated",
+        sub(&other, "active", "price_enterprise"),
+    )
+    .await;
+    assert_eq!(outcome.as_deref(), Some("ignored"));
+    assert_eq!(
+        tenant_state(&app, &t.id).await,
+        ("active".into(), None, "starter".into())
+    );
+
+    // An upgrade whose payment has not gone through (`incomplete`) does not change the plan.
+    send(
+        "customer.subscription.updated",
+        sub(&current, "incomplete", "price_professional"),
+    )
+    .await;
+    assert_eq!(tenant_state(&app, &t.id).await.2, "starter");
+    send(
+        "customer.subscription.updated",
+        sub(&current, "active", "price_professional"),
+    )
+    .await;
+    assert_eq!(tenant_state(&app, &t.id).await.2, "professional");
+
+    // The current subscription ends: suspended for billing.
+    send(
+        "customer.subscription.deleted",
+        sub(&current, "canceled", "price_professional"),
+    )
+    .await;
+    assert_eq!(
+        tenant_state(&app, &t.id).await,
+        (
+            "suspended".into(),
+            Some("billing".into()),
+            "professional".into()
+        )
+    );
+    app.state.registry.invalidate(t.id.parse().expect("uuid"));
+    // It can sign in and pay, and nothing else.
+    let token = app
+        .login(&t.slug, &t.admin_email, crate::helpers::PASSWORD)
+        .await;
+    let with = |m: Method, p: &str| {
+        app.req(m, p)
+            .header("X-Tenant-ID", &t.slug)
+            .bearer_auth(&token)
+    };
+    call(with(Method::GET, "/api/v1/auth/me"), StatusCode::OK).await;
+    call(
+        with(Method::GET, "/api/v1/billing/subscription"),
+        StatusCode::OK,
+    )
+    .await;
+    call(
+        with(Method::POST, "/api/v1/billing/checkout").json(&json!({"plan": "starter"})),
+        StatusCode::OK,
+    )
+    .await;
+    call(with(Method::POST, "/api/v1/billing/portal"), StatusCode::OK).await;
+    problem(
+        with(Method::GET, "/api/v1/tools/notes"),
+        StatusCode::FORBIDDEN,
+        "tenant-suspended",
+    )
+    .await;
+    problem(
+        with(Method::GET, "/api/v1/users"),
+        StatusCode::FORBIDDEN,
+        "tenant-suspended",
+    )
+    .await;
+}
