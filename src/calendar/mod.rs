@@ -57,6 +57,18 @@ impl FeedKind {
         }
     }
 
+    /// Every kind (tests check each against the permission catalogue).
+    pub const ALL: [FeedKind; 3] = [Self::Events, Self::Bookings, Self::AircraftBookings];
+
+    /// The permission the owner must still hold for the feed to serve: a feed is the owner
+    /// reading through a calendar application, so it stops the moment they could not read it.
+    pub fn permission(self) -> &'static str {
+        match self {
+            Self::Events => "tools.events.read",
+            Self::Bookings | Self::AircraftBookings => "scheduling.read",
+        }
+    }
+
     /// The feature flag of the module the feed belongs to.
     fn flag(self) -> &'static str {
         match self {
@@ -251,7 +263,8 @@ impl CalendarFeedApi {
     /// A calendar feed (`text/calendar`, RFC 5545) for calendar applications. No header or
     /// login: the secret URL is the credential (issue one with `POST
     /// /api/v1/tools/events/feed`). Revoked, unknown or malformed URLs, a feed of a module the
-    /// tenant switched off, and a feed of a deactivated user answer `404`.
+    /// tenant switched off, a feed of a deactivated user and a feed whose owner no longer holds
+    /// the permission to read it (`tools.events.read`, `scheduling.read`) answer `404`.
     #[oai(path = "/:token", method = "get")]
     async fn feed(
         &self,
@@ -273,9 +286,16 @@ impl CalendarFeedApi {
             "update calendar_feeds f set last_used_at = now()
              from users u
              where f.token_hash = $1 and f.revoked_at is null and u.id = f.user_id and u.is_active
+               and exists(select 1 from user_roles ur join roles r on r.id = ur.role_id
+                          where ur.user_id = u.id
+                            and r.permissions @> array[(select k.permission
+                                from unnest($2::text[], $3::text[]) as k(kind, permission)
+                                where k.kind = f.kind)])
              returning f.user_id, f.kind, f.subject_id",
         )
         .bind(tokens::digest(secret))
+        .bind(FeedKind::ALL.map(FeedKind::as_str))
+        .bind(FeedKind::ALL.map(FeedKind::permission))
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(not_found)?;

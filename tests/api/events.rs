@@ -480,6 +480,41 @@ async fn ical_feeds_parse_and_revoke() {
         }
     }
 
+    // The owner loses the permission to read events (moved to a role without it): the feed
+    // stops at once, and serves again when the permission comes back.
+    let bare = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/users/roles")
+            .json(&json!({"name": "No events", "permissions": ["tools.notes.read"]})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let instructor_role = app.role_id(&t, "instructor").await;
+    for (role, expected) in [
+        (
+            bare["id"].as_str().expect("id").to_owned(),
+            StatusCode::NOT_FOUND,
+        ),
+        (instructor_role, StatusCode::OK),
+    ] {
+        call(
+            app.tenant_req(
+                &t,
+                Method::PUT,
+                &format!("/api/v1/users/{instructor_id}/roles"),
+            )
+            .json(&json!({"role_ids": [role]})),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(fetch_feed(&app, &url2).await.status(), expected);
+    }
+    for kind in flightline::calendar::FeedKind::ALL {
+        assert!(
+            flightline::domains::CATALOG.is_permission(kind.permission()),
+            "{kind:?}"
+        );
+    }
+
     // Revoked: 404 from now on; revoking again is 404 too.
     call(
         app.tenant_req(&instructor, Method::DELETE, "/api/v1/tools/events/feed"),

@@ -1305,3 +1305,78 @@ async fn readiness_reports_redis_when_configured() {
     .await;
     assert_eq!(body["redis"], "unreachable");
 }
+
+/// `users.manage` alone cannot demote, deactivate or delete someone who holds permissions the
+/// caller lacks (an administrator above all); it still manages people below it.
+#[tokio::test]
+async fn users_manage_cannot_demote_or_remove_someone_stronger() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    for (name, perms) in [
+        ("People manager", json!(["users.read", "users.manage"])),
+        ("Reader", json!(["users.read"])),
+    ] {
+        call(
+            app.tenant_req(&t, Method::POST, "/api/v1/users/roles")
+                .json(&json!({"name": name, "permissions": perms})),
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let (_, manager) = app.user_with_roles(&t, &["People manager"]).await;
+    let (admin_id, _) = app.user_with_roles(&t, &["admin"]).await;
+    let (reader_id, _) = app.user_with_roles(&t, &["Reader"]).await;
+    let reader_role = app.role_id(&t, "Reader").await;
+    let user = |id: &str| format!("/api/v1/users/{id}");
+
+    for (method, path, body) in [
+        (Method::PATCH, user(&admin_id), json!({"is_active": false})),
+        (
+            Method::PATCH,
+            user(&admin_id),
+            json!({"role_ids": [reader_role]}),
+        ),
+        (
+            Method::PUT,
+            format!("{}/roles", user(&admin_id)),
+            json!({"role_ids": [reader_role]}),
+        ),
+        (Method::DELETE, user(&admin_id), json!({})),
+    ] {
+        let p = problem(
+            app.tenant_req(&manager, method.clone(), &path).json(&body),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("which you do not"),
+            "{method} {path}: {p}"
+        );
+    }
+    // The administrator is untouched.
+    let admin = call(
+        app.tenant_req(&t, Method::GET, &user(&admin_id)),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(admin["is_active"], true);
+    assert_eq!(admin["roles"][0]["name"], "admin");
+
+    // Someone whose permissions the manager holds is still managed.
+    let reader = call(
+        app.tenant_req(&manager, Method::PATCH, &user(&reader_id))
+            .json(&json!({"is_active": false})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reader["is_active"], false);
+    call(
+        app.tenant_req(&manager, Method::DELETE, &user(&reader_id)),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+}

@@ -64,6 +64,20 @@ pub(super) async fn check_grantable(
     Ok(())
 }
 
+/// Only someone who holds every permission `user` holds may change their roles, deactivate or
+/// delete them: `users.manage` alone cannot demote or remove an administrator.
+async fn check_outranks(tx: &mut TenantTx, p: &Principal, user: &User) -> Result<()> {
+    let roles: Vec<Uuid> = user.roles.iter().map(|r| r.id).collect();
+    let (perms, _) = repo::permissions_of_roles(tx, &roles).await?;
+    if let Some(missing) = perms.iter().find(|perm| !p.holds(perm)) {
+        return Err(AppError::Forbidden(format!(
+            "this user holds `{missing}`, which you do not; only someone who does may change \
+             their roles, deactivate or delete them"
+        )));
+    }
+    Ok(())
+}
+
 async fn load(tx: &mut TenantTx, id: Uuid) -> Result<User> {
     repo::get_user(tx, id)
         .await?
@@ -236,8 +250,9 @@ impl UsersApi {
     ///
     /// Permission: `users.manage`; without it, a user may update their own `name`, `phone`,
     /// `department`, `position`, `avatar_url` and `preferences`. Deactivating ends the user's
-    /// sessions at once. Nobody can deactivate themselves or remove the last active
-    /// administrator (`409 last-admin`). Audited as `user.updated` (and `user.roles_changed`).
+    /// sessions at once. Changing `is_active` or `role_ids` also needs every permission the user
+    /// holds (`403`). Nobody can deactivate themselves or remove the last active administrator
+    /// (`409 last-admin`). Audited as `user.updated` (and `user.roles_changed`).
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
@@ -263,8 +278,8 @@ impl UsersApi {
 
     /// Delete a user. Their notes stay (author cleared); audit rows stay.
     ///
-    /// Permission: `users.manage`. Not oneself; not the last active administrator. Audited as
-    /// `user.deleted`.
+    /// Permission: `users.manage`, and every permission the user holds (`403` otherwise). Not
+    /// oneself; not the last active administrator. Audited as `user.deleted`.
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
@@ -283,6 +298,7 @@ impl UsersApi {
                 field: None,
             });
         }
+        check_outranks(&mut tx, p, &user).await?;
         keep_an_admin(&mut tx, &user, false).await?;
         sqlx::query("delete from users where id = $1")
             .bind(user.id)
@@ -306,7 +322,8 @@ impl UsersApi {
 
     /// Replace a user's roles with exactly `role_ids`.
     ///
-    /// Permission: `users.manage`; the roles must not grant more than the caller holds.
+    /// Permission: `users.manage`; the roles must not grant more than the caller holds, and the
+    /// caller must hold every permission the user holds now.
     /// Audited as `user.roles_changed` with the old and new role ids.
     #[oai(path = "/:id/roles", method = "put")]
     async fn set_roles(
@@ -385,6 +402,9 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
             detail: "you cannot deactivate yourself".into(),
             field: None,
         });
+    }
+    if admin_fields {
+        check_outranks(&mut tx, p, &before).await?;
     }
     if let Some(roles) = &body.role_ids {
         check_grantable(&mut tx, p, roles).await?;
