@@ -589,7 +589,7 @@ async fn main() {
     });
 
     // argon2id cost on this machine (included in every signup).
-    let passwords = flightline::auth::password::Passwords::new(1).expect("passwords");
+    let passwords = flightline::auth::password::Passwords::new(1, 16).expect("passwords");
     let t = Instant::now();
     let hash = passwords.hash("benchmark-password").await.expect("hash");
     report["argon2id_hash_ms"] = json!(round(t.elapsed().as_secs_f64() * 1000.0));

@@ -116,6 +116,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .nest(
             "/",
             service
+                .with(state.rate_limit.per_tenant())
                 .with(resolver)
                 .with(state.rate_limit.clone())
                 .with(crate::billing::BillingGate::new(state.billing.is_some())),

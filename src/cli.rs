@@ -201,7 +201,7 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
             anyhow::ensure!(crate::kernel::plans::is_known(&args.plan), "unknown --plan");
             crate::auth::password::check_policy(&args.admin_password)
                 .map_err(|m| anyhow::anyhow!("admin password {m}"))?;
-            let passwords = crate::auth::password::Passwords::new(1)?;
+            let passwords = crate::auth::password::Passwords::new(1, 16)?;
             let new = NewTenant {
                 slug: args.slug,
                 name: args.name,
@@ -398,7 +398,7 @@ pub const DEMO_PASSWORD: &str = "flightline-demo";
 async fn demo(settings: &Settings) -> anyhow::Result<()> {
     let (db, registry) = open(settings).await?;
     if registry.by_slug(DEMO_SLUG).await?.is_none() {
-        let passwords = crate::auth::password::Passwords::new(1)?;
+        let passwords = crate::auth::password::Passwords::new(1, 16)?;
         let new = NewTenant {
             slug: DEMO_SLUG.into(),
             name: "Demo Flight School".into(),

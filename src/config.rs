@@ -73,6 +73,9 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     pub public_url: String,
     pub body_limit_bytes: usize,
+    /// Proxies (CIDRs) whose `X-Forwarded-For` names the client; nobody else's is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,6 +131,8 @@ pub struct AuthSettings {
     /// How long a locked account stays locked.
     pub lockout_minutes: u32,
     pub max_concurrent_hashes: usize,
+    /// Password checks that may wait for a hashing thread; past that `503 busy`.
+    pub hash_queue: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -386,6 +391,9 @@ impl Settings {
             ));
         }
         self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
+        if let Err(m) = crate::http::client::TrustedProxies::parse(&self.server.trusted_proxies) {
+            return Err(invalid("server.trusted_proxies", &m));
+        }
         if self.server.body_limit_bytes < 1024 {
             return Err(invalid("server.body_limit_bytes", "must be at least 1024"));
         }

@@ -8,7 +8,9 @@ use std::fmt;
 
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{IntoResponse, Response};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
+use poem_openapi::registry::{
+    MetaHeader, MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry,
+};
 use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, Object};
 use serde::Serialize;
@@ -302,7 +304,7 @@ impl ApiResponse for AppError {
                 schema: MetaSchemaRef::Reference(Problem::name().into_owned()),
             }]
         };
-        let entries: [(u16, &'static str); 6] = [
+        let entries: [(u16, &'static str); 8] = [
             (
                 400,
                 "Malformed request or tenant header (`tenant-required`, `tenant-invalid`)",
@@ -312,7 +314,23 @@ impl ApiResponse for AppError {
             (404, "Unknown id in this tenant, or unknown tenant"),
             (409, "Conflict with the current state"),
             (422, "Validation failed; `errors` lists each field"),
+            (
+                429,
+                "Rate limited (`rate-limited`); retry after `Retry-After` seconds",
+            ),
+            (
+                503,
+                "A dependency is briefly unavailable, or the server is busy (`busy`, \
+                 `unavailable`, `tenant-provisioning`); retry after `Retry-After` seconds",
+            ),
         ];
+        let retry_after = || MetaHeader {
+            name: "Retry-After".into(),
+            description: Some("Seconds to wait before retrying.".into()),
+            required: true,
+            deprecated: false,
+            schema: i64::schema_ref(),
+        };
         MetaResponses {
             responses: entries
                 .into_iter()
@@ -321,7 +339,11 @@ impl ApiResponse for AppError {
                     status: Some(status),
                     status_range: None,
                     content: content(),
-                    headers: vec![],
+                    headers: if matches!(status, 429 | 503) {
+                        vec![retry_after()]
+                    } else {
+                        vec![]
+                    },
                 })
                 .collect(),
         }
@@ -380,7 +402,33 @@ impl From<sqlx::Error> for AppError {
         if matches!(err, sqlx::Error::RowNotFound) {
             return Self::NotFound("resource");
         }
+        if is_unavailable(&err) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::Status {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "unavailable",
+                detail: "the database is briefly unavailable; retry in a moment".into(),
+                retry_after: Some(1),
+            };
+        }
         Self::Db(err)
+    }
+}
+
+/// The database could not be reached or went away mid-request (API.md §1: `503` with
+/// `Retry-After`, never `500`): no connection within the acquire timeout, a broken connection,
+/// or the server shutting down, crashing or not accepting connections yet (SQLSTATE classes
+/// 08 and 57P).
+fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -51,7 +51,10 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         Duration::from_secs(settings.tenancy.cache_ttl_seconds),
         &domains::CATALOG,
     ));
-    let passwords = Passwords::new(settings.auth.max_concurrent_hashes)?;
+    let passwords = Passwords::new(
+        settings.auth.max_concurrent_hashes,
+        settings.auth.hash_queue,
+    )?;
     let jwt = JwtKeys::new(settings.jwt_secret(), settings.auth.access_ttl_seconds);
     let warm = WarmPool::new(db.clone(), settings.tenancy.warm_schemas);
     let mail = mail::MailWorker::new(
@@ -59,7 +62,9 @@ pub fn build_state(settings: Settings) -> anyhow::Result<Arc<AppState>> {
         mail::Transport::from_settings(&settings.mail)?,
         &settings.mail.from,
     );
-    let rate_limit = http::ratelimit::RateLimit::new(&settings.rate_limit);
+    let proxies = http::client::TrustedProxies::parse(&settings.server.trusted_proxies)
+        .map_err(|m| anyhow::anyhow!("server.trusted_proxies: {m}"))?;
+    let rate_limit = http::ratelimit::RateLimit::new(&settings.rate_limit, proxies);
     let storage = storage::Storage::from_settings(&settings.storage)?;
     let platform_jwt =
         auth::jwt::PlatformKeys::new(settings.jwt_secret(), settings.auth.access_ttl_seconds);

@@ -221,7 +221,7 @@ impl AuthApi {
         let ok = state
             .passwords
             .verify(&body.password, hash.as_deref())
-            .await;
+            .await?;
         let (Some(row), true) = (row, ok) else {
             if let Some(id) = user_id {
                 // An expired lock starts a fresh count.
@@ -483,15 +483,18 @@ impl AuthApi {
         }
         let meta = RequestMeta::from_request(req);
         let tenant = &tenant.0.0;
+        let purposes = [Purpose::PasswordReset, Purpose::Invitation];
+        // The token first: a made-up token costs one indexed read, never an argon2id hash.
+        let mut tx = tenant.begin(&state.db).await?;
+        if !tokens::is_live(&mut tx, &body.token, &purposes).await? {
+            return Err(token_invalid());
+        }
+        tx.end_read();
         let hash = state.passwords.hash(&body.new_password).await?;
         let mut tx = tenant.begin(&state.db).await?;
-        let (user, purpose) = tokens::spend_one_time(
-            &mut tx,
-            &body.token,
-            &[Purpose::PasswordReset, Purpose::Invitation],
-        )
-        .await?
-        .ok_or_else(token_invalid)?;
+        let (user, purpose) = tokens::spend_one_time(&mut tx, &body.token, &purposes)
+            .await?
+            .ok_or_else(token_invalid)?;
         sqlx::query(
             "update users set password_hash = $2, failed_logins = 0, locked_until = null,
                  email_verified_at = case when $3 then coalesce(email_verified_at, now()) else email_verified_at end

@@ -1,6 +1,8 @@
 //! argon2id password hashing (OWASP parameters: 19 MiB, 2 passes, 1 lane) on a small pool of
 //! dedicated threads (`auth.max_concurrent_hashes`), so logins cannot starve the async runtime;
-//! further requests queue.
+//! further requests queue, up to `auth.hash_queue` of them: past that the answer is
+//! `503 busy` with `Retry-After` at once, rather than a queue (and its memory and latency) that
+//! grows without bound under a flood of logins.
 //!
 //! Dedicated threads rather than tokio's blocking pool on purpose: each hash allocates 19 MiB,
 //! and the allocator keeps that memory in the arena of the thread that freed it. A fixed set of
@@ -10,15 +12,19 @@
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
+use poem::http::StatusCode;
+
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+use crate::error::AppError;
 
 type Job = Box<dyn FnOnce() + Send>;
 
 #[derive(Clone)]
 pub struct Passwords {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     /// Verified against when the e-mail is unknown, so both paths cost the same.
     dummy: Arc<str>,
 }
@@ -27,8 +33,9 @@ pub const MIN_PASSWORD_LEN: usize = 10;
 pub const MAX_PASSWORD_LEN: usize = 256;
 
 impl Passwords {
-    pub fn new(threads: usize) -> anyhow::Result<Self> {
-        let (jobs, queue) = mpsc::channel::<Job>();
+    /// `threads` hashing threads; at most `queue` requests wait for one.
+    pub fn new(threads: usize, queue: usize) -> anyhow::Result<Self> {
+        let (jobs, queue) = mpsc::sync_channel::<Job>(queue);
         let queue = Arc::new(Mutex::new(queue));
         for i in 0..threads.max(1) {
             let queue = Arc::clone(&queue);
@@ -53,28 +60,38 @@ impl Passwords {
         })
     }
 
-    /// Runs `f` on a hashing thread.
+    /// Runs `f` on a hashing thread; `503 busy` when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
-    ) -> anyhow::Result<T> {
+    ) -> Result<T, AppError> {
         let (done, result) = tokio::sync::oneshot::channel();
         self.jobs
-            .send(Box::new(move || {
+            .try_send(Box::new(move || {
                 let _ = done.send(f());
             }))
-            .map_err(|_| anyhow::anyhow!("password hashing threads have stopped"))?;
-        Ok(result.await?)
+            .map_err(|e| match e {
+                mpsc::TrySendError::Full(_) => busy(),
+                mpsc::TrySendError::Disconnected(_) => {
+                    AppError::Internal(anyhow::anyhow!("password hashing threads have stopped"))
+                }
+            })?;
+        result
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("password hashing: {e}")))
     }
 
-    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+    pub async fn hash(&self, password: &str) -> Result<String, AppError> {
         let password = password.to_owned();
-        self.run(move || hash_blocking(&password)).await?
+        self.run(move || hash_blocking(&password))
+            .await?
+            .map_err(AppError::Internal)
     }
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none (unknown
-    /// user, or an invited user without a password): the time taken reveals nothing.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> bool {
+    /// user, or an invited user without a password): the time taken reveals nothing. `503 busy`
+    /// when the hashing queue is full.
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, AppError> {
         let known = hash.is_some();
         let hash: String = hash
             .map(str::to_owned)
@@ -88,9 +105,18 @@ impl Passwords {
                         .is_ok()
                 })
             })
-            .await
-            .unwrap_or(false);
-        ok && known
+            .await?;
+        Ok(ok && known)
+    }
+}
+
+/// The hashing queue is full: `503 busy`, retry in a second.
+fn busy() -> AppError {
+    AppError::Status {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "busy",
+        detail: "the server is busy checking passwords; retry in a moment".into(),
+        retry_after: Some(1),
     }
 }
 
@@ -119,11 +145,42 @@ mod tests {
 
     #[tokio::test]
     async fn hash_and_verify() {
-        let p = Passwords::new(2).expect("init");
+        let p = Passwords::new(2, 8).expect("init");
         let h = p.hash("correct horse battery").await.expect("hash");
         assert!(h.starts_with("$argon2id$"));
-        assert!(p.verify("correct horse battery", Some(&h)).await);
-        assert!(!p.verify("wrong", Some(&h)).await);
-        assert!(!p.verify("correct horse battery", None).await);
+        assert!(
+            p.verify("correct horse battery", Some(&h))
+                .await
+                .expect("ok")
+        );
+        assert!(!p.verify("wrong", Some(&h)).await.expect("ok"));
+        assert!(!p.verify("correct horse battery", None).await.expect("ok"));
+    }
+
+    /// One thread and room for one waiting job: of six hashes asked for at once, at most two
+    /// are taken (one running, one queued) and the rest answer `503 busy` at once.
+    #[tokio::test]
+    async fn a_full_queue_answers_busy_instead_of_growing() {
+        let p = Passwords::new(1, 1).expect("init");
+        let results =
+            futures_util::future::join_all((0..6).map(|_| p.hash("correct horse battery"))).await;
+        let busy = results
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r,
+                    Err(AppError::Status {
+                        code: "busy",
+                        retry_after: Some(1),
+                        ..
+                    })
+                )
+            })
+            .count();
+        let done = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(busy + done, 6);
+        assert!((1..=2).contains(&done), "{done} hashed");
+        // Once the queue drains, hashing works again.
+        assert!(p.hash("correct horse battery").await.is_ok());
     }
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::db::TenantTx;
 use crate::error::{AppError, current_request_id};
+use crate::http::client::ClientAddr;
 use crate::kernel::Permission;
 use crate::state::AppState;
 use crate::tenancy::{CurrentTenant, Tenant, TenantScope};
@@ -28,9 +29,11 @@ impl RequestMeta {
         Self {
             request_id: current_request_id(),
             ip: req
-                .remote_addr()
-                .as_socket_addr()
-                .map(|a| a.ip().to_string()),
+                .extensions()
+                .get::<ClientAddr>()
+                .map(|c| c.0)
+                .or_else(|| req.remote_addr().as_socket_addr().map(|a| a.ip()))
+                .map(|ip| ip.to_string()),
             user_agent: req
                 .headers()
                 .get(header::USER_AGENT)

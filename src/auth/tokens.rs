@@ -76,6 +76,24 @@ pub async fn issue_one_time(
 
 /// Spends a one-time token of one of `purposes`: returns its user and purpose, or `None` when
 /// the token is unknown, spent or expired.
+/// Whether `token` is an unspent, unexpired one-time token of one of `purposes` (a read: the
+/// caller checks before expensive work, then spends it with [`spend_one_time`], which decides).
+pub async fn is_live(
+    conn: &mut PgConnection,
+    token: &str,
+    purposes: &[Purpose],
+) -> Result<bool, sqlx::Error> {
+    let names: Vec<&str> = purposes.iter().map(|p| p.as_str()).collect();
+    sqlx::query_scalar(
+        "select exists(select 1 from one_time_tokens
+         where token_hash = $1 and purpose = any($2) and used_at is null and expires_at > now())",
+    )
+    .bind(digest(token))
+    .bind(&names)
+    .fetch_one(conn)
+    .await
+}
+
 pub async fn spend_one_time(
     conn: &mut PgConnection,
     token: &str,

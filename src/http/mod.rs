@@ -2,6 +2,7 @@
 //! observability middleware and the error mapping of framework errors.
 
 pub mod body;
+pub mod client;
 pub mod middleware;
 pub mod page;
 pub mod ratelimit;

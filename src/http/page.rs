@@ -87,6 +87,38 @@ pub fn contains_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// One page of a short list kept in code (plans, permissions, feature flags), in its fixed
+/// order: the cursor names the last item of the previous page by its key, so the walk is the
+/// same as any keyset page (`limit` 1..=200, a cursor from another list is `422`).
+pub fn of_list<T>(
+    items: Vec<T>,
+    limit: Option<i64>,
+    cursor: Option<&str>,
+    key: impl Fn(&T) -> &str,
+) -> Result<(Vec<T>, Option<String>), AppError> {
+    let limit = usize::try_from(self::limit(limit)?).unwrap_or(0);
+    let start = match cursor {
+        None => 0,
+        Some(raw) => {
+            let invalid = || AppError::validation("cursor", "is not a cursor from this API");
+            let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+            let after = String::from_utf8(bytes).map_err(|_| invalid())?;
+            items
+                .iter()
+                .position(|i| key(i) == after)
+                .map(|p| p + 1)
+                .ok_or_else(invalid)?
+        }
+    };
+    let rest: Vec<T> = items.into_iter().skip(start).collect();
+    let more = rest.len() > limit;
+    let page: Vec<T> = rest.into_iter().take(limit).collect();
+    let next = more
+        .then(|| page.last().map(|last| URL_SAFE_NO_PAD.encode(key(last))))
+        .flatten();
+    Ok((page, next))
+}
+
 /// Splits one extra fetched row off `rows` and returns the next cursor if there was one.
 pub fn finish<T>(
     mut rows: Vec<T>,
@@ -105,6 +137,22 @@ pub fn finish<T>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn short_lists_page_by_key() {
+        let items = vec!["a", "b", "c", "d", "e"];
+        let (p1, c1) = of_list(items.clone(), Some(2), None, |s| s).expect("page");
+        assert_eq!(p1, ["a", "b"]);
+        let (p2, c2) = of_list(items.clone(), Some(2), c1.as_deref(), |s| s).expect("page");
+        assert_eq!(p2, ["c", "d"]);
+        let (p3, c3) = of_list(items.clone(), Some(2), c2.as_deref(), |s| s).expect("page");
+        assert_eq!((p3, c3), (vec!["e"], None));
+        let (all, none) = of_list(items.clone(), None, None, |s| s).expect("page");
+        assert_eq!((all.len(), none), (5, None));
+        assert!(of_list(items.clone(), Some(0), None, |s| s).is_err());
+        assert!(of_list(items.clone(), Some(2), Some("zz"), |s| s).is_err());
+        assert!(of_list(items, Some(2), Some("!!"), |s| s).is_err());
+    }
+
     use super::*;
 
     #[test]

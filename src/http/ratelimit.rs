@@ -1,8 +1,14 @@
-//! Rate limits (governor): per client IP and tenant, `rate_limit.auth_per_second` on the
+//! Rate limits (governor): per client address and resolved tenant, `rate_limit.auth_per_second` on the
 //! authentication routes (login, refresh, password reset, signup) and `rate_limit.api_per_second`
 //! on the rest of `/api/v1`, and `rate_limit.signups_per_hour` on signups per client IP. `0`
 //! disables a limit. Over the limit: `429 rate-limited` with
 //! `Retry-After`.
+//!
+//! Two layers. The outer one, before tenant resolution, decides the client's address (the peer,
+//! or `X-Forwarded-For` from a proxy in `server.trusted_proxies`: [`super::client`]) and applies
+//! the per-address signup limit. The inner one runs after the tenant resolver and keys the
+//! per-second limits by that address and the resolved tenant's id, so `Host: slug.base:1`, a
+//! re-cased tenant UUID or the slug instead of the id all land in the same bucket.
 //!
 //! The counters live in this process: with N replicas behind a load balancer a client gets up
 //! to N times the limit. To make them global, put the counters in Redis (a GCRA script keyed the
@@ -17,8 +23,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use poem::http::StatusCode;
 use poem::{Endpoint, Middleware, Request};
 
+use super::client::{ClientAddr, TrustedProxies};
 use crate::config::RateLimitSettings;
 use crate::error::AppError;
+use crate::tenancy::CurrentTenant;
 
 type Limiter = Arc<DefaultKeyedRateLimiter<String>>;
 
@@ -28,6 +36,7 @@ pub struct RateLimit {
     api: Option<Limiter>,
     /// Signups per client IP per hour, on top of the per-second limit.
     signup: Option<Limiter>,
+    proxies: Arc<TrustedProxies>,
 }
 
 fn limiter(per_second: u32) -> Option<Limiter> {
@@ -42,8 +51,9 @@ fn is_auth_route(path: &str) -> bool {
 }
 
 impl RateLimit {
-    pub fn new(settings: &RateLimitSettings) -> Self {
+    pub fn new(settings: &RateLimitSettings, proxies: TrustedProxies) -> Self {
         Self {
+            proxies: Arc::new(proxies),
             auth: limiter(settings.auth_per_second),
             api: limiter(settings.api_per_second),
             signup: NonZeroU32::new(settings.signups_per_hour)
@@ -65,20 +75,18 @@ impl RateLimit {
         })
     }
 
-    fn check(&self, req: &Request) -> Result<(), AppError> {
-        let path = req.uri().path();
-        if !path.starts_with("/api/v1/") {
-            return Ok(());
+    /// The outer layer: records the client's address, applies the signup limit.
+    fn check_outer(&self, req: &mut Request) -> Result<(), AppError> {
+        let client = self.proxies.client_of(req);
+        if let Some(ip) = client {
+            req.extensions_mut().insert(ClientAddr(ip));
         }
+        let path = req.uri().path();
         if path == "/api/v1/signup"
             && req.method() == poem::http::Method::POST
             && let Some(l) = &self.signup
         {
-            let ip = req
-                .remote_addr()
-                .as_socket_addr()
-                .map(|a| a.ip().to_string())
-                .unwrap_or_default();
+            let ip = client.map(|ip| ip.to_string()).unwrap_or_default();
             if let Err(not_until) = l.check_key(&ip) {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 return Err(AppError::Status {
@@ -89,6 +97,16 @@ impl RateLimit {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// The inner layer, after the tenant resolver: the per-second limits keyed by client
+    /// address and resolved tenant id (`-` for routes without a tenant).
+    fn check_inner(&self, req: &Request) -> Result<(), AppError> {
+        let path = req.uri().path();
+        if !path.starts_with("/api/v1/") {
+            return Ok(());
+        }
         let limiter = if is_auth_route(path) {
             &self.auth
         } else {
@@ -98,19 +116,15 @@ impl RateLimit {
             return Ok(());
         };
         let ip = req
-            .remote_addr()
-            .as_socket_addr()
-            .map(|a| a.ip().to_string())
+            .extensions()
+            .get::<ClientAddr>()
+            .map(|c| c.0.to_string())
             .unwrap_or_default();
-        let tenant: String = req
-            .headers()
-            .get("x-tenant-id")
-            .or_else(|| req.headers().get("host"))
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .chars()
-            .take(64)
-            .collect();
+        let tenant = req
+            .extensions()
+            .get::<CurrentTenant>()
+            .map(|t| t.0.id.to_string())
+            .unwrap_or_else(|| "-".into());
         match limiter.check_key(&format!("{ip}|{tenant}")) {
             Ok(()) => Ok(()),
             Err(not_until) => {
@@ -129,12 +143,34 @@ impl RateLimit {
     }
 }
 
+impl RateLimit {
+    /// The layer that goes inside the tenant resolver (the outer one is `self`).
+    pub fn per_tenant(&self) -> PerTenant {
+        PerTenant(self.clone())
+    }
+}
+
+/// The inner layer (see the module documentation).
+pub struct PerTenant(RateLimit);
+
 impl<E: Endpoint> Middleware<E> for RateLimit {
     type Output = RateLimitEndpoint<E>;
     fn transform(&self, ep: E) -> Self::Output {
         RateLimitEndpoint {
             inner: ep,
             limits: self.clone(),
+            outer: true,
+        }
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for PerTenant {
+    type Output = RateLimitEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        RateLimitEndpoint {
+            inner: ep,
+            limits: self.0.clone(),
+            outer: false,
         }
     }
 }
@@ -142,13 +178,18 @@ impl<E: Endpoint> Middleware<E> for RateLimit {
 pub struct RateLimitEndpoint<E> {
     inner: E,
     limits: RateLimit,
+    outer: bool,
 }
 
 impl<E: Endpoint> Endpoint for RateLimitEndpoint<E> {
     type Output = E::Output;
 
-    async fn call(&self, req: Request) -> poem::Result<Self::Output> {
-        self.limits.check(&req)?;
+    async fn call(&self, mut req: Request) -> poem::Result<Self::Output> {
+        if self.outer {
+            self.limits.check_outer(&mut req)?;
+        } else {
+            self.limits.check_inner(&req)?;
+        }
         self.inner.call(req).await
     }
 }

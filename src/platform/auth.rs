@@ -131,7 +131,7 @@ impl PlatformAuthApi {
         let ok = state
             .passwords
             .verify(&body.password, hash.as_deref())
-            .await;
+            .await?;
         let (Some(row), true) = (row, ok) else {
             if let Some(id) = id {
                 sqlx::query(

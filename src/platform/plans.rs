@@ -7,9 +7,12 @@
 use std::sync::Arc;
 
 use poem::web::Data;
+use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
+use crate::error::Result;
+use crate::http::page;
 use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
 
@@ -39,7 +42,7 @@ pub struct PlanInfo {
 #[derive(Object)]
 pub struct PlanPage {
     pub items: Vec<PlanInfo>,
-    /// Always null: the catalogue is one page.
+    /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
 
@@ -47,26 +50,35 @@ pub struct PlansApi;
 
 #[OpenApi(prefix_path = "/api/v1/public", tag = "CoreTags::Signup")]
 impl PlansApi {
-    /// The plan catalogue, cheapest first. Public.
+    /// The plan catalogue, cheapest first, paged like any list. Public.
     #[oai(path = "/plans", method = "get")]
-    async fn plans(&self, _state: Data<&Arc<AppState>>) -> Json<PlanPage> {
-        Json(PlanPage {
-            items: CATALOGUE
-                .iter()
-                .map(|p| PlanInfo {
-                    key: p.key.into(),
-                    name: p.name.into(),
-                    description: p.description.into(),
-                    price_minor: p.price_minor,
-                    currency: CURRENCY.into(),
-                    paid: p.paid,
-                    trial_days: TRIAL_DAYS,
-                    max_users: p.max_users,
-                    max_aircraft: p.max_aircraft,
-                    excluded_modules: p.excluded_modules.iter().map(|m| (*m).into()).collect(),
-                })
-                .collect(),
-            next_cursor: None,
-        })
+    async fn plans(
+        &self,
+        _state: Data<&Arc<AppState>>,
+        /// Page size, 1..=200 (default 50).
+        limit: Query<Option<i64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<PlanPage>> {
+        let all: Vec<PlanInfo> = CATALOGUE
+            .iter()
+            .map(|p| PlanInfo {
+                key: p.key.into(),
+                name: p.name.into(),
+                description: p.description.into(),
+                price_minor: p.price_minor,
+                currency: CURRENCY.into(),
+                paid: p.paid,
+                trial_days: TRIAL_DAYS,
+                max_users: p.max_users,
+                max_aircraft: p.max_aircraft,
+                excluded_modules: p.excluded_modules.iter().map(|m| (*m).into()).collect(),
+            })
+            .collect();
+        let (items, next_cursor) =
+            page::of_list(all, limit.0, cursor.0.as_deref(), |p: &PlanInfo| {
+                p.key.as_str()
+            })?;
+        Ok(Json(PlanPage { items, next_cursor }))
     }
 }

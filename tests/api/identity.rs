@@ -1239,6 +1239,100 @@ async fn rate_limits_answer_429_with_retry_after() {
     }
 }
 
+/// The bucket is the client's address and the resolved tenant: naming the tenant another way
+/// (UUID in any case, slug), adding a port to the Host or sending `X-Forwarded-For` from an
+/// untrusted peer never gives a fresh one. Behind a trusted proxy, `X-Forwarded-For` is the
+/// client, and the audit row records it.
+#[tokio::test]
+async fn rate_limit_buckets_follow_the_resolved_tenant_and_the_real_client() {
+    let app = TestApp::spawn_with(
+        override_kv("rate_limit.api_per_second", 3)
+            .merge(override_kv("tenancy.base_domain", "fl.test")),
+    )
+    .await;
+    let t = app.signup("flight_school").await;
+    let id = t.id.to_lowercase();
+    let mixed: String = id
+        .chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i % 2 == 0 {
+                c.to_ascii_uppercase()
+            } else {
+                c
+            }
+        })
+        .collect();
+    // Eight spellings of one tenant, each a fresh bucket when keyed by the raw header.
+    let mut statuses = Vec::new();
+    for (i, name) in [t.slug.clone(), id.clone(), id.to_uppercase(), mixed]
+        .into_iter()
+        .enumerate()
+    {
+        let resp = app
+            .req(Method::GET, "/api/v1/tools/notes")
+            .header("X-Tenant-ID", name)
+            .header("X-Forwarded-For", format!("198.51.100.{i}"))
+            .bearer_auth(&t.token)
+            .send()
+            .await
+            .expect("send");
+        statuses.push(resp.status());
+    }
+    for port in [1, 2, 3, 4] {
+        let resp = app
+            .req(Method::GET, "/api/v1/tools/notes")
+            .header("Host", format!("{}.fl.test:{port}", t.slug))
+            .bearer_auth(&t.token)
+            .send()
+            .await
+            .expect("send");
+        statuses.push(resp.status());
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::TOO_MANY_REQUESTS),
+        "every spelling names the tenant: {statuses:?}"
+    );
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "no bucket was shared: {statuses:?}"
+    );
+
+    // Behind a trusted proxy each forwarded client has its own bucket, and is audited.
+    let proxied = TestApp::spawn_with(
+        override_kv("rate_limit.api_per_second", 2)
+            .merge(override_kv("server.trusted_proxies", ["127.0.0.0/8"])),
+    )
+    .await;
+    let p = proxied.signup("flight_school").await;
+    for i in 0..8 {
+        let note = proxied
+            .tenant_req(&p, Method::POST, "/api/v1/tools/notes")
+            .header("X-Forwarded-For", format!("203.0.113.{i}, 127.0.0.1"))
+            .json(&json!({"title": format!("from client {i}")}));
+        call(note, StatusCode::CREATED).await;
+    }
+    let audit = call(
+        proxied.tenant_req(
+            &p,
+            Method::GET,
+            "/api/v1/settings/audit-logs?action=note.created&limit=200",
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let ips: HashSet<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|e| e["ip"].as_str())
+        .collect();
+    assert!(ips.contains("203.0.113.7"), "{ips:?}");
+    assert!(!ips.contains("127.0.0.1"), "{ips:?}");
+}
+
 /// Logout on one replica; the other (which had the session cached) refuses the token within a
 /// second. Over PostgreSQL LISTEN/NOTIFY by default, over Redis pub/sub when configured.
 async fn revocation_reaches_another_replica(overrides: figment::Figment) {

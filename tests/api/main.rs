@@ -17,6 +17,7 @@ mod migrations;
 mod notes;
 mod openapi;
 mod ops;
+mod paging;
 mod pgbouncer;
 mod platform;
 mod provisioning;

@@ -100,15 +100,23 @@ async fn readiness_is_503_while_postgres_is_unreachable() {
         call(app.req(Method::GET, "/health"), StatusCode::OK).await["status"],
         "ok"
     );
-    // A tenant route fails as a clean 500 problem, revealing nothing.
-    let p = problem(
-        app.req(Method::GET, "/api/v1/tools/notes")
-            .header("X-Tenant-ID", "some-tenant"),
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-    )
-    .await;
-    assert_eq!(p["detail"], "an unexpected error occurred");
+    // A tenant route answers a retryable 503 problem (API.md §1: never 500), revealing nothing.
+    let resp = app
+        .req(Method::GET, "/api/v1/tools/notes")
+        .header("X-Tenant-ID", "some-tenant")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let p: serde_json::Value = resp.json().await.expect("problem");
+    assert_eq!(p["code"], "unavailable");
+    assert!(!p["detail"].as_str().unwrap_or("").contains("127.0.0.1"));
 }
 
 /// The PostgreSQL backend behind the app's (single) pooled tenant connection.

@@ -140,7 +140,7 @@ pub struct Permission {
 #[derive(Object)]
 pub struct PermissionPage {
     pub items: Vec<Permission>,
-    /// Always null: the catalogue is one page.
+    /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
 

@@ -64,19 +64,27 @@ fn name_taken() -> AppError {
 
 #[OpenApi(prefix_path = "/api/v1/users", tag = "super::Tag::Users")]
 impl RolesApi {
-    /// The permission catalogue: every permission a role can grant. Any authenticated user.
+    /// The permission catalogue: every permission a role can grant, in catalogue order, paged
+    /// like any list. Any authenticated user.
     #[oai(path = "/permissions", method = "get")]
-    async fn permissions(&self, _auth: Auth) -> Json<PermissionPage> {
-        Json(PermissionPage {
-            items: CATALOG
-                .permissions()
-                .map(|p| Permission {
-                    name: p.name.into(),
-                    description: p.description.into(),
-                })
-                .collect(),
-            next_cursor: None,
-        })
+    async fn permissions(
+        &self,
+        _auth: Auth,
+        /// Page size, 1..=200 (default 50).
+        limit: Query<Option<i64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<PermissionPage>> {
+        let all: Vec<Permission> = CATALOG
+            .permissions()
+            .map(|p| Permission {
+                name: p.name.into(),
+                description: p.description.into(),
+            })
+            .collect();
+        let (items, next_cursor) =
+            page::of_list(all, limit.0, cursor.0.as_deref(), |p| p.name.as_str())?;
+        Ok(Json(PermissionPage { items, next_cursor }))
     }
 
     /// List roles. Permission: `users.read`.

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
 use crate::audit::{self, Change};
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
-use crate::http::JsonBody;
+use crate::http::{JsonBody, page};
 use crate::state::AppState;
 use crate::tenancy::Tenant;
 use crate::domains::CATALOG;
@@ -33,7 +33,7 @@ pub struct FeatureFlag {
 #[derive(Object)]
 pub struct FeatureFlagPage {
     pub items: Vec<FeatureFlag>,
-    /// Always null: every flag is on one page.
+    /// Pass as `cursor` for the next page; null on the last.
     pub next_cursor: Option<String>,
 }
 
@@ -60,15 +60,22 @@ pub struct FlagsApi;
     tag = "super::Tag::Settings"
 )]
 impl FlagsApi {
-    /// Every flag with its default and effective value. Permission: `settings.read`.
+    /// Every flag with its default and effective value, in catalogue order, paged like any
+    /// list. Permission: `settings.read`.
     #[oai(path = "/", method = "get")]
-    async fn list(&self, auth: Auth) -> Result<Json<FeatureFlagPage>> {
+    async fn list(
+        &self,
+        auth: Auth,
+        /// Page size, 1..=200 (default 50).
+        limit: Query<Option<i64>>,
+        /// `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> Result<Json<FeatureFlagPage>> {
         auth.0.require(super::SETTINGS_READ)?;
-        let items = CATALOG.flags().map(|f| flag(&auth.0.tenant, f)).collect();
-        Ok(Json(FeatureFlagPage {
-            items,
-            next_cursor: None,
-        }))
+        let all = CATALOG.flags().map(|f| flag(&auth.0.tenant, f)).collect();
+        let (items, next_cursor) =
+            page::of_list(all, limit.0, cursor.0.as_deref(), |f| f.key.as_str())?;
+        Ok(Json(FeatureFlagPage { items, next_cursor }))
     }
 
     /// Switch a module on or off for this organisation. A disabled module's endpoints answer
