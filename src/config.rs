@@ -148,6 +148,10 @@ pub struct RateLimitSettings {
 pub struct MailSettings {
     pub smtp_url: Option<SecretString>,
     pub from: String,
+    /// Without `smtp_url`, mail stays in the outbox (only id and subject logged). Outside
+    /// development that must be chosen explicitly: production refuses to start otherwise.
+    #[serde(default)]
+    pub log_only: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -352,6 +356,16 @@ impl Settings {
                 "the development key is not allowed in production",
             ));
         }
+        if self.environment == Environment::Production
+            && self.mail.smtp_url.is_none()
+            && !self.mail.log_only
+        {
+            return Err(invalid(
+                "mail.smtp_url",
+                "FLIGHTLINE__MAIL__SMTP_URL is required in production (or set mail.log_only = \
+                 true to keep mail in the outbox only)",
+            ));
+        }
         if self.auth.access_ttl_seconds == 0 || self.auth.refresh_ttl_seconds == 0 {
             return Err(invalid(
                 "auth.access_ttl_seconds",
@@ -524,6 +538,20 @@ mod tests {
                     "postgres://u:hunter2@h/db",
                 ))
                 .merge(Serialized::default("auth.jwt_secret", "x".repeat(40))),
+        )
+        .expect_err("SMTP required");
+        assert!(s.to_string().contains("mail.smtp_url"), "{s}");
+
+        let s = Settings::load_from(
+            &dir(),
+            Environment::Production,
+            Figment::new()
+                .merge(Serialized::default(
+                    "database.url",
+                    "postgres://u:hunter2@h/db",
+                ))
+                .merge(Serialized::default("auth.jwt_secret", "x".repeat(40)))
+                .merge(Serialized::default("mail.log_only", true)),
         )
         .expect("valid");
         let debug = format!("{s:?}");

@@ -53,7 +53,9 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             "request",
             request_id = %id,
             method = %method,
-            path = %req.uri().path(),
+            // The route template (`/api/v1/public/calendars/:token`), recorded once routed; never
+            // the raw path, which can be a credential (a calendar feed URL) or personal data.
+            route = tracing::field::Empty,
             tenant.id = tracing::field::Empty,
             user.id = tracing::field::Empty,
         );
@@ -82,6 +84,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let route = route
             .filter(|r| !r.is_empty())
             .unwrap_or_else(|| "unmatched".into());
+        span.record("route", route.as_str());
         let labels = [
             ("method", method.to_string()),
             ("route", route),

@@ -19,7 +19,8 @@ use crate::db::Db;
 #[derive(Clone)]
 pub enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// No SMTP configured (development): the message is written to the log.
+    /// No SMTP configured (development, or `mail.log_only` elsewhere): the message stays in the
+    /// outbox table and only its id and subject are logged.
     Log,
 }
 
@@ -121,7 +122,9 @@ impl MailWorker {
     async fn send(&self, mail: &Pending) -> anyhow::Result<()> {
         match &self.transport {
             Transport::Log => {
-                tracing::info!(mail.id = %mail.id, subject = %mail.subject, body = %mail.text, "mail (no SMTP configured)");
+                // Never the body or the address: bodies carry reset and invitation tokens. The
+                // message stays in `platform.mail_outbox` for whoever runs this instance.
+                tracing::info!(mail.id = %mail.id, subject = %mail.subject, "mail kept in the outbox only (no SMTP configured)");
                 Ok(())
             }
             Transport::Smtp(smtp) => {

@@ -12,6 +12,7 @@ mod flags;
 mod fleet;
 mod helpers;
 mod identity;
+mod logs;
 mod maintenance;
 mod migrations;
 mod notes;
