@@ -95,6 +95,10 @@ pub struct AccessCache {
     redis: Option<Redis>,
     ttl: Duration,
     entries: RwLock<HashMap<Key, Entry>>,
+    /// Bumped (under the `entries` write lock) by every invalidation. A loader notes it before
+    /// reading the database and stores its result only if it has not moved: an invalidation
+    /// that arrives while an entry is being loaded is never lost to a late store of old data.
+    epoch: std::sync::atomic::AtomicU64,
     /// When each API key's `last_used_at` was last written (at most once a minute per key).
     touched: RwLock<HashMap<Uuid, Instant>>,
 }
@@ -115,6 +119,7 @@ impl AccessCache {
             redis,
             ttl,
             entries: RwLock::new(HashMap::new()),
+            epoch: std::sync::atomic::AtomicU64::new(0),
             touched: RwLock::new(HashMap::new()),
         }
     }
@@ -157,8 +162,18 @@ impl AccessCache {
         (e.loaded.elapsed() < self.ttl).then(|| e.value.clone())
     }
 
-    fn put(&self, key: Key, value: Cached) {
+    /// The invalidation epoch, to note before loading an entry.
+    fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Stores `value` unless an invalidation happened since `seen` (then the next request
+    /// loads afresh).
+    fn put(&self, seen: u64, key: Key, value: Cached) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch() != seen {
+            return;
+        }
         // Bounded: a full sweep of expired entries when the map grows large.
         if entries.len() > 100_000 {
             let ttl = self.ttl;
@@ -199,6 +214,8 @@ impl AccessCache {
 
     fn invalidate_local(&self, what: Invalidation) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         match what {
             Invalidation::Tenant(t) => entries.retain(|(tenant, _), _| *tenant != t),
             Invalidation::Session(t, s) => {
@@ -208,10 +225,10 @@ impl AccessCache {
     }
 
     pub fn clear(&self) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.clear();
     }
 
     /// The rights of a live session of an active user; `None` when it has ended.
@@ -227,6 +244,7 @@ impl AccessCache {
             Some(Cached::Denied) => return Ok(None),
             _ => {}
         }
+        let seen = self.epoch();
         let mut tx = tenant.begin(&self.db).await?;
         let row = sqlx::query(
             "select u.email,
@@ -253,7 +271,7 @@ impl AccessCache {
             }),
             None => Cached::Denied,
         };
-        self.put(key, value.clone());
+        self.put(seen, key, value.clone());
         Ok(match value {
             Cached::Session(a) => Some(a),
             _ => None,
@@ -273,8 +291,9 @@ impl AccessCache {
         let cached = match self.get(&key) {
             Some(c) => c,
             None => {
+                let seen = self.epoch();
                 let loaded = self.load_key(tenant, prefix).await?;
-                self.put(key, loaded.clone());
+                self.put(seen, key, loaded.clone());
                 loaded
             }
         };
@@ -434,5 +453,26 @@ mod tests {
         }
         assert_eq!(Invalidation::parse("junk"), None);
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"ab", b"abc"));
+    }
+
+    /// A load that began before an invalidation must not store its (older) result after it.
+    #[tokio::test]
+    async fn an_invalidation_during_a_load_is_not_lost() {
+        let cache = AccessCache::new(Db::for_unit_tests(), Duration::from_secs(60), None);
+        let tenant = Uuid::new_v4();
+        let key: Key = (tenant, "session".into());
+        let seen = cache.epoch();
+        // ... the session is revoked and its notification arrives while the load reads ...
+        cache.invalidate_local(Invalidation::Session(tenant, Uuid::new_v4()));
+        cache.put(seen, key.clone(), Cached::Denied);
+        assert!(cache.get(&key).is_none(), "a stale entry was cached");
+        // A load no invalidation overlapped is cached.
+        let seen = cache.epoch();
+        cache.put(seen, key.clone(), Cached::Denied);
+        assert!(cache.get(&key).is_some());
+        let seen = cache.epoch();
+        cache.clear();
+        cache.put(seen, key.clone(), Cached::Denied);
+        assert!(cache.get(&key).is_none());
     }
 }

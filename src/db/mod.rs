@@ -59,6 +59,20 @@ pub struct Db {
 impl Db {
     /// Connects lazily (the first query opens a connection), so the service starts and reports
     /// "not ready" while PostgreSQL is down instead of refusing to start.
+    /// A pool over the test configuration that connects on first use (unit tests of caches
+    /// that never reach the database).
+    #[cfg(test)]
+    pub(crate) fn for_unit_tests() -> Self {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
+        let settings = Settings::load_from(
+            &dir,
+            crate::config::Environment::Test,
+            figment::Figment::new(),
+        )
+        .expect("test settings");
+        Self::connect_lazy(&settings).expect("lazy pool")
+    }
+
     pub fn connect_lazy(settings: &Settings) -> anyhow::Result<Self> {
         Self::connect_with(settings, settings.database.max_connections)
     }

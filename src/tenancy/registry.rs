@@ -35,6 +35,10 @@ pub struct TenantRegistry {
     catalog: &'static Catalog,
     ttl: Duration,
     cache: RwLock<Cache>,
+    /// Bumped (under the cache's write lock) by every invalidation; a lookup notes it before
+    /// reading `platform.tenants` and caches its row only if it has not moved, so a suspension
+    /// notified while a lookup is in flight is never overwritten by the older row.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 macro_rules! select_tenant {
@@ -56,6 +60,7 @@ impl TenantRegistry {
             catalog,
             ttl,
             cache: RwLock::new(Cache::default()),
+            epoch: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -68,22 +73,24 @@ impl TenantRegistry {
         if let Some(t) = self.cached(|c| Some(id).filter(|id| c.by_id.contains_key(id))) {
             return Ok(Some(t));
         }
+        let seen = self.epoch();
         let row = sqlx::query(select_tenant!("id = $1"))
             .bind(id)
             .fetch_optional(self.db.platform())
             .await?;
-        Ok(self.store(row))
+        Ok(self.store(seen, row.as_ref().and_then(parse_row)))
     }
 
     pub async fn by_slug(&self, slug: &str) -> Result<Option<Arc<Tenant>>, sqlx::Error> {
         if let Some(t) = self.cached(|c| c.slug_to_id.get(slug).copied()) {
             return Ok(Some(t));
         }
+        let seen = self.epoch();
         let row = sqlx::query(select_tenant!("slug = $1"))
             .bind(slug)
             .fetch_optional(self.db.platform())
             .await?;
-        Ok(self.store(row))
+        Ok(self.store(seen, row.as_ref().and_then(parse_row)))
     }
 
     fn cached(&self, key: impl FnOnce(&Cache) -> Option<Uuid>) -> Option<Arc<Tenant>> {
@@ -93,9 +100,18 @@ impl TenantRegistry {
         (entry.loaded.elapsed() < self.ttl).then(|| entry.tenant.clone())
     }
 
-    fn store(&self, row: Option<PgRow>) -> Option<Arc<Tenant>> {
-        let tenant = Arc::new(parse_row(&row?)?);
+    fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Caches `tenant` (loaded after noting epoch `seen`) unless an invalidation came since;
+    /// returns it either way.
+    fn store(&self, seen: u64, tenant: Option<Tenant>) -> Option<Arc<Tenant>> {
+        let tenant = Arc::new(tenant?);
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch() != seen {
+            return Some(tenant);
+        }
         if let Some(old) = cache.by_id.get(&tenant.id) {
             let old_slug = old.tenant.slug.clone();
             cache.slug_to_id.remove(&old_slug);
@@ -114,6 +130,8 @@ impl TenantRegistry {
     /// Drops one tenant from this replica's cache.
     pub fn invalidate(&self, id: Uuid) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if let Some(entry) = cache.by_id.remove(&id) {
             cache.slug_to_id.remove(&entry.tenant.slug);
         }
@@ -121,6 +139,8 @@ impl TenantRegistry {
 
     pub fn invalidate_all(&self) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         cache.by_id.clear();
         cache.slug_to_id.clear();
     }
@@ -199,4 +219,56 @@ fn parse_limits(value: &serde_json::Value) -> HashMap<String, i64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::SchemaName;
+
+    fn tenant() -> Tenant {
+        let id = Uuid::now_v7();
+        Tenant {
+            id,
+            slug: "race-school".into(),
+            name: "Race School".into(),
+            kind: TenantKind::FlightSchool,
+            status: TenantStatus::Active,
+            plan: "trial".into(),
+            schema: SchemaName::for_tenant(id),
+            schema_version: 1,
+            trial_ends_at: None,
+            created_at: chrono::Utc::now(),
+            flags: HashMap::new(),
+            forced_flags: HashMap::new(),
+            limits: HashMap::new(),
+            status_reason: None,
+        }
+    }
+
+    /// A lookup read the row, a suspension's notification arrived, then the lookup stored what
+    /// it read: the old row must not be served until the TTL runs out.
+    #[tokio::test]
+    async fn an_invalidation_during_a_lookup_is_not_lost() {
+        let registry = TenantRegistry::new(
+            Db::for_unit_tests(),
+            Duration::from_secs(60),
+            &crate::domains::CATALOG,
+        );
+        let t = tenant();
+        let seen = registry.epoch();
+        registry.invalidate(t.id);
+        assert!(registry.store(seen, Some(t.clone())).is_some());
+        assert!(
+            registry.cached(|_| Some(t.id)).is_none(),
+            "the row read before the change was cached"
+        );
+        let seen = registry.epoch();
+        registry.store(seen, Some(t.clone()));
+        assert!(registry.cached(|c| c.slug_to_id.get("race-school").copied()).is_some());
+        let seen = registry.epoch();
+        registry.invalidate_all();
+        registry.store(seen, Some(t.clone()));
+        assert!(registry.cached(|_| Some(t.id)).is_none());
+    }
 }
