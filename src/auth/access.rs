@@ -214,8 +214,7 @@ impl AccessCache {
 
     fn invalidate_local(&self, what: Invalidation) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        self.epoch
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         match what {
             Invalidation::Tenant(t) => entries.retain(|(tenant, _), _| *tenant != t),
             Invalidation::Session(t, s) => {
@@ -226,8 +225,7 @@ impl AccessCache {
 
     pub fn clear(&self) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        self.epoch
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         entries.clear();
     }
 

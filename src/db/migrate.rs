@@ -237,7 +237,8 @@ pub async fn migrate_tenants(
          order by created_at, id",
     )
     .bind(ids)
-    .fetch_all(&db.pool)
+    // Platform SQL outside a transaction: the direct pool, never PgBouncer (see `Db::platform`).
+    .fetch_all(&db.platform)
     .await?;
     let outcomes = stream::iter(rows)
         .map(|row| async move {
@@ -276,7 +277,7 @@ pub async fn migrate_tenants(
                     )
                     .bind(id)
                     .bind(&message)
-                    .execute(&db.pool)
+                    .execute(&db.platform)
                     .await;
                     MigrationOutcome {
                         tenant_id: id,

@@ -57,8 +57,6 @@ pub struct Db {
 }
 
 impl Db {
-    /// Connects lazily (the first query opens a connection), so the service starts and reports
-    /// "not ready" while PostgreSQL is down instead of refusing to start.
     /// A pool over the test configuration that connects on first use (unit tests of caches
     /// that never reach the database).
     #[cfg(test)]
@@ -73,6 +71,8 @@ impl Db {
         Self::connect_lazy(&settings).expect("lazy pool")
     }
 
+    /// Connects lazily (the first query opens a connection), so the service starts and reports
+    /// "not ready" while PostgreSQL is down instead of refusing to start.
     pub fn connect_lazy(settings: &Settings) -> anyhow::Result<Self> {
         Self::connect_with(settings, settings.database.max_connections)
     }

@@ -113,7 +113,10 @@ pub async fn begin(
     };
     let before: String = before.get("status");
     sqlx::query(
-        "update platform.tenants set status = 'archived', status_reason = null where id = $1",
+        "update platform.tenants
+         set status = 'archived', status_reason = null,
+             archived_from_status = status, archived_from_reason = status_reason
+         where id = $1",
     )
     .bind(tenant_id)
     .execute(&mut *tx)
@@ -311,7 +314,16 @@ pub async fn restore(
     .fetch_one(state.db.platform())
     .await?;
     let mut tx = state.db.platform().begin().await?;
-    sqlx::query("update platform.tenants set status = 'active', status_reason = null, schema_version = $2 where id = $1")
+    // Back to the status it had when archived (`active` for archives made before that was
+    // recorded).
+    sqlx::query(
+        "update platform.tenants
+         set status = coalesce(archived_from_status, 'active'),
+             status_reason = case when archived_from_status is null then null else archived_from_reason end,
+             archived_from_status = null, archived_from_reason = null,
+             schema_version = $2
+         where id = $1",
+    )
         .bind(tenant_id)
         .bind(version)
         .execute(&mut *tx)

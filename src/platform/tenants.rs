@@ -569,7 +569,8 @@ impl PlatformTenantsApi {
     }
 
     /// Restore an archived tenant from its newest archive, migrate it to the current version
-    /// and make it active. Owner only. `409` unless archived with a stored archive. Audited as
+    /// and give it back the status it had when it was archived (a suspended tenant stays
+    /// suspended, with its reason). Owner only. `409` unless archived with a stored archive. Audited as
     /// `tenant.restored`.
     #[oai(path = "/tenants/:id/restore", method = "post")]
     async fn restore(

@@ -130,8 +130,7 @@ impl TenantRegistry {
     /// Drops one tenant from this replica's cache.
     pub fn invalidate(&self, id: Uuid) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
-        self.epoch
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         if let Some(entry) = cache.by_id.remove(&id) {
             cache.slug_to_id.remove(&entry.tenant.slug);
         }
@@ -139,8 +138,7 @@ impl TenantRegistry {
 
     pub fn invalidate_all(&self) {
         let mut cache = self.cache.write().unwrap_or_else(|p| p.into_inner());
-        self.epoch
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         cache.by_id.clear();
         cache.slug_to_id.clear();
     }
@@ -265,7 +263,11 @@ mod tests {
         );
         let seen = registry.epoch();
         registry.store(seen, Some(t.clone()));
-        assert!(registry.cached(|c| c.slug_to_id.get("race-school").copied()).is_some());
+        assert!(
+            registry
+                .cached(|c| c.slug_to_id.get("race-school").copied())
+                .is_some()
+        );
         let seen = registry.epoch();
         registry.invalidate_all();
         registry.store(seen, Some(t.clone()));

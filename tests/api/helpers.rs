@@ -33,7 +33,7 @@ async fn ensure_database(settings: &Settings) {
 }
 
 /// Creates the database named in `url` if it does not exist.
-async fn create_database(url: &str) {
+pub async fn create_database(url: &str) {
     let (server, name) = url.rsplit_once('/').expect("database url has a name");
     let name = name.split('?').next().unwrap_or(name).to_owned();
     let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))

@@ -18,7 +18,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::{Connection, Executor};
 
-use crate::helpers::{TestApp, call, settings};
+use crate::helpers::{PASSWORD, TestApp, call, create_database, problem, settings};
+use crate::platform::{op, operator_login, operator_overrides};
 
 /// The login role the application uses behind PgBouncer. Its default search_path is the empty
 /// schema, as the production role's must be.
@@ -36,8 +37,13 @@ impl PgBouncer {
     /// Starts PgBouncer in transaction mode with `pool_size` server connections to the test
     /// database. `reset_always` runs `server_reset_query` (DISCARD ALL) after every transaction.
     fn start(pool_size: u32, reset_always: bool) -> Self {
+        Self::start_for(&direct_url(), pool_size, reset_always)
+    }
+
+    /// The same, in front of the database of `direct`.
+    fn start_for(direct: &str, pool_size: u32, reset_always: bool) -> Self {
         let binary = find_pgbouncer();
-        let direct = direct_url();
+        let direct = direct.to_owned();
         let url = reqwest::Url::parse(&direct).expect("test database URL");
         let host = url.host_str().unwrap_or("127.0.0.1").to_owned();
         let server_port = url.port().unwrap_or(5432);
@@ -507,4 +513,108 @@ async fn what_breaks_without_the_documented_settings() {
             .get(0)
     };
     assert_eq!(seven, 7);
+}
+
+/// Platform operations that reach a tenant's schema (migrate, archive, restore) work through
+/// the HTTP API behind PgBouncer in transaction mode, and a restored tenant comes back with the
+/// status it had when it was archived (a suspended one stays suspended).
+#[tokio::test]
+async fn platform_migrate_archive_and_restore_work_behind_pgbouncer() {
+    prepare_database().await;
+    // A database of its own, so that this app's job worker is the one that archives.
+    let base = direct_url();
+    let (server, _) = base.rsplit_once('/').expect("database url has a name");
+    let own = format!("{server}/flightline_test_pgbouncer_platform");
+    create_database(&own).await;
+    let bouncer = PgBouncer::start_for(&own, 2, true);
+    let url = bouncer.url();
+    let (overrides, email) = operator_overrides(
+        figment::Figment::new()
+            .merge(figment::providers::Serialized::default(
+                "database.url",
+                &url,
+            ))
+            .merge(figment::providers::Serialized::default(
+                "database.direct_url",
+                &own,
+            ))
+            .merge(figment::providers::Serialized::default(
+                "database.pgbouncer",
+                true,
+            ))
+            .merge(figment::providers::Serialized::default(
+                "database.max_connections",
+                4,
+            )),
+    );
+    let app = TestApp::spawn_with(overrides).await;
+    let owner = operator_login(&app, &email, PASSWORD).await;
+    let t = app.signup("flight_school").await;
+    app.create_note(&t, "kept through the archive").await;
+    let tenant = |suffix: &str| format!("/api/v1/platform/tenants/{}{suffix}", t.id);
+
+    let migrated = call(
+        op(&app, &owner, Method::POST, &tenant("/migrate")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(migrated["items"][0]["status"], "current", "{migrated}");
+
+    call(
+        op(&app, &owner, Method::POST, &tenant("/suspend")),
+        StatusCode::OK,
+    )
+    .await;
+    let resp = op(&app, &owner, Method::DELETE, &tenant(""))
+        .send()
+        .await
+        .expect("archive");
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let start = Instant::now();
+    loop {
+        let mut conn = sqlx::PgConnection::connect(&own).await.expect("connect");
+        let archived: bool = sqlx::query_scalar(
+            "select exists(select 1 from platform.tenant_archives where tenant_id = $1::uuid)
+                and not exists(select 1 from pg_namespace where nspname = $2)",
+        )
+        .bind(&t.id)
+        .bind(format!("t_{}", t.id.replace('-', "")))
+        .fetch_one(&mut conn)
+        .await
+        .expect("poll");
+        if archived {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the archive job did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let restored = call(
+        op(&app, &owner, Method::POST, &tenant("/restore")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(restored["tenant"]["status"], "suspended", "{restored}");
+    problem(
+        app.tenant_req(&t, Method::GET, "/api/v1/tools/notes"),
+        StatusCode::FORBIDDEN,
+        "tenant-suspended",
+    )
+    .await;
+    call(
+        op(&app, &owner, Method::POST, &tenant("/resume")),
+        StatusCode::OK,
+    )
+    .await;
+    let token = app.login(&t.slug, &t.admin_email, PASSWORD).await;
+    let notes = call(
+        app.req(Method::GET, "/api/v1/tools/notes")
+            .header("X-Tenant-ID", &t.slug)
+            .bearer_auth(&token),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(notes["items"][0]["title"], "kept through the archive");
 }

@@ -18,7 +18,7 @@ pub async fn platform_app(extra: Figment) -> (TestApp, String) {
 }
 
 /// Settings for a bootstrap operator `ops@<unique>.example` with [`PASSWORD`].
-fn operator_overrides(extra: Figment) -> (Figment, String) {
+pub fn operator_overrides(extra: Figment) -> (Figment, String) {
     let email = format!("ops@{}.example", unique_slug("op"));
     (
         override_kv("platform.bootstrap_email", &email)
