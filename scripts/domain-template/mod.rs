@@ -39,6 +39,7 @@ pub const MANIFEST: Manifest = Manifest {
         on_for: ALL_KINDS,
     }],
     permissions: &[__NAME___READ, __NAME___MANAGE],
+    attachments: &[],
 };
 
 /// View __title__ items.

@@ -12,13 +12,13 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use sqlx::Row;
 use uuid::Uuid;
 
+use super::RoleRef;
 use super::access::{self, Invalidation};
 use super::password::check_policy;
 use super::tokens::{self, Purpose};
 use super::{Auth, RequestMeta};
 use crate::audit::{self, Actor, Change};
 use crate::db::TenantTx;
-use crate::domains::identity::dto::RoleRef;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::tags::CoreTags;

@@ -1,5 +1,5 @@
-//! Identity: passwords, access tokens, the authenticated [`Principal`], the permission
-//! catalogue, and the login endpoints.
+//! Identity: passwords, access tokens, the authenticated [`Principal`] and how its permissions
+//! are checked, and the login endpoints. (The permission catalogue is the domains' manifests.)
 
 pub mod access;
 pub mod api;
@@ -9,3 +9,10 @@ mod principal;
 pub mod tokens;
 
 pub use principal::{API_KEY_PREFIX, Auth, Credential, Principal, RequestMeta};
+
+/// A role as a user's record shows it.
+#[derive(poem_openapi::Object, Clone, Debug, serde::Serialize)]
+pub struct RoleRef {
+    pub id: uuid::Uuid,
+    pub name: String,
+}

@@ -17,6 +17,7 @@ pub const FLIGHTS: Manifest = Manifest {
         on_for: &[FlightSchool, CharterOperator],
     }],
     permissions: &[FLIGHTS_READ, FLIGHTS_MANAGE],
+    attachments: &[],
 };
 
 /// View flights and logbooks.
@@ -53,6 +54,7 @@ pub const TRAINING: Manifest = Manifest {
         on_for: ALL_KINDS,
     }],
     permissions: &[TRAINING_READ, TRAINING_MANAGE],
+    attachments: &[],
 };
 
 /// View courses, enrolments and progress.
@@ -88,6 +90,7 @@ pub const THEORY: Manifest = Manifest {
         on_for: &[FlightSchool],
     }],
     permissions: &[THEORY_READ, THEORY_MANAGE],
+    attachments: &[],
 };
 
 /// View theory courses and exams.
@@ -117,6 +120,7 @@ pub const CERTIFICATES: Manifest = Manifest {
         on_for: ALL_KINDS,
     }],
     permissions: &[CERTIFICATES_READ, CERTIFICATES_MANAGE],
+    attachments: &[],
 };
 
 /// View licences, ratings and medicals.
@@ -149,6 +153,7 @@ pub const FINANCE: Manifest = Manifest {
         on_for: ALL_KINDS,
     }],
     permissions: &[FINANCE_READ, FINANCE_MANAGE],
+    attachments: &[],
 };
 
 /// View accounts, invoices and payments.
@@ -184,6 +189,7 @@ pub const DOCUMENTS: Manifest = Manifest {
         on_for: ALL_KINDS,
     }],
     permissions: &[DOCUMENTS_READ, DOCUMENTS_MANAGE],
+    attachments: &[],
 };
 
 /// View documents.
@@ -221,6 +227,7 @@ pub const REPORTS: Manifest = Manifest {
         on_for: ALL_KINDS,
     }],
     permissions: &[REPORTS_READ],
+    attachments: &[],
 };
 
 /// Run reports.
@@ -244,6 +251,7 @@ pub const NOTIFICATIONS: Manifest = Manifest {
         on_for: ALL_KINDS,
     }],
     permissions: &[NOTIFICATIONS_MANAGE],
+    attachments: &[],
 };
 
 /// Manage notification templates and rules.
@@ -269,6 +277,7 @@ pub const CHARTER: Manifest = Manifest {
         MEDICAL_READ,
         MEDICAL_MANAGE,
     ],
+    attachments: &[],
 };
 
 /// View charter trips, quotes, crew and passengers.
@@ -318,6 +327,7 @@ pub const FBO: Manifest = Manifest {
         on_for: &[Fbo],
     }],
     permissions: &[FBO_READ, FBO_FUEL, FBO_MANAGE],
+    attachments: &[],
 };
 
 /// View FBO operations: fuel, parking, line service.

@@ -63,6 +63,16 @@ pub struct Manifest {
     pub flags: &'static [Flag],
     /// The permissions it declares.
     pub permissions: &'static [Permission],
+    /// Its records that take attachments (`/api/v1/tools/attachments?resource_type=...`).
+    pub attachments: &'static [AttachmentOwner],
+}
+
+/// A kind of record files can be attached to: the `resource_type` clients name and the tenant
+/// table that must hold the id (a literal of the declaring domain, never request data).
+#[derive(Debug, Clone, Copy)]
+pub struct AttachmentOwner {
+    pub resource_type: &'static str,
+    pub table: &'static str,
 }
 
 /// A seeded role with its permission names, as provisioning writes it.
@@ -84,6 +94,11 @@ impl Catalog {
     /// Every permission, in manifest order.
     pub fn permissions(&self) -> impl Iterator<Item = &'static Permission> + '_ {
         self.manifests.iter().flat_map(|m| m.permissions.iter())
+    }
+
+    /// The record kinds that take attachments, in manifest order.
+    pub fn attachment_owners(&self) -> impl Iterator<Item = &'static AttachmentOwner> + '_ {
+        self.manifests.iter().flat_map(|m| m.attachments.iter())
     }
 
     pub fn is_permission(&self, name: &str) -> bool {
@@ -138,8 +153,9 @@ impl Catalog {
         out
     }
 
-    /// The problems of the declarations: duplicate permission names or flag keys, a
-    /// permission granted to a role of another kind's list, a flag prefix outside `/api/v1/`.
+    /// The problems of the declarations: duplicate permission names, flag keys or attachment
+    /// owners, a permission granted to a role of another kind's list, a flag prefix outside
+    /// `/api/v1/`, an attachment table that is not a plain name.
     /// Tested, so a bad manifest fails the build's tests, not a tenant's request.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
@@ -152,6 +168,21 @@ impl Catalog {
                 if !roles::of_kind(role.kind).contains(role) {
                     problems.push(format!("`{}` names unknown role `{}`", p.name, role.name));
                 }
+            }
+        }
+        let mut owners = std::collections::HashSet::new();
+        for o in self.attachment_owners() {
+            if !owners.insert(o.resource_type) {
+                problems.push(format!(
+                    "attachment owner `{}` is declared twice",
+                    o.resource_type
+                ));
+            }
+            if o.table.is_empty() || !o.table.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+                problems.push(format!(
+                    "attachment table `{}` is not a plain table name",
+                    o.table
+                ));
             }
         }
         let mut keys = std::collections::HashSet::new();
@@ -177,4 +208,5 @@ pub const CORE: Manifest = Manifest {
     prefixes: &["/api/v1/billing"],
     flags: &[],
     permissions: &[BILLING_MANAGE],
+    attachments: &[],
 };

@@ -56,11 +56,14 @@ async fn logs_name_route_templates_and_never_feed_tokens_or_mail_bodies() {
     .await;
     let url = feed["url"].as_str().expect("url");
     let path = &url[url.find("/api/v1/").expect("path")..];
-    let secret = path
-        .rsplit('_')
-        .next()
-        .expect("secret")
-        .trim_end_matches(".ics");
+    // `flc_<tenant id>_<secret>.ics`; the secret itself may contain `_`.
+    let token = path.rsplit('/').next().expect("token");
+    let (_, secret) = token
+        .strip_prefix("flc_")
+        .and_then(|t| t.split_once('_'))
+        .expect("feed token");
+    let secret = secret.trim_end_matches(".ics");
+    assert_eq!(secret.len(), 43);
     call(app.req(Method::GET, path), StatusCode::OK).await;
     let resp = app
         .req(Method::POST, "/api/v1/auth/password-reset/request")

@@ -11,7 +11,7 @@ pub mod types;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{Flag, Manifest, Permission};
+use crate::kernel::manifest::{AttachmentOwner, Flag, Manifest, Permission};
 use crate::kernel::TenantKind::{CharterOperator, FlightSchool};
 use crate::kernel::roles::{school, charter};
 
@@ -41,6 +41,12 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     permissions: &[FLEET_READ, FLEET_MANAGE],
+    attachments: &[
+        AttachmentOwner {
+            resource_type: "aircraft",
+            table: "aircraft",
+        },
+    ],
 };
 
 /// View aircraft, simulators and meters.

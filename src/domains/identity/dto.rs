@@ -6,11 +6,8 @@ use poem_openapi::types::MaybeUndefined;
 use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Object, Clone, Debug, serde::Serialize)]
-pub struct RoleRef {
-    pub id: Uuid,
-    pub name: String,
-}
+/// Defined with the current user's view (`GET /api/v1/auth/me`), below the domains.
+pub use crate::auth::RoleRef;
 
 /// A user of this organisation.
 #[derive(Object, Clone, Debug, serde::Serialize)]

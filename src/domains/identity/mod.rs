@@ -32,6 +32,7 @@ pub const MANIFEST: Manifest = Manifest {
     prefixes: &["/api/v1/users"],
     flags: &[],
     permissions: &[USERS_READ, USERS_MANAGE, ROLES_MANAGE, TEAMS_MANAGE],
+    attachments: &[],
 };
 
 /// List and view users, roles and teams.

@@ -13,7 +13,7 @@ pub mod squawks;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{Flag, Manifest, Permission};
+use crate::kernel::manifest::{AttachmentOwner, Flag, Manifest, Permission};
 use crate::kernel::TenantKind::{CharterOperator, FlightSchool};
 use crate::kernel::roles::{school, charter};
 
@@ -43,6 +43,16 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     permissions: &[MAINTENANCE_READ, MAINTENANCE_MANAGE, MAINTENANCE_SIGN_OFF],
+    attachments: &[
+        AttachmentOwner {
+            resource_type: "squawk",
+            table: "squawks",
+        },
+        AttachmentOwner {
+            resource_type: "maintenance_log",
+            table: "maintenance_logs",
+        },
+    ],
 };
 
 /// View inspections, squawks, MEL deferrals and logs.

@@ -46,6 +46,7 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     permissions: &[SCHEDULING_READ, SCHEDULING_BOOK, SCHEDULING_MANAGE, SCHEDULING_OVERRIDE],
+    attachments: &[],
 };
 
 /// View the schedule.

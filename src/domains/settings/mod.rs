@@ -31,6 +31,7 @@ pub const MANIFEST: Manifest = Manifest {
     prefixes: &["/api/v1/settings"],
     flags: &[],
     permissions: &[SETTINGS_READ, SETTINGS_MANAGE, AUDIT_READ],
+    attachments: &[],
 };
 
 /// Read tenant settings and feature flags.

@@ -26,18 +26,6 @@ use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
 use crate::storage::{Area, ObjectKey};
 
-/// Resource types an attachment may be linked to, with the table that must hold the id. A
-/// domain whose records take attachments adds its line here.
-const LINKABLE: &[(&str, &str)] = &[
-    ("note", "notes"),
-    ("task", "tasks"),
-    ("call", "call_logs"),
-    ("event", "events"),
-    ("review", "reviews"),
-    ("aircraft", "aircraft"),
-    ("squawk", "squawks"),
-    ("maintenance_log", "maintenance_logs"),
-];
 
 /// An attachment's metadata.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -199,14 +187,20 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Attachment>, s
 
 /// `422` unless (`resource_type`, `resource_id`) names a record of this tenant.
 async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: Uuid) -> Result<()> {
-    let Some((_, table)) = LINKABLE.iter().find(|(t, _)| *t == resource_type) else {
-        let known: Vec<&str> = LINKABLE.iter().map(|(t, _)| *t).collect();
+    // The record kinds that take attachments come from the manifests (`attachments`), each
+    // with the table that must hold the id.
+    let owners = || crate::domains::CATALOG.attachment_owners();
+    let Some(table) = owners()
+        .find(|o| o.resource_type == resource_type)
+        .map(|o| o.table)
+    else {
+        let known: Vec<&str> = owners().map(|o| o.resource_type).collect();
         return Err(AppError::validation(
             "resource_type",
             format!("must be one of: {}", known.join(", ")),
         ));
     };
-    // `table` is a literal of LINKABLE.
+    // `table` is a literal of a manifest.
     let exists: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select exists(select 1 from {table} where id = $1)"
     )))

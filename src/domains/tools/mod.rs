@@ -12,7 +12,7 @@ pub mod tasks;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
+use crate::kernel::manifest::{AttachmentOwner, ALL_KINDS, Flag, Manifest, Permission};
 use crate::kernel::roles::{school, charter, fbo};
 
 /// The OpenAPI tags of this domain.
@@ -71,6 +71,28 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     permissions: &[TOOLS_NOTES_READ, TOOLS_NOTES_WRITE, TOOLS_TASKS_READ, TOOLS_TASKS_WRITE, TOOLS_CALLS_READ, TOOLS_CALLS_WRITE, TOOLS_ATTACHMENTS_READ, TOOLS_ATTACHMENTS_WRITE, TOOLS_EVENTS_READ, TOOLS_EVENTS_WRITE, TOOLS_REVIEWS_READ, TOOLS_REVIEWS_WRITE],
+    attachments: &[
+        AttachmentOwner {
+            resource_type: "note",
+            table: "notes",
+        },
+        AttachmentOwner {
+            resource_type: "task",
+            table: "tasks",
+        },
+        AttachmentOwner {
+            resource_type: "call",
+            table: "call_logs",
+        },
+        AttachmentOwner {
+            resource_type: "event",
+            table: "events",
+        },
+        AttachmentOwner {
+            resource_type: "review",
+            table: "reviews",
+        },
+    ],
 };
 
 /// Read notes.
