@@ -405,7 +405,7 @@ impl Settings {
             ));
         }
         self.server.public_url = self.server.public_url.trim_end_matches('/').to_owned();
-        if let Err(m) = crate::http::client::TrustedProxies::parse(&self.server.trusted_proxies) {
+        if let Err(m) = crate::kernel::net::TrustedProxies::parse(&self.server.trusted_proxies) {
             return Err(invalid("server.trusted_proxies", &m));
         }
         if self.server.body_limit_bytes < 1024 {

@@ -40,6 +40,7 @@ pub const MANIFEST: Manifest = Manifest {
     }],
     permissions: &[__NAME___READ, __NAME___MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View __title__ items.

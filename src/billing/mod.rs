@@ -17,8 +17,8 @@ use sqlx::Row;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use uuid::Uuid;
 
+use crate::audit::platform::{self as operators, Actor, Change};
 use crate::config::BillingSettings;
-use crate::platform::operators::{self, Actor, Change};
 use crate::state::AppState;
 
 /// The job kind that creates a tenant's Stripe customer.

@@ -24,10 +24,10 @@ use sha2::Sha256;
 use sqlx::Row;
 use uuid::Uuid;
 
+use crate::audit::platform::{self as operators, Actor, Change};
 use crate::error::{AppError, Result};
 use crate::kernel::plans;
 use crate::kernel::tags::CoreTags;
-use crate::platform::operators::{self, Actor, Change};
 use crate::state::AppState;
 
 /// How far a signature's timestamp may be from now.

@@ -5,10 +5,12 @@
 //! tenant id only routes the lookup; the secret (256 random bits) is the credential and is
 //! stored as a SHA-256 digest in the tenant's `calendar_feeds`. Issuing a new feed of the same
 //! kind revokes the previous one; a revoked, unknown or malformed URL answers `404`, as does a
-//! feed whose module the tenant switched off or whose owner is deactivated. A domain that
-//! offers feeds adds a [`FeedKind`] and its renderer in [`render`].
+//! feed whose module the tenant switched off, whose owner is deactivated or no longer holds the
+//! permission to read it. A domain that offers feeds declares each [`FeedKind`] (key, flag,
+//! permission, renderer) in its manifest; this module never names a domain.
 
-pub mod ical;
+pub use crate::kernel::ical;
+pub use crate::kernel::manifest::FeedKind;
 
 use std::sync::Arc;
 
@@ -27,56 +29,6 @@ use crate::state::AppState;
 use crate::tenancy::{TenantStatus, flags};
 
 const PREFIX: &str = "flc_";
-
-/// What a feed shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeedKind {
-    /// The calendar events the user organises or attends.
-    Events,
-    /// The bookings the user flies or teaches (scheduling).
-    Bookings,
-    /// Every booking of one aircraft (the subject), as busy time (scheduling).
-    AircraftBookings,
-}
-
-impl FeedKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Events => "events",
-            Self::Bookings => "bookings",
-            Self::AircraftBookings => "aircraft_bookings",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "events" => Some(Self::Events),
-            "bookings" => Some(Self::Bookings),
-            "aircraft_bookings" => Some(Self::AircraftBookings),
-            _ => None,
-        }
-    }
-
-    /// Every kind (tests check each against the permission catalogue).
-    pub const ALL: [FeedKind; 3] = [Self::Events, Self::Bookings, Self::AircraftBookings];
-
-    /// The permission the owner must still hold for the feed to serve: a feed is the owner
-    /// reading through a calendar application, so it stops the moment they could not read it.
-    pub fn permission(self) -> &'static str {
-        match self {
-            Self::Events => "tools.events.read",
-            Self::Bookings | Self::AircraftBookings => "scheduling.read",
-        }
-    }
-
-    /// The feature flag of the module the feed belongs to.
-    fn flag(self) -> &'static str {
-        match self {
-            Self::Events => "tools.events",
-            Self::Bookings | Self::AircraftBookings => "scheduling",
-        }
-    }
-}
 
 /// A feed as its owner sees it (the URL only once, when issued).
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -98,7 +50,7 @@ pub async fn issue(
     state: &AppState,
     tenant_id: Uuid,
     user: Uuid,
-    kind: FeedKind,
+    kind: &FeedKind,
 ) -> Result<IssuedFeed, sqlx::Error> {
     issue_for(conn, state, tenant_id, user, kind, None).await
 }
@@ -109,7 +61,7 @@ pub async fn issue_for(
     state: &AppState,
     tenant_id: Uuid,
     user: Uuid,
-    kind: FeedKind,
+    kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<IssuedFeed, sqlx::Error> {
     revoke_for(conn, user, kind, subject).await?;
@@ -121,14 +73,14 @@ pub async fn issue_for(
     )
     .bind(id)
     .bind(user)
-    .bind(kind.as_str())
+    .bind(kind.key)
     .bind(subject)
     .bind(hash)
     .fetch_one(&mut *conn)
     .await?;
     Ok(IssuedFeed {
         id,
-        kind: kind.as_str().into(),
+        kind: kind.key.into(),
         subject_id: subject,
         url: format!(
             "{}/api/v1/public/calendars/{PREFIX}{}_{secret}.ics",
@@ -143,7 +95,7 @@ pub async fn issue_for(
 pub async fn revoke(
     conn: &mut PgConnection,
     user: Uuid,
-    kind: FeedKind,
+    kind: &FeedKind,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     revoke_for(conn, user, kind, None).await
 }
@@ -152,7 +104,7 @@ pub async fn revoke(
 pub async fn revoke_for(
     conn: &mut PgConnection,
     user: Uuid,
-    kind: FeedKind,
+    kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
@@ -161,7 +113,7 @@ pub async fn revoke_for(
          returning id",
     )
     .bind(user)
-    .bind(kind.as_str())
+    .bind(kind.key)
     .bind(subject)
     .fetch_optional(conn)
     .await
@@ -171,7 +123,7 @@ pub async fn revoke_for(
 pub async fn live(
     conn: &mut PgConnection,
     user: Uuid,
-    kind: FeedKind,
+    kind: &FeedKind,
 ) -> Result<Option<Feed>, sqlx::Error> {
     live_for(conn, user, kind, None).await
 }
@@ -180,7 +132,7 @@ pub async fn live(
 pub async fn live_for(
     conn: &mut PgConnection,
     user: Uuid,
-    kind: FeedKind,
+    kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<Option<Feed>, sqlx::Error> {
     let row = sqlx::query(
@@ -188,7 +140,7 @@ pub async fn live_for(
          where user_id = $1 and kind = $2 and subject_id is not distinct from $3 and revoked_at is null",
     )
     .bind(user)
-    .bind(kind.as_str())
+    .bind(kind.key)
     .bind(subject)
     .fetch_optional(conn)
     .await?;
@@ -238,24 +190,6 @@ fn parse_token(raw: &str) -> Option<(Uuid, &str)> {
     Some((Uuid::try_parse(tenant).ok()?, secret))
 }
 
-/// The feed's events, by kind.
-async fn render(
-    conn: &mut PgConnection,
-    kind: FeedKind,
-    user: Uuid,
-    subject: Option<Uuid>,
-) -> Result<Vec<ical::Event>> {
-    use crate::domains::scheduling::feeds;
-    match (kind, subject) {
-        (FeedKind::Events, _) => Ok(crate::domains::tools::events::feed(conn, user).await?),
-        (FeedKind::Bookings, _) => Ok(feeds::user_bookings(conn, user).await?),
-        (FeedKind::AircraftBookings, Some(aircraft)) => {
-            Ok(feeds::aircraft_bookings(conn, aircraft).await?)
-        }
-        (FeedKind::AircraftBookings, None) => Err(not_found()),
-    }
-}
-
 pub struct CalendarFeedApi;
 
 #[OpenApi(prefix_path = "/api/v1/public/calendars", tag = "CoreTags::Calendars")]
@@ -281,6 +215,7 @@ impl CalendarFeedApi {
             return Err(not_found());
         }
         tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
+        let catalog = state.registry.catalog();
         let mut tx = tenant.begin(&state.db).await?;
         let row = sqlx::query(
             "update calendar_feeds f set last_used_at = now()
@@ -294,18 +229,22 @@ impl CalendarFeedApi {
              returning f.user_id, f.kind, f.subject_id",
         )
         .bind(tokens::digest(secret))
-        .bind(FeedKind::ALL.map(FeedKind::as_str))
-        .bind(FeedKind::ALL.map(FeedKind::permission))
+        .bind(catalog.feeds().map(|f| f.key).collect::<Vec<_>>())
+        .bind(catalog.feeds().map(|f| f.permission).collect::<Vec<_>>())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(not_found)?;
         let user: Uuid = row.try_get("user_id")?;
-        let kind = FeedKind::parse(row.try_get::<&str, _>("kind")?).ok_or_else(not_found)?;
-        if !flags::effective(state.registry.catalog(), &tenant, kind.flag()).0 {
+        let kind = catalog
+            .feed(row.try_get::<&str, _>("kind")?)
+            .ok_or_else(not_found)?;
+        if !flags::effective(catalog, &tenant, kind.flag).0 {
             return Err(not_found());
         }
         let subject: Option<Uuid> = row.try_get("subject_id")?;
-        let events = render(&mut tx, kind, user, subject).await?;
+        let events = (kind.render)(&mut tx, user, subject)
+            .await?
+            .ok_or_else(not_found)?;
         tx.commit().await?;
         let body = ical::calendar(&tenant.name, &events);
         Ok(Response::new(PlainText(body))

@@ -18,6 +18,7 @@ pub const FLIGHTS: Manifest = Manifest {
     }],
     permissions: &[FLIGHTS_READ, FLIGHTS_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View flights and logbooks.
@@ -55,6 +56,7 @@ pub const TRAINING: Manifest = Manifest {
     }],
     permissions: &[TRAINING_READ, TRAINING_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View courses, enrolments and progress.
@@ -91,6 +93,7 @@ pub const THEORY: Manifest = Manifest {
     }],
     permissions: &[THEORY_READ, THEORY_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View theory courses and exams.
@@ -121,6 +124,7 @@ pub const CERTIFICATES: Manifest = Manifest {
     }],
     permissions: &[CERTIFICATES_READ, CERTIFICATES_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View licences, ratings and medicals.
@@ -154,6 +158,7 @@ pub const FINANCE: Manifest = Manifest {
     }],
     permissions: &[FINANCE_READ, FINANCE_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View accounts, invoices and payments.
@@ -190,6 +195,7 @@ pub const DOCUMENTS: Manifest = Manifest {
     }],
     permissions: &[DOCUMENTS_READ, DOCUMENTS_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View documents.
@@ -228,6 +234,7 @@ pub const REPORTS: Manifest = Manifest {
     }],
     permissions: &[REPORTS_READ],
     attachments: &[],
+    feeds: &[],
 };
 
 /// Run reports.
@@ -252,6 +259,7 @@ pub const NOTIFICATIONS: Manifest = Manifest {
     }],
     permissions: &[NOTIFICATIONS_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// Manage notification templates and rules.
@@ -278,6 +286,7 @@ pub const CHARTER: Manifest = Manifest {
         MEDICAL_MANAGE,
     ],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View charter trips, quotes, crew and passengers.
@@ -328,6 +337,7 @@ pub const FBO: Manifest = Manifest {
     }],
     permissions: &[FBO_READ, FBO_FUEL, FBO_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// View FBO operations: fuel, parking, line service.

@@ -2,7 +2,9 @@
 //! observability middleware and the error mapping of framework errors.
 
 pub mod body;
-pub mod client;
+/// The client address (`kernel::net`, below `config`, which validates the proxy list).
+pub use crate::kernel::net as client;
+
 pub mod middleware;
 pub mod page;
 pub mod ratelimit;

@@ -5,8 +5,11 @@
 //! permission that no manifest declares cannot be required by accident, and the catalogue, the
 //! seeded roles, the flag registry and the OpenAPI permission test all read the same lists.
 
+use futures_util::future::BoxFuture;
+use uuid::Uuid;
+
 use super::roles::{self, Role};
-use super::{TenantKind, plans};
+use super::{TenantKind, ical, plans};
 
 /// A permission: its catalogue name, what it grants, and which seeded roles get it (besides
 /// `admin`, which gets every permission).
@@ -65,6 +68,27 @@ pub struct Manifest {
     pub permissions: &'static [Permission],
     /// Its records that take attachments (`/api/v1/tools/attachments?resource_type=...`).
     pub attachments: &'static [AttachmentOwner],
+    /// The calendar feeds it offers (`/api/v1/public/calendars/...`).
+    pub feeds: &'static [FeedKind],
+}
+
+/// Renders a feed: the events for `user` (and `subject`, for a feed about one record), inside
+/// the tenant's transaction. `None`: the feed cannot exist (a subject it needs is missing).
+pub type FeedRender = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    Uuid,
+    Option<Uuid>,
+) -> BoxFuture<'c, Result<Option<Vec<ical::Event>>, sqlx::Error>>;
+
+/// A kind of calendar feed: the secret iCal URLs of `crate::calendar` serve it while the
+/// tenant has `flag` on and the feed's owner still holds `permission`.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedKind {
+    /// Stored in `calendar_feeds.kind`.
+    pub key: &'static str,
+    pub flag: &'static str,
+    pub permission: &'static str,
+    pub render: FeedRender,
 }
 
 /// A kind of record files can be attached to: the `resource_type` clients name and the tenant
@@ -94,6 +118,15 @@ impl Catalog {
     /// Every permission, in manifest order.
     pub fn permissions(&self) -> impl Iterator<Item = &'static Permission> + '_ {
         self.manifests.iter().flat_map(|m| m.permissions.iter())
+    }
+
+    /// Every calendar feed kind, in manifest order.
+    pub fn feeds(&self) -> impl Iterator<Item = &'static FeedKind> + '_ {
+        self.manifests.iter().flat_map(|m| m.feeds.iter())
+    }
+
+    pub fn feed(&self, key: &str) -> Option<&'static FeedKind> {
+        self.feeds().find(|f| f.key == key)
     }
 
     /// The record kinds that take attachments, in manifest order.
@@ -170,6 +203,18 @@ impl Catalog {
                 }
             }
         }
+        let mut feeds = std::collections::HashSet::new();
+        for f in self.feeds() {
+            if !feeds.insert(f.key) {
+                problems.push(format!("feed `{}` is declared twice", f.key));
+            }
+            if !self.is_permission(f.permission) || self.flag(f.flag).is_none() {
+                problems.push(format!(
+                    "feed `{}` names an unknown permission or flag",
+                    f.key
+                ));
+            }
+        }
         let mut owners = std::collections::HashSet::new();
         for o in self.attachment_owners() {
             if !owners.insert(o.resource_type) {
@@ -209,4 +254,5 @@ pub const CORE: Manifest = Manifest {
     flags: &[],
     permissions: &[BILLING_MANAGE],
     attachments: &[],
+    feeds: &[],
 };

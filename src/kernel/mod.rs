@@ -5,13 +5,15 @@
 //! OpenAPI service, the flag registry, the permission catalogue and the seeded roles from
 //! `crate::domains::ALL`.
 
+pub mod ical;
 pub mod kind;
 pub mod manifest;
+pub mod net;
 pub mod plans;
 pub mod roles;
 pub mod tags;
 pub mod units;
 
 pub use kind::TenantKind;
-pub use manifest::{Catalog, Flag, Manifest, Permission, SeedRole};
+pub use manifest::{Catalog, FeedKind, Flag, Manifest, Permission, SeedRole};
 pub use roles::Role;

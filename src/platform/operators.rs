@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use poem::Request;
 use poem_openapi::auth::Bearer;
 use poem_openapi::{Enum, Object, SecurityScheme};
-use serde_json::Value;
-use sqlx::{PgExecutor, Row};
+use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::RequestMeta;
@@ -118,80 +117,7 @@ async fn check_platform_bearer(req: &Request, bearer: Bearer) -> poem::Result<Op
     })
 }
 
-/// Who acted on the platform.
-#[derive(Debug, Clone)]
-pub struct Actor<'a> {
-    pub operator_id: Option<Uuid>,
-    /// `operator`, `stripe`, `system` or `cli`.
-    pub kind: &'static str,
-    pub meta: Option<&'a RequestMeta>,
-}
-
-impl Actor<'static> {
-    pub fn stripe() -> Self {
-        Self {
-            operator_id: None,
-            kind: "stripe",
-            meta: None,
-        }
-    }
-
-    /// The command line (`flightline tenants ...`), run by whoever holds the database.
-    pub fn cli() -> Self {
-        Self {
-            operator_id: None,
-            kind: "cli",
-            meta: None,
-        }
-    }
-
-    pub fn system() -> Self {
-        Self {
-            operator_id: None,
-            kind: "system",
-            meta: None,
-        }
-    }
-}
-
-/// One platform audit row.
-pub struct Change<'a> {
-    pub action: &'a str,
-    pub tenant_id: Option<Uuid>,
-    pub resource_type: &'a str,
-    pub resource_id: Option<String>,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-}
-
-/// Writes a platform audit row with `executor` (the action's transaction where it has one).
-pub async fn record<'e>(
-    executor: impl PgExecutor<'e>,
-    actor: Actor<'_>,
-    change: Change<'_>,
-) -> Result<(), sqlx::Error> {
-    let meta = actor.meta.cloned().unwrap_or_default();
-    sqlx::query(
-        "insert into platform.audit_logs
-             (id, operator_id, actor_type, action, tenant_id, resource_type, resource_id, before, after, request_id, ip, user_agent)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(actor.operator_id)
-    .bind(actor.kind)
-    .bind(change.action)
-    .bind(change.tenant_id)
-    .bind(change.resource_type)
-    .bind(change.resource_id)
-    .bind(change.before)
-    .bind(change.after)
-    .bind(meta.request_id.or_else(crate::error::current_request_id))
-    .bind(meta.ip)
-    .bind(meta.user_agent)
-    .execute(executor)
-    .await
-    .map(|_| ())
-}
+pub use crate::audit::platform::{Actor, Change, record};
 
 /// An operator as the API shows it.
 #[derive(Object, Clone, Debug, serde::Serialize)]

@@ -508,12 +508,13 @@ async fn ical_feeds_parse_and_revoke() {
         .await;
         assert_eq!(fetch_feed(&app, &url2).await.status(), expected);
     }
-    for kind in flightline::calendar::FeedKind::ALL {
-        assert!(
-            flightline::domains::CATALOG.is_permission(kind.permission()),
-            "{kind:?}"
-        );
-    }
+    assert_eq!(
+        flightline::domains::CATALOG
+            .feeds()
+            .map(|f| f.key)
+            .collect::<Vec<_>>(),
+        ["events", "bookings", "aircraft_bookings"]
+    );
 
     // Revoked: 404 from now on; revoking again is 404 too.
     call(

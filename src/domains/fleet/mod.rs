@@ -47,6 +47,7 @@ pub const MANIFEST: Manifest = Manifest {
             table: "aircraft",
         },
     ],
+    feeds: &[],
 };
 
 /// View aircraft, simulators and meters.

@@ -33,6 +33,7 @@ pub const MANIFEST: Manifest = Manifest {
     flags: &[],
     permissions: &[USERS_READ, USERS_MANAGE, ROLES_MANAGE, TEAMS_MANAGE],
     attachments: &[],
+    feeds: &[],
 };
 
 /// List and view users, roles and teams.

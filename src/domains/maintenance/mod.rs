@@ -53,6 +53,7 @@ pub const MANIFEST: Manifest = Manifest {
             table: "maintenance_logs",
         },
     ],
+    feeds: &[],
 };
 
 /// View inspections, squawks, MEL deferrals and logs.

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::auth::{Auth, Principal};
 use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
+use futures_util::future::BoxFuture;
 use crate::error::{AppError, Result};
 use crate::http::NoContent;
 use crate::state::AppState;
@@ -47,6 +48,29 @@ fn event(
 }
 
 /// The bookings `user` flies or teaches, at most 5,000.
+/// [`FeedKind::render`] of `bookings`: the bookings the user flies or teaches.
+pub fn render_user_bookings<'c>(
+    conn: &'c mut PgConnection,
+    user: Uuid,
+    _subject: Option<Uuid>,
+) -> BoxFuture<'c, Result<Option<Vec<ical::Event>>, sqlx::Error>> {
+    Box::pin(async move { user_bookings(conn, user).await.map(Some) })
+}
+
+/// [`FeedKind::render`] of `aircraft_bookings`: every booking of the aircraft (the subject).
+pub fn render_aircraft_bookings<'c>(
+    conn: &'c mut PgConnection,
+    _user: Uuid,
+    subject: Option<Uuid>,
+) -> BoxFuture<'c, Result<Option<Vec<ical::Event>>, sqlx::Error>> {
+    Box::pin(async move {
+        match subject {
+            Some(aircraft) => aircraft_bookings(conn, aircraft).await.map(Some),
+            None => Ok(None),
+        }
+    })
+}
+
 pub async fn user_bookings(
     conn: &mut PgConnection,
     user: Uuid,
@@ -145,7 +169,7 @@ async fn aircraft_exists(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 async fn issue(
     state: &AppState,
     p: &Principal,
-    kind: FeedKind,
+    kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<IssuedFeed> {
     let mut tx = p.begin(state).await?;
@@ -172,7 +196,7 @@ async fn issue(
 async fn status(
     state: &AppState,
     p: &Principal,
-    kind: FeedKind,
+    kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<Feed> {
     let mut tx = p.begin(state).await?;
@@ -189,7 +213,7 @@ async fn status(
 async fn revoke(
     state: &AppState,
     p: &Principal,
-    kind: FeedKind,
+    kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<()> {
     let mut tx = p.begin(state).await?;
@@ -203,7 +227,7 @@ async fn revoke(
             action: "calendar_feed.revoked",
             resource_type: "calendar_feed",
             resource_id: Some(id.to_string()),
-            before: Some(serde_json::json!({"kind": kind.as_str(), "user_id": p.user_id, "subject_id": subject})),
+            before: Some(serde_json::json!({"kind": kind.key, "user_id": p.user_id, "subject_id": subject})),
             after: None,
         },
     )
@@ -223,7 +247,7 @@ impl FeedsApi {
     async fn me_status(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<Json<Feed>> {
         auth.0.require(super::SCHEDULING_READ)?;
         Ok(Json(
-            status(&state, &auth.0, FeedKind::Bookings, None).await?,
+            status(&state, &auth.0, &super::BOOKINGS_FEED, None).await?,
         ))
     }
 
@@ -235,7 +259,7 @@ impl FeedsApi {
     async fn me_issue(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<FeedIssued> {
         auth.0.require(super::SCHEDULING_READ)?;
         Ok(FeedIssued::Created(Json(
-            issue(&state, &auth.0, FeedKind::Bookings, None).await?,
+            issue(&state, &auth.0, &super::BOOKINGS_FEED, None).await?,
         )))
     }
 
@@ -245,7 +269,7 @@ impl FeedsApi {
     #[oai(path = "/me", method = "delete")]
     async fn me_revoke(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<NoContent> {
         auth.0.require(super::SCHEDULING_READ)?;
-        revoke(&state, &auth.0, FeedKind::Bookings, None).await?;
+        revoke(&state, &auth.0, &super::BOOKINGS_FEED, None).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -261,7 +285,7 @@ impl FeedsApi {
     ) -> Result<Json<Feed>> {
         auth.0.require(super::SCHEDULING_READ)?;
         Ok(Json(
-            status(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?,
+            status(&state, &auth.0, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?,
         ))
     }
 
@@ -278,7 +302,7 @@ impl FeedsApi {
     ) -> Result<FeedIssued> {
         auth.0.require(super::SCHEDULING_READ)?;
         Ok(FeedIssued::Created(Json(
-            issue(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?,
+            issue(&state, &auth.0, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?,
         )))
     }
 
@@ -293,7 +317,7 @@ impl FeedsApi {
         id: Path<Uuid>,
     ) -> Result<NoContent> {
         auth.0.require(super::SCHEDULING_READ)?;
-        revoke(&state, &auth.0, FeedKind::AircraftBookings, Some(id.0)).await?;
+        revoke(&state, &auth.0, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?;
         Ok(NoContent::NoContent)
     }
 }

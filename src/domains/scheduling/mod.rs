@@ -16,7 +16,7 @@ pub mod waitlist;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{Flag, Manifest, Permission};
+use crate::kernel::manifest::{FeedKind, Flag, Manifest, Permission};
 use crate::kernel::TenantKind::{CharterOperator, FlightSchool};
 use crate::kernel::roles::{school, charter};
 
@@ -47,6 +47,23 @@ pub const MANIFEST: Manifest = Manifest {
     ],
     permissions: &[SCHEDULING_READ, SCHEDULING_BOOK, SCHEDULING_MANAGE, SCHEDULING_OVERRIDE],
     attachments: &[],
+    feeds: &[BOOKINGS_FEED, AIRCRAFT_BOOKINGS_FEED],
+};
+
+/// The calendar feed of the bookings a user flies or teaches.
+pub const BOOKINGS_FEED: FeedKind = FeedKind {
+    key: "bookings",
+    flag: "scheduling",
+    permission: "scheduling.read",
+    render: feeds::render_user_bookings,
+};
+
+/// The calendar feed of every booking of one aircraft (the subject), as busy time.
+pub const AIRCRAFT_BOOKINGS_FEED: FeedKind = FeedKind {
+    key: "aircraft_bookings",
+    flag: "scheduling",
+    permission: "scheduling.read",
+    render: feeds::render_aircraft_bookings,
 };
 
 /// View the schedule.

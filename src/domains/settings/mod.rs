@@ -32,6 +32,7 @@ pub const MANIFEST: Manifest = Manifest {
     flags: &[],
     permissions: &[SETTINGS_READ, SETTINGS_MANAGE, AUDIT_READ],
     attachments: &[],
+    feeds: &[],
 };
 
 /// Read tenant settings and feature flags.

@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::auth::Auth;
-use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
+use crate::calendar::{self, Feed, IssuedFeed, ical};
+use futures_util::future::BoxFuture;
 use crate::domains::settings::service as values;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
@@ -312,6 +313,15 @@ async fn write_timing(conn: &mut PgConnection, id: Uuid, t: Timing) -> Result<()
 
 /// The events a user's feed shows: those they organise or attend, from 90 days ago to two
 /// years ahead, at most 5,000.
+/// [`crate::kernel::FeedKind::render`] of `events`: the events the user organises or attends.
+pub fn render_feed<'c>(
+    conn: &'c mut PgConnection,
+    user: Uuid,
+    _subject: Option<Uuid>,
+) -> BoxFuture<'c, Result<Option<Vec<ical::Event>>, sqlx::Error>> {
+    Box::pin(async move { feed(conn, user).await.map(Some) })
+}
+
 pub async fn feed(conn: &mut PgConnection, user: Uuid) -> Result<Vec<ical::Event>, sqlx::Error> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{SELECT}
@@ -464,7 +474,7 @@ impl EventsApi {
         let p = &auth.0;
         p.require(super::TOOLS_EVENTS_READ)?;
         let mut tx = p.begin(&state).await?;
-        let f = calendar::live(&mut tx, p.user_id, FeedKind::Events)
+        let f = calendar::live(&mut tx, p.user_id, &super::EVENTS_FEED)
             .await?
             .ok_or(AppError::NotFound("calendar feed"))?;
         tx.end_read();
@@ -481,7 +491,7 @@ impl EventsApi {
         p.require(super::TOOLS_EVENTS_READ)?;
         let mut tx = p.begin(&state).await?;
         let issued =
-            calendar::issue(&mut tx, &state, p.tenant.id, p.user_id, FeedKind::Events).await?;
+            calendar::issue(&mut tx, &state, p.tenant.id, p.user_id, &super::EVENTS_FEED).await?;
         audit::record(
             &mut tx,
             p.into(),
@@ -506,7 +516,7 @@ impl EventsApi {
         let p = &auth.0;
         p.require(super::TOOLS_EVENTS_READ)?;
         let mut tx = p.begin(&state).await?;
-        let id = calendar::revoke(&mut tx, p.user_id, FeedKind::Events)
+        let id = calendar::revoke(&mut tx, p.user_id, &super::EVENTS_FEED)
             .await?
             .ok_or(AppError::NotFound("calendar feed"))?;
         audit::record(

@@ -12,7 +12,7 @@ pub mod tasks;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{AttachmentOwner, ALL_KINDS, Flag, Manifest, Permission};
+use crate::kernel::manifest::{FeedKind, AttachmentOwner, ALL_KINDS, Flag, Manifest, Permission};
 use crate::kernel::roles::{school, charter, fbo};
 
 /// The OpenAPI tags of this domain.
@@ -93,6 +93,15 @@ pub const MANIFEST: Manifest = Manifest {
             table: "reviews",
         },
     ],
+    feeds: &[EVENTS_FEED],
+};
+
+/// The calendar feed of the events a user organises or attends.
+pub const EVENTS_FEED: FeedKind = FeedKind {
+    key: "events",
+    flag: "tools.events",
+    permission: "tools.events.read",
+    render: events::render_feed,
 };
 
 /// Read notes.
