@@ -64,6 +64,14 @@ fn document(generated: &str) -> String {
     let Ok(mut spec) = serde_json::from_str::<serde_json::Value>(generated) else {
         return generated.to_owned();
     };
+    if let Some(schemas) = spec
+        .pointer_mut("/components/schemas")
+        .and_then(|s| s.as_object_mut())
+    {
+        for schema in schemas.values_mut() {
+            optional_is_nullable(schema);
+        }
+    }
     if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for (path, item) in paths.iter_mut() {
             if !is_tenant_scoped(path) {
@@ -93,6 +101,39 @@ fn document(generated: &str) -> String {
         }
     }
     serde_json::to_string_pretty(&spec).unwrap_or_else(|_| generated.to_owned())
+}
+
+/// poem-openapi leaves an `Option` field out of `required` but does not mark it `nullable`, yet
+/// it writes `None` as `null` and reads `null` as `None`: a typed client generated from the
+/// document would reject real responses. Every property that is not required is nullable.
+fn optional_is_nullable(schema: &mut serde_json::Value) {
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(|r| r.as_array())
+        .map(|r| {
+            r.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(props) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    for (name, prop) in props.iter_mut() {
+        if required.contains(name) {
+            continue;
+        }
+        match prop.as_object_mut() {
+            // A `$ref` takes no siblings in OpenAPI 3.0: wrap it.
+            Some(p) if p.contains_key("$ref") => {
+                *prop = serde_json::json!({"allOf": [prop.clone()], "nullable": true});
+            }
+            Some(p) => {
+                p.insert("nullable".into(), serde_json::Value::Bool(true));
+            }
+            None => {}
+        }
+    }
 }
 
 /// Builds the whole HTTP application around `state`.

@@ -69,6 +69,36 @@ fn every_operation_is_described_and_names_an_existing_permission() {
     );
 }
 
+/// Generated clients trust `nullable`: every property that may be absent is one the service may
+/// also send as `null` (poem-openapi writes `None` as `null`), so it must say so.
+#[test]
+fn every_optional_property_is_nullable() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&flightline::api::openapi_json()).expect("json");
+    let schemas = spec["components"]["schemas"].as_object().expect("schemas");
+    let mut checked = 0;
+    for (name, schema) in schemas {
+        let required: Vec<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        for (prop, def) in schema["properties"].as_object().into_iter().flatten() {
+            if !required.contains(&prop.as_str()) {
+                checked += 1;
+                assert_eq!(
+                    def["nullable"], true,
+                    "{name}.{prop} is optional but not nullable"
+                );
+                assert!(
+                    def.get("$ref").is_none(),
+                    "{name}.{prop}: a $ref with siblings"
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} optional properties");
+}
+
 #[tokio::test]
 async fn the_document_and_docs_are_served() {
     let app = TestApp::spawn().await;
