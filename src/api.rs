@@ -73,6 +73,13 @@ fn document(generated: &str) -> String {
         }
     }
     if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for op in paths
+            .values_mut()
+            .filter_map(|i| i.as_object_mut())
+            .flat_map(|o| o.values_mut())
+        {
+            declare_shared_limits(op);
+        }
         for (path, item) in paths.iter_mut() {
             if !is_tenant_scoped(path) {
                 continue;
@@ -101,6 +108,45 @@ fn document(generated: &str) -> String {
         }
     }
     serde_json::to_string_pretty(&spec).unwrap_or_else(|_| generated.to_owned())
+}
+
+/// What every operation shares but no handler declares: `limit` is 1..=200 (`http::page`), and
+/// an operation with a body also answers `413 payload-too-large` and `415
+/// unsupported-media-type` (`http::body`, the framework).
+fn declare_shared_limits(op: &mut serde_json::Value) {
+    if let Some(params) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) {
+        for param in params.iter_mut() {
+            if param["in"] == "query"
+                && param["name"] == "limit"
+                && let Some(schema) = param.get_mut("schema").and_then(|s| s.as_object_mut())
+            {
+                schema.insert("minimum".into(), 1.into());
+                schema.insert("maximum".into(), crate::http::page::MAX_LIMIT.into());
+            }
+        }
+    }
+    if op.get("requestBody").is_none() {
+        return;
+    }
+    let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+        return;
+    };
+    let problem = serde_json::json!({"application/problem+json": {
+        "schema": {"$ref": "#/components/schemas/Problem"}}});
+    for (status, description) in [
+        (
+            "413",
+            "The body exceeds `server.body_limit_bytes` (`payload-too-large`)",
+        ),
+        (
+            "415",
+            "The body's Content-Type is not the operation's (`unsupported-media-type`)",
+        ),
+    ] {
+        responses
+            .entry(status)
+            .or_insert_with(|| serde_json::json!({"description": description, "content": problem}));
+    }
 }
 
 /// poem-openapi leaves an `Option` field out of `required` but does not mark it `nullable`, yet
@@ -144,6 +190,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let docs_html = service.swagger_ui_html().replace(&generated, &spec);
     let docs = make_sync(move |_| Html(docs_html.clone()).into_response());
     let resolver = TenantResolver::new(state.registry.clone(), &state.settings.tenancy.base_domain);
+    let allow = Arc::new(AllowTable::from_spec(&spec));
     Route::new()
         .at(
             "/openapi.json",
@@ -164,4 +211,58 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         )
         .data(state)
         .with(Observe)
+        .around(move |ep, req| {
+            let allow = allow.clone();
+            async move {
+                let path = req.uri().path().to_owned();
+                let mut resp = ep.call(req).await?;
+                // RFC 9110 §15.5.6: a 405 names the methods the resource supports.
+                if resp.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+                    && let Some(methods) = allow.methods(&path)
+                    && let Ok(v) = poem::http::HeaderValue::from_str(&methods)
+                {
+                    resp.headers_mut().insert(poem::http::header::ALLOW, v);
+                }
+                Ok(resp)
+            }
+        })
+}
+
+/// The methods of every path template of the document, to answer a 405 with `Allow`.
+struct AllowTable(Vec<(Vec<String>, String)>);
+
+impl AllowTable {
+    fn from_spec(spec: &str) -> Self {
+        let doc: serde_json::Value = serde_json::from_str(spec).unwrap_or_default();
+        let mut rows = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            let mut methods: Vec<String> = item
+                .as_object()
+                .into_iter()
+                .flat_map(|o| o.keys())
+                .map(|m| m.to_uppercase())
+                .collect();
+            methods.sort();
+            let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+            rows.push((segments, methods.join(", ")));
+        }
+        // Literal segments before parameters: `/users/me` wins over `/users/{id}`.
+        rows.sort_by_key(|(segments, _)| segments.iter().filter(|s| s.starts_with('{')).count());
+        Self(rows)
+    }
+
+    /// The `Allow` value of the template `path` matches (`{param}` matches any one segment).
+    fn methods(&self, path: &str) -> Option<String> {
+        let parts: Vec<&str> = path.split('/').collect();
+        self.0
+            .iter()
+            .find(|(template, _)| {
+                template.len() == parts.len()
+                    && template
+                        .iter()
+                        .zip(&parts)
+                        .all(|(t, p)| t.starts_with('{') || t == p)
+            })
+            .map(|(_, methods)| methods.clone())
+    }
 }

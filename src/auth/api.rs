@@ -18,6 +18,7 @@ use super::password::check_policy;
 use super::tokens::{self, Purpose};
 use super::{Auth, RequestMeta};
 use crate::audit::{self, Actor, Change};
+use crate::auth::password::Password;
 use crate::db::TenantTx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
@@ -74,9 +75,7 @@ pub struct ResetConfirm {
     /// The token from the reset or invitation e-mail.
     #[oai(validator(min_length = 1, max_length = 200))]
     pub token: String,
-    /// At least 10 characters.
-    #[oai(validator(max_length = 256))]
-    pub new_password: String,
+    pub new_password: Password,
 }
 
 #[derive(Object)]

@@ -360,7 +360,14 @@ impl<E: poem::Endpoint> poem::Endpoint for BillingGateEndpoint<E> {
     type Output = E::Output;
 
     async fn call(&self, req: poem::Request) -> poem::Result<Self::Output> {
-        if !self.gate.enabled && is_billing_path(req.uri().path()) {
+        // Without credentials a tenant billing route answers the operation's own `401`; the
+        // webhook (no credentials of ours) answers `billing-disabled` as before.
+        let path = req.uri().path();
+        let unauthenticated_api = path.starts_with("/api/")
+            && !req
+                .headers()
+                .contains_key(poem::http::header::AUTHORIZATION);
+        if !self.gate.enabled && is_billing_path(path) && !unauthenticated_api {
             return Err(api::disabled().into());
         }
         self.inner.call(req).await

@@ -28,7 +28,10 @@ pub fn encode_id_cursor(id: Uuid) -> String {
 }
 
 pub fn decode_id_cursor(raw: Option<&str>) -> Result<Option<Uuid>, AppError> {
-    let Some(raw) = raw else { return Ok(None) };
+    // An empty `cursor=` is no cursor: the first page.
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
     let bytes = URL_SAFE_NO_PAD
         .decode(raw)
         .map_err(|_| AppError::validation("cursor", "is not a cursor from this API"))?;
@@ -46,7 +49,9 @@ pub fn encode_time_cursor(at: DateTime<Utc>, id: Uuid) -> String {
 }
 
 pub fn decode_time_cursor(raw: Option<&str>) -> Result<Option<(DateTime<Utc>, Uuid)>, AppError> {
-    let Some(raw) = raw else { return Ok(None) };
+    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
     let invalid = || AppError::validation("cursor", "is not a cursor from this API");
     let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
     if bytes.len() != 24 {
@@ -97,7 +102,7 @@ pub fn of_list<T>(
     key: impl Fn(&T) -> &str,
 ) -> Result<(Vec<T>, Option<String>), AppError> {
     let limit = usize::try_from(self::limit(limit)?).unwrap_or(0);
-    let start = match cursor {
+    let start = match cursor.filter(|c| !c.is_empty()) {
         None => 0,
         Some(raw) => {
             let invalid = || AppError::validation("cursor", "is not a cursor from this API");

@@ -16,6 +16,7 @@ use super::operators::{
     self, Actor, Change, OPERATOR_COLUMNS, OperatorRole, OperatorView, PlatformAuth, operator_view,
 };
 use crate::auth::RequestMeta;
+use crate::auth::password::Password;
 use crate::auth::password::check_policy;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent};
@@ -45,9 +46,7 @@ pub struct OperatorCreate {
     pub email: String,
     #[oai(validator(min_length = 1, max_length = 200))]
     pub name: String,
-    /// At least 10 characters.
-    #[oai(validator(max_length = 256))]
-    pub password: String,
+    pub password: Password,
     pub role: OperatorRole,
 }
 

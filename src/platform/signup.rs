@@ -9,6 +9,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use uuid::Uuid;
 
+use crate::auth::password::Password;
 use crate::auth::password::check_policy;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::JsonBody;
@@ -31,9 +32,7 @@ pub struct SignupRequest {
     pub kind: TenantKind,
     #[oai(validator(min_length = 3, max_length = 254))]
     pub admin_email: String,
-    /// At least 10 characters.
-    #[oai(validator(max_length = 256))]
-    pub admin_password: String,
+    pub admin_password: Password,
     #[oai(validator(min_length = 1, max_length = 200))]
     pub admin_name: String,
     /// One of `trial`, `starter`, `professional`, `enterprise`.

@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::operators::{self, Change, PlatformAuth};
 use super::{archive, onboarding, plans};
+use crate::auth::password::Password;
 use crate::db::{self, SchemaName, TenantFilter};
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, page};
@@ -69,8 +70,8 @@ pub struct PlatformTenantCreate {
     pub kind: TenantKind,
     #[oai(validator(min_length = 3, max_length = 254))]
     pub admin_email: String,
-    #[oai(validator(max_length = 256))]
-    pub admin_password: Option<String>,
+    /// Omit to send the admin an invitation instead.
+    pub admin_password: Option<Password>,
     #[oai(validator(min_length = 1, max_length = 200))]
     pub admin_name: String,
     pub plan: String,

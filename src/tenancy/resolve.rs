@@ -218,6 +218,9 @@ impl<E: Endpoint> Endpoint for ResolveEndpoint<E> {
             .registry
             .catalog()
             .flag_for_path(req.uri().path())
+            // A caller without credentials learns nothing about the modules: the operation's
+            // own authentication answers `401` first (every operation under a flag needs it).
+            && req.headers().contains_key(header::AUTHORIZATION)
             && !super::flags::effective(self.resolver.registry.catalog(), &tenant, flag).0
         {
             return Err(AppError::status(

@@ -99,6 +99,45 @@ fn every_optional_property_is_nullable() {
     assert!(checked > 100, "only {checked} optional properties");
 }
 
+/// Every `limit` declares its range, and every operation with a body documents the `413` and
+/// `415` the body layer answers.
+#[test]
+fn shared_limits_and_body_errors_are_declared() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&flightline::api::openapi_json()).expect("json");
+    let (mut limits, mut bodies) = (0, 0);
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["name"] == "limit" && p["in"] == "query" {
+                    limits += 1;
+                    assert_eq!(
+                        (
+                            p["schema"]["minimum"].as_i64(),
+                            p["schema"]["maximum"].as_i64()
+                        ),
+                        (Some(1), Some(200)),
+                        "{method} {path}"
+                    );
+                }
+            }
+            if op.get("requestBody").is_some() {
+                bodies += 1;
+                for status in ["413", "415", "422"] {
+                    assert!(
+                        op["responses"][status].is_object(),
+                        "{method} {path}: {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        limits > 30 && bodies > 50,
+        "{limits} limits, {bodies} bodies"
+    );
+}
+
 #[tokio::test]
 async fn the_document_and_docs_are_served() {
     let app = TestApp::spawn().await;

@@ -127,3 +127,86 @@ async fn a_setting_value_is_required_on_create_and_put() {
     .await;
     assert_eq!(s["value"], "blue");
 }
+
+/// What schemathesis checks of every operation, for the cases it found: a 405 names the allowed
+/// methods; without credentials a switched-off module or disabled billing answers `401` like
+/// any other operation (nothing about the organisation's modules leaks); an empty `cursor` is
+/// the first page.
+#[tokio::test]
+async fn allow_headers_credentials_first_and_empty_cursors() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let resp = app
+        .tenant_req(&t, Method::PUT, "/api/v1/tools/notes")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        resp.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, POST")
+    );
+    let note = app.create_note(&t, "x").await;
+    let resp = app
+        .tenant_req(
+            &t,
+            Method::POST,
+            &format!("/api/v1/tools/notes/{}", note["id"].as_str().expect("id")),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        resp.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("DELETE, GET, PATCH")
+    );
+    let resp = app
+        .tenant_req(&t, Method::DELETE, "/api/v1/users/me/sessions")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        resp.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET")
+    );
+
+    call(
+        app.tenant_req(
+            &t,
+            Method::PUT,
+            "/api/v1/settings/feature-flags/tools.notes",
+        )
+        .json(&json!({"enabled": false})),
+        StatusCode::OK,
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::GET, "/api/v1/tools/notes"),
+        StatusCode::NOT_FOUND,
+        "feature-disabled",
+    )
+    .await;
+    for path in ["/api/v1/tools/notes", "/api/v1/billing/subscription"] {
+        let resp = app
+            .req(Method::GET, path)
+            .header("X-Tenant-ID", &t.slug)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // The Stripe webhook (no credentials of ours) still says billing is off.
+    problem(
+        app.req(Method::POST, "/webhooks/stripe").json(&json!({})),
+        StatusCode::NOT_FOUND,
+        "billing-disabled",
+    )
+    .await;
+
+    let page = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/users?cursor=&limit=1"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
+}

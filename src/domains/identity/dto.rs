@@ -6,6 +6,7 @@ use poem_openapi::types::MaybeUndefined;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::auth::password::Password;
 /// Defined with the current user's view (`GET /api/v1/auth/me`), below the domains.
 pub use crate::auth::RoleRef;
 
@@ -40,9 +41,8 @@ pub struct UserCreate {
     pub email: String,
     #[oai(validator(min_length = 1, max_length = 200))]
     pub name: String,
-    /// At least 10 characters. Omit to send an invitation instead.
-    #[oai(validator(max_length = 256))]
-    pub password: Option<String>,
+    /// Omit to send an invitation instead.
+    pub password: Option<Password>,
     pub role_ids: Option<Vec<Uuid>>,
     #[oai(validator(max_length = 50))]
     pub phone: Option<String>,

@@ -129,7 +129,7 @@ impl SettingsApi {
     ) -> Result<Json<SettingPage>> {
         auth.0.require(super::SETTINGS_READ)?;
         let limit = page::limit(limit.0)?;
-        let after = match cursor.0.as_deref() {
+        let after = match cursor.0.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(
                 URL_SAFE_NO_PAD

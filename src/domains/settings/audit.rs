@@ -54,14 +54,50 @@ pub enum ExportFormat {
     Jsonl,
 }
 
-#[derive(ApiResponse)]
+/// The export: one `200` response in two content types. Written out by hand because the
+/// derive gives each variant its own `200` entry and the document kept only the last one.
 enum Export {
-    /// The whole filtered log, oldest first, streamed.
-    #[oai(status = 200, content_type = "text/csv; charset=utf-8")]
     Csv(Binary<Body>),
-    /// The whole filtered log, oldest first, streamed.
-    #[oai(status = 200, content_type = "application/x-ndjson")]
     Jsonl(Binary<Body>),
+}
+
+const CSV: &str = "text/csv; charset=utf-8";
+const JSONL: &str = "application/x-ndjson";
+
+impl poem::IntoResponse for Export {
+    fn into_response(self) -> poem::Response {
+        let (content_type, Binary(body)) = match self {
+            Self::Csv(b) => (CSV, b),
+            Self::Jsonl(b) => (JSONL, b),
+        };
+        poem::Response::builder()
+            .content_type(content_type)
+            .body(body)
+    }
+}
+
+impl ApiResponse for Export {
+    fn meta() -> poem_openapi::registry::MetaResponses {
+        use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses};
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "The whole filtered log, oldest first, streamed: CSV or JSON lines \
+                              as `format` asks.",
+                status: Some(200),
+                status_range: None,
+                content: [CSV, JSONL]
+                    .into_iter()
+                    .map(|content_type| MetaMediaType {
+                        content_type,
+                        schema: <Binary<Body> as poem_openapi::payload::Payload>::schema_ref(),
+                    })
+                    .collect(),
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(_registry: &mut poem_openapi::registry::Registry) {}
 }
 
 /// The filters of API.md §6.
