@@ -130,7 +130,7 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: ParseFromJSON);
 
-/// Every string (or object key) holding a NUL character, as a field error.
+/// Every string value holding a NUL character, as a field error.
 fn nul_fields(value: &Value, path: &str, out: &mut Vec<FieldError>) {
     let field = |p: &str| {
         if p.is_empty() {
@@ -152,19 +152,28 @@ fn nul_fields(value: &Value, path: &str, out: &mut Vec<FieldError>) {
             }
         }
         Value::Object(obj) => {
+            // Values only: a property the operation does not know is ignored, whatever its name.
             for (k, v) in obj {
-                let at = join(path, k);
-                if k.contains('\0') {
-                    out.push(FieldError::new(
-                        at.clone(),
-                        "must not contain a NUL character",
-                    ));
-                }
-                nul_fields(v, &at, out);
+                nul_fields(v, &join(path, k), out);
             }
         }
         _ => {}
     }
+}
+
+/// Whether `s` matches a `pattern` validator of a DTO (the patterns are literals of this crate,
+/// compiled once each).
+fn pattern_matches(pattern: &str, s: &str) -> bool {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    static COMPILED: LazyLock<Mutex<HashMap<String, Option<regex::Regex>>>> =
+        LazyLock::new(Default::default);
+    let mut cache = COMPILED.lock().unwrap_or_else(|p| p.into_inner());
+    cache
+        .entry(pattern.to_owned())
+        .or_insert_with(|| regex::Regex::new(pattern).ok())
+        .as_ref()
+        .is_none_or(|re| re.is_match(s))
 }
 
 /// Whether a number or boolean appears anywhere (the only values a string field could take by
@@ -245,6 +254,11 @@ fn diagnose(
             }
             if let Some(max) = schema.max_length.filter(|m| len > *m) {
                 return at(out, format!("must be at most {max} characters"));
+            }
+            if let Some(pattern) = schema.pattern.as_deref()
+                && !pattern_matches(pattern, s)
+            {
+                return at(out, format!("must match {pattern}"));
             }
             if !schema.enum_items.is_empty() && !schema.enum_items.contains(value) {
                 let allowed: Vec<String> = schema

@@ -210,3 +210,31 @@ async fn allow_headers_credentials_first_and_empty_cursors() {
     .await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// A declared pattern is checked field by field (the message names the pattern), and a NUL in
+/// the name of a property the operation does not know is ignored like the property.
+#[tokio::test]
+async fn patterns_are_field_errors_and_unknown_properties_are_ignored() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let p = problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/settings")
+            .json(&json!({"key": "Bad Key", "value": 1})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "key");
+    assert!(
+        p["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("must match")
+    );
+    call(
+        app.tenant_req(&t, Method::POST, "/api/v1/tools/notes")
+            .json(&json!({"title": "fine", "x\u{0}y": "ignored"})),
+        StatusCode::CREATED,
+    )
+    .await;
+}

@@ -37,8 +37,8 @@ pub struct Setting {
 
 #[derive(Object)]
 pub struct SettingCreate {
-    /// `^[a-z][a-z0-9_.]{0,99}$`.
-    #[oai(validator(min_length = 1, max_length = 100))]
+    /// Lowercase letters, digits, `_` and `.`, starting with a letter.
+    #[oai(validator(min_length = 1, max_length = 100, pattern = "^[a-z][a-z0-9_.]{0,99}$"))]
     pub key: String,
     /// Any JSON value but null (known keys check theirs).
     pub value: Value,
