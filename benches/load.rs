@@ -70,6 +70,8 @@ impl Server {
             .env("FLIGHTLINE__TENANCY__WARM_SCHEMAS", warm.to_string())
             .env("FLIGHTLINE__RATE_LIMIT__AUTH_PER_SECOND", "0")
             .env("FLIGHTLINE__RATE_LIMIT__API_PER_SECOND", "0")
+            // No SMTP here: production needs this said explicitly.
+            .env("FLIGHTLINE__MAIL__LOG_ONLY", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -568,6 +570,7 @@ async fn main() {
         Figment::new()
             .merge(Serialized::default("database.url", &db_url))
             .merge(Serialized::default("auth.jwt_secret", SECRET))
+            .merge(Serialized::default("mail.log_only", true))
             .merge(Serialized::default("database.max_connections", 8)),
     )
     .expect("settings");
