@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::Item;
-use crate::db::TenantTx;
+use crate::tenancy::TenantTx;
 
 /// The statements are literals (prepared once per connection, nothing formatted per request).
 macro_rules! columns {

@@ -100,7 +100,11 @@ impl<T: ParseFromJSON> ParsePayload for JsonBody<T> {
         // NUL character would reach PostgreSQL (which refuses it in text) as a 500. Both are
         // field errors here. The schema walk runs only for bodies holding a number or a boolean.
         let mut strict = Vec::new();
-        nul_fields(&value, "", &mut strict);
+        // JSON can carry a NUL only as the escape `\u0000`: walk (and build field paths) only
+        // when the raw bytes hold one.
+        if data.windows(6).any(|w| w == b"\\u0000") {
+            nul_fields(&value, "", &mut strict);
+        }
         if has_non_string_scalar(&value) {
             let mut registry = Registry::new();
             T::register(&mut registry);

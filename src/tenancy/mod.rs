@@ -15,7 +15,7 @@ use poem_openapi::Enum;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::db::{Db, SchemaName, TenantTx};
+use crate::db::{Db, SchemaName};
 
 pub use provision::{FailPoint, NewTenant, ProvisionError, Provisioned, finish_stuck, provision};
 pub use registry::TenantRegistry;
@@ -37,6 +37,8 @@ pub fn is_valid_slug(slug: &str) -> bool {
         && !RESERVED_LABELS.contains(&slug)
 }
 
+/// The tenant transaction, the one way domains reach tenant tables (DESIGN §3).
+pub use crate::db::TenantTx;
 pub use crate::kernel::TenantKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]

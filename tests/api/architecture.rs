@@ -68,6 +68,7 @@ fn domains_never_touch_the_pool_platform_sql_or_the_assembly() {
             "platform.",
             "search_path",
             "db::Db",
+            "crate::db",
             "crate::api",
             "crate::platform",
             "crate::billing",

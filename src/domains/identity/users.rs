@@ -17,7 +17,7 @@ use crate::auth::access::{self, Invalidation};
 use crate::auth::password::check_policy;
 use crate::auth::tokens::{self, Purpose};
 use crate::auth::{Auth, Principal};
-use crate::db::TenantTx;
+use crate::tenancy::TenantTx;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::mail::{self, Link, LinkKind};

@@ -19,7 +19,7 @@ use super::repo::{self, Filter};
 use super::rules::Mode;
 use super::service;
 use crate::auth::{Auth, Principal};
-use crate::db::TenantTx;
+use crate::tenancy::TenantTx;
 use crate::kernel::units::wire;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, page};

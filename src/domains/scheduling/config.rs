@@ -44,7 +44,7 @@ enum AvailabilityCreated {
     Created(Json<Availability>),
 }
 
-async fn opening_hours(tx: &mut crate::db::TenantTx) -> Result<OpeningHours> {
+async fn opening_hours(tx: &mut crate::tenancy::TenantTx) -> Result<OpeningHours> {
     let clock = TenantClock::load(tx).await?;
     let rows = sqlx::query("select weekday, opens, closes from opening_hours order by weekday")
         .fetch_all(&mut **tx)

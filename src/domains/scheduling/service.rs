@@ -15,7 +15,7 @@ use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit;
 use crate::auth::Principal;
-use crate::db::TenantTx;
+use crate::tenancy::TenantTx;
 use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, FieldError, Result};
 use crate::state::AppState;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage};
 use crate::audit;
 use crate::auth::Auth;
-use crate::db::TenantTx;
+use crate::tenancy::TenantTx;
 use crate::domains::scheduling::dto::Booking;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};

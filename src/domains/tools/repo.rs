@@ -5,7 +5,7 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use super::dto::Note;
-use crate::db::TenantTx;
+use crate::tenancy::TenantTx;
 
 fn note(row: &PgRow) -> Result<Note, sqlx::Error> {
     Ok(Note {
