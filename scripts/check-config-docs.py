@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Keeps docs/configuration.md in step with the configuration.
 
-Every key of config/*.toml and every field of the `Settings` tree in src/config.rs must have a
+Every key of config/*.toml and every field of the `Settings` tree in src/host/config.rs must have a
 row in docs/configuration.md (`section.key`), and each row's environment variable must be the
 one the loader reads (FLIGHTLINE__<SECTION>__<KEY>, or DATABASE_URL / REDIS_URL).
 """
@@ -61,7 +61,7 @@ def settings_keys() -> dict[str, str]:
     src = (ROOT / "src" / "config.rs").read_text()
     m = re.search(r"pub struct Settings\s*\{(.*?)\n\}", src, re.S)
     if not m:
-        sys.exit("check-config-docs: no `pub struct Settings` in src/config.rs")
+        sys.exit("check-config-docs: no `pub struct Settings` in src/host/config.rs")
     keys = {}
     skip = False
     for line in m.group(1).splitlines():
@@ -74,7 +74,7 @@ def settings_keys() -> dict[str, str]:
             section, ty = f.groups()
             if not skip:
                 for field in struct_fields(src, ty):
-                    keys[f"{section}.{field}"] = f"src/config.rs {ty}"
+                    keys[f"{section}.{field}"] = f"src/host/config.rs {ty}"
             skip = False
     return keys
 
@@ -99,7 +99,7 @@ def main() -> int:
         if not ok:
             problems.append(f"docs/configuration.md: `{key}` should name `{SPECIAL_ENV.get(key, expected)}`, not {env!r}")
         if key not in wanted:
-            problems.append(f"docs/configuration.md documents `{key}`, which is no setting (src/config.rs)")
+            problems.append(f"docs/configuration.md documents `{key}`, which is no setting (src/host/config.rs)")
     for p in problems:
         print(f"check-config-docs: {p}", file=sys.stderr)
     if problems:

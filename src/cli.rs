@@ -4,7 +4,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Settings;
 use crate::db::{self, Db, MigrationStatus, TenantFilter};
-use crate::platform::operators::{Actor, Change};
+use crate::platform::admin;
+use crate::platform::operators::Actor;
 use crate::tenancy::{self, NewTenant, TenantKind, TenantRegistry, TenantStatus};
 
 #[derive(Parser)]
@@ -219,24 +220,22 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
             );
         }
         TenantsCommand::List => {
-            let rows: Vec<(String, uuid::Uuid, String, String, String, i32)> = sqlx::query_as(
-                "select slug, id, kind, status, plan, schema_version from platform.tenants order by slug",
-            )
-            .fetch_all(db.platform())
-            .await?;
             let latest = db::latest_tenant_version();
             println!(
                 "{:<40} {:<36} {:<16} {:<12} {:<12} version (latest {latest})",
                 "slug", "id", "kind", "status", "plan"
             );
-            for (slug, id, kind, status, plan, v) in rows {
-                println!("{slug:<40} {id:<36} {kind:<16} {status:<12} {plan:<12} {v}");
+            for t in admin::list(&db).await? {
+                println!(
+                    "{:<40} {:<36} {:<16} {:<12} {:<12} {}",
+                    t.slug, t.id, t.kind, t.status, t.plan, t.schema_version
+                );
             }
         }
         TenantsCommand::Suspend { slug } => set_status(&db, &slug, TenantStatus::Suspended).await?,
         TenantsCommand::Resume { slug } => set_status(&db, &slug, TenantStatus::Active).await?,
         TenantsCommand::Restore { slug, archive } => {
-            let id = tenant_id(&db, &slug).await?;
+            let id = admin::tenant_id(&db, &slug).await?;
             let state = crate::build_state(settings.clone())?;
             let archive =
                 crate::platform::archive::restore(&state, id, archive, Actor::cli()).await?;
@@ -252,28 +251,7 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
                 name.is_some() || plan.is_some(),
                 "give --name and/or --plan"
             );
-            let id = tenant_id(&db, &slug).await?;
-            let mut tx = db.platform().begin().await?;
-            sqlx::query("update platform.tenants set name = coalesce($2, name), plan = coalesce($3, plan) where id = $1 and status <> 'archived'")
-                .bind(id)
-                .bind(&name)
-                .bind(&plan)
-                .execute(&mut *tx)
-                .await?;
-            crate::platform::operators::record(
-                &mut *tx,
-                Actor::cli(),
-                Change {
-                    action: "tenant.updated",
-                    tenant_id: Some(id),
-                    resource_type: "tenant",
-                    resource_id: Some(id.to_string()),
-                    before: None,
-                    after: Some(serde_json::json!({"name": name, "plan": plan})),
-                },
-            )
-            .await?;
-            tx.commit().await?;
+            admin::update(&db, &slug, name.as_deref(), plan.as_deref()).await?;
             println!("{slug} updated");
         }
         TenantsCommand::Migrate { tenant } => {
@@ -290,7 +268,7 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
             migrate_and_report(&db, filter, settings.tenancy.migration_concurrency).await?;
         }
         TenantsCommand::Delete { slug } => {
-            let id = tenant_id(&db, &slug).await?;
+            let id = admin::tenant_id(&db, &slug).await?;
             let state = crate::build_state(settings.clone())?;
             anyhow::ensure!(
                 crate::platform::archive::begin(&state, id, Actor::cli(), false).await?,
@@ -305,90 +283,17 @@ async fn tenants(cmd: TenantsCommand, settings: &Settings) -> anyhow::Result<()>
             );
         }
         TenantsCommand::ForceFlag { slug, key, value } => {
-            force_flag(&db, &slug, &key, &value).await?
+            admin::force_flag(&db, &crate::domains::CATALOG, &slug, &key, &value).await?;
+            println!("{slug}: {key} forced {value}");
         }
     }
     Ok(())
 }
 
-/// Forces (or clears) a feature flag of a tenant: a plan limit its admins cannot change.
-async fn force_flag(db: &Db, slug: &str, key: &str, value: &str) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        crate::domains::CATALOG.flag(key).is_some(),
-        "unknown flag {key}"
-    );
-    let sql = match value {
-        "on" | "off" => {
-            "update platform.tenants set forced_flags = forced_flags || jsonb_build_object($2::text, $3::boolean) where slug = $1"
-        }
-        "clear" => {
-            "update platform.tenants set forced_flags = forced_flags - $2::text where slug = $1 and $3::boolean is not null"
-        }
-        _ => anyhow::bail!("the value must be on, off or clear"),
-    };
-    let n = sqlx::query(sql)
-        .bind(slug)
-        .bind(key)
-        .bind(value == "on")
-        .execute(db.platform())
-        .await?
-        .rows_affected();
-    anyhow::ensure!(n == 1, "no tenant {slug}");
-    println!("{slug}: {key} forced {value}");
-    Ok(())
-}
-
 async fn set_status(db: &Db, slug: &str, status: TenantStatus) -> anyhow::Result<()> {
-    let from = if status == TenantStatus::Active {
-        vec!["suspended", "past_due"]
-    } else {
-        vec!["active", "past_due"]
-    };
-    let reason = (status == TenantStatus::Suspended).then_some("operator");
-    let mut tx = db.platform().begin().await?;
-    let id: Option<uuid::Uuid> = sqlx::query_scalar(
-        "update platform.tenants set status = $2, status_reason = $4 where slug = $1 and status = any($3) returning id",
-    )
-    .bind(slug)
-    .bind(status.as_str())
-    .bind(&from)
-    .bind(reason)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let id = id.ok_or_else(|| {
-        anyhow::anyhow!(
-            "no tenant {slug} in a state that can become {}",
-            status.as_str()
-        )
-    })?;
-    crate::platform::operators::record(
-        &mut *tx,
-        Actor::cli(),
-        Change {
-            action: if status == TenantStatus::Suspended {
-                "tenant.suspended"
-            } else {
-                "tenant.resumed"
-            },
-            tenant_id: Some(id),
-            resource_type: "tenant",
-            resource_id: Some(id.to_string()),
-            before: None,
-            after: Some(serde_json::json!({"status": status.as_str(), "reason": reason})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    admin::set_status(db, slug, status).await?;
     println!("{slug} is now {}", status.as_str());
     Ok(())
-}
-
-async fn tenant_id(db: &Db, slug: &str) -> anyhow::Result<uuid::Uuid> {
-    sqlx::query_scalar("select id from platform.tenants where slug = $1")
-        .bind(slug)
-        .fetch_optional(db.platform())
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no tenant {slug}"))
 }
 
 pub const DEMO_SLUG: &str = "demo";

@@ -65,6 +65,9 @@ fn domains_never_touch_the_pool_platform_sql_or_the_assembly() {
             "platform()",
             "PgPool",
             "raw_connection",
+            ".db()",
+            "Db::connect",
+            "sqlx::Pool",
             "platform.",
             "search_path",
             "db::Db",
@@ -109,6 +112,29 @@ fn domains_use_each_other_only_through_their_public_interface_and_one_way() {
             assert!(
                 !graph.get(b).is_some_and(|back| back.contains(a)),
                 "domains `{a}` and `{b}` need each other: one must call the other's service"
+            );
+        }
+    }
+}
+
+/// The host (`src/host`) sits below the domains: it receives what it needs of them (the
+/// catalogue of manifests) as a value, and never imports them, the assembly or the command line.
+#[test]
+fn the_host_imports_no_domain_and_not_the_assembly() {
+    for (path, text) in sources("src/host") {
+        for forbidden in [
+            "crate::domains",
+            "crate::api",
+            "crate::cli",
+            "crate::build_state",
+        ] {
+            let code = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .any(|l| l.contains(forbidden));
+            assert!(
+                !code,
+                "{path} imports `{forbidden}`: the host sits below the domains and the assembly"
             );
         }
     }

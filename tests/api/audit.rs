@@ -146,7 +146,7 @@ async fn export_streams_csv_and_json_lines() {
     }
     // More than one export batch: 1,100 rows written directly.
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     sqlx::query(
         "insert into audit_logs (id, actor_type, action, resource_type, resource_id)
          select gen_random_uuid(), 'system', 'bulk.test', 'thing', g::text from generate_series(1, 1100) g",

@@ -88,7 +88,7 @@ async fn bad_credentials_all_look_the_same() {
 
     // Failures and successes are audited.
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     let failed: i64 =
         sqlx::query_scalar("select count(*) from audit_logs where action = 'auth.login_failed'")
             .fetch_one(&mut *tx)

@@ -110,7 +110,7 @@ async fn flags_switch_modules_everywhere_and_can_be_forced() {
     .await;
 
     // A platform operator forces tasks off: the tenant cannot change it.
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query(
         "update platform.tenants set forced_flags = '{\"tools.tasks\": false}' where id = $1::uuid",
     )

@@ -246,7 +246,7 @@ async fn lockout_after_repeated_failures_and_admin_unlock() {
         StatusCode::LOCKED
     );
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     sqlx::query("update users set locked_until = now() - interval '1 second' where id = $1::uuid")
         .bind(&uid)
         .execute(&mut *tx)
@@ -462,7 +462,7 @@ async fn mail_queued_during_an_smtp_outage_is_delivered_later() {
     )
     .await;
     // The worker tries, fails, and keeps the message.
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     let mut failed = false;
     for _ in 0..100 {
         let attempts: Option<i32> = sqlx::query_scalar(
@@ -769,7 +769,7 @@ async fn roles_take_effect_at_once_and_cannot_escalate() {
 
     // Role changes are audited with the actor's IP and user agent.
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     let rows: Vec<(String, Option<String>, Option<String>)> =
         sqlx::query_as("select action, ip, user_agent from audit_logs where action in ('user.roles_changed', 'role.updated', 'role.deleted')")
             .fetch_all(&mut *tx)
@@ -1006,7 +1006,7 @@ async fn api_key_lifecycle() {
     .await;
 
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     let actions: Vec<String> = sqlx::query_scalar(
         "select action from audit_logs where resource_type = 'api_key' order by id",
     )

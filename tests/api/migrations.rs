@@ -34,7 +34,7 @@ async fn one_failing_tenant_does_not_stop_the_others() {
         .map(|t| t.id.parse().expect("uuid"))
         .collect();
     let filter = TenantFilter::Ids(ids.clone());
-    let outcomes = migrate_tenants(&app.state.db, &migrations, &filter, 2)
+    let outcomes = migrate_tenants(app.state.db(), &migrations, &filter, 2)
         .await
         .expect("run");
     assert_eq!(outcomes.len(), 3);
@@ -53,7 +53,7 @@ async fn one_failing_tenant_does_not_stop_the_others() {
     // The failed tenant is exactly as it was and still serves; the others have the column.
     for t in &tenants {
         let tenant = app.tenant(t).await;
-        let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+        let mut tx = tenant.begin(app.state.db()).await.expect("tx");
         let has: bool = sqlx::query_scalar(
             "select exists(select 1 from information_schema.columns
              where table_schema = current_schema() and table_name = 'notes' and column_name = 'color')",
@@ -69,7 +69,7 @@ async fn one_failing_tenant_does_not_stop_the_others() {
         .await;
     }
     // A second run skips the current ones and reports the failure again.
-    let again = migrate_tenants(&app.state.db, &migrations, &filter, 2)
+    let again = migrate_tenants(app.state.db(), &migrations, &filter, 2)
         .await
         .expect("run");
     for o in again {
@@ -110,7 +110,7 @@ async fn a_migration_that_lands_out_of_order_is_still_applied() {
         "209901021200_b_later",
         "create table later_b (x int)",
     ));
-    let o = migrate_tenants(&app.state.db, &first, &filter, 1)
+    let o = migrate_tenants(app.state.db(), &first, &filter, 1)
         .await
         .expect("run");
     assert_eq!(
@@ -129,7 +129,7 @@ async fn a_migration_that_lands_out_of_order_is_still_applied() {
         "209901021200_b_later",
         "create table later_b (x int)",
     ));
-    let o = migrate_tenants(&app.state.db, &second, &filter, 1)
+    let o = migrate_tenants(app.state.db(), &second, &filter, 1)
         .await
         .expect("run");
     assert_eq!(
@@ -137,7 +137,7 @@ async fn a_migration_that_lands_out_of_order_is_still_applied() {
         (MigrationStatus::Migrated, n + 1, n + 2)
     );
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     let keys: Vec<String> =
         sqlx::query_scalar("select key from schema_migrations where version > $1 order by version")
             .bind(n)
@@ -170,7 +170,7 @@ async fn a_landed_tenant_migration_that_changed_is_refused() {
         "209901011200_new_table",
         "create table new_table (x int)",
     ));
-    let o = migrate_tenants(&app.state.db, &edited, &filter, 1)
+    let o = migrate_tenants(app.state.db(), &edited, &filter, 1)
         .await
         .expect("run");
     assert_eq!(o[0].status, MigrationStatus::Failed);
@@ -181,7 +181,7 @@ async fn a_landed_tenant_migration_that_changed_is_refused() {
     );
     assert_eq!(o[0].to_version, n);
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     let made: bool = sqlx::query_scalar(
         "select exists(select 1 from information_schema.tables
          where table_schema = current_schema() and table_name = 'new_table')",

@@ -14,7 +14,7 @@ async fn audit_rows(
     resource_id: &str,
 ) -> Vec<(String, Option<Value>, Option<Value>)> {
     let tenant = app.tenant(t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     sqlx::query_as(
         "select action, before, after from audit_logs where resource_id = $1 order by id",
     )
@@ -229,7 +229,7 @@ async fn bad_input_gets_field_errors_and_changes_nothing() {
     .await;
     assert_eq!(list, json!({"items": [], "next_cursor": null}));
     let tenant = app.tenant(&t).await;
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     let n: i64 = sqlx::query_scalar("select count(*) from audit_logs where resource_type = 'note'")
         .fetch_one(&mut *tx)
         .await
@@ -289,7 +289,7 @@ async fn permissions_are_enforced() {
     let tenant = app.tenant(&t).await;
     let hash = app.state.passwords.hash(PASSWORD).await.expect("hash");
     let email = format!("reader@{}.example", t.slug);
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     let (uid, rid) = (Uuid::now_v7(), Uuid::now_v7());
     sqlx::query("insert into users (id, email, name, password_hash) values ($1, $2, 'Reader', $3)")
         .bind(uid)
@@ -360,7 +360,7 @@ async fn permissions_are_enforced() {
     .await;
 
     // Deactivating the user ends its access at once.
-    let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
     sqlx::query("update users set is_active = false where id = $1")
         .bind(uid)
         .execute(&mut *tx)

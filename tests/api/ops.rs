@@ -121,7 +121,7 @@ async fn readiness_is_503_while_postgres_is_unreachable() {
 
 /// The PostgreSQL backend behind the app's (single) pooled tenant connection.
 async fn pooled_backend_pid(app: &TestApp) -> i32 {
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query_scalar("select pg_backend_pid()")
         .fetch_one(&mut *conn)
         .await

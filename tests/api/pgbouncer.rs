@@ -192,7 +192,7 @@ async fn prepare_database() {
     let app = TestApp::spawn().await;
     let mut conn = app
         .state
-        .db
+        .db()
         .raw_connection()
         .await
         .expect("direct connection");
@@ -298,7 +298,7 @@ async fn tenants_sharing_pgbouncer_server_connections_never_leak() {
     for round in 0..6 {
         for t in &tenants {
             let tenant = app.tenant(t).await;
-            let db = app.state.db.clone();
+            let db = app.state.db().clone();
             let slug = t.slug.clone();
             probes.push(tokio::spawn(async move {
                 let mut tx = tenant.begin(&db).await.expect("begin through pgbouncer");
@@ -359,7 +359,7 @@ async fn tenants_sharing_pgbouncer_server_connections_never_leak() {
     // the role's default search_path, so unqualified tenant tables do not resolve, neither in
     // a plain transaction nor in a single (simple-protocol) statement.
     for _ in 0..4 {
-        let mut conn = app.state.db.raw_connection().await.expect("conn");
+        let mut conn = app.state.db().raw_connection().await.expect("conn");
         assert_eq!(search_path(&mut conn).await, "fl_none");
         for table in ["notes", "users", "sessions"] {
             let sql = format!("select count(*) from {table}");
@@ -403,14 +403,14 @@ async fn a_session_level_search_path_does_not_survive_the_transaction() {
     let app = spawn_behind(&bouncer, 2).await;
     let t = app.signup("fbo").await;
     let tenant = app.tenant(&t).await;
-    let mut a = app.state.db.raw_connection().await.expect("a");
+    let mut a = app.state.db().raw_connection().await.expect("a");
     a.execute(sqlx::AssertSqlSafe(format!(
         "set search_path to {}",
         tenant.schema.quoted()
     )))
     .await
     .expect("session set");
-    let mut b = app.state.db.raw_connection().await.expect("b");
+    let mut b = app.state.db().raw_connection().await.expect("b");
     assert_eq!(search_path(&mut a).await, "fl_none");
     assert_eq!(search_path(&mut b).await, "fl_none");
 }

@@ -23,7 +23,7 @@ fn new_tenant(kind: TenantKind) -> NewTenant {
 }
 
 async fn schema_exists(app: &TestApp, name: &str) -> bool {
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query_scalar("select exists(select 1 from pg_namespace where nspname = $1)")
         .bind(name)
         .fetch_one(&mut *conn)
@@ -32,7 +32,7 @@ async fn schema_exists(app: &TestApp, name: &str) -> bool {
 }
 
 async fn tenant_row(app: &TestApp, slug: &str) -> Option<(String, String, i32)> {
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query("select status, schema_name, schema_version from platform.tenants where slug = $1")
         .bind(slug)
         .fetch_optional(&mut *conn)
@@ -48,7 +48,7 @@ async fn tenant_row(app: &TestApp, slug: &str) -> Option<(String, String, i32)> 
 }
 
 async fn tenant_id(app: &TestApp, slug: &str) -> uuid::Uuid {
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query_scalar("select id from platform.tenants where slug = $1")
         .bind(slug)
         .fetch_one(&mut *conn)
@@ -63,7 +63,7 @@ async fn a_failure_midway_leaves_nothing_serving_and_a_retry_finishes() {
     for fail in [FailPoint::AfterSchema, FailPoint::AfterReserve] {
         let mut new = new_tenant(TenantKind::FlightSchool);
         new.admin_password_hash = Some(passwords.hash(PASSWORD).await.expect("hash"));
-        let err = tenancy::provision(&app.state.db, &app.state.registry, &new, Some(fail))
+        let err = tenancy::provision(app.state.db(), &app.state.registry, &new, Some(fail))
             .await
             .expect_err("injected failure");
         assert!(matches!(err, ProvisionError::Injected(f) if f == fail));
@@ -93,7 +93,7 @@ async fn a_failure_midway_leaves_nothing_serving_and_a_retry_finishes() {
 
         // The sweeper completes it; the admin can then log in.
         let id = tenant_id(&app, &new.slug).await;
-        tenancy::finish_stuck(&app.state.db, app.state.registry.catalog(), 0, Some(id))
+        tenancy::finish_stuck(app.state.db(), app.state.registry.catalog(), 0, Some(id))
             .await
             .expect("sweep");
         let (status, schema, version) = tenant_row(&app, &new.slug).await.expect("row");
@@ -112,7 +112,7 @@ async fn an_uncompletable_reservation_is_removed() {
     let app = TestApp::spawn().await;
     let new = new_tenant(TenantKind::Fbo);
     tenancy::provision(
-        &app.state.db,
+        app.state.db(),
         &app.state.registry,
         &new,
         Some(FailPoint::AfterReserve),
@@ -120,7 +120,7 @@ async fn an_uncompletable_reservation_is_removed() {
     .await
     .expect_err("injected");
     // Corrupt what the retry needs: it cannot complete, so the reservation goes.
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query("update platform.tenants set provisioning = '{}' where slug = $1")
         .bind(&new.slug)
         .execute(&mut *conn)
@@ -128,7 +128,7 @@ async fn an_uncompletable_reservation_is_removed() {
         .expect("update");
     drop(conn);
     let id = tenant_id(&app, &new.slug).await;
-    tenancy::finish_stuck(&app.state.db, app.state.registry.catalog(), 0, Some(id))
+    tenancy::finish_stuck(app.state.db(), app.state.registry.catalog(), 0, Some(id))
         .await
         .expect("sweep");
     assert!(tenant_row(&app, &new.slug).await.is_none());
@@ -164,7 +164,7 @@ async fn roles_are_seeded_for_each_kind() {
     ] {
         let t = app.signup(kind).await;
         let tenant = app.tenant(&t).await;
-        let mut tx = tenant.begin(&app.state.db).await.expect("tx");
+        let mut tx = tenant.begin(app.state.db()).await.expect("tx");
         let names: Vec<String> =
             sqlx::query_scalar("select name from roles where is_system order by name")
                 .fetch_all(&mut *tx)
@@ -188,14 +188,14 @@ async fn roles_are_seeded_for_each_kind() {
 #[tokio::test]
 async fn provisioning_claims_a_warm_schema_by_rename() {
     let app = TestApp::spawn().await;
-    let pool = WarmPool::new(app.state.db.clone(), 1);
+    let pool = WarmPool::new(app.state.db().clone(), 1);
     // Other tests running at the same time may claim the warm schema first; retry until ours.
     let mut claimed = None;
     for _ in 0..20 {
         pool.fill().await.expect("fill");
         let mut new = new_tenant(TenantKind::FlightSchool);
         new.admin_password_hash = Some(app.state.passwords.hash(PASSWORD).await.expect("hash"));
-        let p = tenancy::provision(&app.state.db, &app.state.registry, &new, None)
+        let p = tenancy::provision(app.state.db(), &app.state.registry, &new, None)
             .await
             .expect("provision");
         if p.from_warm_pool {
@@ -214,7 +214,7 @@ async fn provisioning_claims_a_warm_schema_by_rename() {
     };
     app.create_note(&t, "in a renamed schema").await;
     // No warm schema is left without its registry row, and the claimed one is gone from it.
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     let orphans: i64 = sqlx::query_scalar(
         "select count(*) from pg_namespace n where n.nspname like 'w\\_%'
          and not exists (select 1 from platform.warm_schemas w where w.schema_name = n.nspname)",

@@ -207,7 +207,7 @@ async fn audit_retention_follows_the_setting() {
     .await;
     for tenant in [&t, &keep_all] {
         let tt = app.tenant(tenant).await;
-        let mut tx = tt.begin(&app.state.db).await.expect("tx");
+        let mut tx = tt.begin(app.state.db()).await.expect("tx");
         sqlx::query(
             "insert into audit_logs (id, actor_type, action, resource_type, created_at)
              select gen_random_uuid(), 'system', 'old.thing', 'thing', now() - interval '100 days' from generate_series(1, 20)",
@@ -217,14 +217,14 @@ async fn audit_retention_follows_the_setting() {
         .expect("old rows");
         tx.commit().await.expect("commit");
     }
-    flightline::jobs::audit_retention(&app.state.db)
+    flightline::jobs::audit_retention(app.state.db())
         .await
         .expect("retention");
     let old = |tenant: crate::helpers::TestTenant| {
         let app = &app;
         async move {
             let tt = app.tenant(&tenant).await;
-            let mut tx = tt.begin(&app.state.db).await.expect("tx");
+            let mut tx = tt.begin(app.state.db()).await.expect("tx");
             let n: i64 =
                 sqlx::query_scalar("select count(*) from audit_logs where action = 'old.thing'")
                     .fetch_one(&mut *tx)

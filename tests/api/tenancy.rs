@@ -129,7 +129,7 @@ async fn suspended_archived_and_provisioning_tenants_do_not_serve() {
     let t = app.signup("charter_operator").await;
     let path = "/api/v1/tools/notes";
     let set = |status: &'static str| {
-        let db = app.state.db.clone();
+        let db = app.state.db().clone();
         let id = t.id.clone();
         async move {
             let mut conn = db.raw_connection().await.expect("conn");
@@ -214,7 +214,7 @@ impl TestApp {
         let Some(t) = t else { return String::new() };
         let id = t.id;
         let row = {
-            let mut conn = self.state.db.raw_connection().await.expect("conn");
+            let mut conn = self.state.db().raw_connection().await.expect("conn");
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "select u.id, u.email, s.id as sid from {0}.users u join {0}.sessions s on s.user_id = u.id order by s.created_at limit 1",
                 t.schema.quoted()
@@ -244,7 +244,7 @@ async fn suspension_reaches_another_replica_within_a_second() {
         StatusCode::OK,
     )
     .await;
-    let mut conn = app1.state.db.raw_connection().await.expect("conn");
+    let mut conn = app1.state.db().raw_connection().await.expect("conn");
     sqlx::query("update platform.tenants set status = 'suspended' where id = $1::uuid")
         .bind(&t.id)
         .execute(&mut *conn)
@@ -369,7 +369,7 @@ async fn hostile_tenant_values_never_yield_5xx() {
         );
     }
     // The public schema still exists and nothing was dropped.
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     let n: i64 = sqlx::query_scalar(
         "select count(*) from pg_namespace where nspname in ('public', 'platform')",
     )
@@ -385,7 +385,7 @@ async fn sql_without_a_tenant_transaction_fails_closed() {
     let app = TestApp::spawn_with(override_kv("database.max_connections", 1)).await;
     let t = app.signup("flight_school").await;
     app.create_note(&t, "only via TenantTx").await;
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     for table in ["notes", "users", "audit_logs", "sessions"] {
         let err = sqlx::query(sqlx::AssertSqlSafe(format!("select count(*) from {table}")))
             .fetch_one(&mut *conn)
@@ -403,7 +403,7 @@ async fn sql_without_a_tenant_transaction_fails_closed() {
     let tenant = app.tenant(&t).await;
     drop(conn);
     for commit in [true, false] {
-        let mut tx = tenant.begin(&app.state.db).await.expect("begin");
+        let mut tx = tenant.begin(app.state.db()).await.expect("begin");
         let n: i64 = sqlx::query_scalar("select count(*) from notes")
             .fetch_one(&mut *tx)
             .await
@@ -414,7 +414,7 @@ async fn sql_without_a_tenant_transaction_fails_closed() {
         } else {
             drop(tx);
         }
-        let mut c = app.state.db.raw_connection().await.expect("conn");
+        let mut c = app.state.db().raw_connection().await.expect("conn");
         let p: String = sqlx::query_scalar("select current_setting('search_path')")
             .fetch_one(&mut *c)
             .await
@@ -497,7 +497,7 @@ async fn interleaved_tenants_on_a_tiny_pool_never_leak() {
 /// The prepared statements of the (only) tenant connection that carry a tenant's schema tag,
 /// i.e. the per-tenant statements of `TenantTx::own_plan`.
 async fn own_plan_statements(app: &TestApp) -> Vec<String> {
-    let mut conn = app.state.db.raw_connection().await.expect("conn");
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query_scalar(
         "select statement from pg_prepared_statements where statement like '%/* t\\_%'",
     )

@@ -1,6 +1,7 @@
 //! The platform side: operators and their audit log, tenant administration (provision,
 //! suspend, migrate, archive and restore), plans, online signup and public endpoints.
 
+pub mod admin;
 pub mod archive;
 pub mod auth;
 pub mod onboarding;

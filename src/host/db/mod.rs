@@ -13,7 +13,7 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
-pub(crate) use migrate::apply_tenant_migrations;
+pub(in crate::host) use migrate::apply_tenant_migrations;
 pub use migrate::{
     EmbeddedMigration, Migration, MigrationOutcome, MigrationStatus, TenantFilter,
     latest_tenant_version, migrate_platform, migrate_tenants, tenant_migrations,
@@ -60,7 +60,7 @@ impl Db {
     /// A pool over the test configuration that connects on first use (unit tests of caches
     /// that never reach the database).
     #[cfg(test)]
-    pub(crate) fn for_unit_tests() -> Self {
+    pub(in crate::host) fn for_unit_tests() -> Self {
         let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
         let settings = Settings::load_from(
             &dir,
@@ -129,12 +129,14 @@ impl Db {
     }
 
     /// The pool, for platform code (schema-qualified SQL only). Never for domains.
-    pub(crate) fn platform(&self) -> &PgPool {
+    pub(in crate::host) fn platform(&self) -> &PgPool {
         &self.platform
     }
 
     /// A dedicated connection for LISTEN (never one of the pool's, which it would hold forever).
-    pub(crate) async fn listener(&self) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    pub(in crate::host) async fn listener(
+        &self,
+    ) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
         sqlx::postgres::PgListener::connect(&self.listen_url).await
     }
 
@@ -169,7 +171,7 @@ impl Db {
     /// there while it has room; else an idle one (or a new one) of another shard, so affinity
     /// never makes a request wait while connections are free; else the next one at home.
     /// The flag says whether the connection is of the tenant's home shard.
-    pub(crate) async fn tenant_connection(
+    pub(in crate::host) async fn tenant_connection(
         &self,
         tenant: uuid::Uuid,
     ) -> Result<(sqlx::pool::PoolConnection<sqlx::Postgres>, bool), sqlx::Error> {
@@ -198,13 +200,13 @@ impl Db {
     /// Whether a connection may cache one more per-tenant statement ([`TenantTx::own_plan`]):
     /// only at the tenant's home shard (so a connection holds the plans of its shard's tenants
     /// only) and while its statement cache has room beyond the reserve for shared statements.
-    pub(crate) fn own_plan_room(&self, cached: usize) -> bool {
+    pub(in crate::host) fn own_plan_room(&self, cached: usize) -> bool {
         cached + SHARED_STATEMENT_RESERVE < self.statement_cache_capacity
     }
 
-    /// For tests and tools that must prove isolation: a raw connection with the application's
-    /// default (fail-closed) session state.
-    #[doc(hidden)]
+    /// For the integration tests that must prove isolation (feature `test-support`): a raw
+    /// connection with the application's default (fail-closed) session state.
+    #[cfg(feature = "test-support")]
     pub async fn raw_connection(
         &self,
     ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, sqlx::Error> {

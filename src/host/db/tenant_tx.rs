@@ -63,7 +63,7 @@ pub struct TenantTx {
 }
 
 impl TenantTx {
-    pub(crate) async fn begin(
+    pub(in crate::host) async fn begin(
         db: &Db,
         tenant_id: Uuid,
         schema: &SchemaName,
@@ -118,7 +118,7 @@ impl TenantTx {
     }
 }
 
-pub(crate) fn begin_sql(schema: &SchemaName) -> String {
+pub(in crate::host) fn begin_sql(schema: &SchemaName) -> String {
     format!(
         "BEGIN; SET LOCAL search_path TO {}, public",
         schema.quoted()

@@ -138,7 +138,7 @@ pub async fn migrate_platform(db: &Db) -> anyhow::Result<i32> {
 /// recorded, in list order; a recorded one whose checksum differs is an error (nothing is
 /// applied). The caller owns the transaction (and the lock); this sets the search_path
 /// transaction-locally. Returns (from, to) versions: the number applied before and after.
-pub(crate) async fn apply_tenant_migrations(
+pub(in crate::host) async fn apply_tenant_migrations(
     conn: &mut PgConnection,
     schema: &SchemaName,
     migrations: &[Migration],
