@@ -71,6 +71,34 @@ fn document(generated: &str) -> String {
         for schema in schemas.values_mut() {
             optional_is_nullable(schema);
         }
+        for (name, schema) in schemas.iter_mut() {
+            enumerate_catalogue_values(name, schema);
+        }
+        // A setting's value is any JSON but null (`DELETE` removes a setting): what `{}` says
+        // minus null, in OpenAPI 3.0 terms (no `type: null` to exclude).
+        for name in ["SettingCreate", "SettingPut"] {
+            if let Some(value) = schemas
+                .get_mut(name)
+                .and_then(|s| s.pointer_mut("/properties/value"))
+                && let Some(v) = value.as_object_mut()
+            {
+                v.insert(
+                    "anyOf".into(),
+                    serde_json::json!([
+                        {"type": "string"}, {"type": "number"}, {"type": "boolean"},
+                        {"type": "object"}, {"type": "array", "items": {}}
+                    ]),
+                );
+            }
+        }
+        for (name, property, pattern) in CHECKED_PATTERNS {
+            if let Some(p) = schemas
+                .get_mut(*name)
+                .and_then(|s| s.pointer_mut(&format!("/properties/{property}")))
+            {
+                declare_pattern(p, pattern);
+            }
+        }
     }
     if let Some(paths) = spec.get_mut("paths").and_then(|p| p.as_object_mut()) {
         for op in paths
@@ -79,6 +107,11 @@ fn document(generated: &str) -> String {
             .flat_map(|o| o.values_mut())
         {
             declare_shared_limits(op);
+        }
+        for (path, item) in paths.iter_mut() {
+            if path.starts_with("/api/v1/tools/attachments") {
+                enumerate(item, "resource_type", &attachment_owners());
+            }
         }
         for (path, item) in paths.iter_mut() {
             if !is_tenant_scoped(path) {
@@ -107,7 +140,186 @@ fn document(generated: &str) -> String {
             }
         }
     }
+    standard_formats(&mut spec);
+    // Only a login locks an account (docs/identity.md, docs/platform.md).
+    for path in ["/api/v1/auth/login", "/api/v1/platform/auth/login"] {
+        if let Some(responses) = spec
+            .pointer_mut(&format!(
+                "/paths/{}/post/responses",
+                path.replace('/', "~1")
+            ))
+            .and_then(|r| r.as_object_mut())
+        {
+            responses.insert(
+                "423".into(),
+                serde_json::json!({
+                    "description": "Too many failed logins (`account-locked`); retry after \
+                                    `Retry-After` seconds",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    "headers": {"Retry-After": {
+                        "description": "Seconds to wait before retrying.",
+                        "required": true,
+                        "schema": {"type": "integer", "format": "int64"}
+                    }}
+                }),
+            );
+        }
+    }
+    // An upload takes the parts it names and no other (`tools::attachments` refuses the rest).
+    if let Some(schema) = spec.pointer_mut(
+        "/paths/~1api~1v1~1tools~1attachments/post/requestBody/content/multipart~1form-data/schema",
+    ) && schema.get("properties").is_some()
+    {
+        schema["additionalProperties"] = serde_json::json!(false);
+    }
+    // An attachment's content goes out with the type it was uploaded with.
+    if let Some(content) = spec.pointer_mut(
+        "/paths/~1api~1v1~1tools~1attachments~1{id}~1content/get/responses/200/content",
+    ) {
+        *content = serde_json::json!({"*/*": {"schema": {"type": "string", "format": "binary"}}});
+    }
     serde_json::to_string_pretty(&spec).unwrap_or_else(|_| generated.to_owned())
+}
+
+/// poem-openapi names a `chrono::NaiveDate` `format: naive-date`, which no client or validator
+/// knows (so any string passes for one); JSON Schema's own `date` is the same RFC 3339
+/// `full-date`.
+fn standard_formats(node: &mut serde_json::Value) {
+    match node {
+        serde_json::Value::Object(map) => {
+            if map.get("format").and_then(|f| f.as_str()) == Some("naive-date") {
+                map.insert("format".into(), serde_json::json!("date"));
+            }
+            for child in map.values_mut() {
+                standard_formats(child);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(standard_formats),
+        _ => {}
+    }
+}
+
+/// Patterns the handlers check themselves, with their other rules, so that a request with
+/// several bad fields hears of all of them at once (a `#[oai(validator(pattern))]` would refuse
+/// it at parsing, before any handler rule is looked at): declared here so that the document
+/// still says what is accepted. `tests/schemathesis` holds the two to each other.
+const CHECKED_PATTERNS: &[(&str, &str, &str)] = &[
+    ("UserCreate", "email", EMAIL_PATTERN),
+    ("OperatorCreate", "email", EMAIL_PATTERN),
+    ("SignupRequest", "admin_email", EMAIL_PATTERN),
+    ("SignupRequest", "slug", SLUG_PATTERN),
+    ("SignupRequest", "plan", PLAN_PATTERN),
+    ("PlatformTenantCreate", "admin_email", EMAIL_PATTERN),
+    ("PlatformTenantCreate", "slug", SLUG_PATTERN),
+    ("PlatformTenantCreate", "plan", PLAN_PATTERN),
+    ("PlatformTenantUpdate", "plan", PLAN_PATTERN),
+    ("AircraftCreate", "currency", CURRENCY_PATTERN),
+    ("AircraftUpdate", "currency", CURRENCY_PATTERN),
+    ("SimulatorCreate", "currency", CURRENCY_PATTERN),
+    ("SimulatorUpdate", "currency", CURRENCY_PATTERN),
+    ("AircraftTypeCreate", "designator", DESIGNATOR_PATTERN),
+    ("AircraftTypeUpdate", "designator", DESIGNATOR_PATTERN),
+    ("OpeningDay", "opens", TIME_OF_DAY_PATTERN),
+    ("OpeningDay", "closes", TIME_OF_DAY_PATTERN),
+    ("AircraftCreate", "equipment", TAG_PATTERN),
+    ("AircraftUpdate", "equipment", TAG_PATTERN),
+];
+const EMAIL_PATTERN: &str = crate::kernel::email::EMAIL_PATTERN;
+const PLAN_PATTERN: &str = crate::kernel::plans::PLAN_PATTERN;
+/// `tenancy::is_valid_slug` (reserved slugs aside).
+const SLUG_PATTERN: &str = "^[a-z][a-z0-9-]{2,39}$";
+/// ISO 4217 alphabetic code.
+const CURRENCY_PATTERN: &str = "^[A-Z]{3}$";
+/// ICAO type designator, any case (stored upper-case).
+const DESIGNATOR_PATTERN: &str = "^[A-Za-z0-9]{2,4}$";
+/// An aircraft's equipment tag.
+const TAG_PATTERN: &str = "^[a-z0-9_]{1,40}$";
+/// `HH:MM`, 00:00 to 23:59.
+const TIME_OF_DAY_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+
+/// Adds `pattern` to a string property (to the string inside a nullable `allOf`, to the items
+/// of an array).
+fn declare_pattern(property: &mut serde_json::Value, pattern: &str) {
+    if property.get("type").and_then(|t| t.as_str()) == Some("string") {
+        property["pattern"] = serde_json::json!(pattern);
+    } else if let Some(items) = property.get_mut("items") {
+        declare_pattern(items, pattern);
+    } else if let Some(all) = property.get_mut("allOf").and_then(|a| a.as_array_mut()) {
+        all.iter_mut().for_each(|p| declare_pattern(p, pattern));
+    }
+}
+
+/// Strings whose values come from the catalogue of manifests (so no literal in a DTO can list
+/// them) are enums in the document: a permission name wherever `permissions` lists them, and
+/// an attachment's `resource_type`.
+fn enumerate_catalogue_values(name: &str, schema: &mut serde_json::Value) {
+    let permissions: Vec<&str> = crate::domains::CATALOG
+        .permissions()
+        .map(|p| p.name)
+        .collect();
+    enumerate(schema, "permissions", &permissions);
+    if name.starts_with("Attachment") {
+        enumerate(schema, "resource_type", &attachment_owners());
+    }
+}
+
+fn attachment_owners() -> Vec<&'static str> {
+    crate::domains::CATALOG
+        .attachment_owners()
+        .map(|o| o.resource_type)
+        .collect()
+}
+
+/// Gives every string schema of a property (or parameter) called `field` under `node` the enum
+/// `values` (with `null` where the property is nullable); for an array, its items.
+fn enumerate(node: &mut serde_json::Value, field: &str, values: &[&str]) {
+    fn strings(schema: &mut serde_json::Value, values: &[&str]) {
+        match schema.get("type").and_then(|t| t.as_str()) {
+            Some("string") => {
+                let mut list: Vec<serde_json::Value> =
+                    values.iter().map(|v| serde_json::json!(v)).collect();
+                if schema.get("nullable") == Some(&serde_json::Value::Bool(true)) {
+                    list.push(serde_json::Value::Null);
+                }
+                schema["enum"] = serde_json::Value::Array(list);
+            }
+            Some("array") => {
+                if let Some(items) = schema.get_mut("items") {
+                    strings(items, values);
+                }
+            }
+            _ => {
+                if let Some(all) = schema.get_mut("allOf").and_then(|a| a.as_array_mut()) {
+                    for s in all {
+                        strings(s, values);
+                    }
+                }
+            }
+        }
+    }
+    match node {
+        serde_json::Value::Object(map) => {
+            if let Some(prop) = map.get_mut("properties").and_then(|p| p.get_mut(field)) {
+                strings(prop, values);
+            }
+            if map.get("name").and_then(|n| n.as_str()) == Some(field)
+                && let Some(schema) = map.get_mut("schema")
+            {
+                strings(schema, values);
+            }
+            for (key, child) in map.iter_mut() {
+                if key != "properties" {
+                    enumerate(child, field, values);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for child in items {
+                enumerate(child, field, values);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// What every operation shares but no handler declares: `limit` is 1..=200 (`http::page`), and
@@ -264,5 +476,43 @@ impl AllowTable {
                         .all(|(t, p)| t.starts_with('{') || t == p)
             })
             .map(|(_, methods)| methods.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A renamed DTO or property would silently drop its declared pattern.
+    #[test]
+    fn every_checked_pattern_is_in_the_document() {
+        let spec: serde_json::Value = serde_json::from_str(&openapi_json()).expect("json");
+        for (name, property, pattern) in CHECKED_PATTERNS {
+            let p = spec
+                .pointer(&format!("/components/schemas/{name}/properties/{property}"))
+                .unwrap_or_else(|| panic!("{name}.{property} is not in the document"));
+            assert!(
+                p.to_string()
+                    .contains(&serde_json::json!(pattern).to_string()),
+                "{name}.{property}: {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_slug_pattern_is_the_slug_rule() {
+        let re = regex::Regex::new(SLUG_PATTERN).expect("pattern");
+        for s in [
+            "abc",
+            "a-1",
+            "ab",
+            "1ab",
+            "Abc",
+            "abc_",
+            &"a".repeat(40),
+            &"a".repeat(41),
+        ] {
+            assert_eq!(re.is_match(s), crate::tenancy::is_valid_slug(s), "{s}");
+        }
     }
 }

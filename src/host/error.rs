@@ -386,13 +386,30 @@ impl From<sqlx::Error> for AppError {
                 }
                 // A NUL character in text (`character_not_in_repertoire`): a query parameter or
                 // path segment that no body check saw.
+                // `untranslatable_character`: a `\u0000` escape inside a JSON value stored as
+                // jsonb (a free-form object such as a setting's value or a user's preferences).
+                Some("22P05") => {
+                    return Self::Validation(vec![FieldError::new(
+                        "body",
+                        "must not contain a NUL character",
+                    )]);
+                }
                 Some("22021") => {
                     return Self::Validation(vec![FieldError::new(
                         "query",
                         "must not contain a NUL character",
                     )]);
                 }
-                Some("23514") | Some("23503") | Some("23502") | Some("22001") => {
+                // A foreign key: the id names no row of this tenant (the tenant's rows are all
+                // its schema holds).
+                Some("23503") => {
+                    let field = field.unwrap_or_else(|| "body".into());
+                    return Self::Validation(vec![FieldError::new(
+                        field,
+                        "names no such record of this organisation",
+                    )]);
+                }
+                Some("23514") | Some("23502") | Some("22001") => {
                     let field = field.unwrap_or_else(|| "body".into());
                     return Self::Validation(vec![FieldError::new(field, "is not valid")]);
                 }

@@ -5,6 +5,7 @@
 //! OpenAPI service, the flag registry, the permission catalogue and the seeded roles from
 //! `crate::domains::ALL`.
 
+pub mod email;
 pub mod ical;
 pub mod kind;
 pub mod manifest;

@@ -70,6 +70,10 @@ pub const CATALOGUE: &[Plan] = &[
 /// Known plan names, cheapest first.
 pub const PLANS: &[&str] = &["trial", "starter", "professional", "enterprise"];
 
+/// [`PLANS`] as the `pattern` the request DTOs declare (`#[oai(validator(pattern))]` takes a
+/// literal; the test below keeps the literal and the list equal).
+pub const PLAN_PATTERN: &str = "^(trial|starter|professional|enterprise)$";
+
 pub fn get(key: &str) -> Option<&'static Plan> {
     CATALOGUE.iter().find(|p| p.key == key)
 }
@@ -81,4 +85,15 @@ pub fn is_known(plan: &str) -> bool {
 /// Whether `plan` leaves the module of flag `key` out.
 pub fn excludes(plan: &str, key: &str) -> bool {
     get(plan).is_some_and(|p| p.excluded_modules.contains(&key))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_plan_pattern_names_every_plan() {
+        assert_eq!(
+            super::PLAN_PATTERN,
+            format!("^({})$", super::PLANS.join("|"))
+        );
+    }
 }

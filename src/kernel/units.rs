@@ -30,3 +30,16 @@ pub fn wire<T: poem_openapi::types::ToJSON>(v: &T) -> String {
         .and_then(|j| j.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
+
+/// Whether every number inside a free-form JSON value (a setting's value, a user's preferences)
+/// lies within ±1e300. PostgreSQL keeps a jsonb number as an exact decimal and prints it back
+/// digit by digit; near the end of the f64 range that text no longer parses as an f64, so the
+/// row could be stored and never read again. Nothing real comes near the bound.
+pub fn json_numbers_fit(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Number(n) => n.as_f64().is_some_and(|f| f.abs() <= 1e300),
+        serde_json::Value::Array(items) => items.iter().all(json_numbers_fit),
+        serde_json::Value::Object(map) => map.values().all(json_numbers_fit),
+        _ => true,
+    }
+}

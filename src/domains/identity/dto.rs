@@ -71,7 +71,7 @@ pub struct UserUpdate {
     #[oai(validator(max_length = 2000))]
     pub avatar_url: MaybeUndefined<String>,
     /// Replaces the preferences object.
-    pub preferences: Option<Value>,
+    pub preferences: Option<std::collections::BTreeMap<String, Value>>,
 }
 
 #[derive(Object)]

@@ -37,9 +37,7 @@ enum UserCreated {
 }
 
 fn valid_email(email: &str) -> bool {
-    email.split_once('@').is_some_and(|(l, d)| {
-        !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
-    })
+    crate::kernel::email::is_email(email)
 }
 
 /// Roles can only be handed out by someone who holds every permission they grant, so
@@ -391,8 +389,15 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
     if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
         return Err(AppError::validation("name", "must not be blank"));
     }
-    if body.preferences.as_ref().is_some_and(|v| !v.is_object()) {
-        return Err(AppError::validation("preferences", "must be an object"));
+    if body
+        .preferences
+        .as_ref()
+        .is_some_and(|m| !m.values().all(crate::kernel::units::json_numbers_fit))
+    {
+        return Err(AppError::validation(
+            "preferences",
+            "holds a number beyond ±1e300",
+        ));
     }
     let mut tx = p.begin(state).await?;
     let before = load(&mut tx, id).await?;
@@ -441,7 +446,13 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
     .bind(opt(&body.department, &before.department))
     .bind(opt(&body.position, &before.position))
     .bind(opt(&body.avatar_url, &before.avatar_url))
-    .bind(body.preferences.as_ref().unwrap_or(&before.preferences))
+    .bind(
+        body.preferences
+            .clone()
+            .map(|m| serde_json::Value::Object(m.into_iter().collect()))
+            .as_ref()
+            .unwrap_or(&before.preferences),
+    )
     .execute(&mut *tx)
     .await?;
     if body.is_active == Some(false) && before.is_active {

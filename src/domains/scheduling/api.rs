@@ -109,7 +109,11 @@ impl BookingsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: Auth,
-        #[oai(name = "Idempotency-Key")] idempotency_key: Header<Option<String>>,
+        #[oai(
+            name = "Idempotency-Key",
+            validator(min_length = 1, max_length = 200)
+        )]
+        idempotency_key: Header<Option<String>>,
         body: JsonBody<BookingCreate>,
     ) -> Result<BookingCreated> {
         auth.0.require(super::SCHEDULING_BOOK)?;

@@ -53,6 +53,8 @@ impl CalendarApi {
         state: Data<&Arc<AppState>>,
         auth: Auth,
         start: Query<Option<NaiveDate>>,
+        /// 1..=31 (default 7).
+        #[oai(validator(minimum(value = "1"), maximum(value = "31")))]
         days: Query<Option<i32>>,
         resource_type: Query<Option<ResourceType>>,
         resource_id: Query<Option<Uuid>>,

@@ -111,6 +111,12 @@ fn check(key: &str, value: &Value) -> Result<()> {
             "is required (DELETE the setting to remove it)",
         ));
     }
+    if !crate::kernel::units::json_numbers_fit(value) {
+        return Err(AppError::validation(
+            "value",
+            "holds a number beyond ±1e300",
+        ));
+    }
     values::validate(key, value).map_err(AppError::Validation)
 }
 
@@ -219,6 +225,8 @@ impl SettingsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: Auth,
+        /// `^[a-z][a-z0-9_.]{0,99}$`.
+        #[oai(validator(pattern = "^[a-z][a-z0-9_.]{0,99}$"))]
         key: Path<String>,
     ) -> Result<Json<Setting>> {
         auth.0.require(super::SETTINGS_READ)?;
@@ -237,6 +245,8 @@ impl SettingsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: Auth,
+        /// `^[a-z][a-z0-9_.]{0,99}$`.
+        #[oai(validator(pattern = "^[a-z][a-z0-9_.]{0,99}$"))]
         key: Path<String>,
         body: JsonBody<SettingPut>,
     ) -> Result<Json<Setting>> {
@@ -287,6 +297,8 @@ impl SettingsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: Auth,
+        /// `^[a-z][a-z0-9_.]{0,99}$`.
+        #[oai(validator(pattern = "^[a-z][a-z0-9_.]{0,99}$"))]
         key: Path<String>,
     ) -> Result<NoContent> {
         let p = &auth.0;

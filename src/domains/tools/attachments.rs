@@ -312,6 +312,16 @@ impl AttachmentsApi {
         auth.0.require(super::TOOLS_ATTACHMENTS_READ)?;
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
+        if let Some(kind) = resource_type.0.as_deref() {
+            let owners = || crate::domains::CATALOG.attachment_owners();
+            if !owners().any(|o| o.resource_type == kind) {
+                let known: Vec<&str> = owners().map(|o| o.resource_type).collect();
+                return Err(AppError::validation(
+                    "resource_type",
+                    format!("must be one of: {}", known.join(", ")),
+                ));
+            }
+        }
         let mut tx = auth.0.begin(&state).await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "select {COLUMNS} from attachments

@@ -131,7 +131,11 @@ impl ReviewsApi {
         limit: Query<Option<i64>>,
         cursor: Query<Option<String>>,
         status: Query<Option<ReviewStatus>>,
+        /// 1..=5.
+        #[oai(validator(minimum(value = "1"), maximum(value = "5")))]
         min_rating: Query<Option<i32>>,
+        /// 1..=5.
+        #[oai(validator(minimum(value = "1"), maximum(value = "5")))]
         max_rating: Query<Option<i32>>,
     ) -> Result<Json<ReviewPage>> {
         auth.0.require(super::TOOLS_REVIEWS_READ)?;

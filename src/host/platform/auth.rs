@@ -252,10 +252,7 @@ impl PlatformAuthApi {
         op.require_owner()?;
         let mut errors = Vec::new();
         let email = body.email.trim();
-        if !email
-            .split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
-        {
+        if !crate::kernel::email::is_email(email) {
             errors.push(FieldError::new("email", "must be an e-mail address"));
         }
         if let Err(m) = check_policy(&body.password) {

@@ -27,9 +27,7 @@ pub fn validate(slug: &str, email: &str, org: &str, admin: &str, plan: &str) -> 
         ));
     }
     let email = email.trim();
-    if !email.split_once('@').is_some_and(|(l, d)| {
-        !l.is_empty() && d.contains('.') && !email.contains(char::is_whitespace)
-    }) {
+    if !crate::kernel::email::is_email(email) {
         errors.push(FieldError::new("admin_email", "must be an e-mail address"));
     }
     if org.trim().is_empty() {

@@ -1,0 +1,261 @@
+"""Schemathesis hooks for scripts/schemathesis: who the run signs in as, and what it must not
+destroy under itself.
+
+A run calls every operation with generated data, and some of that data names the run's own
+principal: ids picked up from earlier responses end its session, deactivate its user, archive or
+suspend its tenant. A static token would then turn every later request into `401` and the rest
+of the run into noise. So:
+
+- Tenant operations sign in as the admin of a tenant this file provisions (through the operator
+  API, as an operator would). When a request answers 401 (or 403, the tenant suspended), the
+  cached credentials are dropped and schemathesis replays the request with a fresh tenant
+  (`retry_on`); a 401/403 that a fresh tenant also gets is kept as the answer.
+- Platform operations sign in as the bootstrap operator, and never name the tenants this file
+  made nor the operator itself: such an id in a path is swapped for an unknown one.
+
+Reads FLIGHTLINE_BASE, FLIGHTLINE_OPERATOR_EMAIL and FLIGHTLINE_OPERATOR_PASSWORD.
+"""
+
+import itertools
+import re
+import os
+import threading
+import uuid
+
+import requests
+import schemathesis
+
+BASE = os.environ["FLIGHTLINE_BASE"]
+OPERATOR_EMAIL = os.environ["FLIGHTLINE_OPERATOR_EMAIL"]
+OPERATOR_PASSWORD = os.environ["FLIGHTLINE_OPERATOR_PASSWORD"]
+ADMIN_PASSWORD = "schemathesis-admin-1"
+PLATFORM = r"^/api/v1/platform/"
+
+_lock = threading.RLock()
+_serial = itertools.count(1)
+_run = uuid.uuid4().hex[:6]
+# Ids the run authenticates with; platform operations must not name them.
+_protected: set[str] = set()
+_operator = {"token": None}
+# The tenant the run currently signs in to (a fresh one after each lock-out).
+_current = {"slug": None}
+
+
+def _json(response: requests.Response, what: str) -> dict:
+    if response.status_code >= 300:
+        raise RuntimeError(f"{what}: {response.status_code} {response.text[:300]}")
+    return response.json()
+
+
+def _operator_token(fresh: bool = False) -> str:
+    with _lock:
+        if fresh or _operator["token"] is None:
+            body = _json(
+                requests.post(
+                    f"{BASE}/api/v1/platform/auth/login",
+                    json={"email": OPERATOR_EMAIL, "password": OPERATOR_PASSWORD},
+                    timeout=30,
+                ),
+                "operator login",
+            )
+            _operator["token"] = body["access_token"]
+            me = _json(
+                requests.get(
+                    f"{BASE}/api/v1/platform/auth/me",
+                    headers={"Authorization": f"Bearer {body['access_token']}"},
+                    timeout=30,
+                ),
+                "operator me",
+            )
+            _protected.add(me["id"])
+        return _operator["token"]
+
+
+def _new_tenant() -> tuple[str, str]:
+    """Provisions a flight school through the operator API and signs its admin in."""
+    slug = f"st-{_run}-{next(_serial)}"
+    email = f"admin@{slug}.example.com"
+    for attempt in range(2):
+        response = requests.post(
+            f"{BASE}/api/v1/platform/tenants",
+            headers={"Authorization": f"Bearer {_operator_token(fresh=attempt > 0)}"},
+            json={
+                "organization_name": f"Schemathesis {slug}",
+                "slug": slug,
+                "kind": "flight_school",
+                "admin_email": email,
+                "admin_password": ADMIN_PASSWORD,
+                "admin_name": "Schemathesis Admin",
+                "plan": "trial",
+            },
+            timeout=60,
+        )
+        if response.status_code != 401:
+            break
+    tenant = _json(response, "provision a tenant")
+    _protected.add(tenant["id"])
+    _current["slug"] = slug
+    login = _json(
+        requests.post(
+            f"{BASE}/api/v1/auth/login",
+            headers={"X-Tenant-ID": slug},
+            json={"email": email, "password": ADMIN_PASSWORD},
+            timeout=30,
+        ),
+        "tenant admin login",
+    )
+    return slug, login["access_token"]
+
+
+@schemathesis.auth(refresh_interval=3600, retry_on=[401, 403]).skip_for(path_regex=PLATFORM)
+class TenantAdmin:
+    def get(self, case, context):
+        return _new_tenant()
+
+    def set(self, case, data, context):
+        slug, token = data
+        case.headers = case.headers or {}
+        if not _probes_missing(case, "X-Tenant-ID"):
+            case.headers["X-Tenant-ID"] = slug
+        if not _probes_missing(case, "Authorization"):
+            case.headers["Authorization"] = f"Bearer {token}"
+
+
+def _probes_missing(case, header: str) -> bool:
+    """Whether the coverage phase sends this case without `header` on purpose."""
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    return (
+        getattr(data, "parameter", None) == header
+        and "MISSING" in str(getattr(data, "scenario", "")).upper()
+    )
+
+
+@schemathesis.auth(refresh_interval=3600, retry_on=[401]).apply_to(path_regex=PLATFORM)
+class Operator:
+    def get(self, case, context):
+        return _operator_token(fresh=True)
+
+    def set(self, case, data, context):
+        case.headers = case.headers or {}
+        if not _probes_missing(case, "Authorization"):
+            case.headers["Authorization"] = f"Bearer {data}"
+
+
+@schemathesis.hook
+def before_call(context, case, **kwargs):
+    """Every tenant operation names the run's tenant, also when it is sent without credentials
+    (the coverage phase's missing-`Authorization` probes must meet a tenant that exists, or the
+    answer is `404 tenant-not-found` before authentication is asked for)."""
+    if case.operation.path.startswith("/api/v1/platform/") or _probes_missing(case, "X-Tenant-ID"):
+        return
+    if _current["slug"] is None:
+        with _lock:
+            if _current["slug"] is None:
+                _new_tenant()
+    if case.headers is None:
+        case.headers = {}
+    if "X-Tenant-ID" in case.headers or "Authorization" not in case.headers:
+        case.headers["X-Tenant-ID"] = _current["slug"]
+
+
+@schemathesis.hook
+def map_path_parameters(context, path_parameters):
+    """A platform operation never names a tenant the run signs in to, nor its operator."""
+    if path_parameters and context.operation.path.startswith("/api/v1/platform/"):
+        for name, value in list(path_parameters.items()):
+            if str(value) in _protected:
+                path_parameters[name] = str(uuid.uuid4())
+    return path_parameters
+
+
+# --- Schema-valid requests are accepted -----------------------------------------------------
+#
+# Schemathesis's own `positive_data_acceptance` is switched off in schemathesis.toml and
+# replaced by this check, which is the same check made precise: a request the document calls
+# valid must not be refused, except with `422` naming, field by field, one of the rules below.
+# Each is a rule that JSON Schema cannot state, with its reason. Any other refusal (another
+# status, another message, or one of these mixed with an undeclared constraint) is a finding.
+BUSINESS_RULES = [
+    # An opaque cursor: only a `next_cursor` the API handed out can be decoded.
+    (r"is not a cursor from this API", "opaque cursor"),
+    # A reference to a row: whether an id names something of this tenant is data, not shape.
+    (r"names no [a-z ]+ of this [a-z ]+", "reference to a row that does not exist"),
+    (r"names an? [a-z ]+ that does not exist", "reference to a row that does not exist"),
+    (r"no [a-z_ ]+ with this id", "reference to a row that does not exist"),
+    (r"every [a-z ]+ must be an? [a-z ]+ of this organisation", "reference to a row that does not exist"),
+    # Meters only go up: a reading below the current one needs `correction: true`.
+    (r"is below the current [A-Za-z ]+ \(send correction: true with a reason\)", "meters only go up"),
+    # Cross-field rules: an order between two fields, one of several, both or neither.
+    (r"must be after [a-z_]+", "ordering between two fields"),
+    (r"exactly one of [a-z_, ]+", "exactly one of several fields"),
+    (r"give [a-z_]+ and [a-z_]+ together.*", "both fields or neither"),
+    (r"is required (for|without|with) .+", "required when another field has (or lacks) a value"),
+    (r"an? [a-z ]+ holds no [a-z ]+", "forbidden when another field has a given value"),
+    (r"applies to [a-z ]+ [A-Z] only", "allowed only when another field has a given value"),
+    (r"an? [a-z ]+ needs an? [a-z ,]+", "required when another field has a given value"),
+    # One entry per weekday: JSON Schema's uniqueItems compares whole items, not one property.
+    (r"appears more than once", "unique by one property of the items"),
+    # A free-form JSON value is kept as jsonb; PostgreSQL prints numbers back exactly, and
+    # beyond ±1e300 that text no longer reads as an f64 (kernel::units::json_numbers_fit).
+    (r"holds a number beyond ±1e300", "jsonb numbers must read back as f64"),
+    (r"is only valid with .+", "allowed only when another field has a given value"),
+    (r"is only for [a-z -]+; .+", "allowed only when another field has a given value"),
+    (r"an? [a-z ]+ may span at most .+", "a span between two fields"),
+    # Names kept for the service (`www`, `api`, ...): a list, not a shape.
+    (r"is reserved", "reserved slugs"),
+    # Relative to the clock when the request arrives.
+    (r"must be in the future", "relative to the current time"),
+    # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
+    # it at the cost of a regular expression per field for every client.
+    (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),
+]
+_RULES = [re.compile(rf"^(?:{pattern})$") for pattern, _ in BUSINESS_RULES]
+
+# Whole operations whose schema-valid requests are refused by design.
+REFUSED_BY_DESIGN = {
+    # One-time tokens are secrets the server issued: a made-up one is `400 token-invalid`.
+    "POST /api/v1/auth/password-reset/confirm": {400},
+    "POST /api/v1/auth/verify-email": {400},
+    # Wrong credentials are `400`/`422` on a login, as on any credential-granting operation.
+    # ... and a login the fuzzer repeats with a known address ends in `423 account-locked`.
+    "POST /api/v1/auth/login": {400, 422, 423},
+    "POST /api/v1/platform/auth/login": {400, 422, 423},
+    "POST /api/v1/auth/refresh": {400, 422},
+}
+
+ACCEPTED = set(range(200, 400)) | {401, 403, 404, 409, 429}
+
+
+@schemathesis.check
+def schema_valid_requests_are_accepted(ctx, response, case):
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return None
+    if _is_request_shape_probe(case):
+        return None
+    status = response.status_code
+    if status in ACCEPTED or status in REFUSED_BY_DESIGN.get(case.operation.label, ()):
+        return None
+    if status == 422:
+        try:
+            errors = response.json().get("errors") or []
+        except ValueError:
+            errors = []
+        unexplained = [
+            e for e in errors if not any(r.match(str(e.get("message", ""))) for r in _RULES)
+        ]
+        if errors and not unexplained:
+            return None
+        raise AssertionError(
+            "A schema-valid request was refused over a constraint the document does not "
+            f"declare: {unexplained or response.text[:300]}"
+        )
+    raise AssertionError(f"A schema-valid request was refused with {status}: {response.text[:300]}")
+
+
+def _is_request_shape_probe(case) -> bool:
+    try:
+        from schemathesis.specs.openapi.checks import is_unexpected_http_status_case
+    except ImportError:  # pragma: no cover - the pinned version has it
+        return False
+    return is_unexpected_http_status_case(case)
