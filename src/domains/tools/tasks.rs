@@ -8,8 +8,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
@@ -121,22 +120,41 @@ enum TaskCreated {
 const COLUMNS: &str = "id, title, description, status, priority, due_at, assignee_id, created_by, completed_at,
      (due_at < now() and status in ('open', 'in_progress')) as overdue, version, created_at, updated_at";
 
-fn task(row: &PgRow) -> Result<Task, sqlx::Error> {
-    Ok(Task {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        status: row.try_get("status")?,
-        priority: row.try_get("priority")?,
-        due_at: row.try_get("due_at")?,
-        assignee_id: row.try_get("assignee_id")?,
-        created_by: row.try_get("created_by")?,
-        completed_at: row.try_get("completed_at")?,
-        overdue: row.try_get::<Option<bool>, _>("overdue")?.unwrap_or(false),
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    title: String,
+    description: Option<String>,
+    status: String,
+    priority: String,
+    due_at: Option<DateTime<Utc>>,
+    assignee_id: Option<Uuid>,
+    created_by: Option<Uuid>,
+    completed_at: Option<DateTime<Utc>>,
+    overdue: Option<bool>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Task {
+    fn from(r: Row) -> Self {
+        Task {
+            id: r.id,
+            title: r.title,
+            description: r.description,
+            status: r.status,
+            priority: r.priority,
+            due_at: r.due_at,
+            assignee_id: r.assignee_id,
+            created_by: r.created_by,
+            completed_at: r.completed_at,
+            overdue: r.overdue.unwrap_or(false),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Task>, sqlx::Error> {
@@ -144,13 +162,11 @@ async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Ta
         "select {COLUMNS} from tasks where id = $1{}",
         if lock { " for update" } else { "" }
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(task)
-        .transpose()
+        .await
+        .map(|r| r.map(Into::into))
 }
 
 /// The assignee must be a user of this organisation (422 otherwise).
@@ -204,7 +220,7 @@ impl TasksApi {
                and ($4::boolean is null or (due_at < now() and status in ('open', 'in_progress')) = $4)
              order by id desc limit $5"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(status.0.map(status_str))
             .bind(assignee_id.0)
@@ -213,7 +229,7 @@ impl TasksApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let tasks = rows.iter().map(task).collect::<Result<Vec<_>, _>>()?;
+        let tasks = rows.into_iter().map(Task::from).collect();
         let (items, next_cursor) = page::finish(tasks, limit, |t| t.id);
         Ok(Json(TaskPage { items, next_cursor }))
     }
