@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use poem_openapi::Object;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use uuid::Uuid;
 
@@ -178,20 +178,28 @@ pub async fn load(
     from_json(aircraft, value)
 }
 
-/// The programme columns of an inspection item row.
-pub fn programme_of(row: &sqlx::postgres::PgRow) -> Result<Programme, sqlx::Error> {
-    let months: Option<i32> = row.try_get("interval_months")?;
-    let days: Option<i32> = row.try_get("interval_days")?;
-    Ok(Programme {
-        interval_months: months.and_then(|m| u32::try_from(m).ok()),
-        interval_tenths: row.try_get("interval_tenths")?,
-        interval_days: days.and_then(|d| u32::try_from(d).ok()),
-        overrun_tenths: row
-            .try_get::<Option<i64>, _>("overrun_tenths")?
-            .unwrap_or(0),
-        last_done_on: row.try_get("last_done_on")?,
-        basis_tenths: row.try_get("basis_tenths")?,
-    })
+/// The programme columns of an inspection item row; `#[sqlx(flatten)]` it into a larger row.
+#[derive(sqlx::FromRow)]
+pub(super) struct ProgrammeRow {
+    interval_months: Option<i32>,
+    interval_tenths: Option<i64>,
+    interval_days: Option<i32>,
+    overrun_tenths: Option<i64>,
+    last_done_on: Option<NaiveDate>,
+    basis_tenths: Option<i64>,
+}
+
+impl From<ProgrammeRow> for Programme {
+    fn from(r: ProgrammeRow) -> Self {
+        Programme {
+            interval_months: r.interval_months.and_then(|m| u32::try_from(m).ok()),
+            interval_tenths: r.interval_tenths,
+            interval_days: r.interval_days.and_then(|d| u32::try_from(d).ok()),
+            overrun_tenths: r.overrun_tenths.unwrap_or(0),
+            last_done_on: r.last_done_on,
+            basis_tenths: r.basis_tenths,
+        }
+    }
 }
 
 /// The airworthiness of each of `aircraft` on local day `today`.

@@ -10,8 +10,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::due;
@@ -95,27 +94,44 @@ const COLUMNS: &str =
     "id, aircraft_id, squawk_id, item, description, category, remarks_days, discovered_on,
      expires_on, status, cleared_by, cleared_at, created_by, created_at, updated_at";
 
-fn deferral(row: &PgRow, today: NaiveDate) -> Result<MelDeferral, sqlx::Error> {
-    let expires_on: NaiveDate = row.try_get("expires_on")?;
-    let status: String = row.try_get("status")?;
-    Ok(MelDeferral {
-        id: row.try_get("id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        squawk_id: row.try_get("squawk_id")?,
-        item: row.try_get("item")?,
-        description: row.try_get("description")?,
-        category: row.try_get("category")?,
-        remarks_days: row.try_get("remarks_days")?,
-        discovered_on: row.try_get("discovered_on")?,
-        expires_on,
-        expired: status == "open" && due::mel_expired(expires_on, today),
-        status,
-        cleared_by: row.try_get("cleared_by")?,
-        cleared_at: row.try_get("cleared_at")?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    aircraft_id: Uuid,
+    squawk_id: Option<Uuid>,
+    item: String,
+    description: String,
+    category: String,
+    remarks_days: Option<i32>,
+    discovered_on: NaiveDate,
+    expires_on: NaiveDate,
+    status: String,
+    cleared_by: Option<Uuid>,
+    cleared_at: Option<DateTime<Utc>>,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn deferral(row: Row, today: NaiveDate) -> MelDeferral {
+    MelDeferral {
+        id: row.id,
+        aircraft_id: row.aircraft_id,
+        squawk_id: row.squawk_id,
+        item: row.item,
+        description: row.description,
+        category: row.category,
+        remarks_days: row.remarks_days,
+        discovered_on: row.discovered_on,
+        expires_on: row.expires_on,
+        expired: row.status == "open" && due::mel_expired(row.expires_on, today),
+        status: row.status,
+        cleared_by: row.cleared_by,
+        cleared_at: row.cleared_at,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
 }
 
 async fn load(
@@ -128,12 +144,12 @@ async fn load(
         "select {COLUMNS} from mel_deferrals where id = $1{}",
         if lock { " for update" } else { "" }
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound("MEL deferral"))?;
-    Ok(deferral(&row, today)?)
+    Ok(deferral(row, today))
 }
 
 pub struct MelApi;
@@ -171,7 +187,7 @@ impl MelApi {
                 and ($4::boolean is null or (status = 'open' and expires_on < $5) = $4)
               order by id desc limit $6"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(aircraft_id.0)
             .bind(open.0)
@@ -182,9 +198,9 @@ impl MelApi {
             .await?;
         tx.end_read();
         let list = rows
-            .iter()
+            .into_iter()
             .map(|r| deferral(r, today))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(list, limit, |d| d.id);
         Ok(Json(MelDeferralPage { items, next_cursor }))
     }

@@ -10,8 +10,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
@@ -106,24 +105,45 @@ const COLUMNS: &str = "s.id, s.aircraft_id, s.title, s.description, s.severity, 
                   and b.ends_at > now() order by b.starts_at)
      else '{}'::uuid[] end as affected";
 
-fn squawk(row: &PgRow) -> Result<Squawk, sqlx::Error> {
-    Ok(Squawk {
-        id: row.try_get("id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        severity: row.try_get("severity")?,
-        status: row.try_get("status")?,
-        reported_by: row.try_get("reported_by")?,
-        booking_id: row.try_get("booking_id")?,
-        resolution: row.try_get("resolution")?,
-        resolved_by: row.try_get("resolved_by")?,
-        resolved_at: row.try_get("resolved_at")?,
-        affected_booking_ids: row.try_get("affected")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    aircraft_id: Uuid,
+    title: String,
+    description: Option<String>,
+    severity: String,
+    status: String,
+    reported_by: Option<Uuid>,
+    booking_id: Option<Uuid>,
+    resolution: Option<String>,
+    resolved_by: Option<Uuid>,
+    resolved_at: Option<DateTime<Utc>>,
+    affected: Vec<Uuid>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Squawk {
+    fn from(r: Row) -> Self {
+        Squawk {
+            id: r.id,
+            aircraft_id: r.aircraft_id,
+            title: r.title,
+            description: r.description,
+            severity: r.severity,
+            status: r.status,
+            reported_by: r.reported_by,
+            booking_id: r.booking_id,
+            resolution: r.resolution,
+            resolved_by: r.resolved_by,
+            resolved_at: r.resolved_at,
+            affected_booking_ids: r.affected,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Squawk> {
@@ -131,12 +151,12 @@ pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Squaw
         "select {COLUMNS} from squawks s where s.id = $1{}",
         if lock { " for update of s" } else { "" }
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound("squawk"))?;
-    Ok(squawk(&row)?)
+    Ok(Squawk::from(row))
 }
 
 /// A squawk to report (from this API or from a booking's check-in).
@@ -206,7 +226,7 @@ impl SquawksApi {
                 and ($5::boolean is null or (s.status <> 'resolved') = $5)
               order by s.id desc limit $6"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(aircraft_id.0)
             .bind(status.0.as_ref().map(wire))
@@ -216,7 +236,7 @@ impl SquawksApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let list = rows.iter().map(squawk).collect::<Result<Vec<_>, _>>()?;
+        let list = rows.into_iter().map(Squawk::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(list, limit, |s| s.id);
         Ok(Json(SquawkPage { items, next_cursor }))
     }
