@@ -5,12 +5,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, OpenApi};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::api::owner_scope;
@@ -26,6 +25,38 @@ pub enum ResourceType {
     Aircraft,
     Instructor,
     Simulator,
+}
+
+/// A booking of the period, as the calendar shows it.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: Uuid,
+    kind: String,
+    status: String,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    aircraft_id: Option<Uuid>,
+    instructor_id: Option<Uuid>,
+    simulator_id: Option<Uuid>,
+    pilot_id: Option<Uuid>,
+    title: Option<String>,
+}
+
+impl From<EntryRow> for CalendarEntry {
+    fn from(r: EntryRow) -> Self {
+        CalendarEntry {
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            aircraft_id: r.aircraft_id,
+            instructor_id: r.instructor_id,
+            simulator_id: r.simulator_id,
+            pilot_id: r.pilot_id,
+            title: r.title,
+        }
+    }
 }
 
 pub struct CalendarApi;
@@ -87,7 +118,7 @@ impl CalendarApi {
                 ResourceType::Instructor => "instructor",
                 ResourceType::Simulator => "simulator",
             });
-            let resources = sqlx::query(
+            let resources = sqlx::query_as::<_, (String, Uuid, String)>(
                 "select * from (
                      select 'aircraft' as kind, id, registration as label, 1 as ord from aircraft where status = 'active'
                      union all
@@ -103,16 +134,16 @@ impl CalendarApi {
             .bind(resource_id.0)
             .fetch_all(&mut *tx)
             .await?;
-            for r in resources {
+            for (kind, id, label) in resources {
                 rows.push(CalendarRow {
-                    resource_type: r.try_get("kind")?,
-                    resource_id: r.try_get("id")?,
-                    label: r.try_get("label")?,
+                    resource_type: kind,
+                    resource_id: id,
+                    label,
                     bookings: Vec::new(),
                 });
             }
         }
-        let bookings = sqlx::query(
+        let bookings = sqlx::query_as::<_, EntryRow>(
             "select id, kind, status, starts_at, ends_at, aircraft_id, instructor_id, simulator_id,
                     case when $3::uuid is null or pilot_id = $3 or instructor_id = $3 then pilot_id end as pilot_id,
                     case when $3::uuid is null or pilot_id = $3 or instructor_id = $3 then title end as title
@@ -134,18 +165,7 @@ impl CalendarApi {
             .map(|(i, r)| ((r.resource_type.clone(), r.resource_id), i))
             .collect();
         for b in bookings {
-            let entry = CalendarEntry {
-                id: b.try_get("id")?,
-                kind: b.try_get("kind")?,
-                status: b.try_get("status")?,
-                starts_at: b.try_get("starts_at")?,
-                ends_at: b.try_get("ends_at")?,
-                aircraft_id: b.try_get("aircraft_id")?,
-                instructor_id: b.try_get("instructor_id")?,
-                simulator_id: b.try_get("simulator_id")?,
-                pilot_id: b.try_get("pilot_id")?,
-                title: b.try_get("title")?,
-            };
+            let entry = CalendarEntry::from(b);
             if user_id.0.is_some() {
                 rows[0].bookings.push(entry);
                 continue;

@@ -7,7 +7,6 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::dto::{Booking, BookingCreate, BookingUpdate};
@@ -146,22 +145,20 @@ pub async fn create(
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let first = sqlx::query(
+        let first = sqlx::query_as::<_, (Uuid, Vec<u8>)>(
             "select booking_id, body_hash from booking_idempotency where user_id = $1 and key = $2",
         )
         .bind(p.user_id)
         .bind(key)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(row) = first {
-            let stored: Vec<u8> = row.try_get("body_hash")?;
+        if let Some((id, stored)) = first {
             if Some(stored) != hash {
                 return Err(AppError::validation(
                     "Idempotency-Key",
                     "was used before with another body",
                 ));
             }
-            let id: Uuid = row.try_get("booking_id")?;
             let b = repo::get(&mut tx, id, None, false)
                 .await?
                 .ok_or(AppError::NotFound("booking"))?;
