@@ -4,12 +4,26 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::dto::{Aircraft, MeterReading, hours};
+use super::dto::{
+    Aircraft, AircraftClass, Category, EngineType, FleetStatus, MeterReading, MeterSource, hours, wire,
+};
 use crate::domains::maintenance::service::airworthiness::{self, Airworthiness};
 
 pub const AIRCRAFT_COLUMNS: &str = "id, registration, aircraft_type_id, make, model, type_designator, category, class,
      engine_type, seats, cruise_speed_kts, wet_rate, dry_rate, currency, home_base, status, hobbs_tenths,
      tach_tenths, equipment, photo_attachment_id, notes, version, created_at, updated_at";
+
+/// The nullable `class` column of aircraft and aircraft types (a row decodes it with
+/// `#[sqlx(try_from = "Option<String>")]`).
+pub(super) struct ClassColumn(pub(super) Option<AircraftClass>);
+
+impl TryFrom<Option<String>> for ClassColumn {
+    type Error = String;
+
+    fn try_from(v: Option<String>) -> Result<Self, String> {
+        v.map(AircraftClass::try_from).transpose().map(ClassColumn)
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct AircraftRow {
@@ -19,16 +33,20 @@ struct AircraftRow {
     make: String,
     model: String,
     type_designator: Option<String>,
-    category: String,
-    class: Option<String>,
-    engine_type: String,
+    #[sqlx(try_from = "String")]
+    category: Category,
+    #[sqlx(try_from = "Option<String>")]
+    class: ClassColumn,
+    #[sqlx(try_from = "String")]
+    engine_type: EngineType,
     seats: Option<i32>,
     cruise_speed_kts: Option<i32>,
     wet_rate: Option<i32>,
     dry_rate: Option<i32>,
     currency: String,
     home_base: Option<String>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: FleetStatus,
     hobbs_tenths: i64,
     tach_tenths: i64,
     equipment: Vec<String>,
@@ -49,7 +67,7 @@ impl From<AircraftRow> for Aircraft {
             model: r.model,
             type_designator: r.type_designator,
             category: r.category,
-            class: r.class,
+            class: r.class.0,
             engine_type: r.engine_type,
             seats: r.seats,
             cruise_speed_kts: r.cruise_speed_kts,
@@ -150,16 +168,16 @@ pub async fn insert_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<()
     .bind(&a.make)
     .bind(&a.model)
     .bind(&a.type_designator)
-    .bind(&a.category)
-    .bind(&a.class)
-    .bind(&a.engine_type)
+    .bind(wire(&a.category))
+    .bind(a.class.as_ref().map(wire))
+    .bind(wire(&a.engine_type))
     .bind(a.seats)
     .bind(a.cruise_speed_kts)
     .bind(a.wet_rate)
     .bind(a.dry_rate)
     .bind(&a.currency)
     .bind(&a.home_base)
-    .bind(&a.status)
+    .bind(wire(&a.status))
     .bind(super::dto::tenths(a.hobbs))
     .bind(super::dto::tenths(a.tach))
     .bind(&a.equipment)
@@ -185,16 +203,16 @@ pub async fn update_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<()
     .bind(&a.make)
     .bind(&a.model)
     .bind(&a.type_designator)
-    .bind(&a.category)
-    .bind(&a.class)
-    .bind(&a.engine_type)
+    .bind(wire(&a.category))
+    .bind(a.class.as_ref().map(wire))
+    .bind(wire(&a.engine_type))
     .bind(a.seats)
     .bind(a.cruise_speed_kts)
     .bind(a.wet_rate)
     .bind(a.dry_rate)
     .bind(&a.currency)
     .bind(&a.home_base)
-    .bind(&a.status)
+    .bind(wire(&a.status))
     .bind(&a.equipment)
     .bind(a.photo_attachment_id)
     .bind(&a.notes)
@@ -211,7 +229,8 @@ struct ReadingRow {
     aircraft_id: Uuid,
     hobbs_tenths: i64,
     tach_tenths: i64,
-    source: String,
+    #[sqlx(try_from = "String")]
+    source: MeterSource,
     booking_id: Option<Uuid>,
     corrects_id: Option<Uuid>,
     reason: Option<String>,

@@ -11,7 +11,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
+    DeviceType, FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
 };
 use crate::audit;
 use crate::auth::Auth;
@@ -35,12 +35,14 @@ const SIM_COLUMNS: &str =
 struct Row {
     id: Uuid,
     name: String,
-    device_type: String,
+    #[sqlx(try_from = "String")]
+    device_type: DeviceType,
     qualification: Option<String>,
     aircraft_type_id: Option<Uuid>,
     hourly_rate: Option<i32>,
     currency: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: FleetStatus,
     notes: Option<String>,
     version: i32,
     created_at: DateTime<Utc>,
@@ -93,12 +95,12 @@ async fn save_simulator(
     sqlx::query(sql)
         .bind(s.id)
         .bind(&s.name)
-        .bind(&s.device_type)
+        .bind(wire(&s.device_type))
         .bind(&s.qualification)
         .bind(s.aircraft_type_id)
         .bind(s.hourly_rate)
         .bind(&s.currency)
-        .bind(&s.status)
+        .bind(wire(&s.status))
         .bind(&s.notes)
         .execute(conn)
         .await
@@ -163,16 +165,12 @@ impl SimulatorsApi {
         let s = Simulator {
             id: Uuid::now_v7(),
             name: body.name.trim().to_owned(),
-            device_type: wire(&body.device_type),
+            device_type: body.device_type,
             qualification: body.qualification.clone(),
             aircraft_type_id: body.aircraft_type_id,
             hourly_rate: body.hourly_rate,
             currency: body.currency.clone().unwrap_or_else(|| "USD".into()),
-            status: body
-                .status
-                .as_ref()
-                .map(wire)
-                .unwrap_or_else(|| "active".into()),
+            status: body.status.unwrap_or(FleetStatus::Active),
             notes: body.notes.clone(),
             version: 1,
             created_at: chrono::Utc::now(),
@@ -239,8 +237,8 @@ impl SimulatorsApi {
         if let Some(v) = &body.name {
             s.name = v.trim().to_owned();
         }
-        if let Some(v) = &body.device_type {
-            s.device_type = wire(v);
+        if let Some(v) = body.device_type {
+            s.device_type = v;
         }
         merge(&mut s.qualification, &body.qualification);
         merge(&mut s.aircraft_type_id, &body.aircraft_type_id);
@@ -248,8 +246,8 @@ impl SimulatorsApi {
         if let Some(v) = &body.currency {
             s.currency = v.clone();
         }
-        if let Some(v) = &body.status {
-            s.status = wire(v);
+        if let Some(v) = body.status {
+            s.status = v;
         }
         merge(&mut s.notes, &body.notes);
         let mut c = Checks::new();

@@ -12,8 +12,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, merge, wire,
+    AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, Category, EngineType,
+    merge, wire,
 };
+use super::repo::ClassColumn;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
@@ -30,9 +32,12 @@ struct Row {
     designator: String,
     manufacturer: String,
     model: String,
-    category: String,
-    class: Option<String>,
-    engine_type: String,
+    #[sqlx(try_from = "String")]
+    category: Category,
+    #[sqlx(try_from = "Option<String>")]
+    class: ClassColumn,
+    #[sqlx(try_from = "String")]
+    engine_type: EngineType,
     engine_count: i32,
     seats: Option<i32>,
     cruise_speed_kts: Option<i32>,
@@ -48,7 +53,7 @@ impl From<Row> for AircraftType {
             manufacturer: r.manufacturer,
             model: r.model,
             category: r.category,
-            class: r.class,
+            class: r.class.0,
             engine_type: r.engine_type,
             engine_count: r.engine_count,
             seats: r.seats,
@@ -88,9 +93,9 @@ async fn save_type(
         .bind(&t.designator)
         .bind(&t.manufacturer)
         .bind(&t.model)
-        .bind(&t.category)
-        .bind(&t.class)
-        .bind(&t.engine_type)
+        .bind(wire(&t.category))
+        .bind(t.class.as_ref().map(wire))
+        .bind(wire(&t.engine_type))
         .bind(t.engine_count)
         .bind(t.seats)
         .bind(t.cruise_speed_kts)
@@ -172,9 +177,9 @@ impl AircraftTypesApi {
             designator: body.designator.trim().to_ascii_uppercase(),
             manufacturer: body.manufacturer.trim().to_owned(),
             model: body.model.trim().to_owned(),
-            category: wire(&body.category),
-            class: body.class.as_ref().map(wire),
-            engine_type: wire(&body.engine_type),
+            category: body.category,
+            class: body.class,
+            engine_type: body.engine_type,
             engine_count: body.engine_count.unwrap_or(1),
             seats: body.seats,
             cruise_speed_kts: body.cruise_speed_kts,
@@ -252,12 +257,12 @@ impl AircraftTypesApi {
         if let Some(v) = &body.model {
             t.model = v.trim().to_owned();
         }
-        if let Some(v) = &body.category {
-            t.category = wire(v);
+        if let Some(v) = body.category {
+            t.category = v;
         }
-        merge(&mut t.class, &body.class.map_value(|v| wire(&v)));
-        if let Some(v) = &body.engine_type {
-            t.engine_type = wire(v);
+        merge(&mut t.class, &body.class);
+        if let Some(v) = body.engine_type {
+            t.engine_type = v;
         }
         if let Some(v) = body.engine_count {
             t.engine_count = v;

@@ -17,12 +17,15 @@ use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Direction {
     Inbound,
     Outbound,
 }
+
+text_enum!(Direction);
 
 fn direction_str(d: Direction) -> &'static str {
     match d {
@@ -37,8 +40,7 @@ pub struct CallLog {
     pub id: Uuid,
     pub contact_name: String,
     pub phone: Option<String>,
-    /// `inbound` or `outbound`.
-    pub direction: String,
+    pub direction: Direction,
     pub occurred_at: DateTime<Utc>,
     pub duration_seconds: Option<i32>,
     pub summary: Option<String>,
@@ -95,7 +97,8 @@ struct Row {
     id: Uuid,
     contact_name: String,
     phone: Option<String>,
-    direction: String,
+    #[sqlx(try_from = "String")]
+    direction: Direction,
     occurred_at: DateTime<Utc>,
     duration_seconds: Option<i32>,
     summary: Option<String>,
@@ -281,9 +284,7 @@ impl CallsApi {
         )
         .bind(keep(&body.phone, &before.phone))
         .bind(
-            body.direction
-                .map(direction_str)
-                .unwrap_or(&before.direction),
+            direction_str(body.direction.unwrap_or(before.direction)),
         )
         .bind(body.occurred_at.unwrap_or(before.occurred_at))
         .bind(keep(&body.duration_seconds, &before.duration_seconds))

@@ -16,14 +16,17 @@ use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ReviewStatus {
     New,
     Published,
     Hidden,
     Resolved,
 }
+
+text_enum!(ReviewStatus);
 
 fn status_str(s: ReviewStatus) -> &'static str {
     match s {
@@ -44,8 +47,7 @@ pub struct Review {
     pub comment: Option<String>,
     pub reviewer_name: Option<String>,
     pub reviewer_email: Option<String>,
-    /// `new`, `published`, `hidden` or `resolved`.
-    pub status: String,
+    pub status: ReviewStatus,
     pub recorded_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -93,7 +95,8 @@ struct Row {
     comment: Option<String>,
     reviewer_name: Option<String>,
     reviewer_email: Option<String>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: ReviewStatus,
     recorded_by: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,

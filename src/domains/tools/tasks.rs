@@ -37,6 +37,8 @@ pub enum TaskPriority {
     Urgent,
 }
 
+text_enum!(TaskStatus, TaskPriority);
+
 fn status_str(s: TaskStatus) -> &'static str {
     match s {
         TaskStatus::Open => "open",
@@ -61,8 +63,8 @@ pub struct Task {
     pub id: Uuid,
     pub title: String,
     pub description: Option<String>,
-    pub status: String,
-    pub priority: String,
+    pub status: TaskStatus,
+    pub priority: TaskPriority,
     pub due_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
@@ -125,8 +127,10 @@ struct Row {
     id: Uuid,
     title: String,
     description: Option<String>,
-    status: String,
-    priority: String,
+    #[sqlx(try_from = "String")]
+    status: TaskStatus,
+    #[sqlx(try_from = "String")]
+    priority: TaskPriority,
     due_at: Option<DateTime<Utc>>,
     assignee_id: Option<Uuid>,
     created_by: Option<Uuid>,
@@ -327,11 +331,7 @@ impl TasksApi {
             MaybeUndefined::Null => None,
             MaybeUndefined::Undefined => before.due_at,
         };
-        let status = body
-            .status
-            .map(status_str)
-            .unwrap_or(&before.status)
-            .to_owned();
+        let status = status_str(body.status.unwrap_or(before.status));
         sqlx::query(
             "update tasks set title = $2, description = $3, status = $4, priority = $5, due_at = $6, assignee_id = $7,
                  completed_at = case when $4 = 'done' then coalesce(completed_at, now()) else null end,
@@ -341,8 +341,8 @@ impl TasksApi {
         .bind(before.id)
         .bind(body.title.as_deref().map(str::trim).unwrap_or(&before.title))
         .bind(description)
-        .bind(&status)
-        .bind(body.priority.map(priority_str).unwrap_or(&before.priority))
+        .bind(status)
+        .bind(priority_str(body.priority.unwrap_or(before.priority)))
         .bind(due_at)
         .bind(assignee)
         .execute(&mut *tx)
