@@ -5,18 +5,27 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use poem_openapi::Object;
+use poem_openapi::{Enum, Object};
 use sqlx::PgConnection;
 
 use uuid::Uuid;
 
 use super::due::{self, DueStatus, Programme, Tenths, Window};
 
+/// What grounds an aircraft.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum GroundingKind {
+    InspectionOverdue,
+    GroundingSquawk,
+    MelExpired,
+}
+
 /// Why an aircraft is unairworthy.
 #[derive(Object, Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Grounding {
-    /// `inspection_overdue`, `grounding_squawk` or `mel_expired`.
-    pub kind: String,
+    pub kind: GroundingKind,
     /// The inspection item, squawk or MEL deferral.
     pub id: Uuid,
     pub detail: String,
@@ -56,7 +65,7 @@ pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
         let due = item.programme.due();
         if due::status(&due, today, item.current_tenths, Window::default()) == DueStatus::Overdue {
             reasons.push(Grounding {
-                kind: "inspection_overdue".into(),
+                kind: GroundingKind::InspectionOverdue,
                 id: item.id,
                 detail: if due.never_done {
                     format!("{}: no completion recorded", item.name)
@@ -68,7 +77,7 @@ pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
     }
     for (id, title) in &facts.grounding_squawks {
         reasons.push(Grounding {
-            kind: "grounding_squawk".into(),
+            kind: GroundingKind::GroundingSquawk,
             id: *id,
             detail: format!("open grounding squawk: {title}"),
         });
@@ -76,7 +85,7 @@ pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
     for (id, item, expires_on) in &facts.deferrals {
         if due::mel_expired(*expires_on, today) {
             reasons.push(Grounding {
-                kind: "mel_expired".into(),
+                kind: GroundingKind::MelExpired,
                 id: *id,
                 detail: format!("MEL item {item} expired after {expires_on}"),
             });
@@ -245,8 +254,8 @@ mod tests {
             today,
         );
         assert_eq!(
-            (a.airworthy, a.reasons[0].kind.as_str()),
-            (false, "inspection_overdue")
+            (a.airworthy, a.reasons[0].kind),
+            (false, GroundingKind::InspectionOverdue)
         );
         // Valid through 31 May 2026, so on 31 May it is still airworthy.
         assert!(
@@ -263,12 +272,18 @@ mod tests {
             grounding_squawks: vec![(Uuid::nil(), "Flat tyre".into())],
             ..Facts::default()
         };
-        assert_eq!(assess(&squawk, today).reasons[0].kind, "grounding_squawk");
+        assert_eq!(
+            assess(&squawk, today).reasons[0].kind,
+            GroundingKind::GroundingSquawk
+        );
         let mel = Facts {
             deferrals: vec![(Uuid::nil(), "34-11-01".into(), d(2026, 6, 9))],
             ..Facts::default()
         };
-        assert_eq!(assess(&mel, today).reasons[0].kind, "mel_expired");
+        assert_eq!(
+            assess(&mel, today).reasons[0].kind,
+            GroundingKind::MelExpired
+        );
         assert!(assess(&mel, d(2026, 6, 9)).airworthy);
     }
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::airworthiness::ProgrammeRow;
 use super::dto::{
     DueFilter, Inspection, InspectionComplete, InspectionCompleted, InspectionCreate,
-    InspectionKind, InspectionPage, InspectionUpdate,
+    InspectionKind, InspectionPage, InspectionUpdate, Meter,
 };
 use super::due::{self, DueStatus, Programme, Window};
 use super::logs::{self, NewLog};
@@ -44,12 +44,14 @@ struct Row {
     id: Uuid,
     aircraft_id: Uuid,
     registration: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: InspectionKind,
     name: String,
     interval_months: Option<i32>,
     interval_tenths: Option<i64>,
     interval_days: Option<i32>,
-    meter: String,
+    #[sqlx(try_from = "String")]
+    meter: Meter,
     last_done_tenths: Option<i64>,
     notes: Option<String>,
     version: i32,
@@ -85,7 +87,7 @@ fn inspection(row: Row, today: NaiveDate) -> Inspection {
         current_hours: hours(current),
         days_remaining: due.date.map(|d| (d - today).num_days()),
         hours_remaining: due.tenths.map(|t| hours(t - current)),
-        status: status.as_str().to_owned(),
+        status,
         notes: row.notes,
         version: row.version,
         created_at: row.created_at,
@@ -189,15 +191,16 @@ impl InspectionsApi {
             .await?;
         tx.end_read();
         let wanted = status.0.as_ref().map(wire);
+        let wanted = wanted.as_deref();
         let mut items = rows
             .into_iter()
             .map(|r| inspection(r, today))
-            .filter(|i| i.status != DueStatus::Ok.as_str())
-            .filter(|i| wanted.as_ref().is_none_or(|w| *w == i.status))
+            .filter(|i| i.status != DueStatus::Ok)
+            .filter(|i| wanted.is_none_or(|w| w == i.status.as_str()))
             .collect::<Vec<_>>();
-        let rank = |s: &str| match s {
-            "overdue" => 0,
-            "overrun" => 1,
+        let rank = |s: &DueStatus| match s {
+            DueStatus::Overdue => 0,
+            DueStatus::Overrun => 1,
             _ => 2,
         };
         items.sort_by(|a, b| {
@@ -369,7 +372,7 @@ impl InspectionsApi {
         .bind(months)
         .bind(interval_tenths)
         .bind(days)
-        .bind(body.meter.as_ref().map(wire).unwrap_or_else(|| before.meter.clone()))
+        .bind(wire(&body.meter.unwrap_or(before.meter)))
         .bind(body.overrun_hours.map(tenths).unwrap_or(tenths(before.overrun_hours)))
         .bind(notes)
         .execute(&mut *tx)
@@ -473,8 +476,8 @@ impl InspectionsApi {
             &NewLog {
                 aircraft_id: before.aircraft_id,
                 performed_on,
-                hobbs_tenths: (before.meter == "hobbs").then_some(done_at),
-                tach_tenths: (before.meter == "tach").then_some(done_at),
+                hobbs_tenths: (before.meter == Meter::Hobbs).then_some(done_at),
+                tach_tenths: (before.meter == Meter::Tach).then_some(done_at),
                 work_done: body.work_done.trim(),
                 inspection_item_id: Some(before.id),
                 squawk_id: None,

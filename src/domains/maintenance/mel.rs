@@ -22,7 +22,7 @@ use crate::http::{JsonBody, page};
 use crate::state::AppState;
 use crate::timezone::TenantClock;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum MelCategory {
     /// The interval the MEL remarks give (`remarks_days`).
     A,
@@ -34,6 +34,17 @@ pub enum MelCategory {
     D,
 }
 
+/// Whether a deferral still stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MelStatus {
+    Open,
+    Cleared,
+}
+
+text_enum!(MelCategory, MelStatus);
+
 /// An MEL deferral.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct MelDeferral {
@@ -43,16 +54,14 @@ pub struct MelDeferral {
     /// MEL item number, e.g. `34-11-01`.
     pub item: String,
     pub description: String,
-    /// `A`, `B`, `C` or `D`.
-    pub category: String,
+    pub category: MelCategory,
     pub remarks_days: Option<i32>,
     pub discovered_on: NaiveDate,
     /// The last day the deferral is valid.
     pub expires_on: NaiveDate,
     /// Open and past `expires_on` (the aircraft is unairworthy).
     pub expired: bool,
-    /// `open` or `cleared`.
-    pub status: String,
+    pub status: MelStatus,
     pub cleared_by: Option<Uuid>,
     pub cleared_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
@@ -101,11 +110,13 @@ struct Row {
     squawk_id: Option<Uuid>,
     item: String,
     description: String,
-    category: String,
+    #[sqlx(try_from = "String")]
+    category: MelCategory,
     remarks_days: Option<i32>,
     discovered_on: NaiveDate,
     expires_on: NaiveDate,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: MelStatus,
     cleared_by: Option<Uuid>,
     cleared_at: Option<DateTime<Utc>>,
     created_by: Option<Uuid>,
@@ -124,7 +135,7 @@ fn deferral(row: Row, today: NaiveDate) -> MelDeferral {
         remarks_days: row.remarks_days,
         discovered_on: row.discovered_on,
         expires_on: row.expires_on,
-        expired: row.status == "open" && due::mel_expired(row.expires_on, today),
+        expired: row.status == MelStatus::Open && due::mel_expired(row.expires_on, today),
         status: row.status,
         cleared_by: row.cleared_by,
         cleared_at: row.cleared_at,
@@ -338,7 +349,7 @@ impl MelApi {
         let mut tx = p.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
-        if before.status != "open" {
+        if before.status != MelStatus::Open {
             return Err(AppError::Conflict {
                 code: "already-cleared",
                 detail: "the deferral is already cleared".into(),

@@ -20,16 +20,18 @@ use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, page};
 use crate::state::AppState;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The aircraft may not fly while the squawk is open.
     Grounding,
     NonGrounding,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SquawkStatus {
     Open,
     InProgress,
@@ -38,6 +40,8 @@ pub enum SquawkStatus {
     Resolved,
 }
 
+text_enum!(Severity, SquawkStatus);
+
 /// A squawk.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct Squawk {
@@ -45,10 +49,8 @@ pub struct Squawk {
     pub aircraft_id: Uuid,
     pub title: String,
     pub description: Option<String>,
-    /// `grounding` or `non_grounding`.
-    pub severity: String,
-    /// `open`, `in_progress`, `deferred` or `resolved`.
-    pub status: String,
+    pub severity: Severity,
+    pub status: SquawkStatus,
     pub reported_by: Option<Uuid>,
     /// The booking at whose check-in it was reported.
     pub booking_id: Option<Uuid>,
@@ -111,8 +113,10 @@ struct Row {
     aircraft_id: Uuid,
     title: String,
     description: Option<String>,
-    severity: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    severity: Severity,
+    #[sqlx(try_from = "String")]
+    status: SquawkStatus,
     reported_by: Option<Uuid>,
     booking_id: Option<Uuid>,
     resolution: Option<String>,
@@ -318,11 +322,7 @@ impl SquawksApi {
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true).await?;
         AppError::check_version("squawk", body.version, before.version)?;
-        let status = body
-            .status
-            .as_ref()
-            .map(wire)
-            .unwrap_or_else(|| before.status.clone());
+        let status = body.status.unwrap_or(before.status);
         let resolution = body
             .resolution
             .as_deref()
@@ -332,7 +332,7 @@ impl SquawksApi {
             .or(before.resolution.clone());
         let mut c = Checks::new();
         c.check(
-            status != "resolved" || resolution.is_some(),
+            status != SquawkStatus::Resolved || resolution.is_some(),
             "resolution",
             "is required to resolve a squawk",
         );
@@ -357,8 +357,8 @@ impl SquawksApi {
         .bind(before.id)
         .bind(body.title.as_deref().map(str::trim).unwrap_or(&before.title))
         .bind(description)
-        .bind(body.severity.as_ref().map(wire).unwrap_or_else(|| before.severity.clone()))
-        .bind(&status)
+        .bind(wire(&body.severity.unwrap_or(before.severity)))
+        .bind(wire(&status))
         .bind(resolution)
         .bind(p.user_id)
         .execute(&mut *tx)
