@@ -13,7 +13,9 @@ use poem_openapi::{Enum, OpenApi};
 use uuid::Uuid;
 
 use super::api::owner_scope;
-use super::dto::{Calendar, CalendarEntry, CalendarRow};
+use super::dto::{
+    BookingKind, BookingStatus, Calendar, CalendarEntry, CalendarResource, CalendarRow,
+};
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
@@ -27,12 +29,23 @@ pub enum ResourceType {
     Simulator,
 }
 
+/// A resource of the calendar (one row each).
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    #[sqlx(try_from = "String")]
+    kind: CalendarResource,
+    id: Uuid,
+    label: String,
+}
+
 /// A booking of the period, as the calendar shows it.
 #[derive(sqlx::FromRow)]
 struct EntryRow {
     id: Uuid,
-    kind: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    kind: BookingKind,
+    #[sqlx(try_from = "String")]
+    status: BookingStatus,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     aircraft_id: Option<Uuid>,
@@ -107,7 +120,7 @@ impl CalendarApi {
                 .fetch_optional(&mut *tx)
                 .await?;
             rows.push(CalendarRow {
-                resource_type: "user".into(),
+                resource_type: CalendarResource::User,
                 resource_id: user,
                 label: name.ok_or(AppError::NotFound("user"))?,
                 bookings: Vec::new(),
@@ -118,7 +131,7 @@ impl CalendarApi {
                 ResourceType::Instructor => "instructor",
                 ResourceType::Simulator => "simulator",
             });
-            let resources = sqlx::query_as::<_, (String, Uuid, String)>(
+            let resources = sqlx::query_as::<_, ResourceRow>(
                 "select * from (
                      select 'aircraft' as kind, id, registration as label, 1 as ord from aircraft where status = 'active'
                      union all
@@ -134,11 +147,11 @@ impl CalendarApi {
             .bind(resource_id.0)
             .fetch_all(&mut *tx)
             .await?;
-            for (kind, id, label) in resources {
+            for r in resources {
                 rows.push(CalendarRow {
-                    resource_type: kind,
-                    resource_id: id,
-                    label,
+                    resource_type: r.kind,
+                    resource_id: r.id,
+                    label: r.label,
                     bookings: Vec::new(),
                 });
             }
@@ -159,10 +172,10 @@ impl CalendarApi {
         .fetch_all(&mut *tx)
         .await?;
         tx.end_read();
-        let index: HashMap<(String, Uuid), usize> = rows
+        let index: HashMap<(CalendarResource, Uuid), usize> = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| ((r.resource_type.clone(), r.resource_id), i))
+            .map(|(i, r)| ((r.resource_type, r.resource_id), i))
             .collect();
         for b in bookings {
             let entry = CalendarEntry::from(b);
@@ -171,11 +184,11 @@ impl CalendarApi {
                 continue;
             }
             for (kind, id) in [
-                ("aircraft", entry.aircraft_id),
-                ("instructor", entry.instructor_id),
-                ("simulator", entry.simulator_id),
+                (CalendarResource::Aircraft, entry.aircraft_id),
+                (CalendarResource::Instructor, entry.instructor_id),
+                (CalendarResource::Simulator, entry.simulator_id),
             ] {
-                if let Some(i) = id.and_then(|id| index.get(&(kind.to_owned(), id))) {
+                if let Some(i) = id.and_then(|id| index.get(&(kind, id))) {
                     rows[*i].bookings.push(entry.clone());
                 }
             }

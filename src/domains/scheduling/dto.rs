@@ -24,8 +24,9 @@ pub enum BookingKind {
     Simulator,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     Scheduled,
     CheckedOut,
@@ -33,13 +34,37 @@ pub enum BookingStatus {
     Cancelled,
 }
 
+/// What a waiting entry is at.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum WaitlistStatus {
+    Waiting,
+    /// The slot freed; an e-mail went out.
+    Notified,
+    Cancelled,
+}
+
+/// What a calendar row shows.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarResource {
+    Aircraft,
+    Instructor,
+    Simulator,
+    /// A user's own calendar (`user_id`).
+    User,
+}
+
+text_enum!(BookingKind, BookingStatus, WaitlistStatus, CalendarResource);
+
 /// A booking of an aircraft, an instructor and/or a simulator.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct Booking {
     pub id: Uuid,
-    pub kind: String,
-    /// `scheduled`, `checked_out`, `completed` or `cancelled`.
-    pub status: String,
+    pub kind: BookingKind,
+    pub status: BookingStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub aircraft_id: Option<Uuid>,
@@ -265,8 +290,7 @@ pub struct WaitlistEntry {
     pub simulator_id: Option<Uuid>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    /// `waiting`, `notified` (the slot freed; an e-mail went out) or `cancelled`.
-    pub status: String,
+    pub status: WaitlistStatus,
     pub notified_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -295,8 +319,8 @@ pub struct WaitlistPage {
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct CalendarEntry {
     pub id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: BookingKind,
+    pub status: BookingStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub aircraft_id: Option<Uuid>,
@@ -309,8 +333,7 @@ pub struct CalendarEntry {
 /// A row of the calendar: a resource and its bookings in the period.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct CalendarRow {
-    /// `aircraft`, `instructor`, `simulator`, or `user` for a user's own calendar.
-    pub resource_type: String,
+    pub resource_type: CalendarResource,
     pub resource_id: Uuid,
     /// Registration, name.
     pub label: String,

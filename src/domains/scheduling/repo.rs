@@ -7,9 +7,9 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::dto::Booking;
+use super::dto::{Booking, BookingKind, BookingStatus};
 use super::rules::{BookingRules, Candidate, Facts, Mode};
-use crate::kernel::units::hours;
+use crate::kernel::units::{hours, wire};
 use crate::domains::maintenance::service::airworthiness;
 use crate::timezone::TenantClock;
 
@@ -21,8 +21,10 @@ pub const COLUMNS: &str = "id, kind, status, starts_at, ends_at, aircraft_id, in
 #[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
-    kind: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    kind: BookingKind,
+    #[sqlx(try_from = "String")]
+    status: BookingStatus,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     aircraft_id: Option<Uuid>,
@@ -244,7 +246,7 @@ pub async fn insert_recorded(
 ) -> Result<(), sqlx::Error> {
     let query = sqlx::query(sqlx::AssertSqlSafe(INSERT_RECORDED_SQL.as_str()))
         .bind(b.id)
-        .bind(&b.kind)
+        .bind(wire(&b.kind))
         .bind(b.starts_at)
         .bind(b.ends_at)
         .bind(b.aircraft_id)

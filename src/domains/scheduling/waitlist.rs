@@ -10,7 +10,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage};
+use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage, WaitlistStatus};
 use crate::audit;
 use crate::auth::Auth;
 use crate::tenancy::TenantTx;
@@ -34,7 +34,8 @@ struct Row {
     simulator_id: Option<Uuid>,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: WaitlistStatus,
     notified_at: Option<DateTime<Utc>>,
     note: Option<String>,
     created_at: DateTime<Utc>,
