@@ -16,16 +16,30 @@ use uuid::Uuid;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::page;
+use crate::kernel::units::wire;
 use crate::state::AppState;
 use crate::tenancy::TenantScope;
+
+/// Who made an audited change.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ActorType {
+    User,
+    ApiKey,
+    /// A platform operator.
+    Platform,
+    System,
+}
+
+text_enum!(ActorType);
 
 /// One audited change.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct AuditEntry {
     pub id: Uuid,
     pub actor_id: Option<Uuid>,
-    /// `user`, `api_key`, `platform` or `system`.
-    pub actor_type: String,
+    pub actor_type: ActorType,
     /// e.g. `note.updated`, `user.roles_changed`, `auth.login_failed`.
     pub action: String,
     pub resource_type: String,
@@ -137,7 +151,8 @@ impl Filter {
 struct Row {
     id: Uuid,
     actor_id: Option<Uuid>,
-    actor_type: String,
+    #[sqlx(try_from = "String")]
+    actor_type: ActorType,
     action: String,
     resource_type: String,
     resource_id: Option<String>,
@@ -221,7 +236,7 @@ fn csv_line(e: &AuditEntry) -> String {
     let fields = [
         e.id.to_string(),
         e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
-        e.actor_type.clone(),
+        wire(&e.actor_type),
         e.action.clone(),
         e.resource_type.clone(),
         opt(&e.resource_id),
