@@ -247,6 +247,7 @@ impl TeamsApi {
         repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
+        // Not only a pre-check: the response needs the member's name and e-mail.
         let user: Option<(String, String)> =
             sqlx::query_as("select name, email from users where id = $1")
                 .bind(body.user_id)

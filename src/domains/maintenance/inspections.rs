@@ -253,17 +253,6 @@ impl InspectionsApi {
         );
         c.done()?;
         let mut tx = p.begin(&state).await?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
         let last_done_tenths = body.last_done_hours.map(tenths);
         let id = Uuid::now_v7();
         sqlx::query(

@@ -218,32 +218,6 @@ impl LogsApi {
             return Err(AppError::validation("work_done", "must not be blank"));
         }
         let mut tx = p.begin(&state).await?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
-        if let Some(s) = body.squawk_id {
-            let same: bool = sqlx::query_scalar(
-                "select exists(select 1 from squawks where id = $1 and aircraft_id = $2)",
-            )
-            .bind(s)
-            .bind(body.aircraft_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if !same {
-                return Err(AppError::validation(
-                    "squawk_id",
-                    "names no squawk of this aircraft",
-                ));
-            }
-        }
         let entry = insert(
             &mut tx,
             &NewLog {
@@ -259,6 +233,24 @@ impl LogsApi {
             },
         )
         .await?;
+        // Not an existence check (the foreign keys answer an unknown aircraft or squawk): a
+        // squawk of another aircraft is valid to the database. After the insert, so that an
+        // unknown aircraft is named first; an error rolls the insert back.
+        if let Some(s) = body.squawk_id {
+            let same: bool = sqlx::query_scalar(
+                "select exists(select 1 from squawks where id = $1 and aircraft_id = $2)",
+            )
+            .bind(s)
+            .bind(body.aircraft_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if !same {
+                return Err(AppError::validation(
+                    "squawk_id",
+                    "names no squawk of this aircraft",
+                ));
+            }
+        }
         audit::created(
             &mut tx,
             p.into(),

@@ -258,33 +258,6 @@ impl MelApi {
             body.remarks_days.and_then(|d| u32::try_from(d).ok()),
         )
         .ok_or_else(|| AppError::validation("category", "has no interval"))?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
-        if let Some(s) = body.squawk_id {
-            let moved = sqlx::query(
-                "update squawks set status = 'deferred', version = version + 1
-                  where id = $1 and aircraft_id = $2 and status <> 'resolved'",
-            )
-            .bind(s)
-            .bind(body.aircraft_id)
-            .execute(&mut *tx)
-            .await?;
-            if moved.rows_affected() != 1 {
-                return Err(AppError::validation(
-                    "squawk_id",
-                    "names no open squawk of this aircraft",
-                ));
-            }
-        }
         let id = Uuid::now_v7();
         sqlx::query(
             "insert into mel_deferrals (id, aircraft_id, squawk_id, item, description, category, remarks_days,
@@ -303,6 +276,24 @@ impl MelApi {
         .bind(p.user_id)
         .execute(&mut *tx)
         .await?;
+        // After the insert, so that an unknown aircraft or squawk is answered by the foreign keys
+        // first; an error here rolls the insert back.
+        if let Some(s) = body.squawk_id {
+            let moved = sqlx::query(
+                "update squawks set status = 'deferred', version = version + 1
+                  where id = $1 and aircraft_id = $2 and status <> 'resolved'",
+            )
+            .bind(s)
+            .bind(body.aircraft_id)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() != 1 {
+                return Err(AppError::validation(
+                    "squawk_id",
+                    "names no open squawk of this aircraft",
+                ));
+            }
+        }
         let d = load(&mut tx, id, today, false).await?;
         audit::created(
             &mut tx,

@@ -263,17 +263,6 @@ impl SquawksApi {
             return Err(AppError::validation("title", "must not be blank"));
         }
         let mut tx = p.begin(&state).await?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
         let s = insert(
             &mut tx,
             &NewSquawk {

@@ -181,6 +181,8 @@ enum FeedIssued {
     Created(Json<IssuedFeed>),
 }
 
+/// Kept: an unknown aircraft in the path answers `404` (API.md), and a feed's subject has no
+/// foreign key to say so.
 async fn aircraft_exists(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     let exists: bool = sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
         .bind(id)

@@ -214,7 +214,8 @@ async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: U
             format!("must be one of: {}", known.join(", ")),
         ));
     };
-    // `table` is a literal of a manifest.
+    // `table` is a literal of a manifest. Kept: an attachment's owner is any domain's row, so
+    // no foreign key can check it.
     let exists: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select exists(select 1 from {table} where id = $1)"
     )))
