@@ -76,14 +76,8 @@ async fn opening_hours(tx: &mut crate::tenancy::TenantTx) -> Result<OpeningHours
     })
 }
 
-fn stages(r: &rules::Rule) -> Vec<String> {
-    r.stages
-        .iter()
-        .map(|s| match s {
-            Stage::Booking => "booking".to_owned(),
-            Stage::CheckOut => "check_out".to_owned(),
-        })
-        .collect()
+fn stages(r: &rules::Rule) -> Vec<Stage> {
+    r.stages.to_vec()
 }
 
 pub struct SchedulingConfigApi;

@@ -6,7 +6,7 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
-use super::rules::{Mode, RuleOutcome};
+use super::rules::{Mode, RuleOutcome, Stage};
 use crate::domains::maintenance::service::Severity;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -265,8 +265,7 @@ pub struct DispatchRule {
     pub description: String,
     pub mode: Mode,
     pub default_mode: Mode,
-    /// `booking` and/or `check_out`.
-    pub stages: Vec<String>,
+    pub stages: Vec<Stage>,
 }
 
 #[derive(Object)]
