@@ -12,6 +12,23 @@ use crate::kernel::manifest::{Catalog, Manifest};
 
 pub mod planned;
 
+/// `TryFrom<String>` for poem-openapi enums, so that a repo row decodes a text column straight
+/// into one with `#[sqlx(try_from = "String")]`. The text is the value's wire name (what
+/// `kernel::units::wire` writes and the CHECK constraints list); any other text is a decode
+/// error, never a guess.
+macro_rules! text_enum {
+    ($($t:ty),+ $(,)?) => {$(
+        impl TryFrom<String> for $t {
+            type Error = String;
+
+            fn try_from(s: String) -> Result<Self, String> {
+                <$t as poem_openapi::types::ParseFromParameter>::parse_from_parameter(&s)
+                    .map_err(|_| format!("`{s}` is not a {}", stringify!($t)))
+            }
+        }
+    )+};
+}
+
 /// Declares the built domains: their modules, the nested tuple of their APIs (nested pairs, so
 /// poem-openapi's 16-element tuple limit never applies) and, with the planned domains and the
 /// core's own permissions, [`ALL`].

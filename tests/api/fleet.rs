@@ -490,3 +490,20 @@ async fn the_photo_is_an_image_attachment() {
     let a = call(app.tenant_req(&t, Method::GET, &path), StatusCode::OK).await;
     assert!(a["photo_attachment_id"].is_null());
 }
+
+/// An unknown aircraft type on update: `422` naming `aircraft_type_id` (the foreign key's answer).
+#[tokio::test]
+async fn an_unknown_aircraft_type_is_named_on_update() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let a = app.create_aircraft(&t, "HB-TYP").await;
+    let aid = a["id"].as_str().expect("id");
+    let p = problem(
+        app.tenant_req(&t, Method::PATCH, &format!("/api/v1/fleet/aircraft/{aid}"))
+            .json(&json!({"aircraft_type_id": uuid::Uuid::new_v4()})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "aircraft_type_id", "{p}");
+}

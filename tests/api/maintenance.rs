@@ -556,3 +556,86 @@ async fn squawks_mel_and_the_log() {
         );
     }
 }
+
+/// An unknown (or another organisation's) aircraft or squawk is answered by the foreign keys:
+/// `422 validation-failed` naming the field, as the pre-checks that used to run did.
+#[tokio::test]
+async fn unknown_ids_are_named_by_the_foreign_keys() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let aid = id(&app.create_aircraft(&t, "HB-MXF").await);
+    let other = id(&app.create_aircraft(&t, "HB-MXG").await);
+    let today = chrono::Utc::now().date_naive();
+    let nobody = uuid::Uuid::new_v4();
+    let squawk_of_other = id(&call(
+        app.tenant_req(&t, Method::POST, "/api/v1/maintenance/squawks")
+            .json(
+                &json!({"aircraft_id": other, "title": "Flat tyre", "severity": "non_grounding"}),
+            ),
+        StatusCode::CREATED,
+    )
+    .await);
+    for (path, body, field) in [
+        (
+            "/api/v1/maintenance/inspections",
+            json!({"aircraft_id": nobody, "kind": "elt"}),
+            "aircraft_id",
+        ),
+        (
+            "/api/v1/maintenance/squawks",
+            json!({"aircraft_id": nobody, "title": "x", "severity": "grounding"}),
+            "aircraft_id",
+        ),
+        (
+            "/api/v1/maintenance/mel",
+            json!({"aircraft_id": nobody, "item": "1", "description": "d", "category": "C"}),
+            "aircraft_id",
+        ),
+        (
+            "/api/v1/maintenance/mel",
+            json!({"aircraft_id": aid, "squawk_id": nobody, "item": "1", "description": "d", "category": "C"}),
+            "squawk_id",
+        ),
+        (
+            "/api/v1/maintenance/mel",
+            json!({"aircraft_id": aid, "squawk_id": squawk_of_other, "item": "1", "description": "d", "category": "C"}),
+            "squawk_id",
+        ),
+        (
+            "/api/v1/maintenance/logs",
+            json!({"aircraft_id": nobody, "performed_on": today, "work_done": "x"}),
+            "aircraft_id",
+        ),
+        (
+            "/api/v1/maintenance/logs",
+            json!({"aircraft_id": aid, "performed_on": today, "work_done": "x", "squawk_id": nobody}),
+            "squawk_id",
+        ),
+        (
+            "/api/v1/maintenance/logs",
+            json!({"aircraft_id": aid, "performed_on": today, "work_done": "x", "squawk_id": squawk_of_other}),
+            "squawk_id",
+        ),
+    ] {
+        let p = problem(
+            app.tenant_req(&t, Method::POST, path).json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], field, "{path} {body}: {p}");
+    }
+    // Nothing was written by the refused requests.
+    let mel = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/maintenance/mel"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mel["items"].as_array().map(Vec::len), Some(0));
+    let logs = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/maintenance/logs"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(logs["items"].as_array().map(Vec::len), Some(0));
+}

@@ -408,3 +408,35 @@ async fn reviews_are_recorded_moderated_and_filtered() {
     )
     .await;
 }
+
+/// An assignee who is no user of this organisation: `422` naming `assignee_id` (the foreign
+/// key's answer), on create and on update.
+#[tokio::test]
+async fn an_unknown_assignee_is_named() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let nobody = uuid::Uuid::new_v4();
+    let p = problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/tools/tasks")
+            .json(&json!({"title": "Wash N172SP", "assignee_id": nobody})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "assignee_id", "{p}");
+    let task = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/tools/tasks")
+            .json(&json!({"title": "Wash N172SP"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let tid = task["id"].as_str().expect("id");
+    let p = problem(
+        app.tenant_req(&t, Method::PATCH, &format!("/api/v1/tools/tasks/{tid}"))
+            .json(&json!({"assignee_id": nobody})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "assignee_id", "{p}");
+}

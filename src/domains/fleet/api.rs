@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    Aircraft, AircraftCreate, AircraftPage, AircraftUpdate, FleetStatus, merge, tenths, wire,
+    Aircraft, AircraftCreate, Category, EngineType, AircraftPage, AircraftUpdate, FleetStatus, merge, tenths, wire,
 };
 use super::repo::{self, AircraftFilter, NewReading};
 use crate::audit;
@@ -90,7 +90,8 @@ async fn aircraft_type(conn: &mut PgConnection, id: Uuid) -> Result<super::dto::
     })
 }
 
-/// The photo must be an image attachment of this organisation (422 otherwise).
+/// The photo must be an image attachment of this organisation (422 otherwise). Kept although
+/// a foreign key answers an unknown id: it cannot say "an image".
 async fn check_photo(conn: &mut PgConnection, photo: Option<Uuid>) -> Result<()> {
     let Some(id) = photo else { return Ok(()) };
     let content_type: Option<String> =
@@ -232,21 +233,13 @@ impl AircraftApi {
                 .or_else(|| ty.as_ref().map(|t| t.designator.clone())),
             category: body
                 .category
-                .as_ref()
-                .map(wire)
-                .or_else(|| ty.as_ref().map(|t| t.category.clone()))
-                .unwrap_or_else(|| "airplane".into()),
-            class: body
-                .class
-                .as_ref()
-                .map(wire)
-                .or_else(|| ty.as_ref().and_then(|t| t.class.clone())),
+                .or_else(|| ty.as_ref().map(|t| t.category))
+                .unwrap_or(Category::Airplane),
+            class: body.class.or_else(|| ty.as_ref().and_then(|t| t.class)),
             engine_type: body
                 .engine_type
-                .as_ref()
-                .map(wire)
-                .or_else(|| ty.as_ref().map(|t| t.engine_type.clone()))
-                .unwrap_or_else(|| "piston".into()),
+                .or_else(|| ty.as_ref().map(|t| t.engine_type))
+                .unwrap_or(EngineType::Piston),
             seats: body.seats.or_else(|| ty.as_ref().and_then(|t| t.seats)),
             cruise_speed_kts: body
                 .cruise_speed_kts
@@ -258,11 +251,7 @@ impl AircraftApi {
                 .home_base
                 .as_deref()
                 .map(|h| h.trim().to_ascii_uppercase()),
-            status: body
-                .status
-                .as_ref()
-                .map(wire)
-                .unwrap_or_else(|| "active".into()),
+            status: body.status.unwrap_or(FleetStatus::Active),
             hobbs: super::dto::hours(tenths(body.hobbs.unwrap_or(0.0))),
             tach: super::dto::hours(tenths(body.tach.unwrap_or(0.0))),
             equipment: body.equipment.clone().unwrap_or_default(),
@@ -344,9 +333,6 @@ impl AircraftApi {
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true).await?;
         AppError::check_version("aircraft", body.version, before.version)?;
-        if let MaybeUndefined::Value(t) = body.aircraft_type_id {
-            aircraft_type(&mut tx, t).await?;
-        }
         let mut next = before.clone();
         if let Some(Some(r)) = registration {
             next.registration = r;
@@ -365,12 +351,12 @@ impl AircraftApi {
                 .clone()
                 .map_value(|d| d.trim().to_ascii_uppercase()),
         );
-        if let Some(v) = &body.category {
-            next.category = wire(v);
+        if let Some(v) = body.category {
+            next.category = v;
         }
-        merge(&mut next.class, &body.class.map_value(|v| wire(&v)));
-        if let Some(v) = &body.engine_type {
-            next.engine_type = wire(v);
+        merge(&mut next.class, &body.class);
+        if let Some(v) = body.engine_type {
+            next.engine_type = v;
         }
         merge(&mut next.seats, &body.seats);
         merge(&mut next.cruise_speed_kts, &body.cruise_speed_kts);
@@ -386,8 +372,8 @@ impl AircraftApi {
                 .clone()
                 .map_value(|h| h.trim().to_ascii_uppercase()),
         );
-        if let Some(v) = &body.status {
-            next.status = wire(v);
+        if let Some(v) = body.status {
+            next.status = v;
         }
         if let Some(v) = &body.equipment {
             next.equipment = v.clone();
@@ -396,7 +382,7 @@ impl AircraftApi {
         merge(&mut next.notes, &body.notes);
         check_fields(&mut c, &next);
         c.done()?;
-        if before.status == "retired" && next.status != "retired" {
+        if before.status == FleetStatus::Retired && next.status != FleetStatus::Retired {
             limits::guard(
                 &mut tx,
                 &p.tenant,

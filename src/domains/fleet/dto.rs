@@ -10,8 +10,11 @@ use crate::domains::maintenance::service::airworthiness::Airworthiness;
 
 pub use crate::kernel::units::{hours, merge, tenths, wire};
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+text_enum!(Category, AircraftClass, EngineType, FleetStatus, DeviceType, MeterSource);
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Category {
     Airplane,
     Rotorcraft,
@@ -20,8 +23,9 @@ pub enum Category {
     PoweredLift,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AircraftClass {
     SingleEngineLand,
     MultiEngineLand,
@@ -31,8 +35,9 @@ pub enum AircraftClass {
     Gyroplane,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum EngineType {
     Piston,
     Turboprop,
@@ -44,8 +49,9 @@ pub enum EngineType {
 }
 
 /// `active` (bookable), `inactive` (temporarily out of the fleet), `retired`.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum FleetStatus {
     Active,
     Inactive,
@@ -60,9 +66,9 @@ pub struct AircraftType {
     pub designator: String,
     pub manufacturer: String,
     pub model: String,
-    pub category: String,
-    pub class: Option<String>,
-    pub engine_type: String,
+    pub category: Category,
+    pub class: Option<AircraftClass>,
+    pub engine_type: EngineType,
     pub engine_count: i32,
     pub seats: Option<i32>,
     pub cruise_speed_kts: Option<i32>,
@@ -144,9 +150,9 @@ pub struct Aircraft {
     pub make: String,
     pub model: String,
     pub type_designator: Option<String>,
-    pub category: String,
-    pub class: Option<String>,
-    pub engine_type: String,
+    pub category: Category,
+    pub class: Option<AircraftClass>,
+    pub engine_type: EngineType,
     pub seats: Option<i32>,
     pub cruise_speed_kts: Option<i32>,
     /// Hourly rate with fuel, in minor units of `currency`.
@@ -156,8 +162,7 @@ pub struct Aircraft {
     pub currency: String,
     /// ICAO location indicator, e.g. `LSZH`.
     pub home_base: Option<String>,
-    /// `active`, `inactive` or `retired`.
-    pub status: String,
+    pub status: FleetStatus,
     /// Hobbs meter, hours.
     pub hobbs: f64,
     /// Tach meter, hours.
@@ -294,22 +299,22 @@ pub struct AircraftPage {
 pub struct Simulator {
     pub id: Uuid,
     pub name: String,
-    /// `ffs`, `ftd`, `aatd`, `batd`, `fnpt` or `other`.
-    pub device_type: String,
+    pub device_type: DeviceType,
     pub qualification: Option<String>,
     pub aircraft_type_id: Option<Uuid>,
     /// Minor units of `currency` per hour.
     pub hourly_rate: Option<i32>,
     pub currency: String,
-    pub status: String,
+    pub status: FleetStatus,
     pub notes: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum DeviceType {
     Ffs,
     Ftd,
@@ -360,6 +365,20 @@ pub struct SimulatorPage {
     pub next_cursor: Option<String>,
 }
 
+/// Where a meter reading came from.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MeterSource {
+    /// The meters the aircraft was added with.
+    Initial,
+    Manual,
+    /// Recorded by a booking's check-in.
+    CheckIn,
+    /// Corrects an earlier reading (with a reason).
+    Correction,
+}
+
 /// One entry of an aircraft's meter history.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct MeterReading {
@@ -367,8 +386,7 @@ pub struct MeterReading {
     pub aircraft_id: Uuid,
     pub hobbs: f64,
     pub tach: f64,
-    /// `initial`, `manual`, `check_in` or `correction`.
-    pub source: String,
+    pub source: MeterSource,
     pub booking_id: Option<Uuid>,
     /// The reading a correction corrects.
     pub corrects_id: Option<Uuid>,

@@ -105,6 +105,7 @@ impl MetersApi {
             );
         }
         if let Some(corrects) = body.corrects_id {
+            // Kept: the foreign key cannot say "a reading of this aircraft".
             c.check(
                 repo::reading_exists(&mut tx, aircraft.id, corrects).await?,
                 "corrects_id",

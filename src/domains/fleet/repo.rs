@@ -1,45 +1,92 @@
 //! SQL of aircraft and their meters. Every function runs inside the caller's `TenantTx`.
 
-use chrono::NaiveDate;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::dto::{Aircraft, MeterReading, hours};
+use super::dto::{
+    Aircraft, AircraftClass, Category, EngineType, FleetStatus, MeterReading, MeterSource, hours, wire,
+};
 use crate::domains::maintenance::service::airworthiness::{self, Airworthiness};
 
 pub const AIRCRAFT_COLUMNS: &str = "id, registration, aircraft_type_id, make, model, type_designator, category, class,
      engine_type, seats, cruise_speed_kts, wet_rate, dry_rate, currency, home_base, status, hobbs_tenths,
      tach_tenths, equipment, photo_attachment_id, notes, version, created_at, updated_at";
 
-fn aircraft(row: &PgRow) -> Result<Aircraft, sqlx::Error> {
-    Ok(Aircraft {
-        id: row.try_get("id")?,
-        registration: row.try_get("registration")?,
-        aircraft_type_id: row.try_get("aircraft_type_id")?,
-        make: row.try_get("make")?,
-        model: row.try_get("model")?,
-        type_designator: row.try_get("type_designator")?,
-        category: row.try_get("category")?,
-        class: row.try_get("class")?,
-        engine_type: row.try_get("engine_type")?,
-        seats: row.try_get("seats")?,
-        cruise_speed_kts: row.try_get("cruise_speed_kts")?,
-        wet_rate: row.try_get("wet_rate")?,
-        dry_rate: row.try_get("dry_rate")?,
-        currency: row.try_get("currency")?,
-        home_base: row.try_get("home_base")?,
-        status: row.try_get("status")?,
-        hobbs: hours(row.try_get("hobbs_tenths")?),
-        tach: hours(row.try_get("tach_tenths")?),
-        equipment: row.try_get("equipment")?,
-        photo_attachment_id: row.try_get("photo_attachment_id")?,
-        notes: row.try_get("notes")?,
-        airworthiness: Airworthiness::default(),
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+/// The nullable `class` column of aircraft and aircraft types (a row decodes it with
+/// `#[sqlx(try_from = "Option<String>")]`).
+pub(super) struct ClassColumn(pub(super) Option<AircraftClass>);
+
+impl TryFrom<Option<String>> for ClassColumn {
+    type Error = String;
+
+    fn try_from(v: Option<String>) -> Result<Self, String> {
+        v.map(AircraftClass::try_from).transpose().map(ClassColumn)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AircraftRow {
+    id: Uuid,
+    registration: String,
+    aircraft_type_id: Option<Uuid>,
+    make: String,
+    model: String,
+    type_designator: Option<String>,
+    #[sqlx(try_from = "String")]
+    category: Category,
+    #[sqlx(try_from = "Option<String>")]
+    class: ClassColumn,
+    #[sqlx(try_from = "String")]
+    engine_type: EngineType,
+    seats: Option<i32>,
+    cruise_speed_kts: Option<i32>,
+    wet_rate: Option<i32>,
+    dry_rate: Option<i32>,
+    currency: String,
+    home_base: Option<String>,
+    #[sqlx(try_from = "String")]
+    status: FleetStatus,
+    hobbs_tenths: i64,
+    tach_tenths: i64,
+    equipment: Vec<String>,
+    photo_attachment_id: Option<Uuid>,
+    notes: Option<String>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<AircraftRow> for Aircraft {
+    fn from(r: AircraftRow) -> Self {
+        Aircraft {
+            id: r.id,
+            registration: r.registration,
+            aircraft_type_id: r.aircraft_type_id,
+            make: r.make,
+            model: r.model,
+            type_designator: r.type_designator,
+            category: r.category,
+            class: r.class.0,
+            engine_type: r.engine_type,
+            seats: r.seats,
+            cruise_speed_kts: r.cruise_speed_kts,
+            wet_rate: r.wet_rate,
+            dry_rate: r.dry_rate,
+            currency: r.currency,
+            home_base: r.home_base,
+            status: r.status,
+            hobbs: hours(r.hobbs_tenths),
+            tach: hours(r.tach_tenths),
+            equipment: r.equipment,
+            photo_attachment_id: r.photo_attachment_id,
+            notes: r.notes,
+            airworthiness: Airworthiness::default(),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 /// Fills in the airworthiness of `list` on local day `today` (one statement for the page).
@@ -65,13 +112,11 @@ pub async fn get_aircraft(
         "select {AIRCRAFT_COLUMNS} from aircraft where id = $1{}",
         if lock { " for update" } else { "" }
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, AircraftRow>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(aircraft)
-        .transpose()
+        .await
+        .map(|r| r.map(Aircraft::from))
 }
 
 /// Filters of the aircraft list.
@@ -97,7 +142,7 @@ pub async fn list_aircraft(
             and ($5::text is null or home_base = $5) and ($6::text is null or registration ilike $6)
           order by id desc limit $7"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, AircraftRow>(sqlx::AssertSqlSafe(sql))
         .bind(after)
         .bind(&f.status)
         .bind(f.aircraft_type_id)
@@ -107,7 +152,7 @@ pub async fn list_aircraft(
         .bind(limit + 1)
         .fetch_all(conn)
         .await?;
-    rows.iter().map(aircraft).collect()
+    Ok(rows.into_iter().map(Aircraft::from).collect())
 }
 
 pub async fn insert_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<(), sqlx::Error> {
@@ -123,16 +168,16 @@ pub async fn insert_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<()
     .bind(&a.make)
     .bind(&a.model)
     .bind(&a.type_designator)
-    .bind(&a.category)
-    .bind(&a.class)
-    .bind(&a.engine_type)
+    .bind(wire(&a.category))
+    .bind(a.class.as_ref().map(wire))
+    .bind(wire(&a.engine_type))
     .bind(a.seats)
     .bind(a.cruise_speed_kts)
     .bind(a.wet_rate)
     .bind(a.dry_rate)
     .bind(&a.currency)
     .bind(&a.home_base)
-    .bind(&a.status)
+    .bind(wire(&a.status))
     .bind(super::dto::tenths(a.hobbs))
     .bind(super::dto::tenths(a.tach))
     .bind(&a.equipment)
@@ -158,16 +203,16 @@ pub async fn update_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<()
     .bind(&a.make)
     .bind(&a.model)
     .bind(&a.type_designator)
-    .bind(&a.category)
-    .bind(&a.class)
-    .bind(&a.engine_type)
+    .bind(wire(&a.category))
+    .bind(a.class.as_ref().map(wire))
+    .bind(wire(&a.engine_type))
     .bind(a.seats)
     .bind(a.cruise_speed_kts)
     .bind(a.wet_rate)
     .bind(a.dry_rate)
     .bind(&a.currency)
     .bind(&a.home_base)
-    .bind(&a.status)
+    .bind(wire(&a.status))
     .bind(&a.equipment)
     .bind(a.photo_attachment_id)
     .bind(&a.notes)
@@ -178,19 +223,36 @@ pub async fn update_aircraft(conn: &mut PgConnection, a: &Aircraft) -> Result<()
 
 const READING_COLUMNS: &str = "id, aircraft_id, hobbs_tenths, tach_tenths, source, booking_id, corrects_id, reason, recorded_by, created_at";
 
-fn reading(row: &PgRow) -> Result<MeterReading, sqlx::Error> {
-    Ok(MeterReading {
-        id: row.try_get("id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        hobbs: hours(row.try_get("hobbs_tenths")?),
-        tach: hours(row.try_get("tach_tenths")?),
-        source: row.try_get("source")?,
-        booking_id: row.try_get("booking_id")?,
-        corrects_id: row.try_get("corrects_id")?,
-        reason: row.try_get("reason")?,
-        recorded_by: row.try_get("recorded_by")?,
-        created_at: row.try_get("created_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct ReadingRow {
+    id: Uuid,
+    aircraft_id: Uuid,
+    hobbs_tenths: i64,
+    tach_tenths: i64,
+    #[sqlx(try_from = "String")]
+    source: MeterSource,
+    booking_id: Option<Uuid>,
+    corrects_id: Option<Uuid>,
+    reason: Option<String>,
+    recorded_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ReadingRow> for MeterReading {
+    fn from(r: ReadingRow) -> Self {
+        MeterReading {
+            id: r.id,
+            aircraft_id: r.aircraft_id,
+            hobbs: hours(r.hobbs_tenths),
+            tach: hours(r.tach_tenths),
+            source: r.source,
+            booking_id: r.booking_id,
+            corrects_id: r.corrects_id,
+            reason: r.reason,
+            recorded_by: r.recorded_by,
+            created_at: r.created_at,
+        }
+    }
 }
 
 /// A new reading of one aircraft's meters; it becomes the aircraft's current meters.
@@ -215,7 +277,7 @@ pub async fn record_reading(
          insert into meter_readings (id, aircraft_id, hobbs_tenths, tach_tenths, source, booking_id, corrects_id, reason, recorded_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning {READING_COLUMNS}"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, ReadingRow>(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
         .bind(r.aircraft_id)
         .bind(r.hobbs_tenths)
@@ -227,7 +289,7 @@ pub async fn record_reading(
         .bind(r.recorded_by)
         .fetch_one(conn)
         .await?;
-    reading(&row)
+    Ok(MeterReading::from(row))
 }
 
 /// Newest first.
@@ -241,13 +303,13 @@ pub async fn list_readings(
         "select {READING_COLUMNS} from meter_readings where aircraft_id = $1 and id < $2
           order by id desc limit $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, ReadingRow>(sqlx::AssertSqlSafe(sql))
         .bind(aircraft_id)
         .bind(after.unwrap_or(Uuid::max()))
         .bind(limit + 1)
         .fetch_all(conn)
         .await?;
-    rows.iter().map(reading).collect()
+    Ok(rows.into_iter().map(MeterReading::from).collect())
 }
 
 pub async fn reading_exists(

@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
+    DeviceType, FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
 };
 use crate::audit;
 use crate::auth::Auth;
@@ -31,21 +31,41 @@ const SIM_COLUMNS: &str =
     "id, name, device_type, qualification, aircraft_type_id, hourly_rate, currency, status,
      notes, version, created_at, updated_at";
 
-fn simulator(row: &PgRow) -> Result<Simulator, sqlx::Error> {
-    Ok(Simulator {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        device_type: row.try_get("device_type")?,
-        qualification: row.try_get("qualification")?,
-        aircraft_type_id: row.try_get("aircraft_type_id")?,
-        hourly_rate: row.try_get("hourly_rate")?,
-        currency: row.try_get("currency")?,
-        status: row.try_get("status")?,
-        notes: row.try_get("notes")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    name: String,
+    #[sqlx(try_from = "String")]
+    device_type: DeviceType,
+    qualification: Option<String>,
+    aircraft_type_id: Option<Uuid>,
+    hourly_rate: Option<i32>,
+    currency: String,
+    #[sqlx(try_from = "String")]
+    status: FleetStatus,
+    notes: Option<String>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Simulator {
+    fn from(r: Row) -> Self {
+        Simulator {
+            id: r.id,
+            name: r.name,
+            device_type: r.device_type,
+            qualification: r.qualification,
+            aircraft_type_id: r.aircraft_type_id,
+            hourly_rate: r.hourly_rate,
+            currency: r.currency,
+            status: r.status,
+            notes: r.notes,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 pub(crate) async fn load_simulator(
@@ -53,13 +73,11 @@ pub(crate) async fn load_simulator(
     id: Uuid,
 ) -> Result<Option<Simulator>, sqlx::Error> {
     let sql = format!("select {SIM_COLUMNS} from simulators where id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(simulator)
-        .transpose()
+        .await
+        .map(|r| r.map(Simulator::from))
 }
 
 async fn save_simulator(
@@ -77,12 +95,12 @@ async fn save_simulator(
     sqlx::query(sql)
         .bind(s.id)
         .bind(&s.name)
-        .bind(&s.device_type)
+        .bind(wire(&s.device_type))
         .bind(&s.qualification)
         .bind(s.aircraft_type_id)
         .bind(s.hourly_rate)
         .bind(&s.currency)
-        .bind(&s.status)
+        .bind(wire(&s.status))
         .bind(&s.notes)
         .execute(conn)
         .await
@@ -120,14 +138,14 @@ impl SimulatorsApi {
               where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
               order by id desc limit $3"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(status.0.as_ref().map(wire))
             .bind(limit + 1)
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let sims = rows.iter().map(simulator).collect::<Result<Vec<_>, _>>()?;
+        let sims = rows.into_iter().map(Simulator::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(sims, limit, |s| s.id);
         Ok(Json(SimulatorPage { items, next_cursor }))
     }
@@ -147,16 +165,12 @@ impl SimulatorsApi {
         let s = Simulator {
             id: Uuid::now_v7(),
             name: body.name.trim().to_owned(),
-            device_type: wire(&body.device_type),
+            device_type: body.device_type,
             qualification: body.qualification.clone(),
             aircraft_type_id: body.aircraft_type_id,
             hourly_rate: body.hourly_rate,
             currency: body.currency.clone().unwrap_or_else(|| "USD".into()),
-            status: body
-                .status
-                .as_ref()
-                .map(wire)
-                .unwrap_or_else(|| "active".into()),
+            status: body.status.unwrap_or(FleetStatus::Active),
             notes: body.notes.clone(),
             version: 1,
             created_at: chrono::Utc::now(),
@@ -223,8 +237,8 @@ impl SimulatorsApi {
         if let Some(v) = &body.name {
             s.name = v.trim().to_owned();
         }
-        if let Some(v) = &body.device_type {
-            s.device_type = wire(v);
+        if let Some(v) = body.device_type {
+            s.device_type = v;
         }
         merge(&mut s.qualification, &body.qualification);
         merge(&mut s.aircraft_type_id, &body.aircraft_type_id);
@@ -232,8 +246,8 @@ impl SimulatorsApi {
         if let Some(v) = &body.currency {
             s.currency = v.clone();
         }
-        if let Some(v) = &body.status {
-            s.status = wire(v);
+        if let Some(v) = body.status {
+            s.status = v;
         }
         merge(&mut s.notes, &body.notes);
         let mut c = Checks::new();

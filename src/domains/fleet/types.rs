@@ -3,17 +3,19 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, merge, wire,
+    AircraftType, AircraftTypeCreate, AircraftTypePage, AircraftTypeUpdate, Category, EngineType,
+    merge, wire,
 };
+use super::repo::ClassColumn;
 use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
@@ -24,21 +26,42 @@ const TYPE_COLUMNS: &str =
     "id, designator, manufacturer, model, category, class, engine_type, engine_count, seats,
      cruise_speed_kts, created_at, updated_at";
 
-fn aircraft_type(row: &PgRow) -> Result<AircraftType, sqlx::Error> {
-    Ok(AircraftType {
-        id: row.try_get("id")?,
-        designator: row.try_get("designator")?,
-        manufacturer: row.try_get("manufacturer")?,
-        model: row.try_get("model")?,
-        category: row.try_get("category")?,
-        class: row.try_get("class")?,
-        engine_type: row.try_get("engine_type")?,
-        engine_count: row.try_get("engine_count")?,
-        seats: row.try_get("seats")?,
-        cruise_speed_kts: row.try_get("cruise_speed_kts")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    designator: String,
+    manufacturer: String,
+    model: String,
+    #[sqlx(try_from = "String")]
+    category: Category,
+    #[sqlx(try_from = "Option<String>")]
+    class: ClassColumn,
+    #[sqlx(try_from = "String")]
+    engine_type: EngineType,
+    engine_count: i32,
+    seats: Option<i32>,
+    cruise_speed_kts: Option<i32>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for AircraftType {
+    fn from(r: Row) -> Self {
+        AircraftType {
+            id: r.id,
+            designator: r.designator,
+            manufacturer: r.manufacturer,
+            model: r.model,
+            category: r.category,
+            class: r.class.0,
+            engine_type: r.engine_type,
+            engine_count: r.engine_count,
+            seats: r.seats,
+            cruise_speed_kts: r.cruise_speed_kts,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 pub(crate) async fn load_type(
@@ -46,13 +69,11 @@ pub(crate) async fn load_type(
     id: Uuid,
 ) -> Result<Option<AircraftType>, sqlx::Error> {
     let sql = format!("select {TYPE_COLUMNS} from aircraft_types where id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(aircraft_type)
-        .transpose()
+        .await
+        .map(|r| r.map(AircraftType::from))
 }
 
 async fn save_type(
@@ -72,9 +93,9 @@ async fn save_type(
         .bind(&t.designator)
         .bind(&t.manufacturer)
         .bind(&t.model)
-        .bind(&t.category)
-        .bind(&t.class)
-        .bind(&t.engine_type)
+        .bind(wire(&t.category))
+        .bind(t.class.as_ref().map(wire))
+        .bind(wire(&t.engine_type))
         .bind(t.engine_count)
         .bind(t.seats)
         .bind(t.cruise_speed_kts)
@@ -124,7 +145,7 @@ impl AircraftTypesApi {
               where ($1::uuid is null or id < $1) and ($2::text is null or designator = $2)
               order by id desc limit $3"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(designator.0.map(|d| d.trim().to_ascii_uppercase()))
             .bind(limit + 1)
@@ -132,9 +153,9 @@ impl AircraftTypesApi {
             .await?;
         tx.end_read();
         let types = rows
-            .iter()
-            .map(aircraft_type)
-            .collect::<Result<Vec<_>, _>>()?;
+            .into_iter()
+            .map(AircraftType::from)
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(types, limit, |t| t.id);
         Ok(Json(AircraftTypePage { items, next_cursor }))
     }
@@ -156,9 +177,9 @@ impl AircraftTypesApi {
             designator: body.designator.trim().to_ascii_uppercase(),
             manufacturer: body.manufacturer.trim().to_owned(),
             model: body.model.trim().to_owned(),
-            category: wire(&body.category),
-            class: body.class.as_ref().map(wire),
-            engine_type: wire(&body.engine_type),
+            category: body.category,
+            class: body.class,
+            engine_type: body.engine_type,
             engine_count: body.engine_count.unwrap_or(1),
             seats: body.seats,
             cruise_speed_kts: body.cruise_speed_kts,
@@ -236,12 +257,12 @@ impl AircraftTypesApi {
         if let Some(v) = &body.model {
             t.model = v.trim().to_owned();
         }
-        if let Some(v) = &body.category {
-            t.category = wire(v);
+        if let Some(v) = body.category {
+            t.category = v;
         }
-        merge(&mut t.class, &body.class.map_value(|v| wire(&v)));
-        if let Some(v) = &body.engine_type {
-            t.engine_type = wire(v);
+        merge(&mut t.class, &body.class);
+        if let Some(v) = body.engine_type {
+            t.engine_type = v;
         }
         if let Some(v) = body.engine_count {
             t.engine_count = v;

@@ -3,12 +3,13 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use rand::RngCore;
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::dto::{ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPage, Session, SessionPage};
@@ -18,6 +19,40 @@ use crate::auth::{API_KEY_PREFIX, Auth, tokens};
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ApiKeyRow {
+    id: Uuid,
+    name: String,
+    prefix: String,
+    permissions: Vec<String>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<ApiKeyRow> for ApiKey {
+    fn from(r: ApiKeyRow) -> Self {
+        ApiKey {
+            id: r.id,
+            name: r.name,
+            prefix: r.prefix,
+            permissions: r.permissions,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            created_at: r.created_at,
+        }
+    }
+}
 
 pub struct MeApi;
 
@@ -46,7 +81,7 @@ impl MeApi {
         let limit = page::limit(limit.0)?;
         let before = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = p.begin(&state).await?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, SessionRow>(
             "select id, ip, user_agent, created_at, expires_at from sessions
              where user_id = $1 and revoked_at is null and expires_at > now() and ($2::uuid is null or id < $2)
              order by id desc limit $3",
@@ -59,14 +94,14 @@ impl MeApi {
         tx.end_read();
         let current = p.session_id();
         let sessions = rows
-            .iter()
+            .into_iter()
             .map(|r| Session {
-                id: r.get("id"),
-                ip: r.get("ip"),
-                user_agent: r.get("user_agent"),
-                current: Some(r.get::<Uuid, _>("id")) == current,
-                created_at: r.get("created_at"),
-                expires_at: r.get("expires_at"),
+                id: r.id,
+                ip: r.ip,
+                user_agent: r.user_agent,
+                current: Some(r.id) == current,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
             })
             .collect();
         let (items, next_cursor) = page::finish(sessions, limit, |s| s.id);
@@ -122,7 +157,7 @@ impl MeApi {
         let limit = page::limit(limit.0)?;
         let before = page::decode_id_cursor(cursor.0.as_deref())?;
         let mut tx = p.begin(&state).await?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, ApiKeyRow>(
             "select id, name, prefix, expires_at, last_used_at, created_at,
                     coalesce(permissions, array(select distinct p from user_roles ur
                         join roles r on r.id = ur.role_id, unnest(r.permissions) p
@@ -137,18 +172,7 @@ impl MeApi {
         .fetch_all(&mut *tx)
         .await?;
         tx.end_read();
-        let keys = rows
-            .iter()
-            .map(|r| ApiKey {
-                id: r.get("id"),
-                name: r.get("name"),
-                prefix: r.get("prefix"),
-                permissions: r.get("permissions"),
-                expires_at: r.get("expires_at"),
-                last_used_at: r.get("last_used_at"),
-                created_at: r.get("created_at"),
-            })
-            .collect();
+        let keys = rows.into_iter().map(ApiKey::from).collect();
         let (items, next_cursor) = page::finish(keys, limit, |k| k.id);
         Ok(Json(ApiKeyPage { items, next_cursor }))
     }

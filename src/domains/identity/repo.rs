@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{Role, RoleRef, Team, User};
@@ -13,25 +14,44 @@ const USER_COLUMNS: &str =
      coalesce(locked_until > now(), false) as locked, password_hash is not null as has_password,
      phone, department, position, avatar_url, preferences, last_login_at, created_at, updated_at";
 
-fn user(row: &PgRow, roles: Vec<RoleRef>) -> Result<User, sqlx::Error> {
-    Ok(User {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        is_active: row.try_get("is_active")?,
-        email_verified: row.try_get("email_verified")?,
-        locked: row.try_get("locked")?,
-        has_password: row.try_get("has_password")?,
-        phone: row.try_get("phone")?,
-        department: row.try_get("department")?,
-        position: row.try_get("position")?,
-        avatar_url: row.try_get("avatar_url")?,
-        preferences: row.try_get("preferences")?,
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    is_active: bool,
+    email_verified: bool,
+    locked: bool,
+    has_password: bool,
+    phone: Option<String>,
+    department: Option<String>,
+    position: Option<String>,
+    avatar_url: Option<String>,
+    preferences: Value,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn user(r: UserRow, roles: Vec<RoleRef>) -> User {
+    User {
+        id: r.id,
+        email: r.email,
+        name: r.name,
+        is_active: r.is_active,
+        email_verified: r.email_verified,
+        locked: r.locked,
+        has_password: r.has_password,
+        phone: r.phone,
+        department: r.department,
+        position: r.position,
+        avatar_url: r.avatar_url,
+        preferences: r.preferences,
         roles,
-        last_login_at: row.try_get("last_login_at")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+        last_login_at: r.last_login_at,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
 }
 
 async fn roles_of(
@@ -75,7 +95,7 @@ pub async fn list_users(
            and ($5::text is null or name ilike $5 or email ilike $5)
          order by id limit $6"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
         .bind(after)
         .bind(f.role)
         .bind(f.team)
@@ -84,16 +104,20 @@ pub async fn list_users(
         .bind(limit + 1)
         .fetch_all(&mut *conn)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.get("id")).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let mut roles = roles_of(conn, &ids).await?;
-    rows.iter()
-        .map(|r| user(r, roles.remove(&r.get::<Uuid, _>("id")).unwrap_or_default()))
-        .collect()
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let of = roles.remove(&r.id).unwrap_or_default();
+            user(r, of)
+        })
+        .collect())
 }
 
 pub async fn get_user(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("select {USER_COLUMNS} from users where id = $1");
-    let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let Some(row) = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
@@ -101,7 +125,7 @@ pub async fn get_user(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>,
         return Ok(None);
     };
     let mut roles = roles_of(conn, &[id]).await?;
-    user(&row, roles.remove(&id).unwrap_or_default()).map(Some)
+    Ok(Some(user(row, roles.remove(&id).unwrap_or_default())))
 }
 
 /// Replaces the user's roles. The caller has checked that every id exists.
@@ -170,17 +194,31 @@ const ROLE_SELECT: &str =
             (select count(*) from user_roles ur where ur.role_id = r.id) as users_count
      from roles r";
 
-fn role(row: &PgRow) -> Result<Role, sqlx::Error> {
-    Ok(Role {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        permissions: row.try_get("permissions")?,
-        is_system: row.try_get("is_system")?,
-        users_count: row.try_get("users_count")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct RoleRow {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    permissions: Vec<String>,
+    is_system: bool,
+    users_count: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<RoleRow> for Role {
+    fn from(r: RoleRow) -> Self {
+        Role {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            permissions: r.permissions,
+            is_system: r.is_system,
+            users_count: r.users_count,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 pub async fn list_roles(
@@ -189,38 +227,48 @@ pub async fn list_roles(
     limit: i64,
 ) -> Result<Vec<Role>, sqlx::Error> {
     let sql = format!("{ROLE_SELECT} where ($1::uuid is null or r.id > $1) order by r.id limit $2");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql))
         .bind(after)
         .bind(limit + 1)
         .fetch_all(conn)
         .await?;
-    rows.iter().map(role).collect()
+    Ok(rows.into_iter().map(Role::from).collect())
 }
 
 pub async fn get_role(conn: &mut PgConnection, id: Uuid) -> Result<Option<Role>, sqlx::Error> {
     let sql = format!("{ROLE_SELECT} where r.id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, RoleRow>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(role)
-        .transpose()
+        .await
+        .map(|r| r.map(Role::from))
 }
 
 const TEAM_SELECT: &str = "select t.id, t.name, t.description, t.created_at, t.updated_at,
             (select count(*) from team_members tm where tm.team_id = t.id) as members_count
      from teams t";
 
-fn team(row: &PgRow) -> Result<Team, sqlx::Error> {
-    Ok(Team {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        members_count: row.try_get("members_count")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    members_count: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<TeamRow> for Team {
+    fn from(r: TeamRow) -> Self {
+        Team {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            members_count: r.members_count,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 pub async fn list_teams(
@@ -229,21 +277,19 @@ pub async fn list_teams(
     limit: i64,
 ) -> Result<Vec<Team>, sqlx::Error> {
     let sql = format!("{TEAM_SELECT} where ($1::uuid is null or t.id > $1) order by t.id limit $2");
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, TeamRow>(sqlx::AssertSqlSafe(sql))
         .bind(after)
         .bind(limit + 1)
         .fetch_all(conn)
         .await?;
-    rows.iter().map(team).collect()
+    Ok(rows.into_iter().map(Team::from).collect())
 }
 
 pub async fn get_team(conn: &mut PgConnection, id: Uuid) -> Result<Option<Team>, sqlx::Error> {
     let sql = format!("{TEAM_SELECT} where t.id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, TeamRow>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(team)
-        .transpose()
+        .await
+        .map(|r| r.map(Team::from))
 }

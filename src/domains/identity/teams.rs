@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::dto::{
@@ -207,7 +208,7 @@ impl TeamsApi {
         repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, (Uuid, String, String, DateTime<Utc>)>(
             "select u.id, u.name, u.email, tm.created_at from team_members tm join users u on u.id = tm.user_id
              where tm.team_id = $1 and ($2::uuid is null or u.id > $2) order by u.id limit $3",
         )
@@ -218,12 +219,12 @@ impl TeamsApi {
         .await?;
         tx.end_read();
         let members = rows
-            .iter()
-            .map(|r| TeamMember {
-                user_id: r.get("id"),
-                name: r.get("name"),
-                email: r.get("email"),
-                added_at: r.get("created_at"),
+            .into_iter()
+            .map(|(user_id, name, email, added_at)| TeamMember {
+                user_id,
+                name,
+                email,
+                added_at,
             })
             .collect();
         let (items, next_cursor) = page::finish(members, limit, |m| m.user_id);
@@ -246,6 +247,7 @@ impl TeamsApi {
         repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
+        // Not only a pre-check: the response needs the member's name and e-mail.
         let user: Option<(String, String)> =
             sqlx::query_as("select name, email from users where id = $1")
                 .bind(body.user_id)

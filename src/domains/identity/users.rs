@@ -47,6 +47,8 @@ pub(super) async fn check_grantable(
     p: &Principal,
     role_ids: &[Uuid],
 ) -> Result<()> {
+    // Kept: the permissions are needed anyway, and the error names `role_ids` (the foreign key
+    // of user_roles would name `role_id`, and only after earlier writes).
     let (perms, all_exist) = repo::permissions_of_roles(tx, role_ids).await?;
     if !all_exist {
         return Err(AppError::validation(

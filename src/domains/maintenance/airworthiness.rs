@@ -5,18 +5,27 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use poem_openapi::Object;
-use sqlx::{PgConnection, Row};
+use poem_openapi::{Enum, Object};
+use sqlx::PgConnection;
 
 use uuid::Uuid;
 
 use super::due::{self, DueStatus, Programme, Tenths, Window};
 
+/// What grounds an aircraft.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum GroundingKind {
+    InspectionOverdue,
+    GroundingSquawk,
+    MelExpired,
+}
+
 /// Why an aircraft is unairworthy.
 #[derive(Object, Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Grounding {
-    /// `inspection_overdue`, `grounding_squawk` or `mel_expired`.
-    pub kind: String,
+    pub kind: GroundingKind,
     /// The inspection item, squawk or MEL deferral.
     pub id: Uuid,
     pub detail: String,
@@ -56,7 +65,7 @@ pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
         let due = item.programme.due();
         if due::status(&due, today, item.current_tenths, Window::default()) == DueStatus::Overdue {
             reasons.push(Grounding {
-                kind: "inspection_overdue".into(),
+                kind: GroundingKind::InspectionOverdue,
                 id: item.id,
                 detail: if due.never_done {
                     format!("{}: no completion recorded", item.name)
@@ -68,7 +77,7 @@ pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
     }
     for (id, title) in &facts.grounding_squawks {
         reasons.push(Grounding {
-            kind: "grounding_squawk".into(),
+            kind: GroundingKind::GroundingSquawk,
             id: *id,
             detail: format!("open grounding squawk: {title}"),
         });
@@ -76,7 +85,7 @@ pub fn assess(facts: &Facts, today: NaiveDate) -> Airworthiness {
     for (id, item, expires_on) in &facts.deferrals {
         if due::mel_expired(*expires_on, today) {
             reasons.push(Grounding {
-                kind: "mel_expired".into(),
+                kind: GroundingKind::MelExpired,
                 id: *id,
                 detail: format!("MEL item {item} expired after {expires_on}"),
             });
@@ -178,20 +187,28 @@ pub async fn load(
     from_json(aircraft, value)
 }
 
-/// The programme columns of an inspection item row.
-pub fn programme_of(row: &sqlx::postgres::PgRow) -> Result<Programme, sqlx::Error> {
-    let months: Option<i32> = row.try_get("interval_months")?;
-    let days: Option<i32> = row.try_get("interval_days")?;
-    Ok(Programme {
-        interval_months: months.and_then(|m| u32::try_from(m).ok()),
-        interval_tenths: row.try_get("interval_tenths")?,
-        interval_days: days.and_then(|d| u32::try_from(d).ok()),
-        overrun_tenths: row
-            .try_get::<Option<i64>, _>("overrun_tenths")?
-            .unwrap_or(0),
-        last_done_on: row.try_get("last_done_on")?,
-        basis_tenths: row.try_get("basis_tenths")?,
-    })
+/// The programme columns of an inspection item row; `#[sqlx(flatten)]` it into a larger row.
+#[derive(sqlx::FromRow)]
+pub(super) struct ProgrammeRow {
+    interval_months: Option<i32>,
+    interval_tenths: Option<i64>,
+    interval_days: Option<i32>,
+    overrun_tenths: Option<i64>,
+    last_done_on: Option<NaiveDate>,
+    basis_tenths: Option<i64>,
+}
+
+impl From<ProgrammeRow> for Programme {
+    fn from(r: ProgrammeRow) -> Self {
+        Programme {
+            interval_months: r.interval_months.and_then(|m| u32::try_from(m).ok()),
+            interval_tenths: r.interval_tenths,
+            interval_days: r.interval_days.and_then(|d| u32::try_from(d).ok()),
+            overrun_tenths: r.overrun_tenths.unwrap_or(0),
+            last_done_on: r.last_done_on,
+            basis_tenths: r.basis_tenths,
+        }
+    }
 }
 
 /// The airworthiness of each of `aircraft` on local day `today`.
@@ -237,8 +254,8 @@ mod tests {
             today,
         );
         assert_eq!(
-            (a.airworthy, a.reasons[0].kind.as_str()),
-            (false, "inspection_overdue")
+            (a.airworthy, a.reasons[0].kind),
+            (false, GroundingKind::InspectionOverdue)
         );
         // Valid through 31 May 2026, so on 31 May it is still airworthy.
         assert!(
@@ -255,12 +272,18 @@ mod tests {
             grounding_squawks: vec![(Uuid::nil(), "Flat tyre".into())],
             ..Facts::default()
         };
-        assert_eq!(assess(&squawk, today).reasons[0].kind, "grounding_squawk");
+        assert_eq!(
+            assess(&squawk, today).reasons[0].kind,
+            GroundingKind::GroundingSquawk
+        );
         let mel = Facts {
             deferrals: vec![(Uuid::nil(), "34-11-01".into(), d(2026, 6, 9))],
             ..Facts::default()
         };
-        assert_eq!(assess(&mel, today).reasons[0].kind, "mel_expired");
+        assert_eq!(
+            assess(&mel, today).reasons[0].kind,
+            GroundingKind::MelExpired
+        );
         assert!(assess(&mel, d(2026, 6, 9)).airworthy);
     }
 }

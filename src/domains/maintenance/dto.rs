@@ -6,10 +6,14 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use super::due::DueStatus;
 use super::logs::MaintenanceLog;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+text_enum!(InspectionKind, Meter);
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum InspectionKind {
     /// 12 calendar months.
     Annual,
@@ -25,8 +29,9 @@ pub enum InspectionKind {
     Custom,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Meter {
     Hobbs,
     Tach,
@@ -46,14 +51,14 @@ pub struct Inspection {
     pub id: Uuid,
     pub aircraft_id: Uuid,
     pub registration: String,
-    pub kind: String,
+    pub kind: InspectionKind,
     pub name: String,
     /// Calendar months, due at the end of the month.
     pub interval_months: Option<i32>,
     pub interval_hours: Option<f64>,
     pub interval_days: Option<i32>,
-    /// The meter hours count on: `hobbs` or `tach`.
-    pub meter: String,
+    /// The meter hours count on.
+    pub meter: Meter,
     pub overrun_hours: f64,
     pub last_done_on: Option<NaiveDate>,
     pub last_done_hours: Option<f64>,
@@ -68,8 +73,8 @@ pub struct Inspection {
     pub current_hours: f64,
     pub days_remaining: Option<i64>,
     pub hours_remaining: Option<f64>,
-    /// `ok`, `due_soon` (30 days / 10 hours), `overrun` or `overdue` (unairworthy).
-    pub status: String,
+    /// `due_soon` is within 30 days / 10 hours; `overdue` grounds the aircraft.
+    pub status: DueStatus,
     pub notes: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,

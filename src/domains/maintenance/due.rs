@@ -103,7 +103,9 @@ impl Programme {
 }
 
 /// Where an item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(poem_openapi::Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum DueStatus {
     Ok,
     /// Within the warning window (days or hours).

@@ -4,22 +4,21 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::airworthiness::programme_of;
+use super::airworthiness::ProgrammeRow;
 use super::dto::{
     DueFilter, Inspection, InspectionComplete, InspectionCompleted, InspectionCreate,
-    InspectionKind, InspectionPage, InspectionUpdate,
+    InspectionKind, InspectionPage, InspectionUpdate, Meter,
 };
-use super::due::{self, DueStatus, Window};
+use super::due::{self, DueStatus, Programme, Window};
 use super::logs::{self, NewLog};
 use crate::audit;
 use crate::auth::Auth;
@@ -40,26 +39,47 @@ const COLUMNS: &str = "i.id, i.aircraft_id, a.registration, i.kind, i.name, i.in
      i.version, i.created_at, i.updated_at,
      case i.meter when 'hobbs' then a.hobbs_tenths else a.tach_tenths end as current_tenths";
 
-fn inspection(row: &PgRow, today: NaiveDate) -> Result<Inspection, sqlx::Error> {
-    let programme = programme_of(row)?;
-    let current: i64 = row.try_get("current_tenths")?;
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    aircraft_id: Uuid,
+    registration: String,
+    #[sqlx(try_from = "String")]
+    kind: InspectionKind,
+    name: String,
+    interval_months: Option<i32>,
+    interval_tenths: Option<i64>,
+    interval_days: Option<i32>,
+    #[sqlx(try_from = "String")]
+    meter: Meter,
+    last_done_tenths: Option<i64>,
+    notes: Option<String>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    current_tenths: i64,
+    #[sqlx(flatten)]
+    programme: ProgrammeRow,
+}
+
+fn inspection(row: Row, today: NaiveDate) -> Inspection {
+    let programme = Programme::from(row.programme);
+    let current = row.current_tenths;
     let due = programme.due();
     let status = due::status(&due, today, current, Window::default());
-    let interval_tenths: Option<i64> = row.try_get("interval_tenths")?;
-    let last_done_tenths: Option<i64> = row.try_get("last_done_tenths")?;
-    Ok(Inspection {
-        id: row.try_get("id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        registration: row.try_get("registration")?,
-        kind: row.try_get("kind")?,
-        name: row.try_get("name")?,
-        interval_months: row.try_get("interval_months")?,
-        interval_hours: interval_tenths.map(hours),
-        interval_days: row.try_get("interval_days")?,
-        meter: row.try_get("meter")?,
+    Inspection {
+        id: row.id,
+        aircraft_id: row.aircraft_id,
+        registration: row.registration,
+        kind: row.kind,
+        name: row.name,
+        interval_months: row.interval_months,
+        interval_hours: row.interval_tenths.map(hours),
+        interval_days: row.interval_days,
+        meter: row.meter,
         overrun_hours: hours(programme.overrun_tenths),
         last_done_on: programme.last_done_on,
-        last_done_hours: last_done_tenths.map(hours),
+        last_done_hours: row.last_done_tenths.map(hours),
         basis_hours: programme.basis_tenths.map(hours),
         next_due_on: due.date,
         next_due_hours: due.tenths.map(hours),
@@ -67,12 +87,12 @@ fn inspection(row: &PgRow, today: NaiveDate) -> Result<Inspection, sqlx::Error> 
         current_hours: hours(current),
         days_remaining: due.date.map(|d| (d - today).num_days()),
         hours_remaining: due.tenths.map(|t| hours(t - current)),
-        status: status.as_str().to_owned(),
-        notes: row.try_get("notes")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+        status,
+        notes: row.notes,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
 }
 
 async fn load(
@@ -85,12 +105,12 @@ async fn load(
         "select {COLUMNS} from inspection_items i join aircraft a on a.id = i.aircraft_id where i.id = $1{}",
         if lock { " for update of i" } else { "" }
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound("inspection"))?;
-    Ok(inspection(&row, today)?)
+    Ok(inspection(row, today))
 }
 
 fn kind_name(kind: InspectionKind) -> &'static str {
@@ -130,7 +150,7 @@ impl InspectionsApi {
               where ($1::uuid is null or i.id < $1) and ($2::uuid is null or i.aircraft_id = $2)
               order by i.id desc limit $3"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(aircraft_id.0)
             .bind(limit + 1)
@@ -138,9 +158,9 @@ impl InspectionsApi {
             .await?;
         tx.end_read();
         let list = rows
-            .iter()
+            .into_iter()
             .map(|r| inspection(r, today))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(list, limit, |i| i.id);
         Ok(Json(InspectionPage { items, next_cursor }))
     }
@@ -165,23 +185,22 @@ impl InspectionsApi {
             "select {COLUMNS} from inspection_items i join aircraft a on a.id = i.aircraft_id
               where a.status <> 'retired' and ($1::uuid is null or i.aircraft_id = $1)"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(aircraft_id.0)
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
         let wanted = status.0.as_ref().map(wire);
+        let wanted = wanted.as_deref();
         let mut items = rows
-            .iter()
-            .map(|r| inspection(r, today))
-            .collect::<Result<Vec<_>, _>>()?
             .into_iter()
-            .filter(|i| i.status != DueStatus::Ok.as_str())
-            .filter(|i| wanted.as_ref().is_none_or(|w| *w == i.status))
+            .map(|r| inspection(r, today))
+            .filter(|i| i.status != DueStatus::Ok)
+            .filter(|i| wanted.is_none_or(|w| w == i.status.as_str()))
             .collect::<Vec<_>>();
-        let rank = |s: &str| match s {
-            "overdue" => 0,
-            "overrun" => 1,
+        let rank = |s: &DueStatus| match s {
+            DueStatus::Overdue => 0,
+            DueStatus::Overrun => 1,
             _ => 2,
         };
         items.sort_by(|a, b| {
@@ -234,17 +253,6 @@ impl InspectionsApi {
         );
         c.done()?;
         let mut tx = p.begin(&state).await?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
         let last_done_tenths = body.last_done_hours.map(tenths);
         let id = Uuid::now_v7();
         sqlx::query(
@@ -353,7 +361,7 @@ impl InspectionsApi {
         .bind(months)
         .bind(interval_tenths)
         .bind(days)
-        .bind(body.meter.as_ref().map(wire).unwrap_or_else(|| before.meter.clone()))
+        .bind(wire(&body.meter.unwrap_or(before.meter)))
         .bind(body.overrun_hours.map(tenths).unwrap_or(tenths(before.overrun_hours)))
         .bind(notes)
         .execute(&mut *tx)
@@ -434,14 +442,14 @@ impl InspectionsApi {
             .hours
             .map(tenths)
             .unwrap_or(tenths(before.current_hours));
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, ProgrammeRow>(
             "select interval_months, interval_tenths, interval_days, overrun_tenths, last_done_on, basis_tenths
                from inspection_items where id = $1",
         )
         .bind(before.id)
         .fetch_one(&mut *tx)
         .await?;
-        let basis = programme_of(&row)?.basis_after(done_at);
+        let basis = Programme::from(row).basis_after(done_at);
         sqlx::query(
             "update inspection_items set last_done_on = $2, last_done_tenths = $3, basis_tenths = $4,
                  version = version + 1 where id = $1",
@@ -457,8 +465,8 @@ impl InspectionsApi {
             &NewLog {
                 aircraft_id: before.aircraft_id,
                 performed_on,
-                hobbs_tenths: (before.meter == "hobbs").then_some(done_at),
-                tach_tenths: (before.meter == "tach").then_some(done_at),
+                hobbs_tenths: (before.meter == Meter::Hobbs).then_some(done_at),
+                tach_tenths: (before.meter == Meter::Tach).then_some(done_at),
                 work_done: body.work_done.trim(),
                 inspection_item_id: Some(before.id),
                 squawk_id: None,

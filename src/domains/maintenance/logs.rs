@@ -8,8 +8,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
@@ -74,23 +73,43 @@ enum LogCreated {
 const COLUMNS: &str = "id, aircraft_id, performed_on, hobbs_tenths, tach_tenths, work_done, inspection_item_id,
      squawk_id, created_by, signed_off_by, signed_off_at, certificate_number, created_at, updated_at";
 
-fn log(row: &PgRow) -> Result<MaintenanceLog, sqlx::Error> {
-    Ok(MaintenanceLog {
-        id: row.try_get("id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        performed_on: row.try_get("performed_on")?,
-        hobbs: row.try_get::<Option<i64>, _>("hobbs_tenths")?.map(hours),
-        tach: row.try_get::<Option<i64>, _>("tach_tenths")?.map(hours),
-        work_done: row.try_get("work_done")?,
-        inspection_item_id: row.try_get("inspection_item_id")?,
-        squawk_id: row.try_get("squawk_id")?,
-        created_by: row.try_get("created_by")?,
-        signed_off_by: row.try_get("signed_off_by")?,
-        signed_off_at: row.try_get("signed_off_at")?,
-        certificate_number: row.try_get("certificate_number")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    aircraft_id: Uuid,
+    performed_on: NaiveDate,
+    hobbs_tenths: Option<i64>,
+    tach_tenths: Option<i64>,
+    work_done: String,
+    inspection_item_id: Option<Uuid>,
+    squawk_id: Option<Uuid>,
+    created_by: Option<Uuid>,
+    signed_off_by: Option<Uuid>,
+    signed_off_at: Option<DateTime<Utc>>,
+    certificate_number: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for MaintenanceLog {
+    fn from(r: Row) -> Self {
+        MaintenanceLog {
+            id: r.id,
+            aircraft_id: r.aircraft_id,
+            performed_on: r.performed_on,
+            hobbs: r.hobbs_tenths.map(hours),
+            tach: r.tach_tenths.map(hours),
+            work_done: r.work_done,
+            inspection_item_id: r.inspection_item_id,
+            squawk_id: r.squawk_id,
+            created_by: r.created_by,
+            signed_off_by: r.signed_off_by,
+            signed_off_at: r.signed_off_at,
+            certificate_number: r.certificate_number,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<MaintenanceLog> {
@@ -98,12 +117,12 @@ async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Maintenan
         "select {COLUMNS} from maintenance_logs where id = $1{}",
         if lock { " for update" } else { "" }
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound("maintenance log entry"))?;
-    Ok(log(&row)?)
+    Ok(MaintenanceLog::from(row))
 }
 
 /// A new entry; `signed_off: Some(certificate)` signs it off by `created_by` at once.
@@ -126,7 +145,7 @@ pub async fn insert(conn: &mut PgConnection, n: &NewLog<'_>) -> Result<Maintenan
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, case when $10 then $9 end, case when $10 then now() end, $11)
          returning {COLUMNS}"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(Uuid::now_v7())
         .bind(n.aircraft_id)
         .bind(n.performed_on)
@@ -140,7 +159,7 @@ pub async fn insert(conn: &mut PgConnection, n: &NewLog<'_>) -> Result<Maintenan
         .bind(n.signed_off.flatten())
         .fetch_one(conn)
         .await?;
-    Ok(log(&row)?)
+    Ok(MaintenanceLog::from(row))
 }
 
 pub struct LogsApi;
@@ -170,7 +189,7 @@ impl LogsApi {
                 and ($3::boolean is null or (signed_off_at is not null) = $3)
               order by id desc limit $4"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(aircraft_id.0)
             .bind(signed.0)
@@ -178,7 +197,7 @@ impl LogsApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let logs = rows.iter().map(log).collect::<Result<Vec<_>, _>>()?;
+        let logs = rows.into_iter().map(MaintenanceLog::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(logs, limit, |l| l.id);
         Ok(Json(MaintenanceLogPage { items, next_cursor }))
     }
@@ -199,32 +218,6 @@ impl LogsApi {
             return Err(AppError::validation("work_done", "must not be blank"));
         }
         let mut tx = p.begin(&state).await?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
-        if let Some(s) = body.squawk_id {
-            let same: bool = sqlx::query_scalar(
-                "select exists(select 1 from squawks where id = $1 and aircraft_id = $2)",
-            )
-            .bind(s)
-            .bind(body.aircraft_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if !same {
-                return Err(AppError::validation(
-                    "squawk_id",
-                    "names no squawk of this aircraft",
-                ));
-            }
-        }
         let entry = insert(
             &mut tx,
             &NewLog {
@@ -240,6 +233,24 @@ impl LogsApi {
             },
         )
         .await?;
+        // Not an existence check (the foreign keys answer an unknown aircraft or squawk): a
+        // squawk of another aircraft is valid to the database. After the insert, so that an
+        // unknown aircraft is named first; an error rolls the insert back.
+        if let Some(s) = body.squawk_id {
+            let same: bool = sqlx::query_scalar(
+                "select exists(select 1 from squawks where id = $1 and aircraft_id = $2)",
+            )
+            .bind(s)
+            .bind(body.aircraft_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if !same {
+                return Err(AppError::validation(
+                    "squawk_id",
+                    "names no squawk of this aircraft",
+                ));
+            }
+        }
         audit::created(
             &mut tx,
             p.into(),

@@ -10,8 +10,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::due;
@@ -23,7 +22,7 @@ use crate::http::{JsonBody, page};
 use crate::state::AppState;
 use crate::timezone::TenantClock;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum MelCategory {
     /// The interval the MEL remarks give (`remarks_days`).
     A,
@@ -35,6 +34,17 @@ pub enum MelCategory {
     D,
 }
 
+/// Whether a deferral still stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MelStatus {
+    Open,
+    Cleared,
+}
+
+text_enum!(MelCategory, MelStatus);
+
 /// An MEL deferral.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct MelDeferral {
@@ -44,16 +54,14 @@ pub struct MelDeferral {
     /// MEL item number, e.g. `34-11-01`.
     pub item: String,
     pub description: String,
-    /// `A`, `B`, `C` or `D`.
-    pub category: String,
+    pub category: MelCategory,
     pub remarks_days: Option<i32>,
     pub discovered_on: NaiveDate,
     /// The last day the deferral is valid.
     pub expires_on: NaiveDate,
     /// Open and past `expires_on` (the aircraft is unairworthy).
     pub expired: bool,
-    /// `open` or `cleared`.
-    pub status: String,
+    pub status: MelStatus,
     pub cleared_by: Option<Uuid>,
     pub cleared_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
@@ -95,27 +103,46 @@ const COLUMNS: &str =
     "id, aircraft_id, squawk_id, item, description, category, remarks_days, discovered_on,
      expires_on, status, cleared_by, cleared_at, created_by, created_at, updated_at";
 
-fn deferral(row: &PgRow, today: NaiveDate) -> Result<MelDeferral, sqlx::Error> {
-    let expires_on: NaiveDate = row.try_get("expires_on")?;
-    let status: String = row.try_get("status")?;
-    Ok(MelDeferral {
-        id: row.try_get("id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        squawk_id: row.try_get("squawk_id")?,
-        item: row.try_get("item")?,
-        description: row.try_get("description")?,
-        category: row.try_get("category")?,
-        remarks_days: row.try_get("remarks_days")?,
-        discovered_on: row.try_get("discovered_on")?,
-        expires_on,
-        expired: status == "open" && due::mel_expired(expires_on, today),
-        status,
-        cleared_by: row.try_get("cleared_by")?,
-        cleared_at: row.try_get("cleared_at")?,
-        created_by: row.try_get("created_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    aircraft_id: Uuid,
+    squawk_id: Option<Uuid>,
+    item: String,
+    description: String,
+    #[sqlx(try_from = "String")]
+    category: MelCategory,
+    remarks_days: Option<i32>,
+    discovered_on: NaiveDate,
+    expires_on: NaiveDate,
+    #[sqlx(try_from = "String")]
+    status: MelStatus,
+    cleared_by: Option<Uuid>,
+    cleared_at: Option<DateTime<Utc>>,
+    created_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn deferral(row: Row, today: NaiveDate) -> MelDeferral {
+    MelDeferral {
+        id: row.id,
+        aircraft_id: row.aircraft_id,
+        squawk_id: row.squawk_id,
+        item: row.item,
+        description: row.description,
+        category: row.category,
+        remarks_days: row.remarks_days,
+        discovered_on: row.discovered_on,
+        expires_on: row.expires_on,
+        expired: row.status == MelStatus::Open && due::mel_expired(row.expires_on, today),
+        status: row.status,
+        cleared_by: row.cleared_by,
+        cleared_at: row.cleared_at,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
 }
 
 async fn load(
@@ -128,12 +155,12 @@ async fn load(
         "select {COLUMNS} from mel_deferrals where id = $1{}",
         if lock { " for update" } else { "" }
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound("MEL deferral"))?;
-    Ok(deferral(&row, today)?)
+    Ok(deferral(row, today))
 }
 
 pub struct MelApi;
@@ -171,7 +198,7 @@ impl MelApi {
                 and ($4::boolean is null or (status = 'open' and expires_on < $5) = $4)
               order by id desc limit $6"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(aircraft_id.0)
             .bind(open.0)
@@ -182,9 +209,9 @@ impl MelApi {
             .await?;
         tx.end_read();
         let list = rows
-            .iter()
+            .into_iter()
             .map(|r| deferral(r, today))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(list, limit, |d| d.id);
         Ok(Json(MelDeferralPage { items, next_cursor }))
     }
@@ -231,33 +258,6 @@ impl MelApi {
             body.remarks_days.and_then(|d| u32::try_from(d).ok()),
         )
         .ok_or_else(|| AppError::validation("category", "has no interval"))?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
-        if let Some(s) = body.squawk_id {
-            let moved = sqlx::query(
-                "update squawks set status = 'deferred', version = version + 1
-                  where id = $1 and aircraft_id = $2 and status <> 'resolved'",
-            )
-            .bind(s)
-            .bind(body.aircraft_id)
-            .execute(&mut *tx)
-            .await?;
-            if moved.rows_affected() != 1 {
-                return Err(AppError::validation(
-                    "squawk_id",
-                    "names no open squawk of this aircraft",
-                ));
-            }
-        }
         let id = Uuid::now_v7();
         sqlx::query(
             "insert into mel_deferrals (id, aircraft_id, squawk_id, item, description, category, remarks_days,
@@ -276,6 +276,24 @@ impl MelApi {
         .bind(p.user_id)
         .execute(&mut *tx)
         .await?;
+        // After the insert, so that an unknown aircraft or squawk is answered by the foreign keys
+        // first; an error here rolls the insert back.
+        if let Some(s) = body.squawk_id {
+            let moved = sqlx::query(
+                "update squawks set status = 'deferred', version = version + 1
+                  where id = $1 and aircraft_id = $2 and status <> 'resolved'",
+            )
+            .bind(s)
+            .bind(body.aircraft_id)
+            .execute(&mut *tx)
+            .await?;
+            if moved.rows_affected() != 1 {
+                return Err(AppError::validation(
+                    "squawk_id",
+                    "names no open squawk of this aircraft",
+                ));
+            }
+        }
         let d = load(&mut tx, id, today, false).await?;
         audit::created(
             &mut tx,
@@ -322,7 +340,7 @@ impl MelApi {
         let mut tx = p.begin(&state).await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
-        if before.status != "open" {
+        if before.status != MelStatus::Open {
             return Err(AppError::Conflict {
                 code: "already-cleared",
                 detail: "the deferral is already cleared".into(),

@@ -10,8 +10,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
@@ -21,16 +20,18 @@ use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, page};
 use crate::state::AppState;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The aircraft may not fly while the squawk is open.
     Grounding,
     NonGrounding,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum SquawkStatus {
     Open,
     InProgress,
@@ -39,6 +40,8 @@ pub enum SquawkStatus {
     Resolved,
 }
 
+text_enum!(Severity, SquawkStatus);
+
 /// A squawk.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct Squawk {
@@ -46,10 +49,8 @@ pub struct Squawk {
     pub aircraft_id: Uuid,
     pub title: String,
     pub description: Option<String>,
-    /// `grounding` or `non_grounding`.
-    pub severity: String,
-    /// `open`, `in_progress`, `deferred` or `resolved`.
-    pub status: String,
+    pub severity: Severity,
+    pub status: SquawkStatus,
     pub reported_by: Option<Uuid>,
     /// The booking at whose check-in it was reported.
     pub booking_id: Option<Uuid>,
@@ -106,24 +107,47 @@ const COLUMNS: &str = "s.id, s.aircraft_id, s.title, s.description, s.severity, 
                   and b.ends_at > now() order by b.starts_at)
      else '{}'::uuid[] end as affected";
 
-fn squawk(row: &PgRow) -> Result<Squawk, sqlx::Error> {
-    Ok(Squawk {
-        id: row.try_get("id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        severity: row.try_get("severity")?,
-        status: row.try_get("status")?,
-        reported_by: row.try_get("reported_by")?,
-        booking_id: row.try_get("booking_id")?,
-        resolution: row.try_get("resolution")?,
-        resolved_by: row.try_get("resolved_by")?,
-        resolved_at: row.try_get("resolved_at")?,
-        affected_booking_ids: row.try_get("affected")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    aircraft_id: Uuid,
+    title: String,
+    description: Option<String>,
+    #[sqlx(try_from = "String")]
+    severity: Severity,
+    #[sqlx(try_from = "String")]
+    status: SquawkStatus,
+    reported_by: Option<Uuid>,
+    booking_id: Option<Uuid>,
+    resolution: Option<String>,
+    resolved_by: Option<Uuid>,
+    resolved_at: Option<DateTime<Utc>>,
+    affected: Vec<Uuid>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Squawk {
+    fn from(r: Row) -> Self {
+        Squawk {
+            id: r.id,
+            aircraft_id: r.aircraft_id,
+            title: r.title,
+            description: r.description,
+            severity: r.severity,
+            status: r.status,
+            reported_by: r.reported_by,
+            booking_id: r.booking_id,
+            resolution: r.resolution,
+            resolved_by: r.resolved_by,
+            resolved_at: r.resolved_at,
+            affected_booking_ids: r.affected,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Squawk> {
@@ -131,12 +155,12 @@ pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Squaw
         "select {COLUMNS} from squawks s where s.id = $1{}",
         if lock { " for update of s" } else { "" }
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
         .await?
         .ok_or(AppError::NotFound("squawk"))?;
-    Ok(squawk(&row)?)
+    Ok(Squawk::from(row))
 }
 
 /// A squawk to report (from this API or from a booking's check-in).
@@ -206,7 +230,7 @@ impl SquawksApi {
                 and ($5::boolean is null or (s.status <> 'resolved') = $5)
               order by s.id desc limit $6"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(aircraft_id.0)
             .bind(status.0.as_ref().map(wire))
@@ -216,7 +240,7 @@ impl SquawksApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let list = rows.iter().map(squawk).collect::<Result<Vec<_>, _>>()?;
+        let list = rows.into_iter().map(Squawk::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(list, limit, |s| s.id);
         Ok(Json(SquawkPage { items, next_cursor }))
     }
@@ -239,17 +263,6 @@ impl SquawksApi {
             return Err(AppError::validation("title", "must not be blank"));
         }
         let mut tx = p.begin(&state).await?;
-        let exists: bool =
-            sqlx::query_scalar("select exists(select 1 from aircraft where id = $1)")
-                .bind(body.aircraft_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "aircraft_id",
-                "names no aircraft of this organisation",
-            ));
-        }
         let s = insert(
             &mut tx,
             &NewSquawk {
@@ -298,11 +311,7 @@ impl SquawksApi {
         let mut tx = p.begin(&state).await?;
         let before = load(&mut tx, id.0, true).await?;
         AppError::check_version("squawk", body.version, before.version)?;
-        let status = body
-            .status
-            .as_ref()
-            .map(wire)
-            .unwrap_or_else(|| before.status.clone());
+        let status = body.status.unwrap_or(before.status);
         let resolution = body
             .resolution
             .as_deref()
@@ -312,7 +321,7 @@ impl SquawksApi {
             .or(before.resolution.clone());
         let mut c = Checks::new();
         c.check(
-            status != "resolved" || resolution.is_some(),
+            status != SquawkStatus::Resolved || resolution.is_some(),
             "resolution",
             "is required to resolve a squawk",
         );
@@ -337,8 +346,8 @@ impl SquawksApi {
         .bind(before.id)
         .bind(body.title.as_deref().map(str::trim).unwrap_or(&before.title))
         .bind(description)
-        .bind(body.severity.as_ref().map(wire).unwrap_or_else(|| before.severity.clone()))
-        .bind(&status)
+        .bind(wire(&body.severity.unwrap_or(before.severity)))
+        .bind(wire(&status))
         .bind(resolution)
         .bind(p.user_id)
         .execute(&mut *tx)

@@ -5,16 +5,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, OpenApi};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::api::owner_scope;
-use super::dto::{Calendar, CalendarEntry, CalendarRow};
+use super::dto::{
+    BookingKind, BookingStatus, Calendar, CalendarEntry, CalendarResource, CalendarRow,
+};
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
@@ -26,6 +27,49 @@ pub enum ResourceType {
     Aircraft,
     Instructor,
     Simulator,
+}
+
+/// A resource of the calendar (one row each).
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    #[sqlx(try_from = "String")]
+    kind: CalendarResource,
+    id: Uuid,
+    label: String,
+}
+
+/// A booking of the period, as the calendar shows it.
+#[derive(sqlx::FromRow)]
+struct EntryRow {
+    id: Uuid,
+    #[sqlx(try_from = "String")]
+    kind: BookingKind,
+    #[sqlx(try_from = "String")]
+    status: BookingStatus,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    aircraft_id: Option<Uuid>,
+    instructor_id: Option<Uuid>,
+    simulator_id: Option<Uuid>,
+    pilot_id: Option<Uuid>,
+    title: Option<String>,
+}
+
+impl From<EntryRow> for CalendarEntry {
+    fn from(r: EntryRow) -> Self {
+        CalendarEntry {
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            aircraft_id: r.aircraft_id,
+            instructor_id: r.instructor_id,
+            simulator_id: r.simulator_id,
+            pilot_id: r.pilot_id,
+            title: r.title,
+        }
+    }
 }
 
 pub struct CalendarApi;
@@ -78,7 +122,7 @@ impl CalendarApi {
                 .fetch_optional(&mut *tx)
                 .await?;
             rows.push(CalendarRow {
-                resource_type: "user".into(),
+                resource_type: CalendarResource::User,
                 resource_id: user,
                 label: name.ok_or(AppError::NotFound("user"))?,
                 bookings: Vec::new(),
@@ -89,7 +133,7 @@ impl CalendarApi {
                 ResourceType::Instructor => "instructor",
                 ResourceType::Simulator => "simulator",
             });
-            let resources = sqlx::query(
+            let resources = sqlx::query_as::<_, ResourceRow>(
                 "select * from (
                      select 'aircraft' as kind, id, registration as label, 1 as ord from aircraft where status = 'active'
                      union all
@@ -107,14 +151,14 @@ impl CalendarApi {
             .await?;
             for r in resources {
                 rows.push(CalendarRow {
-                    resource_type: r.try_get("kind")?,
-                    resource_id: r.try_get("id")?,
-                    label: r.try_get("label")?,
+                    resource_type: r.kind,
+                    resource_id: r.id,
+                    label: r.label,
                     bookings: Vec::new(),
                 });
             }
         }
-        let bookings = sqlx::query(
+        let bookings = sqlx::query_as::<_, EntryRow>(
             "select id, kind, status, starts_at, ends_at, aircraft_id, instructor_id, simulator_id,
                     case when $3::uuid is null or pilot_id = $3 or instructor_id = $3 then pilot_id end as pilot_id,
                     case when $3::uuid is null or pilot_id = $3 or instructor_id = $3 then title end as title
@@ -130,34 +174,23 @@ impl CalendarApi {
         .fetch_all(&mut *tx)
         .await?;
         tx.end_read();
-        let index: HashMap<(String, Uuid), usize> = rows
+        let index: HashMap<(CalendarResource, Uuid), usize> = rows
             .iter()
             .enumerate()
-            .map(|(i, r)| ((r.resource_type.clone(), r.resource_id), i))
+            .map(|(i, r)| ((r.resource_type, r.resource_id), i))
             .collect();
         for b in bookings {
-            let entry = CalendarEntry {
-                id: b.try_get("id")?,
-                kind: b.try_get("kind")?,
-                status: b.try_get("status")?,
-                starts_at: b.try_get("starts_at")?,
-                ends_at: b.try_get("ends_at")?,
-                aircraft_id: b.try_get("aircraft_id")?,
-                instructor_id: b.try_get("instructor_id")?,
-                simulator_id: b.try_get("simulator_id")?,
-                pilot_id: b.try_get("pilot_id")?,
-                title: b.try_get("title")?,
-            };
+            let entry = CalendarEntry::from(b);
             if user_id.0.is_some() {
                 rows[0].bookings.push(entry);
                 continue;
             }
             for (kind, id) in [
-                ("aircraft", entry.aircraft_id),
-                ("instructor", entry.instructor_id),
-                ("simulator", entry.simulator_id),
+                (CalendarResource::Aircraft, entry.aircraft_id),
+                (CalendarResource::Instructor, entry.instructor_id),
+                (CalendarResource::Simulator, entry.simulator_id),
             ] {
-                if let Some(i) = id.and_then(|id| index.get(&(kind.to_owned(), id))) {
+                if let Some(i) = id.and_then(|id| index.get(&(kind, id))) {
                     rows[*i].bookings.push(entry.clone());
                 }
             }

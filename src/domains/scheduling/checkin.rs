@@ -4,7 +4,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::dto::{Booking, CheckIn, CheckOut};
+use super::dto::{Booking, BookingStatus, CheckIn, CheckOut};
 use super::repo;
 use super::rules::{self, Candidate, Stage};
 use super::service::{blocked, load_for, state_conflict};
@@ -27,11 +27,11 @@ pub async fn check_out(
 ) -> Result<Booking> {
     let mut tx = p.begin(state).await?;
     let before = load_for(&mut tx, p, id, true).await?;
-    if before.status != "scheduled" {
+    if before.status != BookingStatus::Scheduled {
         return Err(state_conflict(&before, "scheduled"));
     }
     let c = Candidate {
-        kind: before.kind.clone(),
+        kind: wire(&before.kind),
         starts_at: before.starts_at,
         ends_at: before.ends_at,
         aircraft_id: before.aircraft_id,
@@ -98,7 +98,7 @@ pub async fn check_in(
 ) -> Result<(Booking, Vec<Uuid>)> {
     let mut tx = p.begin(state).await?;
     let before = load_for(&mut tx, p, id, true).await?;
-    if before.status != "checked_out" {
+    if before.status != BookingStatus::CheckedOut {
         return Err(state_conflict(&before, "checked_out"));
     }
     let mut v = Checks::new();

@@ -8,8 +8,6 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
 use super::dto::{
@@ -24,16 +22,29 @@ use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
 use crate::timezone::TenantClock;
 
-fn availability(row: &PgRow) -> Result<Availability, sqlx::Error> {
-    Ok(Availability {
-        id: row.try_get("id")?,
-        instructor_id: row.try_get("instructor_id")?,
-        starts_at: row.try_get("starts_at")?,
-        ends_at: row.try_get("ends_at")?,
-        available: row.try_get("available")?,
-        note: row.try_get("note")?,
-        created_at: row.try_get("created_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    instructor_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    available: bool,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<Row> for Availability {
+    fn from(r: Row) -> Self {
+        Availability {
+            id: r.id,
+            instructor_id: r.instructor_id,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            available: r.available,
+            note: r.note,
+            created_at: r.created_at,
+        }
+    }
 }
 
 const AV_COLUMNS: &str = "id, instructor_id, starts_at, ends_at, available, note, created_at";
@@ -46,14 +57,15 @@ enum AvailabilityCreated {
 
 async fn opening_hours(tx: &mut crate::tenancy::TenantTx) -> Result<OpeningHours> {
     let clock = TenantClock::load(tx).await?;
-    let rows = sqlx::query("select weekday, opens, closes from opening_hours order by weekday")
+    let rows = sqlx::query_as::<_, (i32, NaiveTime, NaiveTime)>(
+        "select weekday, opens, closes from opening_hours order by weekday",
+    )
         .fetch_all(&mut **tx)
         .await?;
     let mut items = Vec::new();
-    for r in rows {
-        let (opens, closes): (NaiveTime, NaiveTime) = (r.try_get("opens")?, r.try_get("closes")?);
+    for (weekday, opens, closes) in rows {
         items.push(OpeningDay {
-            weekday: r.try_get("weekday")?,
+            weekday,
             opens: opens.format("%H:%M").to_string(),
             closes: closes.format("%H:%M").to_string(),
         });
@@ -64,14 +76,8 @@ async fn opening_hours(tx: &mut crate::tenancy::TenantTx) -> Result<OpeningHours
     })
 }
 
-fn stages(r: &rules::Rule) -> Vec<String> {
-    r.stages
-        .iter()
-        .map(|s| match s {
-            Stage::Booking => "booking".to_owned(),
-            Stage::CheckOut => "check_out".to_owned(),
-        })
-        .collect()
+fn stages(r: &rules::Rule) -> Vec<Stage> {
+    r.stages.to_vec()
 }
 
 pub struct SchedulingConfigApi;
@@ -108,7 +114,7 @@ impl SchedulingConfigApi {
                 and ($4::timestamptz is null or ends_at > $4) and ($5::timestamptz is null or starts_at < $5)
               order by starts_at, id limit $6"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after.map(|a| a.0))
             .bind(after.map(|a| a.1))
             .bind(instructor_id.0)
@@ -119,9 +125,9 @@ impl SchedulingConfigApi {
             .await?;
         tx.end_read();
         let list = rows
-            .iter()
-            .map(availability)
-            .collect::<Result<Vec<_>, _>>()?;
+            .into_iter()
+            .map(Availability::from)
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish_by_time(list, limit, |a| (a.starts_at, a.id));
         Ok(Json(AvailabilityPage { items, next_cursor }))
     }
@@ -155,7 +161,7 @@ impl SchedulingConfigApi {
             "insert into instructor_availability (id, instructor_id, starts_at, ends_at, available, note)
              values ($1, $2, $3, $4, $5, $6) returning {AV_COLUMNS}"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(Uuid::now_v7())
             .bind(instructor)
             .bind(body.starts_at)
@@ -164,7 +170,7 @@ impl SchedulingConfigApi {
             .bind(&body.note)
             .fetch_one(&mut *tx)
             .await?;
-        let a = availability(&row)?;
+        let a = Availability::from(row);
         audit::created(
             &mut tx,
             p.into(),
@@ -196,13 +202,13 @@ impl SchedulingConfigApi {
             "select {AV_COLUMNS} from instructor_availability
               where id = $1 and ($2::uuid is null or instructor_id = $2) for update"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .bind((!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AppError::NotFound("availability"))?;
-        let before = availability(&row)?;
+        let before = Availability::from(row);
         audit::delete_recorded(
             &mut tx,
             p.into(),
@@ -307,13 +313,12 @@ impl SchedulingConfigApi {
     ) -> Result<Json<DispatchRulePage>> {
         auth.0.require(super::SCHEDULING_READ)?;
         let mut tx = auth.0.begin(&state).await?;
-        let rows = sqlx::query("select rule, mode from dispatch_rules")
+        let rows = sqlx::query_as::<_, (String, String)>("select rule, mode from dispatch_rules")
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
         let mut modes = std::collections::HashMap::new();
-        for r in rows {
-            let (rule, mode): (String, String) = (r.try_get("rule")?, r.try_get("mode")?);
+        for (rule, mode) in rows {
             if let Some(m) = Mode::parse(&mode) {
                 modes.insert(rule, m);
             }

@@ -6,7 +6,7 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
-use super::rules::{Mode, RuleOutcome};
+use super::rules::{Mode, RuleOutcome, Stage};
 use crate::domains::maintenance::service::Severity;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -24,8 +24,9 @@ pub enum BookingKind {
     Simulator,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum BookingStatus {
     Scheduled,
     CheckedOut,
@@ -33,13 +34,37 @@ pub enum BookingStatus {
     Cancelled,
 }
 
+/// What a waiting entry is at.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum WaitlistStatus {
+    Waiting,
+    /// The slot freed; an e-mail went out.
+    Notified,
+    Cancelled,
+}
+
+/// What a calendar row shows.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CalendarResource {
+    Aircraft,
+    Instructor,
+    Simulator,
+    /// A user's own calendar (`user_id`).
+    User,
+}
+
+text_enum!(BookingKind, BookingStatus, WaitlistStatus, CalendarResource);
+
 /// A booking of an aircraft, an instructor and/or a simulator.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct Booking {
     pub id: Uuid,
-    pub kind: String,
-    /// `scheduled`, `checked_out`, `completed` or `cancelled`.
-    pub status: String,
+    pub kind: BookingKind,
+    pub status: BookingStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub aircraft_id: Option<Uuid>,
@@ -240,8 +265,7 @@ pub struct DispatchRule {
     pub description: String,
     pub mode: Mode,
     pub default_mode: Mode,
-    /// `booking` and/or `check_out`.
-    pub stages: Vec<String>,
+    pub stages: Vec<Stage>,
 }
 
 #[derive(Object)]
@@ -265,8 +289,7 @@ pub struct WaitlistEntry {
     pub simulator_id: Option<Uuid>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    /// `waiting`, `notified` (the slot freed; an e-mail went out) or `cancelled`.
-    pub status: String,
+    pub status: WaitlistStatus,
     pub notified_at: Option<DateTime<Utc>>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -295,8 +318,8 @@ pub struct WaitlistPage {
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct CalendarEntry {
     pub id: Uuid,
-    pub kind: String,
-    pub status: String,
+    pub kind: BookingKind,
+    pub status: BookingStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub aircraft_id: Option<Uuid>,
@@ -309,8 +332,7 @@ pub struct CalendarEntry {
 /// A row of the calendar: a resource and its bookings in the period.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct CalendarRow {
-    /// `aircraft`, `instructor`, `simulator`, or `user` for a user's own calendar.
-    pub resource_type: String,
+    pub resource_type: CalendarResource,
     pub resource_id: Uuid,
     /// Registration, name.
     pub label: String,

@@ -4,13 +4,12 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveTime, Utc};
 use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::dto::Booking;
+use super::dto::{Booking, BookingKind, BookingStatus};
 use super::rules::{BookingRules, Candidate, Facts, Mode};
-use crate::kernel::units::hours;
+use crate::kernel::units::{hours, wire};
 use crate::domains::maintenance::service::airworthiness;
 use crate::timezone::TenantClock;
 
@@ -19,39 +18,69 @@ pub const COLUMNS: &str = "id, kind, status, starts_at, ends_at, aircraft_id, in
      checked_out_at, checked_in_at, hobbs_out_tenths, tach_out_tenths, hobbs_in_tenths, tach_in_tenths, version,
      created_at, updated_at";
 
-pub fn booking(row: &PgRow) -> Result<Booking, sqlx::Error> {
-    let dispatch: Value = row.try_get("dispatch")?;
-    let t = |c: &str| -> Result<Option<f64>, sqlx::Error> {
-        Ok(row.try_get::<Option<i64>, _>(c)?.map(hours))
-    };
-    Ok(Booking {
-        id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
-        status: row.try_get("status")?,
-        starts_at: row.try_get("starts_at")?,
-        ends_at: row.try_get("ends_at")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        instructor_id: row.try_get("instructor_id")?,
-        simulator_id: row.try_get("simulator_id")?,
-        pilot_id: row.try_get("pilot_id")?,
-        title: row.try_get("title")?,
-        notes: row.try_get("notes")?,
-        created_by: row.try_get("created_by")?,
-        dispatch: serde_json::from_value(dispatch).unwrap_or_default(),
-        cancelled_at: row.try_get("cancelled_at")?,
-        cancelled_by: row.try_get("cancelled_by")?,
-        cancel_reason: row.try_get("cancel_reason")?,
-        late_cancellation: row.try_get("late_cancellation")?,
-        checked_out_at: row.try_get("checked_out_at")?,
-        checked_in_at: row.try_get("checked_in_at")?,
-        hobbs_out: t("hobbs_out_tenths")?,
-        tach_out: t("tach_out_tenths")?,
-        hobbs_in: t("hobbs_in_tenths")?,
-        tach_in: t("tach_in_tenths")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    #[sqlx(try_from = "String")]
+    kind: BookingKind,
+    #[sqlx(try_from = "String")]
+    status: BookingStatus,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    aircraft_id: Option<Uuid>,
+    instructor_id: Option<Uuid>,
+    simulator_id: Option<Uuid>,
+    pilot_id: Option<Uuid>,
+    title: Option<String>,
+    notes: Option<String>,
+    created_by: Option<Uuid>,
+    dispatch: Value,
+    cancelled_at: Option<DateTime<Utc>>,
+    cancelled_by: Option<Uuid>,
+    cancel_reason: Option<String>,
+    late_cancellation: bool,
+    checked_out_at: Option<DateTime<Utc>>,
+    checked_in_at: Option<DateTime<Utc>>,
+    hobbs_out_tenths: Option<i64>,
+    tach_out_tenths: Option<i64>,
+    hobbs_in_tenths: Option<i64>,
+    tach_in_tenths: Option<i64>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Booking {
+    fn from(r: Row) -> Self {
+        Booking {
+            id: r.id,
+            kind: r.kind,
+            status: r.status,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            aircraft_id: r.aircraft_id,
+            instructor_id: r.instructor_id,
+            simulator_id: r.simulator_id,
+            pilot_id: r.pilot_id,
+            title: r.title,
+            notes: r.notes,
+            created_by: r.created_by,
+            dispatch: serde_json::from_value(r.dispatch).unwrap_or_default(),
+            cancelled_at: r.cancelled_at,
+            cancelled_by: r.cancelled_by,
+            cancel_reason: r.cancel_reason,
+            late_cancellation: r.late_cancellation,
+            checked_out_at: r.checked_out_at,
+            checked_in_at: r.checked_in_at,
+            hobbs_out: r.hobbs_out_tenths.map(hours),
+            tach_out: r.tach_out_tenths.map(hours),
+            hobbs_in: r.hobbs_in_tenths.map(hours),
+            tach_in: r.tach_in_tenths.map(hours),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 /// One booking; with `owner`, only if that user is its pilot or instructor (owner-scoped
@@ -66,14 +95,12 @@ pub async fn get(
         "select {COLUMNS} from bookings where id = $1 and ($2::uuid is null or pilot_id = $2 or instructor_id = $2){}",
         if lock { " for update" } else { "" }
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(owner)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(booking)
-        .transpose()
+        .await
+        .map(|r| r.map(Booking::from))
 }
 
 /// The tenant's mode of `own_bookings_only` (owner-scoped reads follow it).
@@ -108,31 +135,39 @@ static FACTS_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+#[derive(sqlx::FromRow)]
+struct FactsRow {
+    tz: Option<String>,
+    booking_rules: Option<Value>,
+    modes: Value,
+    days: Vec<i32>,
+    opens: Vec<NaiveTime>,
+    closes: Vec<NaiveTime>,
+    instructor_unavailable: bool,
+    aircraft: Value,
+    now: DateTime<Utc>,
+}
+
 /// Everything the dispatch rules read, in one statement (plus one for the aircraft's
 /// airworthiness facts when the booking has an aircraft).
 pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx::Error> {
     let aircraft: Vec<Uuid> = c.aircraft_id.into_iter().collect();
-    let row = sqlx::query(sqlx::AssertSqlSafe(FACTS_SQL.as_str()))
+    let row = sqlx::query_as::<_, FactsRow>(sqlx::AssertSqlSafe(FACTS_SQL.as_str()))
         .bind(c.instructor_id)
         .bind(c.starts_at)
         .bind(c.ends_at)
         .bind(&aircraft)
         .fetch_one(&mut *conn)
         .await?;
-    let tz: Option<String> = row.try_get("tz")?;
-    let rules: Option<Value> = row.try_get("booking_rules")?;
-    let modes: Value = row.try_get("modes")?;
-    let days: Vec<i32> = row.try_get("days")?;
-    let opens: Vec<NaiveTime> = row.try_get("opens")?;
-    let closes: Vec<NaiveTime> = row.try_get("closes")?;
     let aircraft_facts = match c.aircraft_id {
-        Some(a) => airworthiness::from_json(&aircraft, row.try_get("aircraft")?)?.remove(&a),
+        Some(a) => airworthiness::from_json(&aircraft, row.aircraft)?.remove(&a),
         None => None,
     };
     Ok(Facts {
-        clock: TenantClock::from_setting(tz.as_deref()),
-        now: row.try_get("now")?,
-        modes: modes
+        clock: TenantClock::from_setting(row.tz.as_deref()),
+        now: row.now,
+        modes: row
+            .modes
             .as_object()
             .map(|o| {
                 o.iter()
@@ -140,16 +175,18 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
                     .collect()
             })
             .unwrap_or_default(),
-        opening_hours: days
+        opening_hours: row
+            .days
             .into_iter()
-            .zip(opens)
-            .zip(closes)
+            .zip(row.opens)
+            .zip(row.closes)
             .map(|((d, o), c)| (d.unsigned_abs(), o, c))
             .collect(),
-        booking_rules: rules
+        booking_rules: row
+            .booking_rules
             .and_then(|r| serde_json::from_value::<BookingRules>(r).ok())
             .unwrap_or_default(),
-        instructor_unavailable: row.try_get("instructor_unavailable")?,
+        instructor_unavailable: row.instructor_unavailable,
         aircraft: aircraft_facts,
     })
 }
@@ -160,7 +197,7 @@ pub async fn conflicting(
     c: &Candidate,
     except: Option<Uuid>,
 ) -> Result<Option<(Uuid, &'static str)>, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, (Uuid, String)>(
         "select id, case when aircraft_id = $3 then 'aircraft' when instructor_id = $4 then 'instructor'
                      else 'simulator' end as resource
            from bookings
@@ -177,20 +214,16 @@ pub async fn conflicting(
     .bind(except)
     .fetch_optional(conn)
     .await?;
-    Ok(match row {
-        Some(r) => {
-            let resource: String = r.try_get("resource")?;
-            Some((
-                r.try_get("id")?,
-                match resource.as_str() {
-                    "aircraft" => "aircraft",
-                    "instructor" => "instructor",
-                    _ => "simulator",
-                },
-            ))
-        }
-        None => None,
-    })
+    Ok(row.map(|(id, resource)| {
+        (
+            id,
+            match resource.as_str() {
+                "aircraft" => "aircraft",
+                "instructor" => "instructor",
+                _ => "simulator",
+            },
+        )
+    }))
 }
 
 /// The statement of [`insert_recorded`], built once.
@@ -213,7 +246,7 @@ pub async fn insert_recorded(
 ) -> Result<(), sqlx::Error> {
     let query = sqlx::query(sqlx::AssertSqlSafe(INSERT_RECORDED_SQL.as_str()))
         .bind(b.id)
-        .bind(&b.kind)
+        .bind(wire(&b.kind))
         .bind(b.starts_at)
         .bind(b.ends_at)
         .bind(b.aircraft_id)
@@ -273,7 +306,7 @@ pub async fn list(
             and ($11::uuid is null or pilot_id = $11 or instructor_id = $11)
           order by starts_at, id limit $12"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(after.map(|a| a.0))
         .bind(after.map(|a| a.1))
         .bind(f.from)
@@ -288,5 +321,5 @@ pub async fn list(
         .bind(limit + 1)
         .fetch_all(conn)
         .await?;
-    rows.iter().map(booking).collect()
+    Ok(rows.into_iter().map(Booking::from).collect())
 }

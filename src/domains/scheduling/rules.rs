@@ -48,7 +48,9 @@ impl Mode {
 }
 
 /// When a rule is evaluated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[oai(rename = "DispatchStage", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Creating or moving a booking.
     Booking,
@@ -237,17 +239,28 @@ pub fn mode(facts_modes: &HashMap<String, Mode>, rule: &Rule) -> Mode {
     facts_modes.get(rule.key).copied().unwrap_or(rule.default)
 }
 
+/// What became of a rule that fired.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[oai(rename = "DispatchOutcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Mode `warn`: the action went ahead.
+    Warned,
+    /// Mode `block`, overridden by someone allowed to.
+    Overridden,
+    /// Mode `block`: the action was refused.
+    Blocked,
+}
+
 /// What one rule said, recorded on the booking.
 #[derive(Object, Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuleOutcome {
     pub rule: String,
     /// The rule's mode when evaluated.
-    pub mode: String,
-    /// `warned`, `overridden` or `blocked`.
-    pub outcome: String,
+    pub mode: Mode,
+    pub outcome: Outcome,
     pub message: String,
-    /// `booking` or `check_out`.
-    pub stage: String,
+    pub stage: Stage,
 }
 
 /// Evaluates every rule of `stage`. `Ok` with the warnings and overrides to record, or `Err`
@@ -259,10 +272,6 @@ pub fn evaluate(
     overrides: &[String],
     may_override: bool,
 ) -> Result<Vec<RuleOutcome>, Vec<RuleOutcome>> {
-    let stage_name = match stage {
-        Stage::Booking => "booking",
-        Stage::CheckOut => "check_out",
-    };
     let mut recorded = Vec::new();
     let mut blocked = Vec::new();
     for rule in RULES.iter().filter(|r| r.stages.contains(&stage)) {
@@ -273,19 +282,19 @@ pub fn evaluate(
         let Some(message) = (rule.check)(c, f) else {
             continue;
         };
-        let outcome = |o: &str| RuleOutcome {
+        let outcome = |o: Outcome| RuleOutcome {
             rule: rule.key.to_owned(),
-            mode: mode.as_str().to_owned(),
-            outcome: o.to_owned(),
+            mode,
+            outcome: o,
             message: message.clone(),
-            stage: stage_name.to_owned(),
+            stage,
         };
         match mode {
-            Mode::Warn => recorded.push(outcome("warned")),
+            Mode::Warn => recorded.push(outcome(Outcome::Warned)),
             _ if may_override && overrides.iter().any(|o| o == rule.key) => {
-                recorded.push(outcome("overridden"))
+                recorded.push(outcome(Outcome::Overridden))
             }
-            _ => blocked.push(outcome("blocked")),
+            _ => blocked.push(outcome(Outcome::Blocked)),
         }
     }
     if blocked.is_empty() {
@@ -338,12 +347,12 @@ mod tests {
         let named = ["aircraft_unairworthy".to_owned()];
         assert!(evaluate(Stage::Booking, &c, &f, &named, false).is_err());
         let ok = evaluate(Stage::Booking, &c, &f, &named, true).expect("overridden");
-        assert_eq!(ok[0].outcome, "overridden");
+        assert_eq!(ok[0].outcome, Outcome::Overridden);
         let mut warn = f.clone();
         warn.modes.insert("aircraft_unairworthy".into(), Mode::Warn);
         assert_eq!(
             evaluate(Stage::CheckOut, &c, &warn, &[], false).expect("warned")[0].outcome,
-            "warned"
+            Outcome::Warned
         );
         warn.modes.insert("aircraft_unairworthy".into(), Mode::Off);
         assert_eq!(evaluate(Stage::Booking, &c, &warn, &[], false), Ok(vec![]));

@@ -7,10 +7,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use uuid::Uuid;
 
-use super::dto::{Booking, BookingCreate, BookingUpdate};
+use super::dto::{Booking, BookingCreate, BookingStatus, BookingUpdate};
 use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit;
@@ -146,22 +145,20 @@ pub async fn create(
             .bind(key)
             .execute(&mut *tx)
             .await?;
-        let first = sqlx::query(
+        let first = sqlx::query_as::<_, (Uuid, Vec<u8>)>(
             "select booking_id, body_hash from booking_idempotency where user_id = $1 and key = $2",
         )
         .bind(p.user_id)
         .bind(key)
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(row) = first {
-            let stored: Vec<u8> = row.try_get("body_hash")?;
+        if let Some((id, stored)) = first {
             if Some(stored) != hash {
                 return Err(AppError::validation(
                     "Idempotency-Key",
                     "was used before with another body",
                 ));
             }
-            let id: Uuid = row.try_get("booking_id")?;
             let b = repo::get(&mut tx, id, None, false)
                 .await?
                 .ok_or(AppError::NotFound("booking"))?;
@@ -184,8 +181,8 @@ pub async fn create(
     let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let b = Booking {
         id: Uuid::now_v7(),
-        kind: c.kind.clone(),
-        status: "scheduled".into(),
+        kind: body.kind,
+        status: BookingStatus::Scheduled,
         starts_at: c.starts_at,
         ends_at: c.ends_at,
         aircraft_id: c.aircraft_id,
@@ -246,7 +243,10 @@ pub(super) async fn load_for(
 pub(super) fn state_conflict(b: &Booking, wanted: &str) -> AppError {
     AppError::Conflict {
         code: "booking-state",
-        detail: format!("the booking is {}; it must be {wanted}", b.status),
+        detail: format!(
+            "the booking is {}; it must be {wanted}",
+            wire(&b.status)
+        ),
         field: None,
     }
 }
@@ -264,7 +264,7 @@ pub async fn update(
     let mut tx = p.begin(state).await?;
     let before = load_for(&mut tx, p, id, true).await?;
     AppError::check_version("booking", body.version, before.version)?;
-    if before.status != "scheduled" {
+    if before.status != BookingStatus::Scheduled {
         return Err(state_conflict(&before, "scheduled"));
     }
     let pick = |v: &M<Uuid>, old: Option<Uuid>| match v {
@@ -273,11 +273,7 @@ pub async fn update(
         M::Undefined => old,
     };
     let c = Candidate {
-        kind: body
-            .kind
-            .as_ref()
-            .map(wire)
-            .unwrap_or_else(|| before.kind.clone()),
+        kind: wire(&body.kind.unwrap_or(before.kind)),
         starts_at: body.starts_at.unwrap_or(before.starts_at),
         ends_at: body.ends_at.unwrap_or(before.ends_at),
         aircraft_id: pick(&body.aircraft_id, before.aircraft_id),
@@ -352,7 +348,7 @@ pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> 
     }
     let mut tx = p.begin(state).await?;
     let before = load_for(&mut tx, p, id, true).await?;
-    if before.status != "scheduled" {
+    if before.status != BookingStatus::Scheduled {
         return Err(state_conflict(&before, "scheduled"));
     }
     let notice: Option<i64> = sqlx::query_scalar(

@@ -8,11 +8,9 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 use uuid::Uuid;
 
-use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage};
+use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage, WaitlistStatus};
 use crate::audit;
 use crate::auth::Auth;
 use crate::tenancy::TenantTx;
@@ -27,20 +25,38 @@ use chrono::{DateTime, Utc};
 const COLUMNS: &str = "id, user_id, aircraft_id, instructor_id, simulator_id, starts_at, ends_at, status, notified_at,
      note, created_at";
 
-fn entry(row: &PgRow) -> Result<WaitlistEntry, sqlx::Error> {
-    Ok(WaitlistEntry {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        aircraft_id: row.try_get("aircraft_id")?,
-        instructor_id: row.try_get("instructor_id")?,
-        simulator_id: row.try_get("simulator_id")?,
-        starts_at: row.try_get("starts_at")?,
-        ends_at: row.try_get("ends_at")?,
-        status: row.try_get("status")?,
-        notified_at: row.try_get("notified_at")?,
-        note: row.try_get("note")?,
-        created_at: row.try_get("created_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    user_id: Uuid,
+    aircraft_id: Option<Uuid>,
+    instructor_id: Option<Uuid>,
+    simulator_id: Option<Uuid>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    status: WaitlistStatus,
+    notified_at: Option<DateTime<Utc>>,
+    note: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<Row> for WaitlistEntry {
+    fn from(r: Row) -> Self {
+        WaitlistEntry {
+            id: r.id,
+            user_id: r.user_id,
+            aircraft_id: r.aircraft_id,
+            instructor_id: r.instructor_id,
+            simulator_id: r.simulator_id,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            status: r.status,
+            notified_at: r.notified_at,
+            note: r.note,
+            created_at: r.created_at,
+        }
+    }
 }
 
 #[derive(ApiResponse)]
@@ -80,7 +96,7 @@ impl WaitlistApi {
                 and ($3::text is null or status = $3)
               order by id desc limit $4"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind((!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id))
             .bind(status.0)
@@ -88,7 +104,7 @@ impl WaitlistApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let list = rows.iter().map(entry).collect::<Result<Vec<_>, _>>()?;
+        let list = rows.into_iter().map(WaitlistEntry::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(list, limit, |e| e.id);
         Ok(Json(WaitlistPage { items, next_cursor }))
     }
@@ -126,7 +142,7 @@ impl WaitlistApi {
             "insert into waitlist_entries (id, user_id, aircraft_id, instructor_id, simulator_id, starts_at, ends_at, note)
              values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(Uuid::now_v7())
             .bind(p.user_id)
             .bind(body.aircraft_id)
@@ -137,7 +153,7 @@ impl WaitlistApi {
             .bind(&body.note)
             .fetch_one(&mut *tx)
             .await?;
-        let e = entry(&row)?;
+        let e = WaitlistEntry::from(row);
         audit::created(
             &mut tx,
             p.into(),
@@ -168,13 +184,13 @@ impl WaitlistApi {
         let sql = format!(
             "select {COLUMNS} from waitlist_entries where id = $1 and ($2::uuid is null or user_id = $2) for update"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(id.0)
             .bind((!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id))
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(AppError::NotFound("waitlist entry"))?;
-        let before = entry(&row)?;
+        let before = WaitlistEntry::from(row);
         audit::delete_recorded(
             &mut tx,
             p.into(),
@@ -196,12 +212,22 @@ fn escape(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A waiting entry that [`notify`] marked notified, with whom to tell and about what.
+#[derive(sqlx::FromRow)]
+struct NotifyRow {
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    email: Option<String>,
+    name: Option<String>,
+    resource: Option<String>,
+}
+
 /// After `freed` gave up its slot (cancelled or moved): every waiting entry for one of its
 /// resources that overlaps the old slot and is now entirely free is marked notified, and its
 /// e-mail is queued in the same transaction (sent if and only if the change commits).
 #[tracing::instrument(skip_all, fields(booking.id = %freed.id))]
 pub async fn notify(tx: &mut TenantTx, freed: &Booking) -> Result<usize> {
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, NotifyRow>(
         "update waitlist_entries w set status = 'notified', notified_at = now()
           where w.status = 'waiting' and w.ends_at > now()
             and tstzrange(w.starts_at, w.ends_at) && tstzrange($1, $2)
@@ -236,16 +262,11 @@ pub async fn notify(tx: &mut TenantTx, freed: &Booking) -> Result<usize> {
     };
     let mut sent = 0;
     for row in rows {
-        let (Some(to), Some(name)) = (
-            row.try_get::<Option<String>, _>("email")?,
-            row.try_get::<Option<String>, _>("name")?,
-        ) else {
+        let (Some(to), Some(name)) = (row.email, row.name) else {
             continue;
         };
-        let resource: String = row
-            .try_get::<Option<String>, _>("resource")?
-            .unwrap_or_default();
-        let (from, until) = (fmt(row.try_get("starts_at")?), fmt(row.try_get("ends_at")?));
+        let resource: String = row.resource.unwrap_or_default();
+        let (from, until) = (fmt(row.starts_at), fmt(row.ends_at));
         let text = format!(
             "Hello {name},\n\nThe slot you are waiting for is free: {resource}, {from} to {until} ({}).\n\
              Book it before someone else does.\n\n-- Flightline\n",

@@ -11,8 +11,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::values;
@@ -66,25 +65,35 @@ enum SettingCreated {
     Created(Json<Setting>),
 }
 
-fn setting(row: &PgRow) -> Result<Setting, sqlx::Error> {
-    Ok(Setting {
-        key: row.try_get("key")?,
-        value: row.try_get("value")?,
-        description: row.try_get("description")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    key: String,
+    value: Value,
+    description: Option<String>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Setting {
+    fn from(r: Row) -> Self {
+        Setting {
+            key: r.key,
+            value: r.value,
+            description: r.description,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn get(conn: &mut PgConnection, key: &str) -> Result<Option<Setting>, sqlx::Error> {
-    sqlx::query("select key, value, description, version, created_at, updated_at from settings where key = $1")
+    sqlx::query_as::<_, Row>("select key, value, description, version, created_at, updated_at from settings where key = $1")
         .bind(key)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(setting)
-        .transpose()
+        .await
+        .map(|r| r.map(Setting::from))
 }
 
 fn valid_key(key: &str) -> bool {
@@ -148,7 +157,7 @@ impl SettingsApi {
             ),
         };
         let mut tx = auth.0.begin(&state).await?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, Row>(
             "select key, value, description, version, created_at, updated_at from settings
              where ($1::text is null or key > $1) order by key limit $2",
         )
@@ -157,7 +166,7 @@ impl SettingsApi {
         .fetch_all(&mut *tx)
         .await?;
         tx.end_read();
-        let mut items = rows.iter().map(setting).collect::<Result<Vec<_>, _>>()?;
+        let mut items = rows.into_iter().map(Setting::from).collect::<Vec<_>>();
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(usize::try_from(limit).unwrap_or(0));
             items
@@ -185,7 +194,7 @@ impl SettingsApi {
         check(&body.key, &body.value)?;
         let mut tx = p.begin(&state).await?;
         values::validate_in_db(&mut tx, &body.key, &body.value).await?;
-        let inserted = sqlx::query(
+        let inserted = sqlx::query_as::<_, Row>(
             "insert into settings (id, key, value, description) values ($1, $2, $3, $4) on conflict (key) do nothing
              returning key, value, description, version, created_at, updated_at",
         )
@@ -202,7 +211,7 @@ impl SettingsApi {
                 field: Some("key".into()),
             });
         };
-        let s = setting(&row)?;
+        let s = Setting::from(row);
         audit::record(
             &mut tx,
             p.into(),
@@ -256,7 +265,7 @@ impl SettingsApi {
         let mut tx = p.begin(&state).await?;
         values::validate_in_db(&mut tx, &key.0, &body.value).await?;
         let before = get(&mut tx, &key.0).await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, Row>(
             "insert into settings (id, key, value, description) values ($1, $2, $3, $4)
              on conflict (key) do update set value = excluded.value,
                  description = coalesce(excluded.description, settings.description),
@@ -269,7 +278,7 @@ impl SettingsApi {
         .bind(&body.description)
         .fetch_one(&mut *tx)
         .await?;
-        let after = setting(&row)?;
+        let after = Setting::from(row);
         let action = if before.is_some() {
             "setting.updated"
         } else {

@@ -10,23 +10,36 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use serde_json::Value;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::http::page;
+use crate::kernel::units::wire;
 use crate::state::AppState;
 use crate::tenancy::TenantScope;
+
+/// Who made an audited change.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ActorType {
+    User,
+    ApiKey,
+    /// A platform operator.
+    Platform,
+    System,
+}
+
+text_enum!(ActorType);
 
 /// One audited change.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct AuditEntry {
     pub id: Uuid,
     pub actor_id: Option<Uuid>,
-    /// `user`, `api_key`, `platform` or `system`.
-    pub actor_type: String,
+    pub actor_type: ActorType,
     /// e.g. `note.updated`, `user.roles_changed`, `auth.login_failed`.
     pub action: String,
     pub resource_type: String,
@@ -134,21 +147,40 @@ impl Filter {
     }
 }
 
-fn entry(row: &PgRow) -> Result<AuditEntry, sqlx::Error> {
-    Ok(AuditEntry {
-        id: row.try_get("id")?,
-        actor_id: row.try_get("actor_id")?,
-        actor_type: row.try_get("actor_type")?,
-        action: row.try_get("action")?,
-        resource_type: row.try_get("resource_type")?,
-        resource_id: row.try_get("resource_id")?,
-        before: row.try_get("before")?,
-        after: row.try_get("after")?,
-        request_id: row.try_get("request_id")?,
-        ip: row.try_get("ip")?,
-        user_agent: row.try_get("user_agent")?,
-        created_at: row.try_get("created_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    actor_id: Option<Uuid>,
+    #[sqlx(try_from = "String")]
+    actor_type: ActorType,
+    action: String,
+    resource_type: String,
+    resource_id: Option<String>,
+    before: Option<Value>,
+    after: Option<Value>,
+    request_id: Option<String>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<Row> for AuditEntry {
+    fn from(r: Row) -> Self {
+        AuditEntry {
+            id: r.id,
+            actor_id: r.actor_id,
+            actor_type: r.actor_type,
+            action: r.action,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            before: r.before,
+            after: r.after,
+            request_id: r.request_id,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            created_at: r.created_at,
+        }
+    }
 }
 
 /// A page in either direction: newest first before `cursor`, or oldest first after it.
@@ -174,7 +206,7 @@ async fn fetch(
            and ($6::timestamptz is null or created_at >= $6) and ($7::timestamptz is null or created_at < $7)
          order by id limit $8"
     };
-    let rows = sqlx::query(sql)
+    let rows = sqlx::query_as::<_, Row>(sql)
         .bind(cursor)
         .bind(f.actor_id)
         .bind(&f.action)
@@ -185,7 +217,7 @@ async fn fetch(
         .bind(limit)
         .fetch_all(conn)
         .await?;
-    rows.iter().map(entry).collect()
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }
 
 fn csv_field(s: &str) -> String {
@@ -204,7 +236,7 @@ fn csv_line(e: &AuditEntry) -> String {
     let fields = [
         e.id.to_string(),
         e.actor_id.map(|a| a.to_string()).unwrap_or_default(),
-        e.actor_type.clone(),
+        wire(&e.actor_type),
         e.action.clone(),
         e.resource_type.clone(),
         opt(&e.resource_id),

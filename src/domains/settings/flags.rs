@@ -5,7 +5,7 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{Enum, Object, OpenApi};
 
 use crate::audit::{self, Change};
 use crate::auth::Auth;
@@ -17,6 +17,18 @@ use crate::domains::CATALOG;
 use crate::kernel::Flag;
 use crate::tenancy::flags;
 
+/// Where a flag's value comes from.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FlagSource {
+    Default,
+    /// Set by an admin of this organisation.
+    Tenant,
+    /// Forced by a platform operator.
+    Platform,
+}
+
 /// A feature flag as it applies to this organisation.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct FeatureFlag {
@@ -25,8 +37,7 @@ pub struct FeatureFlag {
     pub enabled: bool,
     /// The value for this kind of organisation and plan.
     pub default: bool,
-    /// `default`, `tenant` (set by an admin here) or `platform` (forced by an operator).
-    pub source: String,
+    pub source: FlagSource,
     pub description: String,
 }
 
@@ -48,7 +59,11 @@ fn flag(tenant: &Tenant, f: &Flag) -> FeatureFlag {
         key: f.key.to_owned(),
         enabled,
         default: CATALOG.flag_default(f.key, tenant.kind, &tenant.plan),
-        source: source.as_str().to_owned(),
+        source: match source {
+            flags::Source::Default => FlagSource::Default,
+            flags::Source::Tenant => FlagSource::Tenant,
+            flags::Source::Platform => FlagSource::Platform,
+        },
         description: f.description.to_owned(),
     }
 }
@@ -120,7 +135,7 @@ impl FlagsApi {
         flags::set_tenant_flag(&mut tx, k, Some(body.enabled)).await?;
         let mut after = before.clone();
         after.enabled = body.enabled;
-        after.source = "tenant".into();
+        after.source = FlagSource::Tenant;
         audit::record(
             &mut tx,
             p.into(),

@@ -12,8 +12,7 @@ use poem_openapi::payload::{Binary, Json, ParsePayload, Payload, Response};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::files::{self, Refusal};
@@ -157,32 +156,47 @@ const FRAMING_ALLOWANCE: u64 = 64 * 1024;
 
 const COLUMNS: &str = "id, file_name, content_type, size_bytes, sha256, description, resource_type, resource_id, uploaded_by, created_at, updated_at";
 
-fn attachment(row: &PgRow) -> Result<Attachment, sqlx::Error> {
-    Ok(Attachment {
-        id: row.try_get("id")?,
-        file_name: row.try_get("file_name")?,
-        content_type: row.try_get("content_type")?,
-        size_bytes: row.try_get("size_bytes")?,
-        sha256: row.try_get("sha256")?,
-        description: row.try_get("description")?,
-        resource_type: row.try_get("resource_type")?,
-        resource_id: row.try_get("resource_id")?,
-        uploaded_by: row.try_get("uploaded_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    file_name: String,
+    content_type: String,
+    size_bytes: i64,
+    sha256: String,
+    description: Option<String>,
+    resource_type: Option<String>,
+    resource_id: Option<Uuid>,
+    uploaded_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Attachment {
+    fn from(r: Row) -> Self {
+        Attachment {
+            id: r.id,
+            file_name: r.file_name,
+            content_type: r.content_type,
+            size_bytes: r.size_bytes,
+            sha256: r.sha256,
+            description: r.description,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            uploaded_by: r.uploaded_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Attachment>, sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from attachments where id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(attachment)
-    .transpose()
+    .await
+        .map(|r| r.map(Into::into))
 }
 
 /// `422` unless (`resource_type`, `resource_id`) names a record of this tenant.
@@ -200,7 +214,8 @@ async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: U
             format!("must be one of: {}", known.join(", ")),
         ));
     };
-    // `table` is a literal of a manifest.
+    // `table` is a literal of a manifest. Kept: an attachment's owner is any domain's row, so
+    // no foreign key can check it.
     let exists: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select exists(select 1 from {table} where id = $1)"
     )))
@@ -323,7 +338,7 @@ impl AttachmentsApi {
             }
         }
         let mut tx = auth.0.begin(&state).await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
             "select {COLUMNS} from attachments
              where ($1::uuid is null or id < $1)
                and ($2::text is null or resource_type = $2)
@@ -339,7 +354,7 @@ impl AttachmentsApi {
         .fetch_all(&mut *tx)
         .await?;
         tx.end_read();
-        let items = rows.iter().map(attachment).collect::<Result<Vec<_>, _>>()?;
+        let items = rows.into_iter().map(Attachment::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(items, limit, |a| a.id);
         Ok(Json(AttachmentPage { items, next_cursor }))
     }

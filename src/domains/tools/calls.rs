@@ -8,8 +8,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
@@ -18,12 +17,15 @@ use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Direction {
     Inbound,
     Outbound,
 }
+
+text_enum!(Direction);
 
 fn direction_str(d: Direction) -> &'static str {
     match d {
@@ -38,8 +40,7 @@ pub struct CallLog {
     pub id: Uuid,
     pub contact_name: String,
     pub phone: Option<String>,
-    /// `inbound` or `outbound`.
-    pub direction: String,
+    pub direction: Direction,
     pub occurred_at: DateTime<Utc>,
     pub duration_seconds: Option<i32>,
     pub summary: Option<String>,
@@ -91,30 +92,45 @@ enum CallCreated {
 
 const COLUMNS: &str = "id, contact_name, phone, direction, occurred_at, duration_seconds, summary, logged_by, created_at, updated_at";
 
-fn call(row: &PgRow) -> Result<CallLog, sqlx::Error> {
-    Ok(CallLog {
-        id: row.try_get("id")?,
-        contact_name: row.try_get("contact_name")?,
-        phone: row.try_get("phone")?,
-        direction: row.try_get("direction")?,
-        occurred_at: row.try_get("occurred_at")?,
-        duration_seconds: row.try_get("duration_seconds")?,
-        summary: row.try_get("summary")?,
-        logged_by: row.try_get("logged_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    contact_name: String,
+    phone: Option<String>,
+    #[sqlx(try_from = "String")]
+    direction: Direction,
+    occurred_at: DateTime<Utc>,
+    duration_seconds: Option<i32>,
+    summary: Option<String>,
+    logged_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for CallLog {
+    fn from(r: Row) -> Self {
+        CallLog {
+            id: r.id,
+            contact_name: r.contact_name,
+            phone: r.phone,
+            direction: r.direction,
+            occurred_at: r.occurred_at,
+            duration_seconds: r.duration_seconds,
+            summary: r.summary,
+            logged_by: r.logged_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<CallLog>, sqlx::Error> {
     let sql = format!("select {COLUMNS} from call_logs where id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(call)
-        .transpose()
+        .await
+        .map(|r| r.map(Into::into))
 }
 
 fn keep<T: Clone>(m: &MaybeUndefined<T>, old: &Option<T>) -> Option<T> {
@@ -163,7 +179,7 @@ impl CallsApi {
                and ($3::timestamptz is null or occurred_at < $3) and ($4::text is null or direction = $4)
              order by id desc limit $5"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(since.0)
             .bind(until.0)
@@ -172,7 +188,7 @@ impl CallsApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let calls = rows.iter().map(call).collect::<Result<Vec<_>, _>>()?;
+        let calls = rows.into_iter().map(CallLog::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(calls, limit, |c| c.id);
         Ok(Json(CallLogPage { items, next_cursor }))
     }
@@ -268,9 +284,7 @@ impl CallsApi {
         )
         .bind(keep(&body.phone, &before.phone))
         .bind(
-            body.direction
-                .map(direction_str)
-                .unwrap_or(&before.direction),
+            direction_str(body.direction.unwrap_or(before.direction)),
         )
         .bind(body.occurred_at.unwrap_or(before.occurred_at))
         .bind(keep(&body.duration_seconds, &before.duration_seconds))

@@ -9,8 +9,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
@@ -221,33 +220,51 @@ const SELECT: &str = "select e.id, e.title, e.description, e.location, e.all_day
         coalesce((select array_agg(a.user_id order by a.user_id) from event_attendees a where a.event_id = e.id), '{}') as attendee_ids
      from events e";
 
-fn event(row: &PgRow) -> Result<Event, sqlx::Error> {
-    Ok(Event {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        location: row.try_get("location")?,
-        all_day: row.try_get("all_day")?,
-        starts_at: row.try_get("starts_at")?,
-        ends_at: row.try_get("ends_at")?,
-        start_date: row.try_get("start_date")?,
-        end_date: row.try_get("end_date")?,
-        organizer_id: row.try_get("organizer_id")?,
-        attendee_ids: row.try_get("attendee_ids")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    title: String,
+    description: Option<String>,
+    location: Option<String>,
+    all_day: bool,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    organizer_id: Option<Uuid>,
+    attendee_ids: Vec<Uuid>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Event {
+    fn from(r: Row) -> Self {
+        Event {
+            id: r.id,
+            title: r.title,
+            description: r.description,
+            location: r.location,
+            all_day: r.all_day,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            organizer_id: r.organizer_id,
+            attendee_ids: r.attendee_ids,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Event>, sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("{SELECT} where e.id = $1")))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!("{SELECT} where e.id = $1")))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(event)
-        .transpose()
+        .await
+        .map(|r| r.map(Into::into))
 }
 
 /// `422` unless every id is a user of this tenant. Returns them without duplicates.
@@ -323,7 +340,7 @@ pub fn render_feed<'c>(
 }
 
 pub async fn feed(conn: &mut PgConnection, user: Uuid) -> Result<Vec<ical::Event>, sqlx::Error> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+    let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "{SELECT}
          where (e.organizer_id = $1 or exists(select 1 from event_attendees a where a.event_id = e.id and a.user_id = $1))
            and e.ends_at > now() - interval '90 days' and e.starts_at < now() + interval '2 years'
@@ -332,9 +349,10 @@ pub async fn feed(conn: &mut PgConnection, user: Uuid) -> Result<Vec<ical::Event
     .bind(user)
     .fetch_all(conn)
     .await?;
-    rows.iter()
+    Ok(rows
+        .into_iter()
         .map(|r| {
-            let e = event(r)?;
+            let e = Event::from(r);
             let when = match (e.all_day, e.start_date, e.end_date) {
                 (true, Some(first), Some(last)) => ical::When::AllDay { first, last },
                 _ => ical::When::Timed {
@@ -342,7 +360,7 @@ pub async fn feed(conn: &mut PgConnection, user: Uuid) -> Result<Vec<ical::Event
                     end: e.ends_at,
                 },
             };
-            Ok(ical::Event {
+            ical::Event {
                 uid: format!("{}@flightline", e.id),
                 when,
                 summary: e.title,
@@ -351,9 +369,9 @@ pub async fn feed(conn: &mut PgConnection, user: Uuid) -> Result<Vec<ical::Event
                 created: e.created_at,
                 last_modified: e.updated_at,
                 sequence: e.version - 1,
-            })
+            }
         })
-        .collect()
+        .collect())
 }
 
 pub struct EventsApi;
@@ -389,7 +407,7 @@ impl EventsApi {
             return Err(AppError::validation("to", "must be after from"));
         }
         let mut tx = auth.0.begin(&state).await?;
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
             "{SELECT}
              where ($1::timestamptz is null or (e.starts_at, e.id) > ($1, $2))
                and ($3::timestamptz is null or e.ends_at > $3)
@@ -409,7 +427,7 @@ impl EventsApi {
         .fetch_all(&mut *tx)
         .await?;
         tx.end_read();
-        let items = rows.iter().map(event).collect::<Result<Vec<_>, _>>()?;
+        let items = rows.into_iter().map(Event::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish_by_time(items, limit, |e| (e.starts_at, e.id));
         Ok(Json(EventPage { items, next_cursor }))
     }
@@ -567,15 +585,13 @@ impl EventsApi {
             return Err(AppError::validation("title", "must not be blank"));
         }
         let mut tx = p.begin(&state).await?;
-        let before = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let before = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
             "{SELECT} where e.id = $1 for update of e"
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
-        .await?
-        .as_ref()
-        .map(event)
-        .transpose()?
+        .await
+        .map(|r| r.map(Event::from))?
         .ok_or(AppError::NotFound("event"))?;
         AppError::check_version("event", body.version, before.version)?;
         let all_day = body.all_day.unwrap_or(before.all_day);

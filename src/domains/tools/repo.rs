@@ -1,23 +1,37 @@
 //! SQL of the tools module. Every function runs inside the caller's `TenantTx`.
 
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::Note;
 use crate::tenancy::TenantTx;
 
-fn note(row: &PgRow) -> Result<Note, sqlx::Error> {
-    Ok(Note {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        body: row.try_get("body")?,
-        pinned: row.try_get("pinned")?,
-        author_id: row.try_get("author_id")?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    title: String,
+    body: Option<String>,
+    pinned: bool,
+    author_id: Option<Uuid>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Note {
+    fn from(r: Row) -> Self {
+        Note {
+            id: r.id,
+            title: r.title,
+            body: r.body,
+            pinned: r.pinned,
+            author_id: r.author_id,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 /// Newest first; `limit + 1` rows so the caller can tell whether another page exists.
@@ -33,7 +47,7 @@ pub async fn list_notes(
     // cheaper to plan. The first page starts above every UUID.
     let after = after.unwrap_or(Uuid::max());
     let rows = match (pinned, search) {
-        (_, Some(search)) => sqlx::query(
+        (_, Some(search)) => sqlx::query_as::<_, Row>(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
                  where id < $1 and ($2::boolean is null or pinned = $2) and (title ilike $3 or body ilike $3)
                  order by id desc limit $4",
@@ -45,7 +59,7 @@ pub async fn list_notes(
         .fetch_all(&mut **tx)
         .await?,
         // The unfiltered list, the hottest read, gets a plan per tenant (TenantTx::own_plan).
-        (None, None) => sqlx::query(tx.own_plan(
+        (None, None) => sqlx::query_as::<_, Row>(tx.own_plan(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
                  where id < $1 order by id desc limit $2",
         ))
@@ -53,7 +67,7 @@ pub async fn list_notes(
         .bind(limit + 1)
         .fetch_all(&mut **tx)
         .await?,
-        (Some(pinned), None) => sqlx::query(
+        (Some(pinned), None) => sqlx::query_as::<_, Row>(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
                  where id < $1 and pinned = $2 order by id desc limit $3",
         )
@@ -63,7 +77,7 @@ pub async fn list_notes(
         .fetch_all(&mut **tx)
         .await?,
     };
-    rows.iter().map(note).collect()
+    Ok(rows.into_iter().map(Into::into).collect())
 }
 
 pub async fn get_note(
@@ -76,13 +90,11 @@ pub async fn get_note(
     } else {
         "select id, title, body, pinned, author_id, version, created_at, updated_at from notes where id = $1"
     };
-    sqlx::query(sql)
+    sqlx::query_as::<_, Row>(sql)
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(note)
-        .transpose()
+        .await
+        .map(|r| r.map(Into::into))
 }
 
 pub async fn insert_note(
@@ -92,7 +104,7 @@ pub async fn insert_note(
     pinned: bool,
     author: Uuid,
 ) -> Result<Note, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, Row>(
         "insert into notes (id, title, body, pinned, author_id) values ($1, $2, $3, $4, $5)
          returning id, title, body, pinned, author_id, version, created_at, updated_at",
     )
@@ -103,11 +115,11 @@ pub async fn insert_note(
     .bind(author)
     .fetch_one(conn)
     .await?;
-    note(&row)
+    Ok(row.into())
 }
 
 pub async fn update_note(conn: &mut PgConnection, n: &Note) -> Result<Note, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, Row>(
         "update notes set title = $2, body = $3, pinned = $4, version = version + 1 where id = $1
          returning id, title, body, pinned, author_id, version, created_at, updated_at",
     )
@@ -117,7 +129,7 @@ pub async fn update_note(conn: &mut PgConnection, n: &Note) -> Result<Note, sqlx
     .bind(n.pinned)
     .fetch_one(conn)
     .await?;
-    note(&row)
+    Ok(row.into())
 }
 
 pub async fn delete_note(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {

@@ -7,8 +7,7 @@ use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
@@ -17,14 +16,17 @@ use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ReviewStatus {
     New,
     Published,
     Hidden,
     Resolved,
 }
+
+text_enum!(ReviewStatus);
 
 fn status_str(s: ReviewStatus) -> &'static str {
     match s {
@@ -45,8 +47,7 @@ pub struct Review {
     pub comment: Option<String>,
     pub reviewer_name: Option<String>,
     pub reviewer_email: Option<String>,
-    /// `new`, `published`, `hidden` or `resolved`.
-    pub status: String,
+    pub status: ReviewStatus,
     pub recorded_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -86,30 +87,45 @@ enum ReviewCreated {
 
 const COLUMNS: &str = "id, subject, rating, comment, reviewer_name, reviewer_email, status, recorded_by, created_at, updated_at";
 
-fn review(row: &PgRow) -> Result<Review, sqlx::Error> {
-    Ok(Review {
-        id: row.try_get("id")?,
-        subject: row.try_get("subject")?,
-        rating: row.try_get("rating")?,
-        comment: row.try_get("comment")?,
-        reviewer_name: row.try_get("reviewer_name")?,
-        reviewer_email: row.try_get("reviewer_email")?,
-        status: row.try_get("status")?,
-        recorded_by: row.try_get("recorded_by")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    subject: String,
+    rating: i32,
+    comment: Option<String>,
+    reviewer_name: Option<String>,
+    reviewer_email: Option<String>,
+    #[sqlx(try_from = "String")]
+    status: ReviewStatus,
+    recorded_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Review {
+    fn from(r: Row) -> Self {
+        Review {
+            id: r.id,
+            subject: r.subject,
+            rating: r.rating,
+            comment: r.comment,
+            reviewer_name: r.reviewer_name,
+            reviewer_email: r.reviewer_email,
+            status: r.status,
+            recorded_by: r.recorded_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Review>, sqlx::Error> {
     let sql = format!("select {COLUMNS} from reviews where id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(review)
-        .transpose()
+        .await
+        .map(|r| r.map(Into::into))
 }
 
 pub struct ReviewsApi;
@@ -153,7 +169,7 @@ impl ReviewsApi {
                and ($3::int is null or rating >= $3) and ($4::int is null or rating <= $4)
              order by id desc limit $5"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(status.0.map(status_str))
             .bind(min_rating.0)
@@ -162,7 +178,7 @@ impl ReviewsApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let reviews = rows.iter().map(review).collect::<Result<Vec<_>, _>>()?;
+        let reviews = rows.into_iter().map(Review::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(reviews, limit, |r| r.id);
         Ok(Json(ReviewPage { items, next_cursor }))
     }

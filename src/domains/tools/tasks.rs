@@ -8,8 +8,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
@@ -38,6 +37,8 @@ pub enum TaskPriority {
     Urgent,
 }
 
+text_enum!(TaskStatus, TaskPriority);
+
 fn status_str(s: TaskStatus) -> &'static str {
     match s {
         TaskStatus::Open => "open",
@@ -62,8 +63,8 @@ pub struct Task {
     pub id: Uuid,
     pub title: String,
     pub description: Option<String>,
-    pub status: String,
-    pub priority: String,
+    pub status: TaskStatus,
+    pub priority: TaskPriority,
     pub due_at: Option<DateTime<Utc>>,
     pub assignee_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
@@ -121,22 +122,43 @@ enum TaskCreated {
 const COLUMNS: &str = "id, title, description, status, priority, due_at, assignee_id, created_by, completed_at,
      (due_at < now() and status in ('open', 'in_progress')) as overdue, version, created_at, updated_at";
 
-fn task(row: &PgRow) -> Result<Task, sqlx::Error> {
-    Ok(Task {
-        id: row.try_get("id")?,
-        title: row.try_get("title")?,
-        description: row.try_get("description")?,
-        status: row.try_get("status")?,
-        priority: row.try_get("priority")?,
-        due_at: row.try_get("due_at")?,
-        assignee_id: row.try_get("assignee_id")?,
-        created_by: row.try_get("created_by")?,
-        completed_at: row.try_get("completed_at")?,
-        overdue: row.try_get::<Option<bool>, _>("overdue")?.unwrap_or(false),
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    title: String,
+    description: Option<String>,
+    #[sqlx(try_from = "String")]
+    status: TaskStatus,
+    #[sqlx(try_from = "String")]
+    priority: TaskPriority,
+    due_at: Option<DateTime<Utc>>,
+    assignee_id: Option<Uuid>,
+    created_by: Option<Uuid>,
+    completed_at: Option<DateTime<Utc>>,
+    overdue: Option<bool>,
+    version: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Row> for Task {
+    fn from(r: Row) -> Self {
+        Task {
+            id: r.id,
+            title: r.title,
+            description: r.description,
+            status: r.status,
+            priority: r.priority,
+            due_at: r.due_at,
+            assignee_id: r.assignee_id,
+            created_by: r.created_by,
+            completed_at: r.completed_at,
+            overdue: r.overdue.unwrap_or(false),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
 }
 
 async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Task>, sqlx::Error> {
@@ -144,30 +166,11 @@ async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option<Ta
         "select {COLUMNS} from tasks where id = $1{}",
         if lock { " for update" } else { "" }
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(task)
-        .transpose()
-}
-
-/// The assignee must be a user of this organisation (422 otherwise).
-async fn check_assignee(conn: &mut PgConnection, assignee: Option<Uuid>) -> Result<()> {
-    if let Some(a) = assignee {
-        let exists: bool = sqlx::query_scalar("select exists(select 1 from users where id = $1)")
-            .bind(a)
-            .fetch_one(conn)
-            .await?;
-        if !exists {
-            return Err(AppError::validation(
-                "assignee_id",
-                "names no user of this organisation",
-            ));
-        }
-    }
-    Ok(())
+        .await
+        .map(|r| r.map(Into::into))
 }
 
 pub struct TasksApi;
@@ -204,7 +207,7 @@ impl TasksApi {
                and ($4::boolean is null or (due_at < now() and status in ('open', 'in_progress')) = $4)
              order by id desc limit $5"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
             .bind(after)
             .bind(status.0.map(status_str))
             .bind(assignee_id.0)
@@ -213,7 +216,7 @@ impl TasksApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let tasks = rows.iter().map(task).collect::<Result<Vec<_>, _>>()?;
+        let tasks = rows.into_iter().map(Task::from).collect();
         let (items, next_cursor) = page::finish(tasks, limit, |t| t.id);
         Ok(Json(TaskPage { items, next_cursor }))
     }
@@ -232,7 +235,6 @@ impl TasksApi {
             return Err(AppError::validation("title", "must not be blank"));
         }
         let mut tx = p.begin(&state).await?;
-        check_assignee(&mut tx, body.assignee_id).await?;
         let status = body.status.unwrap_or(TaskStatus::Open);
         let id = Uuid::now_v7();
         sqlx::query(
@@ -300,7 +302,6 @@ impl TasksApi {
             MaybeUndefined::Null => None,
             MaybeUndefined::Undefined => before.assignee_id,
         };
-        check_assignee(&mut tx, assignee).await?;
         let description = match &body.description {
             MaybeUndefined::Value(d) => Some(d.clone()),
             MaybeUndefined::Null => None,
@@ -311,11 +312,7 @@ impl TasksApi {
             MaybeUndefined::Null => None,
             MaybeUndefined::Undefined => before.due_at,
         };
-        let status = body
-            .status
-            .map(status_str)
-            .unwrap_or(&before.status)
-            .to_owned();
+        let status = status_str(body.status.unwrap_or(before.status));
         sqlx::query(
             "update tasks set title = $2, description = $3, status = $4, priority = $5, due_at = $6, assignee_id = $7,
                  completed_at = case when $4 = 'done' then coalesce(completed_at, now()) else null end,
@@ -325,8 +322,8 @@ impl TasksApi {
         .bind(before.id)
         .bind(body.title.as_deref().map(str::trim).unwrap_or(&before.title))
         .bind(description)
-        .bind(&status)
-        .bind(body.priority.map(priority_str).unwrap_or(&before.priority))
+        .bind(status)
+        .bind(priority_str(body.priority.unwrap_or(before.priority)))
         .bind(due_at)
         .bind(assignee)
         .execute(&mut *tx)
