@@ -41,6 +41,8 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[__NAME___READ, __NAME___MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View __title__ items.

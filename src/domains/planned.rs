@@ -19,6 +19,8 @@ pub const FLIGHTS: Manifest = Manifest {
     permissions: &[FLIGHTS_READ, FLIGHTS_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View flights and logbooks.
@@ -57,6 +59,8 @@ pub const TRAINING: Manifest = Manifest {
     permissions: &[TRAINING_READ, TRAINING_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View courses, enrolments and progress.
@@ -94,6 +98,8 @@ pub const THEORY: Manifest = Manifest {
     permissions: &[THEORY_READ, THEORY_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View theory courses and exams.
@@ -125,6 +131,8 @@ pub const CERTIFICATES: Manifest = Manifest {
     permissions: &[CERTIFICATES_READ, CERTIFICATES_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View licences, ratings and medicals.
@@ -159,6 +167,8 @@ pub const FINANCE: Manifest = Manifest {
     permissions: &[FINANCE_READ, FINANCE_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View accounts, invoices and payments.
@@ -196,6 +206,8 @@ pub const DOCUMENTS: Manifest = Manifest {
     permissions: &[DOCUMENTS_READ, DOCUMENTS_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View documents.
@@ -235,6 +247,8 @@ pub const REPORTS: Manifest = Manifest {
     permissions: &[REPORTS_READ],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// Run reports.
@@ -260,6 +274,8 @@ pub const NOTIFICATIONS: Manifest = Manifest {
     permissions: &[NOTIFICATIONS_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// Manage notification templates and rules.
@@ -287,6 +303,8 @@ pub const CHARTER: Manifest = Manifest {
     ],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View charter trips, quotes, crew and passengers.
@@ -338,6 +356,8 @@ pub const FBO: Manifest = Manifest {
     permissions: &[FBO_READ, FBO_FUEL, FBO_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View FBO operations: fuel, parking, line service.

@@ -126,8 +126,8 @@ impl AppState {
             self.mail.clone().spawn(),
             self.rate_limit.spawn_cleanup(),
             crate::telemetry::spawn_upkeep(),
-            crate::jobs::spawn_audit_retention(self.db.clone()),
         ];
+        background.extend(crate::jobs::spawn_tenant_jobs(self.db.clone(), catalog));
         let sweeper_db = self.db.clone();
         background.push(tokio::spawn(async move {
             loop {

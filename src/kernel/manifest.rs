@@ -70,6 +70,48 @@ pub struct Manifest {
     pub attachments: &'static [AttachmentOwner],
     /// The calendar feeds it offers (`/api/v1/public/calendars/...`).
     pub feeds: &'static [FeedKind],
+    /// Work it needs done now and then for every serving tenant (`crate::jobs` runs each).
+    pub jobs: &'static [TenantJob],
+    /// The counted plan limits its create endpoints enforce (`crate::tenancy::limits::guard`).
+    pub limits: &'static [CountedLimit],
+}
+
+/// A counted plan limit: how many of something a tenant may have (active users, aircraft),
+/// per plan, unless a platform operator set another number for that tenant
+/// (`PATCH /api/v1/platform/tenants/{id}` `limits`, keyed by `key`).
+#[derive(Debug, Clone, Copy)]
+pub struct CountedLimit {
+    /// The key operators and the public plan list use (`users` → `max_users`).
+    pub key: &'static str,
+    /// Counts what exists now, inside the tenant's transaction (a literal of the domain).
+    pub count_sql: &'static str,
+    /// The number each plan allows; a plan not listed has no limit.
+    pub per_plan: &'static [(&'static str, i64)],
+}
+
+impl CountedLimit {
+    /// What `plan` allows; `None` is unlimited.
+    pub fn for_plan(&self, plan: &str) -> Option<i64> {
+        self.per_plan
+            .iter()
+            .find(|(p, _)| *p == plan)
+            .map(|(_, n)| *n)
+    }
+}
+
+/// One pass of a job over one tenant, inside that tenant's transaction (committed when it
+/// returns `Ok`); the number is what it did (rows deleted, reminders sent), for the log.
+pub type TenantJobRun =
+    for<'c> fn(&'c mut sqlx::PgConnection) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+
+/// A job run for every serving tenant every `every_seconds` (one transaction per tenant, so
+/// one tenant's failure or size never holds up another's). Keep a pass short: do a bounded
+/// batch and let the next pass do the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantJob {
+    pub name: &'static str,
+    pub every_seconds: u64,
+    pub run: TenantJobRun,
 }
 
 /// Renders a feed: the events for `user` (and `subject`, for a feed about one record), inside
@@ -127,6 +169,20 @@ impl Catalog {
 
     pub fn feed(&self, key: &str) -> Option<&'static FeedKind> {
         self.feeds().find(|f| f.key == key)
+    }
+
+    /// Every counted plan limit, in manifest order.
+    pub fn limits(&self) -> impl Iterator<Item = &'static CountedLimit> + '_ {
+        self.manifests.iter().flat_map(|m| m.limits.iter())
+    }
+
+    pub fn limit(&self, key: &str) -> Option<&'static CountedLimit> {
+        self.limits().find(|l| l.key == key)
+    }
+
+    /// Every per-tenant job, in manifest order.
+    pub fn tenant_jobs(&self) -> impl Iterator<Item = &'static TenantJob> + '_ {
+        self.manifests.iter().flat_map(|m| m.jobs.iter())
     }
 
     /// The record kinds that take attachments, in manifest order.
@@ -215,6 +271,26 @@ impl Catalog {
                 ));
             }
         }
+        let mut limits = std::collections::HashSet::new();
+        for l in self.limits() {
+            if !limits.insert(l.key) {
+                problems.push(format!("limit `{}` is declared twice", l.key));
+            }
+            for (plan, _) in l.per_plan {
+                if !plans::is_known(plan) {
+                    problems.push(format!("limit `{}` names unknown plan `{plan}`", l.key));
+                }
+            }
+        }
+        let mut jobs = std::collections::HashSet::new();
+        for j in self.tenant_jobs() {
+            if !jobs.insert(j.name) || j.every_seconds == 0 {
+                problems.push(format!(
+                    "job `{}` is declared twice or has no period",
+                    j.name
+                ));
+            }
+        }
         let mut owners = std::collections::HashSet::new();
         for o in self.attachment_owners() {
             if !owners.insert(o.resource_type) {
@@ -255,4 +331,6 @@ pub const CORE: Manifest = Manifest {
     permissions: &[BILLING_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };

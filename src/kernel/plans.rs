@@ -1,4 +1,5 @@
-//! The plan catalogue as data: prices, the modules each plan leaves out, counted limits. Below
+//! The plan catalogue as data: prices and the modules each plan leaves out (counted limits
+//! are declared by the domains that count, `Manifest::limits`). Below
 //! every layer that needs it (configuration checks Stripe prices, the flag registry applies
 //! exclusions, platform and billing sell plans); `platform::plans` adds enforcement and the
 //! public API.
@@ -12,8 +13,6 @@ pub struct Plan {
     pub price_minor: i64,
     /// Paid plans go through Stripe Checkout when billing is configured.
     pub paid: bool,
-    pub max_users: Option<i64>,
-    pub max_aircraft: Option<i64>,
     /// Feature flags this plan leaves out.
     pub excluded_modules: &'static [&'static str],
 }
@@ -31,8 +30,6 @@ pub const CATALOGUE: &[Plan] = &[
         description: "Everything, for a small team, for 14 days",
         price_minor: 0,
         paid: false,
-        max_users: Some(10),
-        max_aircraft: Some(5),
         excluded_modules: &[],
     },
     Plan {
@@ -41,8 +38,6 @@ pub const CATALOGUE: &[Plan] = &[
         description: "A small school or operator: the operational modules without reports",
         price_minor: 4_900,
         paid: true,
-        max_users: Some(15),
-        max_aircraft: Some(5),
         excluded_modules: &["reports"],
     },
     Plan {
@@ -51,8 +46,6 @@ pub const CATALOGUE: &[Plan] = &[
         description: "Growing organisations: every module, more people and aircraft",
         price_minor: 14_900,
         paid: true,
-        max_users: Some(75),
-        max_aircraft: Some(25),
         excluded_modules: &[],
     },
     Plan {
@@ -61,8 +54,6 @@ pub const CATALOGUE: &[Plan] = &[
         description: "Every module without counted limits",
         price_minor: 49_900,
         paid: true,
-        max_users: None,
-        max_aircraft: None,
         excluded_modules: &[],
     },
 ];

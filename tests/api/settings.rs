@@ -217,9 +217,12 @@ async fn audit_retention_follows_the_setting() {
         .expect("old rows");
         tx.commit().await.expect("commit");
     }
-    flightline::jobs::audit_retention(app.state.db())
-        .await
-        .expect("retention");
+    flightline::jobs::run_for_every_tenant(
+        app.state.db(),
+        &flightline::domains::settings::retention::AUDIT_RETENTION,
+    )
+    .await
+    .expect("retention");
     let old = |tenant: crate::helpers::TestTenant| {
         let app = &app;
         async move {

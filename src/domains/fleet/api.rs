@@ -19,12 +19,18 @@ use crate::audit;
 use crate::auth::Auth;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent, page};
-use crate::tenancy::limits::{self, Limit};
+use crate::kernel::manifest::CountedLimit;
+use crate::tenancy::limits;
 use crate::state::AppState;
 use crate::timezone::TenantClock;
 
 /// Counts the aircraft a plan's limit applies to (retired ones do not count).
-pub const FLEET_AIRCRAFT: &str = "select count(*) from aircraft where status <> 'retired'";
+/// Aircraft not retired, per plan (`max_aircraft` of the public plan list).
+pub const AIRCRAFT_LIMIT: CountedLimit = CountedLimit {
+    key: "aircraft",
+    count_sql: "select count(*) from aircraft where status <> 'retired'",
+    per_plan: &[("trial", 5), ("starter", 5), ("professional", 25)],
+};
 
 pub struct AircraftApi;
 
@@ -191,12 +197,7 @@ impl AircraftApi {
             "must be 2 to 10 letters, digits or `-`",
         );
         let mut tx = p.begin(&state).await?;
-        limits::guard(
-            &mut tx,
-            &p.tenant,
-            Limit::Aircraft,
-            FLEET_AIRCRAFT,
-        )
+        limits::guard(&mut tx, &p.tenant, &AIRCRAFT_LIMIT)
         .await?;
         let ty = match body.aircraft_type_id {
             Some(id) => Some(aircraft_type(&mut tx, id).await?),
@@ -383,12 +384,7 @@ impl AircraftApi {
         check_fields(&mut c, &next);
         c.done()?;
         if before.status == FleetStatus::Retired && next.status != FleetStatus::Retired {
-            limits::guard(
-                &mut tx,
-                &p.tenant,
-                Limit::Aircraft,
-                FLEET_AIRCRAFT,
-            )
+            limits::guard(&mut tx, &p.tenant, &AIRCRAFT_LIMIT)
             .await?;
         }
         if let MaybeUndefined::Value(photo) = body.photo_attachment_id {

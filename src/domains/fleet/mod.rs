@@ -48,6 +48,8 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     feeds: &[],
+    jobs: &[],
+    limits: &[api::AIRCRAFT_LIMIT],
 };
 
 /// View aircraft, simulators and meters.

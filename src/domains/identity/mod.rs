@@ -34,6 +34,8 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[USERS_READ, USERS_MANAGE, ROLES_MANAGE, TEAMS_MANAGE],
     attachments: &[],
     feeds: &[],
+    jobs: &[],
+    limits: &[users::ACTIVE_USERS_LIMIT],
 };
 
 /// List and view users, roles and teams.

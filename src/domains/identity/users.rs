@@ -21,11 +21,17 @@ use crate::tenancy::TenantTx;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::mail::{self, Link, LinkKind};
-use crate::tenancy::limits::{self, Limit};
+use crate::kernel::manifest::CountedLimit;
+use crate::tenancy::limits;
 use crate::state::AppState;
 
 /// Counts the users a plan's limit applies to.
-pub const ACTIVE_USERS: &str = "select count(*) from users where is_active";
+/// Active users per plan (`max_users` of the public plan list).
+pub const ACTIVE_USERS_LIMIT: CountedLimit = CountedLimit {
+    key: "users",
+    count_sql: "select count(*) from users where is_active",
+    per_plan: &[("trial", 10), ("starter", 15), ("professional", 75)],
+};
 
 pub struct UsersApi;
 
@@ -184,7 +190,7 @@ impl UsersApi {
             None => None,
         };
         let mut tx = p.begin(&state).await?;
-        limits::guard(&mut tx, &p.tenant, Limit::Users, ACTIVE_USERS).await?;
+        limits::guard(&mut tx, &p.tenant, &ACTIVE_USERS_LIMIT).await?;
         let role_ids = body.role_ids.clone().unwrap_or_default();
         check_grantable(&mut tx, p, &role_ids).await?;
         let id = Uuid::now_v7();
@@ -428,7 +434,7 @@ async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdat
     } && body.is_active != Some(false);
     keep_an_admin(&mut tx, &before, still_admin).await?;
     if body.is_active == Some(true) && !before.is_active {
-        limits::guard(&mut tx, &p.tenant, Limit::Users, ACTIVE_USERS).await?;
+        limits::guard(&mut tx, &p.tenant, &ACTIVE_USERS_LIMIT).await?;
     }
 
     let opt = |m: &MaybeUndefined<String>, old: &Option<String>| match m {

@@ -54,6 +54,8 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     feeds: &[],
+    jobs: &[],
+    limits: &[],
 };
 
 /// View inspections, squawks, MEL deferrals and logs.

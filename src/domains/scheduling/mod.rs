@@ -48,6 +48,8 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[SCHEDULING_READ, SCHEDULING_BOOK, SCHEDULING_MANAGE, SCHEDULING_OVERRIDE],
     attachments: &[],
     feeds: &[BOOKINGS_FEED, AIRCRAFT_BOOKINGS_FEED],
+    jobs: &[],
+    limits: &[],
 };
 
 /// The calendar feed of the bookings a user flies or teaches.

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod audit;
 pub mod flags;
+pub mod retention;
 pub mod service;
 pub mod values;
 
@@ -33,6 +34,8 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[SETTINGS_READ, SETTINGS_MANAGE, AUDIT_READ],
     attachments: &[],
     feeds: &[],
+    jobs: &[retention::AUDIT_RETENTION],
+    limits: &[],
 };
 
 /// Read tenant settings and feature flags.

@@ -115,7 +115,9 @@ impl Payload for AttachmentUpload {
                 (
                     "resource_id",
                     MetaSchemaRef::Inline(Box::new(MetaSchema {
-                        description: Some("The id of the linked record in this tenant."),
+                        description: Some(
+                            "The id of the linked record in this tenant. An empty part, or `null`, is the same as none.",
+                        ),
                         ..MetaSchema::new_with_format("string", "uuid")
                     })),
                 ),
@@ -199,6 +201,12 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Attachment>, s
         .map(|r| r.map(Into::into))
 }
 
+/// A form part's text, or `None` for an empty part or `null`.
+fn present(text: String) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty() && t != "null").then_some(text)
+}
+
 /// `422` unless (`resource_type`, `resource_id`) names a record of this tenant.
 async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: Uuid) -> Result<()> {
     // The record kinds that take attachments come from the manifests (`attachments`), each
@@ -270,13 +278,15 @@ async fn read_parts(mut multipart: Multipart, state: &AppState, limit: u64) -> R
                 parts.description =
                     Some(upload::text_part(field.into_async_read(), "description", 2000).await?);
             }
+            // An empty part, or the text `null`, is what form encoders send for a value left
+            // out: the same as no part.
             "resource_type" => {
                 parts.resource_type =
-                    Some(upload::text_part(field.into_async_read(), "resource_type", 40).await?);
+                    present(upload::text_part(field.into_async_read(), "resource_type", 40).await?);
             }
             "resource_id" => {
                 parts.resource_id =
-                    Some(upload::text_part(field.into_async_read(), "resource_id", 36).await?);
+                    present(upload::text_part(field.into_async_read(), "resource_id", 36).await?);
             }
             other => {
                 return Err(AppError::validation(

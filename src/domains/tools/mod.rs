@@ -94,6 +94,8 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     feeds: &[EVENTS_FEED],
+    jobs: &[],
+    limits: &[],
 };
 
 /// The calendar feed of the events a user organises or attends.

@@ -1,78 +1,72 @@
-//! Background jobs that run for every tenant: each enumerates the platform registry and works
-//! inside one `TenantTx` per tenant (DESIGN §3).
+//! Background jobs: the platform job queue, and the per-tenant jobs the domains' manifests
+//! declare (`Manifest::jobs`), each run for every serving tenant inside one `TenantTx` per
+//! tenant (DESIGN §3).
 
 pub mod queue;
 
 use std::time::Duration;
 
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::db::{Db, SchemaName, TenantTx};
+use crate::kernel::manifest::{Catalog, TenantJob};
 
 pub use queue::{JobQueue, enqueue};
 
-/// Rows deleted per tenant per pass, so one pass never holds a long transaction.
-const RETENTION_BATCH: i64 = 10_000;
-
-/// Applies each tenant's `audit.retention_days` setting: audit rows older than that are
-/// deleted (in batches of 10,000 per tenant per pass). Tenants without the setting keep
-/// everything. Returns the number of rows deleted.
-pub async fn audit_retention(db: &Db) -> anyhow::Result<u64> {
-    let tenants = sqlx::query("select id, schema_name from platform.tenants where status in ('active', 'past_due', 'suspended')")
-        .fetch_all(db.platform())
-        .await?;
-    let mut deleted = 0;
-    for row in tenants {
-        let id: Uuid = row.get("id");
-        let Some(schema) = SchemaName::parse(row.get("schema_name")) else {
+/// One pass of `job` over every serving tenant (active, past due or suspended), one
+/// `TenantTx` each; a tenant whose pass fails is logged and the others go on. Returns the sum
+/// of what the passes report.
+pub async fn run_for_every_tenant(db: &Db, job: &TenantJob) -> anyhow::Result<u64> {
+    let tenants: Vec<(Uuid, String)> = sqlx::query_as(
+        "select id, schema_name from platform.tenants where status in ('active', 'past_due', 'suspended')",
+    )
+    .fetch_all(db.platform())
+    .await?;
+    let mut done = 0;
+    for (id, schema) in tenants {
+        let Some(schema) = SchemaName::parse(&schema) else {
             continue;
         };
-        match retention_for(db, id, &schema).await {
-            Ok(n) => deleted += n,
+        match run_for(db, id, &schema, job).await {
+            Ok(n) => done += n,
             Err(e) => {
-                tracing::warn!(tenant.id = %id, error = %e, "audit retention failed for a tenant")
+                tracing::warn!(tenant.id = %id, job = job.name, error = %e, "tenant job failed for a tenant")
             }
         }
     }
-    Ok(deleted)
+    Ok(done)
 }
 
-async fn retention_for(db: &Db, tenant: Uuid, schema: &SchemaName) -> Result<u64, sqlx::Error> {
+async fn run_for(
+    db: &Db,
+    tenant: Uuid,
+    schema: &SchemaName,
+    job: &TenantJob,
+) -> Result<u64, sqlx::Error> {
     let mut tx = TenantTx::begin(db, tenant, schema).await?;
-    let days: Option<i64> = sqlx::query_scalar(
-        "select (value #>> '{}')::bigint from settings where key = 'audit.retention_days'",
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .flatten();
-    let Some(days) = days else {
-        tx.end_read();
-        return Ok(0);
-    };
-    let n = sqlx::query(
-        "delete from audit_logs where id in (
-             select id from audit_logs where created_at < now() - make_interval(days => $1::int) limit $2)",
-    )
-    .bind(days)
-    .bind(RETENTION_BATCH)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    let n = (job.run)(&mut tx).await?;
     tx.commit().await?;
     Ok(n)
 }
 
-/// Runs [`audit_retention`] every hour.
-pub fn spawn_audit_retention(db: Db) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            match audit_retention(&db).await {
-                Ok(n) if n > 0 => tracing::info!(deleted = n, "audit retention applied"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %format!("{e:#}"), "audit retention pass failed"),
-            }
-        }
-    })
+/// Runs every per-tenant job the manifests declare (`Manifest::jobs`), each on its own period.
+pub fn spawn_tenant_jobs(db: Db, catalog: &'static Catalog) -> Vec<tokio::task::JoinHandle<()>> {
+    catalog
+        .tenant_jobs()
+        .map(|job| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(job.every_seconds)).await;
+                    match run_for_every_tenant(&db, job).await {
+                        Ok(n) if n > 0 => tracing::info!(job = job.name, done = n, "tenant job pass"),
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(job = job.name, error = %format!("{e:#}"), "tenant job pass failed")
+                        }
+                    }
+                }
+            })
+        })
+        .collect()
 }

@@ -54,12 +54,14 @@ impl PlansApi {
     #[oai(path = "/plans", method = "get")]
     async fn plans(
         &self,
-        _state: Data<&Arc<AppState>>,
+        state: Data<&Arc<AppState>>,
         /// Page size, 1..=200 (default 50).
         limit: Query<Option<i64>>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<PlanPage>> {
+        let catalog = state.registry.catalog();
+        let max = |key: &str, plan: &str| catalog.limit(key).and_then(|l| l.for_plan(plan));
         let all: Vec<PlanInfo> = CATALOGUE
             .iter()
             .map(|p| PlanInfo {
@@ -70,8 +72,8 @@ impl PlansApi {
                 currency: CURRENCY.into(),
                 paid: p.paid,
                 trial_days: TRIAL_DAYS,
-                max_users: p.max_users,
-                max_aircraft: p.max_aircraft,
+                max_users: max("users", p.key),
+                max_aircraft: max("aircraft", p.key),
                 excluded_modules: p.excluded_modules.iter().map(|m| (*m).into()).collect(),
             })
             .collect();
