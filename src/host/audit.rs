@@ -3,8 +3,8 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::auth::{Principal, RequestMeta};
 use crate::db::TenantTx;
+use crate::http::RequestMeta;
 
 /// Who acted.
 #[derive(Debug, Clone)]
@@ -12,16 +12,6 @@ pub struct Actor<'a> {
     pub id: Option<Uuid>,
     pub kind: &'static str,
     pub meta: &'a RequestMeta,
-}
-
-impl<'a> From<&'a Principal> for Actor<'a> {
-    fn from(p: &'a Principal) -> Self {
-        Self {
-            id: Some(p.user_id),
-            kind: "user",
-            meta: &p.meta,
-        }
-    }
 }
 
 /// The JSON an audit row records as `before` / `after`.
@@ -184,7 +174,7 @@ pub mod platform {
     use sqlx::PgExecutor;
     use uuid::Uuid;
 
-    use crate::auth::RequestMeta;
+    use crate::http::RequestMeta;
 
     /// Who acted on the platform.
     #[derive(Debug, Clone)]

@@ -39,6 +39,12 @@ pub struct AppState {
     pub jobs: crate::jobs::JobQueue,
 }
 
+/// The kinds of queued job, from the modules whose work they are.
+const JOB_KINDS: &[crate::jobs::queue::JobKind] = &[
+    crate::platform::archive::JOB_KIND,
+    crate::billing::CUSTOMER_JOB_KIND,
+];
+
 /// Makes ring the process's TLS crypto provider (the stack builds rustls without aws-lc, so
 /// HTTP clients built with defaults need one installed). Idempotent.
 pub fn install_crypto_provider() {
@@ -118,7 +124,7 @@ impl AppState {
         crate::db::migrate_platform(&self.db).await?;
         crate::platform::operators::bootstrap(self).await?;
         let mut background = vec![
-            crate::jobs::queue::spawn(self.clone()),
+            crate::jobs::queue::spawn(self.clone(), JOB_KINDS),
             crate::billing::spawn_sweeper(self.clone()),
             self.registry.spawn_listener(),
             self.access.spawn_listener(),

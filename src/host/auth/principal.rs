@@ -4,41 +4,23 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use poem::Request;
-use poem::http::header;
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
-use crate::error::{AppError, current_request_id};
-use crate::http::client::ClientAddr;
+use crate::error::AppError;
+pub use crate::http::RequestMeta;
 use crate::kernel::Permission;
 use crate::state::AppState;
 use crate::tenancy::{CurrentTenant, Tenant, TenantScope};
 
-/// Who made the request and from where; written into audit rows.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub request_id: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
-
-impl RequestMeta {
-    pub fn from_request(req: &Request) -> Self {
+impl<'a> From<&'a Principal> for crate::audit::Actor<'a> {
+    fn from(p: &'a Principal) -> Self {
         Self {
-            request_id: current_request_id(),
-            ip: req
-                .extensions()
-                .get::<ClientAddr>()
-                .map(|c| c.0)
-                .or_else(|| req.remote_addr().as_socket_addr().map(|a| a.ip()))
-                .map(|ip| ip.to_string()),
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(|ua| ua.chars().take(512).collect()),
+            id: Some(p.user_id),
+            kind: "user",
+            meta: &p.meta,
         }
     }
 }

@@ -24,6 +24,20 @@ use crate::state::AppState;
 /// The job kind that creates a tenant's Stripe customer.
 pub const CUSTOMER_JOB: &str = "stripe_customer";
 
+/// The queued Stripe-customer job (`crate::jobs::queue`).
+pub const CUSTOMER_JOB_KIND: crate::jobs::queue::JobKind = crate::jobs::queue::JobKind {
+    kind: CUSTOMER_JOB,
+    run: run_customer_job,
+};
+
+fn run_customer_job<'a>(
+    state: &'a AppState,
+    tenant: Uuid,
+    key: &'a str,
+) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>> {
+    Box::pin(async move { ensure_customer(state, tenant, key).await.map(|_| ()) })
+}
+
 /// The configured Stripe account.
 pub struct Billing {
     client: Client,

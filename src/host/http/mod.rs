@@ -5,6 +5,7 @@ pub mod body;
 /// The client address (`kernel::net`, below `config`, which validates the proxy list).
 pub use crate::kernel::net as client;
 
+pub mod meta;
 pub mod middleware;
 pub mod page;
 pub mod ratelimit;
@@ -13,6 +14,7 @@ pub mod upload;
 use poem_openapi::ApiResponse;
 
 pub use body::JsonBody;
+pub use meta::RequestMeta;
 
 /// `204 No Content`.
 #[derive(ApiResponse)]

@@ -4,6 +4,7 @@
 //! Failed jobs retry with exponential backoff (up to an hour apart); several replicas share the
 //! queue (`for update skip locked`).
 
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +51,7 @@ impl JobQueue {
 const LEASE_SECONDS: f64 = 900.0;
 
 /// Runs due jobs until none is due; returns how many ran (successfully or not).
-pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
+pub async fn run_due(state: &AppState, kinds: &[JobKind]) -> anyhow::Result<usize> {
     let mut ran = 0;
     loop {
         // Take one due job by leasing it (a short transaction: no connection is held while the
@@ -72,7 +73,7 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
         let tenant: Option<Uuid> = row.get("tenant_id");
         let key: String = row.get("idempotency_key");
         let attempts: i32 = row.get("attempts");
-        match dispatch(state, &kind, tenant, &key).await {
+        match dispatch(state, kinds, &kind, tenant, &key).await {
             Ok(()) => {
                 sqlx::query("update platform.jobs set done_at = now(), attempts = attempts + 1, last_error = null where id = $1")
                     .bind(id)
@@ -97,27 +98,37 @@ pub async fn run_due(state: &AppState) -> anyhow::Result<usize> {
     }
 }
 
+/// What runs a kind of queued job: `run(state, tenant, idempotency key)`. The kinds are
+/// declared where their work lives (`platform::archive`, `billing`) and handed to [`spawn`] by
+/// whoever assembles the state, so the queue imports none of them.
+pub type JobRun = for<'a> fn(&'a AppState, Uuid, &'a str) -> BoxFuture<'a, anyhow::Result<()>>;
+
+/// A kind of queued job.
+#[derive(Clone, Copy)]
+pub struct JobKind {
+    pub kind: &'static str,
+    pub run: JobRun,
+}
+
 async fn dispatch(
     state: &AppState,
+    kinds: &[JobKind],
     kind: &str,
     tenant: Option<Uuid>,
     key: &str,
 ) -> anyhow::Result<()> {
     let tenant = tenant.ok_or_else(|| anyhow::anyhow!("job without a tenant"))?;
-    match kind {
-        crate::platform::archive::JOB => crate::platform::archive::run(state, tenant).await,
-        crate::billing::CUSTOMER_JOB => crate::billing::ensure_customer(state, tenant, key)
-            .await
-            .map(|_| ()),
-        other => anyhow::bail!("unknown job kind {other}"),
+    match kinds.iter().find(|k| k.kind == kind) {
+        Some(k) => (k.run)(state, tenant, key).await,
+        None => anyhow::bail!("unknown job kind {kind}"),
     }
 }
 
 /// The worker: runs due jobs every two seconds, or at once when nudged.
-pub fn spawn(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: Arc<AppState>, kinds: &'static [JobKind]) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = run_due(&state).await {
+            if let Err(e) = run_due(&state, kinds).await {
                 tracing::warn!(error = %format!("{e:#}"), "job queue pass failed");
             }
             let _ = tokio::time::timeout(Duration::from_secs(2), state.jobs.wake.notified()).await;

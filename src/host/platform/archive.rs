@@ -20,6 +20,20 @@ use crate::storage::{Area, ObjectKey};
 /// The job kind that finishes an archive in the background.
 pub const JOB: &str = "archive";
 
+/// The queued archive job (`crate::jobs::queue`).
+pub const JOB_KIND: crate::jobs::queue::JobKind = crate::jobs::queue::JobKind {
+    kind: JOB,
+    run: run_job,
+};
+
+fn run_job<'a>(
+    state: &'a AppState,
+    tenant: Uuid,
+    _key: &'a str,
+) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>> {
+    Box::pin(run(state, tenant))
+}
+
 /// A PostgreSQL URL without its password, and the password (passed to pg_dump / pg_restore in
 /// `PGPASSWORD`, so it never shows in a process list).
 fn split_password(url: &str) -> (String, Option<String>) {
