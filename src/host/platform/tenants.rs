@@ -11,8 +11,7 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use super::operators::{self, Change, PlatformAuth};
@@ -183,21 +182,40 @@ enum ArchiveAccepted {
 
 const COLUMNS: &str = "id, slug, name, kind, status, status_reason, plan, schema_name, schema_version, created_at, trial_ends_at, limits, admin_email, last_migration_error";
 
-fn tenant_row(row: &PgRow) -> Result<PlatformTenant> {
-    let limits: serde_json::Value = row.try_get("limits")?;
+/// A `platform.tenants` row as [`COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    kind: String,
+    status: String,
+    status_reason: Option<String>,
+    plan: String,
+    schema_name: String,
+    schema_version: i32,
+    created_at: DateTime<Utc>,
+    trial_ends_at: Option<DateTime<Utc>>,
+    limits: serde_json::Value,
+    admin_email: Option<String>,
+    last_migration_error: Option<String>,
+}
+
+fn tenant_row(row: &TenantRow) -> Result<PlatformTenant> {
+    let limits = &row.limits;
     Ok(PlatformTenant {
-        id: row.try_get("id")?,
-        slug: row.try_get("slug")?,
-        name: row.try_get("name")?,
-        kind: TenantKind::parse(row.try_get("kind")?)
+        id: row.id,
+        slug: row.slug.clone(),
+        name: row.name.clone(),
+        kind: TenantKind::parse(&row.kind)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown tenant kind")))?,
-        status: TenantStatus::parse(row.try_get("status")?)
+        status: TenantStatus::parse(&row.status)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown tenant status")))?,
-        status_reason: row.try_get("status_reason")?,
-        plan: row.try_get("plan")?,
-        schema_version: row.try_get("schema_version")?,
-        created_at: row.try_get("created_at")?,
-        trial_ends_at: row.try_get("trial_ends_at")?,
+        status_reason: row.status_reason.clone(),
+        plan: row.plan.clone(),
+        schema_version: row.schema_version,
+        created_at: row.created_at,
+        trial_ends_at: row.trial_ends_at,
         users_count: None,
         usage: None,
         limits: limits
@@ -208,15 +226,19 @@ fn tenant_row(row: &PgRow) -> Result<PlatformTenant> {
                     .collect()
             })
             .unwrap_or_default(),
-        admin_email: row.try_get("admin_email")?,
-        last_migration_error: row.try_get("last_migration_error")?,
+        admin_email: row.admin_email.clone(),
+        last_migration_error: row.last_migration_error.clone(),
     })
 }
 
 /// Counts usage in each listed tenant's schema with one statement (a `UNION ALL` of one small
 /// select per schema; schema names are server-made and quoted). Tenants without a schema
 /// (provisioning, archived) are skipped.
-async fn add_usage(state: &AppState, rows: &[PgRow], tenants: &mut [PlatformTenant]) -> Result<()> {
+async fn add_usage(
+    state: &AppState,
+    rows: &[TenantRow],
+    tenants: &mut [PlatformTenant],
+) -> Result<()> {
     // Tables counted exist from these tenant migrations on (a tenant whose migration failed
     // may be behind).
     let (attachments_from, fleet_from) = (6, 7);
@@ -228,7 +250,7 @@ async fn add_usage(state: &AppState, rows: &[PgRow], tenants: &mut [PlatformTena
         ) {
             continue;
         }
-        let Some(schema) = SchemaName::parse(row.try_get("schema_name")?) else {
+        let Some(schema) = SchemaName::parse(&row.schema_name) else {
             continue;
         };
         let s = schema.quoted();
@@ -252,17 +274,18 @@ async fn add_usage(state: &AppState, rows: &[PgRow], tenants: &mut [PlatformTena
     if parts.is_empty() {
         return Ok(());
     }
-    let counted = sqlx::query(AssertSqlSafe(parts.join(" union all ")))
-        .fetch_all(state.db.platform())
-        .await?;
-    for r in counted {
-        let id: Uuid = r.try_get(0)?;
+    // Columns by position: id, users, aircraft, attachments, attachment bytes.
+    let counted =
+        sqlx::query_as::<_, (Uuid, i64, i64, i64, i64)>(AssertSqlSafe(parts.join(" union all ")))
+            .fetch_all(state.db.platform())
+            .await?;
+    for (id, users, aircraft, attachments, attachment_bytes) in counted {
         if let Some(t) = tenants.iter_mut().find(|t| t.id == id) {
             let usage = Usage {
-                users: r.try_get(1)?,
-                aircraft: r.try_get(2)?,
-                attachments: r.try_get(3)?,
-                attachment_bytes: r.try_get(4)?,
+                users,
+                aircraft,
+                attachments,
+                attachment_bytes,
             };
             t.users_count = Some(usage.users);
             t.usage = Some(usage);
@@ -272,7 +295,7 @@ async fn add_usage(state: &AppState, rows: &[PgRow], tenants: &mut [PlatformTena
 }
 
 async fn load(state: &AppState, id: Uuid) -> Result<PlatformTenant> {
-    let row = sqlx::query(AssertSqlSafe(format!(
+    let row = sqlx::query_as::<_, TenantRow>(AssertSqlSafe(format!(
         "select {COLUMNS} from platform.tenants where id = $1"
     )))
     .bind(id)
@@ -343,6 +366,52 @@ async fn set_status(
     load(state, id).await
 }
 
+/// A tenant's schema version as `GET /migrations` reads it.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    id: Uuid,
+    slug: String,
+    status: String,
+    schema_version: i32,
+    last_migration_error: Option<String>,
+}
+
+/// A `platform.audit_logs` row as `GET /audit-logs` reads it.
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: Uuid,
+    operator_id: Option<Uuid>,
+    actor_type: String,
+    action: String,
+    tenant_id: Option<Uuid>,
+    resource_type: String,
+    resource_id: Option<String>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    request_id: Option<String>,
+    ip: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AuditRow> for PlatformAuditEntry {
+    fn from(r: AuditRow) -> Self {
+        PlatformAuditEntry {
+            id: r.id,
+            operator_id: r.operator_id,
+            actor_type: r.actor_type,
+            action: r.action,
+            tenant_id: r.tenant_id,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            before: r.before,
+            after: r.after,
+            request_id: r.request_id,
+            ip: r.ip,
+            created_at: r.created_at,
+        }
+    }
+}
+
 pub struct PlatformTenantsApi;
 
 #[OpenApi(prefix_path = "/api/v1/platform", tag = "CoreTags::Platform")]
@@ -368,7 +437,7 @@ impl PlatformTenantsApi {
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let pattern = q.0.as_deref().map(page::contains_pattern);
-        let rows = sqlx::query(AssertSqlSafe(format!(
+        let rows = sqlx::query_as::<_, TenantRow>(AssertSqlSafe(format!(
             "select {COLUMNS} from platform.tenants
              where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
                and ($3::text is null or plan = $3) and ($4::text is null or kind = $4)
@@ -695,7 +764,7 @@ impl PlatformTenantsApi {
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let latest = db::latest_tenant_version();
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, VersionRow>(
             "select id, slug, status, schema_version, last_migration_error from platform.tenants
              where status not in ('provisioning', 'archived') and ($1::uuid is null or id > $1)
              order by id limit $2",
@@ -705,15 +774,14 @@ impl PlatformTenantsApi {
         .fetch_all(state.db.platform())
         .await?;
         let items = rows
-            .iter()
+            .into_iter()
             .map(|r| {
-                let version: i32 = r.try_get("schema_version")?;
-                let error: Option<String> = r.try_get("last_migration_error")?;
-                Ok(TenantVersion {
-                    tenant_id: r.try_get("id")?,
-                    slug: r.try_get("slug")?,
-                    status: TenantStatus::parse(r.try_get("status")?)
-                        .unwrap_or(TenantStatus::Active),
+                let version: i32 = r.schema_version;
+                let error: Option<String> = r.last_migration_error;
+                TenantVersion {
+                    tenant_id: r.id,
+                    slug: r.slug,
+                    status: TenantStatus::parse(&r.status).unwrap_or(TenantStatus::Active),
                     schema_version: version,
                     latest_version: latest,
                     state: if error.is_some() {
@@ -725,9 +793,9 @@ impl PlatformTenantsApi {
                     }
                     .into(),
                     last_migration_error: error,
-                })
+                }
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(items, limit, |t| t.tenant_id);
         Ok(Json(TenantVersionPage { items, next_cursor }))
     }
@@ -751,7 +819,7 @@ impl PlatformTenantsApi {
     ) -> Result<Json<PlatformAuditPage>> {
         let limit = page::limit(limit.0)?;
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, AuditRow>(
             "select id, operator_id, actor_type, action, tenant_id, resource_type, resource_id, before, after, request_id, ip, created_at
              from platform.audit_logs
              where ($1::uuid is null or id < $1) and ($2::uuid is null or tenant_id = $2)
@@ -766,24 +834,9 @@ impl PlatformTenantsApi {
         .fetch_all(state.db.platform())
         .await?;
         let items = rows
-            .iter()
-            .map(|r| {
-                Ok(PlatformAuditEntry {
-                    id: r.try_get("id")?,
-                    operator_id: r.try_get("operator_id")?,
-                    actor_type: r.try_get("actor_type")?,
-                    action: r.try_get("action")?,
-                    tenant_id: r.try_get("tenant_id")?,
-                    resource_type: r.try_get("resource_type")?,
-                    resource_id: r.try_get("resource_id")?,
-                    before: r.try_get("before")?,
-                    after: r.try_get("after")?,
-                    request_id: r.try_get("request_id")?,
-                    ip: r.try_get("ip")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            .into_iter()
+            .map(PlatformAuditEntry::from)
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(items, limit, |e| e.id);
         Ok(Json(PlatformAuditPage { items, next_cursor }))
     }
