@@ -5,7 +5,6 @@ pub mod queue;
 
 use std::time::Duration;
 
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::db::{Db, SchemaName, TenantTx};
@@ -19,13 +18,12 @@ const RETENTION_BATCH: i64 = 10_000;
 /// deleted (in batches of 10,000 per tenant per pass). Tenants without the setting keep
 /// everything. Returns the number of rows deleted.
 pub async fn audit_retention(db: &Db) -> anyhow::Result<u64> {
-    let tenants = sqlx::query("select id, schema_name from platform.tenants where status in ('active', 'past_due', 'suspended')")
+    let tenants = sqlx::query_as::<_, (Uuid, String)>("select id, schema_name from platform.tenants where status in ('active', 'past_due', 'suspended')")
         .fetch_all(db.platform())
         .await?;
     let mut deleted = 0;
-    for row in tenants {
-        let id: Uuid = row.get("id");
-        let Some(schema) = SchemaName::parse(row.get("schema_name")) else {
+    for (id, schema_name) in tenants {
+        let Some(schema) = SchemaName::parse(&schema_name) else {
             continue;
         };
         match retention_for(db, id, &schema).await {
