@@ -21,7 +21,6 @@ use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{Object, OpenApi};
 use serde_json::Value;
 use sha2::Sha256;
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::audit::platform::{self as operators, Actor, Change};
@@ -155,6 +154,16 @@ impl Outcome {
     }
 }
 
+/// A tenant's billing row and status, locked while an event is applied.
+#[derive(sqlx::FromRow)]
+struct Locked {
+    last_event_at: Option<DateTime<Utc>>,
+    subscription_id: Option<String>,
+    status: String,
+    status_reason: Option<String>,
+    plan: String,
+}
+
 /// Applies one verified event. Public for tests of the state machine.
 pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
     let billing = state
@@ -223,7 +232,7 @@ pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
         .bind(tenant)
         .execute(&mut *tx)
         .await?;
-    let b = sqlx::query(
+    let b = sqlx::query_as::<_, Locked>(
         "select b.last_event_at, b.grace_until, b.subscription_id, t.status, t.status_reason, t.plan
          from platform.billing b join platform.tenants t on t.id = b.tenant_id
          where b.tenant_id = $1 for update of b, t",
@@ -231,19 +240,19 @@ pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
     .bind(tenant)
     .fetch_one(&mut *tx)
     .await?;
-    let last: Option<DateTime<Utc>> = b.get("last_event_at");
+    let last: Option<DateTime<Utc>> = b.last_event_at;
     if last.is_some_and(|l| created < l) {
         finish(&mut tx, id, Some(tenant), Outcome::Stale).await?;
         tx.commit().await?;
         return Ok(Outcome::Stale);
     }
-    let status: String = b.get("status");
-    let reason: Option<String> = b.get("status_reason");
-    let plan: String = b.get("plan");
+    let status: String = b.status;
+    let reason: Option<String> = b.status_reason;
+    let plan: String = b.plan;
     // Only the tenant's current subscription drives it: an event about another one (an old
     // subscription being cancelled after an upgrade, a stray second Checkout) changes nothing.
     // A completed Checkout is how a subscription becomes current, so it may name a new one.
-    let current: Option<String> = b.get("subscription_id");
+    let current: Option<String> = b.subscription_id;
     if kind != "checkout.session.completed"
         && subscription.is_some()
         && current.is_some()
