@@ -13,7 +13,6 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::db::{Db, TenantTx};
@@ -41,6 +40,17 @@ enum Cached {
         access: Access,
     },
     Denied,
+}
+
+/// An API key and its user, as [`AccessCache::load_key`] reads them.
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: Uuid,
+    secret_hash: Vec<u8>,
+    key_permissions: Option<Vec<String>>,
+    user_id: Uuid,
+    email: String,
+    permissions: Vec<String>,
 }
 
 struct Entry {
@@ -244,7 +254,7 @@ impl AccessCache {
         }
         let seen = self.epoch();
         let mut tx = tenant.begin(&self.db).await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, (String, Vec<String>)>(
             "select u.email,
                     array(select distinct p from user_roles ur join roles r on r.id = ur.role_id,
                           unnest(r.permissions) p where ur.user_id = u.id) as permissions
@@ -258,14 +268,10 @@ impl AccessCache {
         .await?;
         tx.end_read();
         let value = match row {
-            Some(row) => Cached::Session(Access {
+            Some((email, permissions)) => Cached::Session(Access {
                 user_id,
-                email: row.get("email"),
-                permissions: Arc::new(
-                    row.get::<Vec<String>, _>("permissions")
-                        .into_iter()
-                        .collect(),
-                ),
+                email,
+                permissions: Arc::new(permissions.into_iter().collect()),
             }),
             None => Cached::Denied,
         };
@@ -307,7 +313,7 @@ impl AccessCache {
 
     async fn load_key(&self, tenant: &Tenant, prefix: &str) -> Result<Cached, sqlx::Error> {
         let mut tx = tenant.begin(&self.db).await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, KeyRow>(
             "select k.id, k.secret_hash, k.permissions as key_permissions, u.id as user_id, u.email,
                     array(select distinct p from user_roles ur join roles r on r.id = ur.role_id,
                           unnest(r.permissions) p where ur.user_id = u.id) as permissions
@@ -322,20 +328,17 @@ impl AccessCache {
         let Some(row) = row else {
             return Ok(Cached::Denied);
         };
-        let mut permissions: HashSet<String> = row
-            .get::<Vec<String>, _>("permissions")
-            .into_iter()
-            .collect();
-        if let Some(only) = row.get::<Option<Vec<String>>, _>("key_permissions") {
+        let mut permissions: HashSet<String> = row.permissions.into_iter().collect();
+        if let Some(only) = row.key_permissions {
             let only: HashSet<String> = only.into_iter().collect();
             permissions.retain(|p| only.contains(p));
         }
         Ok(Cached::ApiKey {
-            secret_hash: row.get("secret_hash"),
-            key_id: row.get("id"),
+            secret_hash: row.secret_hash,
+            key_id: row.id,
             access: Access {
-                user_id: row.get("user_id"),
-                email: row.get("email"),
+                user_id: row.user_id,
+                email: row.email,
                 permissions: Arc::new(permissions),
             },
         })

@@ -9,7 +9,6 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::RoleRef;
@@ -109,6 +108,40 @@ pub struct Me {
     pub created_at: DateTime<Utc>,
 }
 
+/// The user a login names, read under lock.
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: Uuid,
+    email: String,
+    password_hash: Option<String>,
+    is_active: bool,
+    locked_for: Option<i64>,
+}
+
+/// A presented refresh token with its session and user, read under lock.
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    spent_at: Option<DateTime<Utc>>,
+    session_id: Uuid,
+    user_id: Uuid,
+    revoked_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    email: String,
+    is_active: bool,
+}
+
+/// The current user as `GET /me` reads it.
+#[derive(sqlx::FromRow)]
+struct MeRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    is_active: bool,
+    email_verified_at: Option<DateTime<Utc>>,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
 #[derive(ApiResponse)]
 enum Accepted {
     /// Accepted; if the address belongs to an account, a message is on its way.
@@ -190,7 +223,7 @@ impl AuthApi {
         let meta = RequestMeta::from_request(req);
         let tenant = &tenant.0.0;
         let mut tx = tenant.begin(&state.db).await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, LoginRow>(
             "select id, email, password_hash, is_active, failed_logins,
                     extract(epoch from (locked_until - now()))::bigint as locked_for
              from users where lower(email) = lower($1) for update",
@@ -198,25 +231,21 @@ impl AuthApi {
         .bind(body.email.trim())
         .fetch_optional(&mut *tx)
         .await?;
-        let user_id: Option<Uuid> = row.as_ref().map(|r| r.get("id"));
+        let user_id: Option<Uuid> = row.as_ref().map(|r| r.id);
         let actor = Actor {
             id: user_id,
             kind: "user",
             meta: &meta,
         };
-        if let Some(secs) = row
-            .as_ref()
-            .and_then(|r| r.get::<Option<i64>, _>("locked_for"))
-            .filter(|s| *s > 0)
-        {
+        if let Some(secs) = row.as_ref().and_then(|r| r.locked_for).filter(|s| *s > 0) {
             audit_system(&mut tx, actor, "auth.login_locked", "user", user_id).await?;
             tx.commit().await?;
             return Err(locked(secs));
         }
         let hash = row
             .as_ref()
-            .filter(|r| r.get::<bool, _>("is_active"))
-            .and_then(|r| r.get::<Option<String>, _>("password_hash"));
+            .filter(|r| r.is_active)
+            .and_then(|r| r.password_hash.clone());
         let ok = state
             .passwords
             .verify(&body.password, hash.as_deref())
@@ -244,8 +273,9 @@ impl AuthApi {
             tx.commit().await?;
             return Err(AppError::Unauthorized("invalid e-mail or password"));
         };
-        let user: Uuid = row.get("id");
-        let email: String = row.get("email");
+        let LoginRow {
+            id: user, email, ..
+        } = row;
         sqlx::query("update users set last_login_at = now(), failed_logins = 0, locked_until = null where id = $1")
             .bind(user)
             .execute(&mut *tx)
@@ -281,7 +311,7 @@ impl AuthApi {
         let meta = RequestMeta::from_request(req);
         let tenant = &tenant.0.0;
         let mut tx = tenant.begin(&state.db).await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, RefreshRow>(
             "select rt.spent_at, s.id as session_id, s.user_id, s.revoked_at, s.expires_at, u.email, u.is_active
              from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
              where rt.token_hash = $1 for update of rt, s",
@@ -290,14 +320,14 @@ impl AuthApi {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::Unauthorized("the refresh token is invalid"))?;
-        let session: Uuid = row.get("session_id");
-        let user: Uuid = row.get("user_id");
+        let session: Uuid = row.session_id;
+        let user: Uuid = row.user_id;
         let actor = Actor {
             id: Some(user),
             kind: "user",
             meta: &meta,
         };
-        let spent: Option<DateTime<Utc>> = row.get("spent_at");
+        let spent: Option<DateTime<Utc>> = row.spent_at;
         if spent.is_some() {
             tokens::revoke_sessions(&mut tx, user, Some(session), "refresh_token_reuse").await?;
             access::notify(&mut tx, Invalidation::Session(tenant.id, session)).await?;
@@ -317,9 +347,7 @@ impl AuthApi {
                 "the refresh token was already used; the session is revoked",
             ));
         }
-        if !tokens::live(row.get("revoked_at"), row.get("expires_at"))
-            || !row.get::<bool, _>("is_active")
-        {
+        if !tokens::live(row.revoked_at, row.expires_at) || !row.is_active {
             return Err(AppError::Unauthorized("the session has ended"));
         }
         let (refresh, hash) = tokens::new_token();
@@ -341,7 +369,7 @@ impl AuthApi {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        let email: String = row.get("email");
+        let email: String = row.email;
         Ok(Json(
             issue_pair(&state, tenant, user, &email, session, refresh).await?,
         ))
@@ -374,14 +402,14 @@ impl AuthApi {
     async fn me(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<Json<Me>> {
         let p = &auth.0;
         let mut tx = p.begin(&state).await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, MeRow>(
             "select id, email, name, is_active, email_verified_at, last_login_at, created_at from users where id = $1",
         )
         .bind(p.user_id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::Unauthorized("the user no longer exists"))?;
-        let roles = sqlx::query(
+        let roles = sqlx::query_as::<_, (Uuid, String)>(
             "select r.id, r.name from roles r join user_roles ur on ur.role_id = r.id where ur.user_id = $1 order by r.name",
         )
         .bind(p.user_id)
@@ -391,19 +419,14 @@ impl AuthApi {
         let mut permissions: Vec<String> = p.permissions.iter().cloned().collect();
         permissions.sort();
         Ok(Json(Me {
-            id: row.get("id"),
-            email: row.get("email"),
-            name: row.get("name"),
-            is_active: row.get("is_active"),
-            email_verified: row
-                .get::<Option<DateTime<Utc>>, _>("email_verified_at")
-                .is_some(),
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            is_active: row.is_active,
+            email_verified: row.email_verified_at.is_some(),
             roles: roles
-                .iter()
-                .map(|r| RoleRef {
-                    id: r.get("id"),
-                    name: r.get("name"),
-                })
+                .into_iter()
+                .map(|(id, name)| RoleRef { id, name })
                 .collect(),
             permissions,
             tenant: TenantRef {
@@ -412,8 +435,8 @@ impl AuthApi {
                 name: p.tenant.name.clone(),
                 kind: p.tenant.kind,
             },
-            last_login_at: row.get("last_login_at"),
-            created_at: row.get("created_at"),
+            last_login_at: row.last_login_at,
+            created_at: row.created_at,
         }))
     }
 

@@ -7,7 +7,6 @@ use poem::http::StatusCode;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use sqlx::Row;
 
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
@@ -41,6 +40,15 @@ pub struct Subscription {
     pub grace_until: Option<DateTime<Utc>>,
     /// Whether the tenant is a Stripe customer yet (the portal needs one).
     pub has_customer: bool,
+}
+
+/// A tenant's `platform.billing` row as `GET /subscription` reads it.
+#[derive(sqlx::FromRow)]
+struct BillingRow {
+    subscription_status: String,
+    current_period_end: Option<DateTime<Utc>>,
+    grace_until: Option<DateTime<Utc>>,
+    has_customer: bool,
 }
 
 #[derive(Object)]
@@ -84,7 +92,7 @@ impl BillingApi {
     ) -> Result<Json<Subscription>> {
         let p = &auth.0;
         p.require(crate::kernel::manifest::BILLING_MANAGE)?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, BillingRow>(
             "select subscription_status, current_period_end, grace_until, customer_id is not null as has_customer
              from platform.billing where tenant_id = $1",
         )
@@ -96,12 +104,12 @@ impl BillingApi {
             status: p.tenant.status,
             subscription_status: row
                 .as_ref()
-                .map(|r| r.get("subscription_status"))
+                .map(|r| r.subscription_status.clone())
                 .unwrap_or_else(|| "none".into()),
             trial_ends_at: p.tenant.trial_ends_at,
-            current_period_end: row.as_ref().and_then(|r| r.get("current_period_end")),
-            grace_until: row.as_ref().and_then(|r| r.get("grace_until")),
-            has_customer: row.as_ref().is_some_and(|r| r.get("has_customer")),
+            current_period_end: row.as_ref().and_then(|r| r.current_period_end),
+            grace_until: row.as_ref().and_then(|r| r.grace_until),
+            has_customer: row.as_ref().is_some_and(|r| r.has_customer),
         }))
     }
 

@@ -13,7 +13,6 @@ pub mod webhook;
 use std::collections::HashMap;
 
 use secrecy::{ExposeSecret, SecretString};
-use sqlx::Row;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use uuid::Uuid;
 
@@ -138,18 +137,19 @@ pub async fn ensure_customer(
     {
         return Ok(id);
     }
-    let row = sqlx::query("select slug, name, admin_email from platform.tenants where id = $1")
-        .bind(tenant_id)
-        .fetch_one(state.db.platform())
-        .await?;
-    let slug: String = row.get("slug");
+    let (slug, name, admin_email) = sqlx::query_as::<_, (String, String, Option<String>)>(
+        "select slug, name, admin_email from platform.tenants where id = $1",
+    )
+    .bind(tenant_id)
+    .fetch_one(state.db.platform())
+    .await?;
     let mut metadata = HashMap::new();
     metadata.insert("tenant_id".to_owned(), tenant_id.to_string());
     metadata.insert("slug".to_owned(), slug);
     let mut request = stripe_core::customer::CreateCustomer::new()
-        .name(row.get::<String, _>("name"))
+        .name(name)
         .metadata(metadata);
-    if let Some(email) = row.get::<Option<String>, _>("admin_email") {
+    if let Some(email) = admin_email {
         request = request.email(email);
     }
     let customer = billing.send(request, idempotent(idempotency_key)?).await?;
@@ -289,7 +289,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<u64> {
         return Ok(0);
     }
     let mut tx = state.db.platform().begin().await?;
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, (Uuid, String)>(
         "update platform.tenants t set status = 'suspended', status_reason = x.reason
          from (
              select t.id, 'billing' as reason from platform.tenants t
@@ -313,9 +313,8 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<u64> {
     )
     .fetch_all(&mut *tx)
     .await?;
-    for r in &rows {
-        let id: Uuid = r.get("id");
-        let reason: String = r.get("reason");
+    for (id, reason) in &rows {
+        let id = *id;
         operators::record(
             &mut *tx,
             Actor::system(),
@@ -331,8 +330,8 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<u64> {
         .await?;
     }
     tx.commit().await?;
-    for r in &rows {
-        state.registry.invalidate(r.get("id"));
+    for (id, _) in &rows {
+        state.registry.invalidate(*id);
     }
     Ok(rows.len() as u64)
 }

@@ -19,7 +19,7 @@ use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{PlainText, Response};
 use poem_openapi::{Object, OpenApi};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::auth::tokens;
@@ -135,7 +135,7 @@ pub async fn live_for(
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<Option<Feed>, sqlx::Error> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, FeedRow>(
         "select id, kind, subject_id, last_used_at, created_at from calendar_feeds
          where user_id = $1 and kind = $2 and subject_id is not distinct from $3 and revoked_at is null",
     )
@@ -144,16 +144,29 @@ pub async fn live_for(
     .bind(subject)
     .fetch_optional(conn)
     .await?;
-    row.map(|r| {
-        Ok(Feed {
-            id: r.try_get("id")?,
-            kind: r.try_get("kind")?,
-            subject_id: r.try_get("subject_id")?,
-            last_used_at: r.try_get("last_used_at")?,
-            created_at: r.try_get("created_at")?,
-        })
-    })
-    .transpose()
+    Ok(row.map(Feed::from))
+}
+
+/// A `calendar_feeds` row as [`live_for`] reads it.
+#[derive(sqlx::FromRow)]
+struct FeedRow {
+    id: Uuid,
+    kind: String,
+    subject_id: Option<Uuid>,
+    last_used_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<FeedRow> for Feed {
+    fn from(r: FeedRow) -> Self {
+        Feed {
+            id: r.id,
+            kind: r.kind,
+            subject_id: r.subject_id,
+            last_used_at: r.last_used_at,
+            created_at: r.created_at,
+        }
+    }
 }
 
 /// A feed just issued, with its URL.
@@ -217,7 +230,7 @@ impl CalendarFeedApi {
         tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
         let catalog = state.registry.catalog();
         let mut tx = tenant.begin(&state.db).await?;
-        let row = sqlx::query(
+        let (user, kind, subject) = sqlx::query_as::<_, (Uuid, String, Option<Uuid>)>(
             "update calendar_feeds f set last_used_at = now()
              from users u
              where f.token_hash = $1 and f.revoked_at is null and u.id = f.user_id and u.is_active
@@ -234,14 +247,10 @@ impl CalendarFeedApi {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(not_found)?;
-        let user: Uuid = row.try_get("user_id")?;
-        let kind = catalog
-            .feed(row.try_get::<&str, _>("kind")?)
-            .ok_or_else(not_found)?;
+        let kind = catalog.feed(&kind).ok_or_else(not_found)?;
         if !flags::effective(catalog, &tenant, kind.flag).0 {
             return Err(not_found());
         }
-        let subject: Option<Uuid> = row.try_get("subject_id")?;
         let events = (kind.render)(&mut tx, user, subject)
             .await?
             .ok_or_else(not_found)?;

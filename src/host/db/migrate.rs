@@ -11,7 +11,7 @@
 
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::{Db, SchemaName};
@@ -231,7 +231,7 @@ pub async fn migrate_tenants(
         TenantFilter::All => None,
         TenantFilter::Ids(ids) => Some(ids.clone()),
     };
-    let rows = sqlx::query(
+    let rows = sqlx::query_as::<_, (Uuid, String, String, i32)>(
         "select id, slug, schema_name, schema_version from platform.tenants
          where status not in ('provisioning', 'archived') and ($1::uuid[] is null or id = any($1))
          order by created_at, id",
@@ -241,10 +241,7 @@ pub async fn migrate_tenants(
     .fetch_all(&db.platform)
     .await?;
     let outcomes = stream::iter(rows)
-        .map(|row| async move {
-            let id: Uuid = row.get("id");
-            let slug: String = row.get("slug");
-            let version: i32 = row.get("schema_version");
+        .map(|(id, slug, schema_name, version)| async move {
             if version >= latest {
                 return MigrationOutcome {
                     tenant_id: id,
@@ -255,7 +252,7 @@ pub async fn migrate_tenants(
                     error: None,
                 };
             }
-            let schema = SchemaName::parse(row.get("schema_name"));
+            let schema = SchemaName::parse(&schema_name);
             match migrate_one(db, id, schema, migrations).await {
                 Ok((from, to)) => MigrationOutcome {
                     tenant_id: id,

@@ -8,7 +8,7 @@ use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::{PgExecutor, Row};
+use sqlx::PgExecutor;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -50,13 +50,23 @@ impl JobQueue {
 /// taken again after this.
 const LEASE_SECONDS: f64 = 900.0;
 
+/// A job just leased by [`run_due`].
+#[derive(sqlx::FromRow)]
+struct LeasedJob {
+    id: Uuid,
+    tenant_id: Option<Uuid>,
+    kind: String,
+    idempotency_key: String,
+    attempts: i32,
+}
+
 /// Runs due jobs until none is due; returns how many ran (successfully or not).
 pub async fn run_due(state: &AppState, kinds: &[JobKind]) -> anyhow::Result<usize> {
     let mut ran = 0;
     loop {
         // Take one due job by leasing it (a short transaction: no connection is held while the
         // job runs, and no other replica takes it during the lease).
-        let Some(row) = sqlx::query(
+        let Some(job) = sqlx::query_as::<_, LeasedJob>(
             "update platform.jobs set run_at = now() + make_interval(secs => $1)
              where id = (select id from platform.jobs where done_at is null and run_at <= now()
                          order by run_at for update skip locked limit 1)
@@ -68,11 +78,13 @@ pub async fn run_due(state: &AppState, kinds: &[JobKind]) -> anyhow::Result<usiz
         else {
             return Ok(ran);
         };
-        let id: Uuid = row.get("id");
-        let kind: String = row.get("kind");
-        let tenant: Option<Uuid> = row.get("tenant_id");
-        let key: String = row.get("idempotency_key");
-        let attempts: i32 = row.get("attempts");
+        let LeasedJob {
+            id,
+            kind,
+            tenant_id: tenant,
+            idempotency_key: key,
+            attempts,
+        } = job;
         match dispatch(state, kinds, &kind, tenant, &key).await {
             Ok(()) => {
                 sqlx::query("update platform.jobs set done_at = now(), attempts = attempts + 1, last_error = null where id = $1")

@@ -8,7 +8,6 @@ use std::time::Duration;
 use lettre::message::MultiPart;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
-use sqlx::Row;
 use tokio::sync::Notify;
 use uuid::Uuid;
 
@@ -46,11 +45,16 @@ pub struct MailWorker {
     wake: Arc<Notify>,
 }
 
+/// An outbox row due for delivery.
+#[derive(sqlx::FromRow)]
 struct Pending {
     id: Uuid,
+    #[sqlx(rename = "to_address")]
     to: String,
     subject: String,
+    #[sqlx(rename = "body_text")]
     text: String,
+    #[sqlx(rename = "body_html")]
     html: String,
     attempts: i32,
 }
@@ -73,7 +77,7 @@ impl MailWorker {
     /// Delivers what is due; returns (sent, failed).
     pub async fn drain_once(&self) -> anyhow::Result<(usize, usize)> {
         let mut tx = self.db.platform().begin().await?;
-        let rows = sqlx::query(
+        let rows = sqlx::query_as::<_, Pending>(
             "select id, to_address, subject, body_text, body_html, attempts from platform.mail_outbox
              where sent_at is null and next_attempt_at <= now()
              order by next_attempt_at limit 20 for update skip locked",
@@ -81,15 +85,7 @@ impl MailWorker {
         .fetch_all(&mut *tx)
         .await?;
         let (mut sent, mut failed) = (0, 0);
-        for row in rows {
-            let mail = Pending {
-                id: row.get("id"),
-                to: row.get("to_address"),
-                subject: row.get("subject"),
-                text: row.get("body_text"),
-                html: row.get("body_html"),
-                attempts: row.get("attempts"),
-            };
+        for mail in rows {
             match self.send(&mail).await {
                 Ok(()) => {
                     sqlx::query("update platform.mail_outbox set sent_at = now(), attempts = attempts + 1, last_error = null where id = $1")

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
@@ -116,7 +116,7 @@ pub async fn begin(
     queue: bool,
 ) -> anyhow::Result<bool> {
     let mut tx = state.db.platform().begin().await?;
-    let Some(before) = sqlx::query(
+    let Some(before) = sqlx::query_scalar::<_, String>(
         "select status from platform.tenants where id = $1 and status not in ('provisioning', 'archived') for update",
     )
     .bind(tenant_id)
@@ -125,7 +125,6 @@ pub async fn begin(
     else {
         return Ok(false);
     };
-    let before: String = before.get("status");
     sqlx::query(
         "update platform.tenants
          set status = 'archived', status_reason = null,
@@ -166,20 +165,19 @@ pub async fn begin(
 /// Dumps, stores and drops the schema of an archived tenant. Idempotent: a tenant whose schema
 /// is already gone is done.
 pub async fn run(state: &AppState, tenant_id: Uuid) -> anyhow::Result<()> {
-    let row = sqlx::query(
+    let (schema_name, schema_version, status) = sqlx::query_as::<_, (String, i32, String)>(
         "select schema_name, schema_version, status from platform.tenants where id = $1",
     )
     .bind(tenant_id)
     .fetch_optional(state.db.platform())
     .await?
     .ok_or_else(|| anyhow::anyhow!("tenant {tenant_id} is gone"))?;
-    let status: String = row.get("status");
     anyhow::ensure!(
         status == "archived",
         "tenant {tenant_id} is {status}, not archived"
     );
-    let schema = SchemaName::parse(row.get("schema_name"))
-        .ok_or_else(|| anyhow::anyhow!("malformed schema name"))?;
+    let schema =
+        SchemaName::parse(&schema_name).ok_or_else(|| anyhow::anyhow!("malformed schema name"))?;
     let exists: bool =
         sqlx::query_scalar("select exists(select 1 from pg_namespace where nspname = $1)")
             .bind(schema.as_str())
@@ -221,7 +219,7 @@ pub async fn run(state: &AppState, tenant_id: Uuid) -> anyhow::Result<()> {
     .bind(key.as_str())
     .bind(i64::try_from(size).unwrap_or(i64::MAX))
     .bind(&sha256)
-    .bind(row.get::<i32, _>("schema_version"))
+    .bind(schema_version)
     .execute(&mut *tx)
     .await?;
     sqlx::raw_sql(AssertSqlSafe(format!(
@@ -256,7 +254,7 @@ pub async fn restore(
     archive_id: Option<Uuid>,
     actor: Actor<'_>,
 ) -> anyhow::Result<Uuid> {
-    let row = sqlx::query(
+    let (archive, expected, status) = sqlx::query_as::<_, (Uuid, String, String)>(
         "select a.id, a.sha256, t.status from platform.tenant_archives a
          join platform.tenants t on t.id = a.tenant_id
          where a.tenant_id = $1 and ($2::uuid is null or a.id = $2)
@@ -267,13 +265,10 @@ pub async fn restore(
     .fetch_optional(state.db.platform())
     .await?
     .ok_or_else(|| anyhow::anyhow!("no archive of this tenant"))?;
-    let status: String = row.get("status");
     anyhow::ensure!(
         status == "archived",
         "the tenant is {status}; only an archived tenant can be restored"
     );
-    let archive: Uuid = row.get("id");
-    let expected: String = row.get("sha256");
     let key = ObjectKey::for_tenant_id(tenant_id, Area::Archives, archive);
     let (_, mut stream) = state
         .storage

@@ -9,11 +9,10 @@ use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use sqlx::Row;
 use uuid::Uuid;
 
 use super::operators::{
-    self, Actor, Change, OPERATOR_COLUMNS, OperatorRole, OperatorView, PlatformAuth, operator_view,
+    self, Actor, Change, OPERATOR_COLUMNS, OperatorRole, OperatorRow, OperatorView, PlatformAuth,
 };
 use crate::auth::RequestMeta;
 use crate::auth::password::Password;
@@ -22,6 +21,17 @@ use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
+
+/// The operator a login names, read under lock.
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: Uuid,
+    email: String,
+    role: String,
+    password_hash: String,
+    is_active: bool,
+    locked_for: Option<i64>,
+}
 
 #[derive(Object)]
 pub struct PlatformLogin {
@@ -87,7 +97,7 @@ impl PlatformAuthApi {
     ) -> Result<Json<PlatformToken>> {
         let meta = RequestMeta::from_request(req);
         let mut tx = state.db.platform().begin().await?;
-        let row = sqlx::query(
+        let row = sqlx::query_as::<_, LoginRow>(
             "select id, email, role, password_hash, is_active,
                     extract(epoch from (locked_until - now()))::bigint as locked_for
              from platform.operators where lower(email) = lower($1) for update",
@@ -95,7 +105,7 @@ impl PlatformAuthApi {
         .bind(body.email.trim())
         .fetch_optional(&mut *tx)
         .await?;
-        let id: Option<Uuid> = row.as_ref().map(|r| r.get("id"));
+        let id: Option<Uuid> = row.as_ref().map(|r| r.id);
         let actor = Actor {
             operator_id: id,
             kind: "operator",
@@ -109,11 +119,7 @@ impl PlatformAuthApi {
             before: None,
             after: None,
         };
-        if let Some(secs) = row
-            .as_ref()
-            .and_then(|r| r.get::<Option<i64>, _>("locked_for"))
-            .filter(|s| *s > 0)
-        {
+        if let Some(secs) = row.as_ref().and_then(|r| r.locked_for).filter(|s| *s > 0) {
             operators::record(&mut *tx, actor, change("operator.login_locked")).await?;
             tx.commit().await?;
             return Err(AppError::Status {
@@ -125,8 +131,8 @@ impl PlatformAuthApi {
         }
         let hash = row
             .as_ref()
-            .filter(|r| r.get::<bool, _>("is_active"))
-            .map(|r| r.get::<String, _>("password_hash"));
+            .filter(|r| r.is_active)
+            .map(|r| r.password_hash.clone());
         let ok = state
             .passwords
             .verify(&body.password, hash.as_deref())
@@ -153,9 +159,9 @@ impl PlatformAuthApi {
             tx.commit().await?;
             return Err(AppError::Unauthorized("invalid e-mail or password"));
         };
-        let id: Uuid = row.get("id");
-        let email: String = row.get("email");
-        let role: String = row.get("role");
+        let LoginRow {
+            id, email, role, ..
+        } = row;
         sqlx::query("update platform.operators set last_login_at = now(), failed_logins = 0, locked_until = null where id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -213,13 +219,13 @@ impl PlatformAuthApi {
         state: Data<&Arc<AppState>>,
         auth: PlatformAuth,
     ) -> Result<Json<OperatorView>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, OperatorRow>(sqlx::AssertSqlSafe(format!(
             "select {OPERATOR_COLUMNS} from platform.operators where id = $1"
         )))
         .bind(auth.0.id)
         .fetch_one(state.db.platform())
         .await?;
-        Ok(Json(operator_view(&row)?))
+        Ok(Json(row.into()))
     }
 
     /// List operators. Any operator.
@@ -229,13 +235,13 @@ impl PlatformAuthApi {
         state: Data<&Arc<AppState>>,
         _auth: PlatformAuth,
     ) -> Result<Json<OperatorPage>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rows = sqlx::query_as::<_, OperatorRow>(sqlx::AssertSqlSafe(format!(
             "select {OPERATOR_COLUMNS} from platform.operators order by created_at limit 200"
         )))
         .fetch_all(state.db.platform())
         .await?;
         Ok(Json(OperatorPage {
-            items: rows.iter().map(operator_view).collect::<Result<_, _>>()?,
+            items: rows.into_iter().map(OperatorView::from).collect(),
             next_cursor: None,
         }))
     }
@@ -267,7 +273,7 @@ impl PlatformAuthApi {
         let hash = state.passwords.hash(&body.password).await?;
         let mut tx = state.db.platform().begin().await?;
         let id = Uuid::now_v7();
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, OperatorRow>(sqlx::AssertSqlSafe(format!(
             "insert into platform.operators (id, email, name, password_hash, role) values ($1, $2, $3, $4, $5)
              returning {OPERATOR_COLUMNS}"
         )))
@@ -278,7 +284,7 @@ impl PlatformAuthApi {
         .bind(body.role.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        let view = operator_view(&row)?;
+        let view = OperatorView::from(row);
         operators::record(
             &mut *tx,
             op.actor(),
@@ -318,17 +324,15 @@ impl PlatformAuthApi {
             });
         }
         let mut tx = state.db.platform().begin().await?;
-        let before = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let before = sqlx::query_as::<_, OperatorRow>(sqlx::AssertSqlSafe(format!(
             "select {OPERATOR_COLUMNS} from platform.operators where id = $1 for update"
         )))
         .bind(id.0)
         .fetch_optional(&mut *tx)
         .await?
-        .as_ref()
-        .map(operator_view)
-        .transpose()?
+        .map(OperatorView::from)
         .ok_or(AppError::NotFound("operator"))?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let row = sqlx::query_as::<_, OperatorRow>(sqlx::AssertSqlSafe(format!(
             "update platform.operators set name = coalesce($2, name), role = coalesce($3, role),
                  is_active = coalesce($4, is_active)
              where id = $1 returning {OPERATOR_COLUMNS}"
@@ -339,7 +343,7 @@ impl PlatformAuthApi {
         .bind(body.is_active)
         .fetch_one(&mut *tx)
         .await?;
-        let after = operator_view(&row)?;
+        let after = OperatorView::from(row);
         if !after.is_active || after.role != before.role {
             // Tokens carry the role: end the sessions so the change applies at once.
             sqlx::query("update platform.operator_sessions set revoked_at = now() where operator_id = $1 and revoked_at is null")

@@ -3,7 +3,7 @@
 //! signup and operator creation.
 
 use chrono::{DateTime, Duration, Utc};
-use sqlx::Row;
+use uuid::Uuid;
 
 use super::plans;
 use crate::auth::tokens::{self, Purpose};
@@ -116,13 +116,12 @@ pub async fn welcome(
     invited: bool,
 ) -> Result<()> {
     let mut tx = tenant.begin(&state.db).await?;
-    let row = sqlx::query("select id, email, name from users where lower(email) = lower($1)")
-        .bind(&new.admin_email)
-        .fetch_one(&mut *tx)
-        .await?;
-    let user = row.get("id");
-    let email: String = row.get("email");
-    let name: String = row.get("name");
+    let (user, email, name) = sqlx::query_as::<_, (Uuid, String, String)>(
+        "select id, email, name from users where lower(email) = lower($1)",
+    )
+    .bind(&new.admin_email)
+    .fetch_one(&mut *tx)
+    .await?;
     let link = |kind, token: &str| {
         Link {
             kind,

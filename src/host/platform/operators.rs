@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use poem::Request;
 use poem_openapi::auth::Bearer;
 use poem_openapi::{Enum, Object, SecurityScheme};
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::auth::RequestMeta;
@@ -94,7 +93,7 @@ async fn check_platform_bearer(req: &Request, bearer: Bearer) -> poem::Result<Op
         .ok_or(AppError::Unauthorized(
             "the platform token is invalid or expired",
         ))?;
-    let row = sqlx::query(
+    let (email, role) = sqlx::query_as::<_, (String, String)>(
         "select o.email, o.role from platform.operator_sessions s
          join platform.operators o on o.id = s.operator_id
          where s.id = $1 and o.id = $2 and s.revoked_at is null and s.expires_at > now() and o.is_active",
@@ -105,12 +104,12 @@ async fn check_platform_bearer(req: &Request, bearer: Bearer) -> poem::Result<Op
     .await
     .map_err(AppError::from)?
     .ok_or(AppError::Unauthorized("the session has ended"))?;
-    let role = OperatorRole::parse(row.get("role"))
+    let role = OperatorRole::parse(&role)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("operator with an unknown role")))?;
     tracing::Span::current().record("user.id", tracing::field::display(claims.sub));
     Ok(Operator {
         id: claims.sub,
-        email: row.get("email"),
+        email,
         role,
         session_id: claims.sid,
         meta: RequestMeta::from_request(req),
@@ -133,16 +132,30 @@ pub struct OperatorView {
 
 pub const OPERATOR_COLUMNS: &str = "id, email, name, role, is_active, last_login_at, created_at";
 
-pub fn operator_view(row: &sqlx::postgres::PgRow) -> Result<OperatorView, sqlx::Error> {
-    Ok(OperatorView {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        name: row.try_get("name")?,
-        role: OperatorRole::parse(row.try_get("role")?).unwrap_or(OperatorRole::Support),
-        is_active: row.try_get("is_active")?,
-        last_login_at: row.try_get("last_login_at")?,
-        created_at: row.try_get("created_at")?,
-    })
+/// A `platform.operators` row as [`OPERATOR_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+pub(super) struct OperatorRow {
+    id: Uuid,
+    email: String,
+    name: String,
+    role: String,
+    is_active: bool,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<OperatorRow> for OperatorView {
+    fn from(row: OperatorRow) -> Self {
+        OperatorView {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role: OperatorRole::parse(&row.role).unwrap_or(OperatorRole::Support),
+            is_active: row.is_active,
+            last_login_at: row.last_login_at,
+            created_at: row.created_at,
+        }
+    }
 }
 
 /// Creates the bootstrap operator (`platform.bootstrap_email` / `_password`, role owner) if no

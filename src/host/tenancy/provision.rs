@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::{AssertSqlSafe, PgConnection, Row};
+use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::{Tenant, TenantKind, TenantRegistry};
@@ -126,7 +126,7 @@ async fn complete(
     fail: Option<FailPoint>,
 ) -> Result<bool, ProvisionError> {
     let mut tx = db.platform().begin().await?;
-    let Some(row) = sqlx::query(
+    let Some((schema_name, new)) = sqlx::query_as::<_, (String, sqlx::types::Json<NewTenant>)>(
         "select schema_name, provisioning from platform.tenants
          where id = $1 and status = 'provisioning' for update",
     )
@@ -136,8 +136,7 @@ async fn complete(
     else {
         return Ok(false);
     };
-    let schema = SchemaName::parse(row.get("schema_name")).ok_or(sqlx::Error::RowNotFound)?;
-    let new: sqlx::types::Json<NewTenant> = row.try_get("provisioning")?;
+    let schema = SchemaName::parse(&schema_name).ok_or(sqlx::Error::RowNotFound)?;
     let migrations = tenant_migrations();
     let latest = migrations.len() as i32;
 

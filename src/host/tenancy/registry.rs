@@ -9,8 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use sqlx::Row;
-use sqlx::postgres::PgRow;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{Tenant, TenantKind, TenantStatus};
@@ -74,11 +73,11 @@ impl TenantRegistry {
             return Ok(Some(t));
         }
         let seen = self.epoch();
-        let row = sqlx::query(select_tenant!("id = $1"))
+        let row = sqlx::query_as::<_, TenantRow>(select_tenant!("id = $1"))
             .bind(id)
             .fetch_optional(self.db.platform())
             .await?;
-        Ok(self.store(seen, row.as_ref().and_then(parse_row)))
+        Ok(self.store(seen, row.and_then(TenantRow::into_tenant)))
     }
 
     pub async fn by_slug(&self, slug: &str) -> Result<Option<Arc<Tenant>>, sqlx::Error> {
@@ -86,11 +85,11 @@ impl TenantRegistry {
             return Ok(Some(t));
         }
         let seen = self.epoch();
-        let row = sqlx::query(select_tenant!("slug = $1"))
+        let row = sqlx::query_as::<_, TenantRow>(select_tenant!("slug = $1"))
             .bind(slug)
             .fetch_optional(self.db.platform())
             .await?;
-        Ok(self.store(seen, row.as_ref().and_then(parse_row)))
+        Ok(self.store(seen, row.and_then(TenantRow::into_tenant)))
     }
 
     fn cached(&self, key: impl FnOnce(&Cache) -> Option<Uuid>) -> Option<Arc<Tenant>> {
@@ -181,30 +180,50 @@ impl TenantRegistry {
     }
 }
 
-fn parse_row(row: &PgRow) -> Option<Tenant> {
-    let schema = SchemaName::parse(row.try_get("schema_name").ok()?);
-    let Some(schema) = schema else {
-        tracing::error!("tenant row with a malformed schema name ignored");
-        return None;
-    };
-    Some(Tenant {
-        id: row.try_get("id").ok()?,
-        slug: row.try_get("slug").ok()?,
-        name: row.try_get("name").ok()?,
-        kind: TenantKind::parse(row.try_get("kind").ok()?)?,
-        status: TenantStatus::parse(row.try_get("status").ok()?)?,
-        plan: row.try_get("plan").ok()?,
-        schema,
-        schema_version: row.try_get("schema_version").ok()?,
-        trial_ends_at: row.try_get("trial_ends_at").ok()?,
-        created_at: row.try_get("created_at").ok()?,
-        flags: super::flags::parse(&row.try_get::<serde_json::Value, _>("flags").ok()?),
-        forced_flags: super::flags::parse(
-            &row.try_get::<serde_json::Value, _>("forced_flags").ok()?,
-        ),
-        limits: parse_limits(&row.try_get::<serde_json::Value, _>("limits").ok()?),
-        status_reason: row.try_get("status_reason").ok()?,
-    })
+/// A `platform.tenants` row as [`select_tenant!`] reads it.
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    kind: String,
+    status: String,
+    plan: String,
+    schema_name: String,
+    schema_version: i32,
+    trial_ends_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    flags: serde_json::Value,
+    forced_flags: serde_json::Value,
+    limits: serde_json::Value,
+    status_reason: Option<String>,
+}
+
+impl TenantRow {
+    /// `None` for a row whose kind, status or schema name this build does not know.
+    fn into_tenant(self) -> Option<Tenant> {
+        let schema = SchemaName::parse(&self.schema_name);
+        let Some(schema) = schema else {
+            tracing::error!("tenant row with a malformed schema name ignored");
+            return None;
+        };
+        Some(Tenant {
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            kind: TenantKind::parse(&self.kind)?,
+            status: TenantStatus::parse(&self.status)?,
+            plan: self.plan,
+            schema,
+            schema_version: self.schema_version,
+            trial_ends_at: self.trial_ends_at,
+            created_at: self.created_at,
+            flags: super::flags::parse(&self.flags),
+            forced_flags: super::flags::parse(&self.forced_flags),
+            limits: parse_limits(&self.limits),
+            status_reason: self.status_reason,
+        })
+    }
 }
 
 /// `{"users": 25, ...}` with integer values; anything else is ignored.

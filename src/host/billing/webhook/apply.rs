@@ -1,97 +1,15 @@
-//! `POST /webhooks/stripe`: Stripe's events, verified and applied once each.
-//!
-//! Verification (Stripe's scheme): the `Stripe-Signature` header carries `t=<unix time>` and one
-//! or more `v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (several during a secret roll); the event
-//! is accepted when any `v1` matches under the webhook secret (compared in constant time) and
-//! `t` is within five minutes of now. Anything else is `400 signature-invalid` and changes
-//! nothing.
-//!
-//! Application: the event id is recorded first (`platform.stripe_events`), so a redelivered
-//! event is acknowledged and ignored; the tenant's billing row is locked and an event older than
-//! the newest one applied changes nothing (Stripe does not promise order); the transition, the
-//! event record and the platform audit row commit together.
-
-use std::sync::Arc;
+//! Applying a verified event: recorded once, ordered by `created`, the tenant's status moved by
+//! [`transition`] in one transaction with the audit row.
 
 use chrono::{DateTime, Duration, Utc};
-use hmac::{Hmac, Mac};
-use poem::web::Data;
-use poem::{Body, Request};
-use poem_openapi::payload::{Binary, Json};
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::Object;
 use serde_json::Value;
-use sha2::Sha256;
-use sqlx::Row;
 use uuid::Uuid;
 
 use crate::audit::platform::{self as operators, Actor, Change};
-use crate::error::{AppError, Result};
+use crate::error::Result;
 use crate::kernel::plans;
-use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
-
-/// How far a signature's timestamp may be from now.
-pub const TOLERANCE_SECONDS: i64 = 300;
-/// The largest event body accepted.
-const MAX_BODY: usize = 512 * 1024;
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum SignatureError {
-    /// No `t=` or no `v1=` in the header.
-    Malformed,
-    /// `t` is more than five minutes from now.
-    Stale,
-    /// No `v1` matches.
-    Mismatch,
-}
-
-/// Verifies `header` for `payload` under `secret` at `now` (unix seconds). Returns `t`.
-pub fn verify(secret: &str, header: &str, payload: &[u8], now: i64) -> Result<i64, SignatureError> {
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", v)) => timestamp = v.parse::<i64>().ok(),
-            Some(("v1", v)) => {
-                if let Ok(bytes) = hex::decode(v) {
-                    signatures.push(bytes);
-                }
-            }
-            _ => {}
-        }
-    }
-    let t = timestamp.ok_or(SignatureError::Malformed)?;
-    if signatures.is_empty() {
-        return Err(SignatureError::Malformed);
-    }
-    if (now - t).abs() > TOLERANCE_SECONDS {
-        return Err(SignatureError::Stale);
-    }
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(payload);
-    // verify_slice compares in constant time.
-    if signatures
-        .iter()
-        .any(|sig| mac.clone().verify_slice(sig).is_ok())
-    {
-        Ok(t)
-    } else {
-        Err(SignatureError::Mismatch)
-    }
-}
-
-/// A `Stripe-Signature` header for `payload` at `t` (what Stripe sends; used by tests and tools).
-pub fn sign(secret: &str, payload: &[u8], t: i64) -> String {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(t.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(payload);
-    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 /// What an event says about the tenant's payments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +47,7 @@ pub struct Received {
     pub received: bool,
 }
 
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
+pub(super) fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(*k))?.as_str()
 }
 
@@ -144,7 +62,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Self::Applied => "applied",
             Self::Ignored => "ignored",
@@ -153,6 +71,16 @@ impl Outcome {
             Self::Duplicate => "duplicate",
         }
     }
+}
+
+/// A tenant's billing row and status, locked while an event is applied.
+#[derive(sqlx::FromRow)]
+struct Locked {
+    last_event_at: Option<DateTime<Utc>>,
+    subscription_id: Option<String>,
+    status: String,
+    status_reason: Option<String>,
+    plan: String,
 }
 
 /// Applies one verified event. Public for tests of the state machine.
@@ -223,7 +151,7 @@ pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
         .bind(tenant)
         .execute(&mut *tx)
         .await?;
-    let b = sqlx::query(
+    let b = sqlx::query_as::<_, Locked>(
         "select b.last_event_at, b.grace_until, b.subscription_id, t.status, t.status_reason, t.plan
          from platform.billing b join platform.tenants t on t.id = b.tenant_id
          where b.tenant_id = $1 for update of b, t",
@@ -231,19 +159,19 @@ pub async fn apply(state: &AppState, event: &Value) -> anyhow::Result<Outcome> {
     .bind(tenant)
     .fetch_one(&mut *tx)
     .await?;
-    let last: Option<DateTime<Utc>> = b.get("last_event_at");
+    let last: Option<DateTime<Utc>> = b.last_event_at;
     if last.is_some_and(|l| created < l) {
         finish(&mut tx, id, Some(tenant), Outcome::Stale).await?;
         tx.commit().await?;
         return Ok(Outcome::Stale);
     }
-    let status: String = b.get("status");
-    let reason: Option<String> = b.get("status_reason");
-    let plan: String = b.get("plan");
+    let status: String = b.status;
+    let reason: Option<String> = b.status_reason;
+    let plan: String = b.plan;
     // Only the tenant's current subscription drives it: an event about another one (an old
     // subscription being cancelled after an upgrade, a stray second Checkout) changes nothing.
     // A completed Checkout is how a subscription becomes current, so it may name a new one.
-    let current: Option<String> = b.get("subscription_id");
+    let current: Option<String> = b.subscription_id;
     if kind != "checkout.session.completed"
         && subscription.is_some()
         && current.is_some()
@@ -401,110 +329,9 @@ async fn finish(
         .map(|_| ())
 }
 
-pub struct WebhooksApi;
-
-#[OpenApi(prefix_path = "/webhooks", tag = "CoreTags::Billing")]
-impl WebhooksApi {
-    /// Stripe's webhook endpoint. The raw body must carry a valid `Stripe-Signature` (HMAC
-    /// SHA-256 under the webhook secret, any of several `v1` signatures, timestamp within five
-    /// minutes); otherwise `400 signature-invalid` and nothing changes. Each event id is applied
-    /// once (a redelivery answers 200 and does nothing); an event older than the newest applied
-    /// for the tenant changes nothing. Handles `checkout.session.completed`, `invoice.paid`,
-    /// `invoice.payment_failed` (past due, then suspended after `billing.grace_days`),
-    /// `customer.subscription.created|updated` (plan and status) and
-    /// `customer.subscription.deleted` (suspended). Billing off: `404 billing-disabled`.
-    #[oai(path = "/stripe", method = "post")]
-    async fn stripe(
-        &self,
-        state: Data<&Arc<AppState>>,
-        req: &Request,
-        body: Binary<Body>,
-    ) -> Result<Json<Received>> {
-        let billing = state.billing.as_ref().ok_or_else(super::api::disabled)?;
-        let invalid = |detail: &str| AppError::bad_request("signature-invalid", detail.to_owned());
-        let header = req
-            .headers()
-            .get("stripe-signature")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| invalid("the Stripe-Signature header is missing"))?
-            .to_owned();
-        let payload = body.0.into_bytes_limit(MAX_BODY).await.map_err(|_| {
-            AppError::status(
-                poem::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "the event is too large",
-            )
-        })?;
-        verify(
-            billing.webhook_secret(),
-            &header,
-            &payload,
-            Utc::now().timestamp(),
-        )
-        .map_err(|e| match e {
-            SignatureError::Malformed => invalid("the Stripe-Signature header is malformed"),
-            SignatureError::Stale => invalid("the signature's timestamp is too old"),
-            SignatureError::Mismatch => invalid("no signature matches"),
-        })?;
-        let event: Value = serde_json::from_slice(&payload)
-            .map_err(|_| AppError::bad_request("malformed-json", "the event is not JSON"))?;
-        let outcome = apply(&state, &event).await?;
-        tracing::info!(
-            stripe.event = str_at(&event, &["id"]).unwrap_or_default(),
-            stripe.type_ = str_at(&event, &["type"]).unwrap_or_default(),
-            outcome = outcome.as_str(),
-            "stripe webhook"
-        );
-        Ok(Json(Received { received: true }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const SECRET: &str = "whsec_test_secret";
-
-    #[test]
-    fn signatures_verify_like_stripe() {
-        let body = br#"{"id":"evt_1","type":"invoice.paid"}"#;
-        let now = 1_700_000_000;
-        let header = sign(SECRET, body, now);
-        assert_eq!(verify(SECRET, &header, body, now + 10), Ok(now));
-        // Several v1 signatures (a secret roll): any match counts; v0 and unknown parts ignored.
-        let other = sign("whsec_other", body, now);
-        let rolled = format!(
-            "t={now},v0=abc,{},{}",
-            other.split(',').nth(1).unwrap_or_default(),
-            header.split(',').nth(1).unwrap_or_default()
-        );
-        assert_eq!(verify(SECRET, &rolled, body, now), Ok(now));
-        assert_eq!(
-            verify(SECRET, &other, body, now),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify(SECRET, &header, br#"{"id":"evt_2"}"#, now),
-            Err(SignatureError::Mismatch),
-            "a changed body"
-        );
-        assert_eq!(
-            verify(SECRET, &header, body, now + 301),
-            Err(SignatureError::Stale)
-        );
-        assert_eq!(
-            verify(SECRET, &header, body, now - 301),
-            Err(SignatureError::Stale)
-        );
-        assert_eq!(
-            verify(SECRET, "v1=00", body, now),
-            Err(SignatureError::Malformed)
-        );
-        assert_eq!(
-            verify(SECRET, &format!("t={now}"), body, now),
-            Err(SignatureError::Malformed)
-        );
-    }
 
     #[test]
     fn every_status_transition() {
