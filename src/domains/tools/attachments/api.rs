@@ -1,304 +1,31 @@
-//! `/api/v1/tools/attachments`: files kept in object storage under the tenant's prefix, with
-//! their metadata in the tenant's schema. Uploads are streamed to a spool file within the
-//! size limit, typed from their bytes, then stored; downloads stream back with the stored type.
+//! The handlers of `/api/v1/tools/attachments`: upload, list, metadata, download, update, delete.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use poem::web::{Data, Multipart};
-use poem::{Body, FromRequest, Request, RequestBody};
+use poem::Body;
+use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Binary, Json, ParsePayload, Payload, Response};
-use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::payload::{Binary, Json, Response};
 use poem_openapi::types::MaybeUndefined;
-use poem_openapi::{ApiResponse, Object, OpenApi};
-use sqlx::PgConnection;
+use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::files::{self, Refusal};
+use super::super::files::{self, Refusal};
+use super::dto::{Attachment, AttachmentPage, AttachmentUpdate};
+use super::multipart::{AttachmentUpload, FRAMING_ALLOWANCE, read_parts, upload_limit};
+use super::repo::{COLUMNS, Row, check_link, load};
 use crate::audit;
 use crate::auth::Auth;
-use crate::domains::settings::service as values;
 use crate::error::{AppError, Result};
-use crate::http::upload::{self, Spooled};
+use crate::http::upload;
 use crate::http::{JsonBody, NoContent, page};
 use crate::state::AppState;
 use crate::storage::{Area, ObjectKey};
-
-
-/// An attachment's metadata.
-#[derive(Object, Clone, Debug, serde::Serialize)]
-pub struct Attachment {
-    pub id: Uuid,
-    /// The uploaded file's name without any path.
-    pub file_name: String,
-    /// Judged from the content at upload; the type the download is served with.
-    pub content_type: String,
-    pub size_bytes: i64,
-    /// Hex SHA-256 of the content.
-    pub sha256: String,
-    pub description: Option<String>,
-    /// What the file belongs to: `note`, `task`, `call`, `event`, `review`, `aircraft`, `squawk`
-    /// or `maintenance_log` (with its id).
-    pub resource_type: Option<String>,
-    pub resource_id: Option<Uuid>,
-    pub uploaded_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Change the description or the link; absent fields are kept, `null` clears.
-#[derive(Object)]
-pub struct AttachmentUpdate {
-    #[oai(validator(max_length = 2000))]
-    pub description: MaybeUndefined<String>,
-    /// Give both `resource_type` and `resource_id`, or `null` for both to unlink.
-    pub resource_type: MaybeUndefined<String>,
-    pub resource_id: MaybeUndefined<Uuid>,
-}
-
-#[derive(Object)]
-pub struct AttachmentPage {
-    pub items: Vec<Attachment>,
-    pub next_cursor: Option<String>,
-}
 
 #[derive(ApiResponse)]
 enum AttachmentCreated {
     #[oai(status = 201)]
     Created(Json<Attachment>),
-}
-
-/// The upload body: `multipart/form-data` with a `file` part and optional text parts
-/// `description`, `resource_type`, `resource_id`. Parsed while streaming, in the handler, after
-/// the permission check.
-pub struct AttachmentUpload {
-    multipart: Multipart,
-    declared_len: Option<u64>,
-}
-
-impl Payload for AttachmentUpload {
-    const CONTENT_TYPE: &'static str = "multipart/form-data";
-
-    fn check_content_type(content_type: &str) -> bool {
-        content_type
-            .parse::<mime::Mime>()
-            .is_ok_and(|m| m.essence_str() == "multipart/form-data")
-    }
-
-    fn schema_ref() -> MetaSchemaRef {
-        let text = |description| {
-            MetaSchemaRef::Inline(Box::new(MetaSchema {
-                description: Some(description),
-                ..MetaSchema::new("string")
-            }))
-        };
-        MetaSchemaRef::Inline(Box::new(MetaSchema {
-            required: vec!["file"],
-            properties: vec![
-                (
-                    "file",
-                    MetaSchemaRef::Inline(Box::new(MetaSchema {
-                        description: Some(
-                            "The file. Its part's Content-Type, if given, must agree with the content.",
-                        ),
-                        ..MetaSchema::new_with_format("string", "binary")
-                    })),
-                ),
-                ("description", text("At most 2,000 characters.")),
-                (
-                    "resource_type",
-                    text(
-                        "`note`, `task`, `call`, `event`, `review`, `aircraft`, `squawk` or `maintenance_log`; with `resource_id`.",
-                    ),
-                ),
-                (
-                    "resource_id",
-                    MetaSchemaRef::Inline(Box::new(MetaSchema {
-                        description: Some("The id of the linked record in this tenant."),
-                        ..MetaSchema::new_with_format("string", "uuid")
-                    })),
-                ),
-            ],
-            ..MetaSchema::new("object")
-        }))
-    }
-
-    fn register(_registry: &mut Registry) {}
-}
-
-impl ParsePayload for AttachmentUpload {
-    const IS_REQUIRED: bool = true;
-
-    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
-        let declared_len = request
-            .headers()
-            .get(poem::http::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let multipart = Multipart::from_request(request, body).await.map_err(|e| {
-            AppError::bad_request(
-                "malformed-multipart",
-                format!("the upload is not valid multipart/form-data: {e}"),
-            )
-        })?;
-        Ok(Self {
-            multipart,
-            declared_len,
-        })
-    }
-}
-
-poem_openapi::impl_apirequest_for_payload!(AttachmentUpload,);
-
-/// Multipart framing allowed on top of the file itself before `Content-Length` alone refuses.
-const FRAMING_ALLOWANCE: u64 = 64 * 1024;
-
-const COLUMNS: &str = "id, file_name, content_type, size_bytes, sha256, description, resource_type, resource_id, uploaded_by, created_at, updated_at";
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: Uuid,
-    file_name: String,
-    content_type: String,
-    size_bytes: i64,
-    sha256: String,
-    description: Option<String>,
-    resource_type: Option<String>,
-    resource_id: Option<Uuid>,
-    uploaded_by: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<Row> for Attachment {
-    fn from(r: Row) -> Self {
-        Attachment {
-            id: r.id,
-            file_name: r.file_name,
-            content_type: r.content_type,
-            size_bytes: r.size_bytes,
-            sha256: r.sha256,
-            description: r.description,
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            uploaded_by: r.uploaded_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Attachment>, sqlx::Error> {
-    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "select {COLUMNS} from attachments where id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-        .map(|r| r.map(Into::into))
-}
-
-/// `422` unless (`resource_type`, `resource_id`) names a record of this tenant.
-async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: Uuid) -> Result<()> {
-    // The record kinds that take attachments come from the manifests (`attachments`), each
-    // with the table that must hold the id.
-    let owners = || crate::domains::CATALOG.attachment_owners();
-    let Some(table) = owners()
-        .find(|o| o.resource_type == resource_type)
-        .map(|o| o.table)
-    else {
-        let known: Vec<&str> = owners().map(|o| o.resource_type).collect();
-        return Err(AppError::validation(
-            "resource_type",
-            format!("must be one of: {}", known.join(", ")),
-        ));
-    };
-    // `table` is a literal of a manifest. Kept: an attachment's owner is any domain's row, so
-    // no foreign key can check it.
-    let exists: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select exists(select 1 from {table} where id = $1)"
-    )))
-    .bind(resource_id)
-    .fetch_one(conn)
-    .await?;
-    if exists {
-        Ok(())
-    } else {
-        Err(AppError::validation(
-            "resource_id",
-            format!("no {resource_type} with this id"),
-        ))
-    }
-}
-
-/// The upload's parts once read.
-#[derive(Default)]
-struct Parts {
-    file: Option<(Spooled, Option<String>, String)>,
-    description: Option<String>,
-    resource_type: Option<String>,
-    resource_id: Option<String>,
-}
-
-async fn read_parts(mut multipart: Multipart, state: &AppState, limit: u64) -> Result<Parts> {
-    let mut parts = Parts::default();
-    let spool_dir = state
-        .storage
-        .spool_dir()
-        .await
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("creating the spool")))?;
-    let malformed = |e: poem::error::ParseMultipartError| {
-        AppError::bad_request(
-            "malformed-multipart",
-            format!("the upload could not be read: {e}"),
-        )
-    };
-    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "file" if parts.file.is_none() => {
-                let declared = field.content_type().map(str::to_owned);
-                let file_name = files::clean_file_name(field.file_name().unwrap_or_default());
-                let spooled =
-                    upload::spool(field.into_async_read(), spool_dir, limit, files::SNIFF_LEN)
-                        .await?;
-                parts.file = Some((spooled, declared, file_name));
-            }
-            "file" => return Err(AppError::validation("file", "send one file per upload")),
-            "description" => {
-                parts.description =
-                    Some(upload::text_part(field.into_async_read(), "description", 2000).await?);
-            }
-            "resource_type" => {
-                parts.resource_type =
-                    Some(upload::text_part(field.into_async_read(), "resource_type", 40).await?);
-            }
-            "resource_id" => {
-                parts.resource_id =
-                    Some(upload::text_part(field.into_async_read(), "resource_id", 36).await?);
-            }
-            other => {
-                return Err(AppError::validation(
-                    other,
-                    "is not a part of this upload (file, description, resource_type, resource_id)",
-                ));
-            }
-        }
-    }
-    Ok(parts)
-}
-
-/// The largest upload this tenant accepts: its `attachments.max_size_bytes` setting under the
-/// server's ceiling.
-async fn upload_limit(state: &AppState, auth: &Auth) -> Result<u64> {
-    let ceiling = state.settings.storage.max_upload_bytes;
-    let mut tx = auth.0.begin(state).await?;
-    let setting = values::read(&mut tx, "attachments.max_size_bytes").await?;
-    tx.end_read();
-    Ok(setting
-        .and_then(|v| v.as_u64())
-        .map_or(ceiling, |n| n.min(ceiling)))
 }
 
 pub struct AttachmentsApi;
