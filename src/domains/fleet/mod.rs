@@ -2,6 +2,7 @@
 //! types, simulators, and the meter readings history with audited corrections.
 
 pub mod api;
+mod checks;
 pub mod dto;
 pub mod meters;
 mod repo;

@@ -1,6 +1,5 @@
-//! `/api/v1/users` and `/api/v1/users/{id}` (API.md §3, §6).
+//! The handlers of `/api/v1/users` and `/api/v1/users/{id}` (API.md §3, §6).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use poem::web::Data;
@@ -10,28 +9,21 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::dto::{RoleAssignment, User, UserCreate, UserPage, UserUpdate};
-use super::repo::{self, UserFilter};
+use super::super::dto::{RoleAssignment, User, UserCreate, UserPage, UserUpdate};
+use super::super::repo::{self, UserFilter};
+use super::guards::{
+    ACTIVE_USERS_LIMIT, changed, check_grantable, check_outranks, keep_an_admin, load, valid_email,
+};
+use super::update::update_user;
 use crate::audit::{self, Change};
-use crate::auth::access::{self, Invalidation};
 use crate::auth::password::check_policy;
 use crate::auth::tokens::{self, Purpose};
-use crate::auth::{Auth, Principal};
-use crate::tenancy::TenantTx;
+use crate::auth::Auth;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent, page};
 use crate::mail::{self, Link, LinkKind};
-use crate::kernel::manifest::CountedLimit;
 use crate::tenancy::limits;
 use crate::state::AppState;
-
-/// Counts the users a plan's limit applies to.
-/// Active users per plan (`max_users` of the public plan list).
-pub const ACTIVE_USERS_LIMIT: CountedLimit = CountedLimit {
-    key: "users",
-    count_sql: "select count(*) from users where is_active",
-    per_plan: &[("trial", 10), ("starter", 15), ("professional", 75)],
-};
 
 pub struct UsersApi;
 
@@ -40,75 +32,6 @@ enum UserCreated {
     /// The user as stored.
     #[oai(status = 201)]
     Created(Json<User>),
-}
-
-fn valid_email(email: &str) -> bool {
-    crate::kernel::email::is_email(email)
-}
-
-/// Roles can only be handed out by someone who holds every permission they grant, so
-/// `users.manage` cannot be turned into more than its holder has.
-pub(super) async fn check_grantable(
-    tx: &mut TenantTx,
-    p: &Principal,
-    role_ids: &[Uuid],
-) -> Result<()> {
-    // Kept: the permissions are needed anyway, and the error names `role_ids` (the foreign key
-    // of user_roles would name `role_id`, and only after earlier writes).
-    let (perms, all_exist) = repo::permissions_of_roles(tx, role_ids).await?;
-    if !all_exist {
-        return Err(AppError::validation(
-            "role_ids",
-            "names a role that does not exist",
-        ));
-    }
-    if let Some(missing) = perms.iter().find(|perm| !p.holds(perm)) {
-        return Err(AppError::Forbidden(format!(
-            "you cannot grant a role with `{missing}`, which you do not hold"
-        )));
-    }
-    Ok(())
-}
-
-/// Only someone who holds every permission `user` holds may change their roles, deactivate or
-/// delete them: `users.manage` alone cannot demote or remove an administrator.
-async fn check_outranks(tx: &mut TenantTx, p: &Principal, user: &User) -> Result<()> {
-    let roles: Vec<Uuid> = user.roles.iter().map(|r| r.id).collect();
-    let (perms, _) = repo::permissions_of_roles(tx, &roles).await?;
-    if let Some(missing) = perms.iter().find(|perm| !p.holds(perm)) {
-        return Err(AppError::Forbidden(format!(
-            "this user holds `{missing}`, which you do not; only someone who does may change \
-             their roles, deactivate or delete them"
-        )));
-    }
-    Ok(())
-}
-
-async fn load(tx: &mut TenantTx, id: Uuid) -> Result<User> {
-    repo::get_user(tx, id)
-        .await?
-        .ok_or(AppError::NotFound("user"))
-}
-
-/// Refuses a change that would leave the organisation without an active administrator.
-async fn keep_an_admin(tx: &mut TenantTx, user: &User, still_admin: bool) -> Result<()> {
-    let was_admin = user.is_active && repo::is_admin(tx, user.id).await?;
-    if was_admin && !still_admin && repo::other_active_admins(tx, user.id).await? == 0 {
-        return Err(AppError::Conflict {
-            code: "last-admin",
-            detail: "this is the last active administrator; appoint another one first".into(),
-            field: None,
-        });
-    }
-    Ok(())
-}
-
-async fn changed(state: &AppState, tx: TenantTx, tenant: Uuid) -> Result<()> {
-    let mut tx = tx;
-    access::notify(&mut tx, Invalidation::Tenant(tenant)).await?;
-    tx.commit().await?;
-    state.access.invalidate(Invalidation::Tenant(tenant));
-    Ok(())
 }
 
 #[OpenApi(prefix_path = "/api/v1/users", tag = "super::Tag::Users")]
@@ -387,117 +310,4 @@ impl UsersApi {
         tx.commit().await?;
         Ok(Json(after))
     }
-}
-
-async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdate) -> Result<User> {
-    let admin_fields = body.is_active.is_some() || body.role_ids.is_some();
-    if p.user_id != id || admin_fields {
-        p.require(super::USERS_MANAGE)?;
-    }
-    if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(AppError::validation("name", "must not be blank"));
-    }
-    if body
-        .preferences
-        .as_ref()
-        .is_some_and(|m| !m.values().all(crate::kernel::units::json_numbers_fit))
-    {
-        return Err(AppError::validation(
-            "preferences",
-            "holds a number beyond ±1e300",
-        ));
-    }
-    let mut tx = p.begin(state).await?;
-    let before = load(&mut tx, id).await?;
-    if body.is_active == Some(false) && id == p.user_id {
-        return Err(AppError::Conflict {
-            code: "conflict",
-            detail: "you cannot deactivate yourself".into(),
-            field: None,
-        });
-    }
-    if admin_fields {
-        check_outranks(&mut tx, p, &before).await?;
-    }
-    if let Some(roles) = &body.role_ids {
-        check_grantable(&mut tx, p, roles).await?;
-    }
-    let still_admin = match &body.role_ids {
-        Some(roles) => {
-            let admin_role: Option<Uuid> =
-                sqlx::query_scalar("select id from roles where name = 'admin' and is_system")
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            admin_role.is_some_and(|a| roles.contains(&a))
-        }
-        None => true,
-    } && body.is_active != Some(false);
-    keep_an_admin(&mut tx, &before, still_admin).await?;
-    if body.is_active == Some(true) && !before.is_active {
-        limits::guard(&mut tx, &p.tenant, &ACTIVE_USERS_LIMIT).await?;
-    }
-
-    let opt = |m: &MaybeUndefined<String>, old: &Option<String>| match m {
-        MaybeUndefined::Value(v) => Some(v.clone()),
-        MaybeUndefined::Null => None,
-        MaybeUndefined::Undefined => old.clone(),
-    };
-    sqlx::query(
-        "update users set name = $2, is_active = $3, phone = $4, department = $5, position = $6,
-             avatar_url = $7, preferences = $8
-         where id = $1",
-    )
-    .bind(id)
-    .bind(body.name.as_deref().map(str::trim).unwrap_or(&before.name))
-    .bind(body.is_active.unwrap_or(before.is_active))
-    .bind(opt(&body.phone, &before.phone))
-    .bind(opt(&body.department, &before.department))
-    .bind(opt(&body.position, &before.position))
-    .bind(opt(&body.avatar_url, &before.avatar_url))
-    .bind(
-        body.preferences
-            .clone()
-            .map(|m| serde_json::Value::Object(m.into_iter().collect()))
-            .as_ref()
-            .unwrap_or(&before.preferences),
-    )
-    .execute(&mut *tx)
-    .await?;
-    if body.is_active == Some(false) && before.is_active {
-        tokens::revoke_sessions(&mut tx, id, None, "deactivated").await?;
-    }
-    if let Some(roles) = &body.role_ids {
-        let old: HashSet<Uuid> = before.roles.iter().map(|r| r.id).collect();
-        let new: HashSet<Uuid> = roles.iter().copied().collect();
-        if old != new {
-            repo::set_roles(&mut tx, id, roles).await?;
-            audit::updated(
-                &mut tx,
-                p.into(),
-                "user.roles_changed",
-                "user",
-                id,
-                &old,
-                &new,
-            )
-            .await?;
-        }
-    }
-    let after = load(&mut tx, id).await?;
-    audit::updated(
-        &mut tx,
-        p.into(),
-        "user.updated",
-        "user",
-        id,
-        &before,
-        &after,
-    )
-    .await?;
-    if admin_fields {
-        changed(state, tx, p.tenant.id).await?;
-    } else {
-        tx.commit().await?;
-    }
-    Ok(after)
 }

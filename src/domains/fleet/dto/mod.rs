@@ -10,6 +10,12 @@ use crate::domains::maintenance::service::airworthiness::Airworthiness;
 
 pub use crate::kernel::units::{hours, merge, tenths, wire};
 
+mod meters;
+mod simulators;
+
+pub use meters::{MeterReading, MeterReadingCreate, MeterReadingPage, MeterSource};
+pub use simulators::{DeviceType, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate};
+
 text_enum!(Category, AircraftClass, EngineType, FleetStatus, DeviceType, MeterSource);
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -291,128 +297,5 @@ pub struct AircraftUpdate {
 #[derive(Object)]
 pub struct AircraftPage {
     pub items: Vec<Aircraft>,
-    pub next_cursor: Option<String>,
-}
-
-/// A flight simulator or training device.
-#[derive(Object, Clone, Debug, serde::Serialize)]
-pub struct Simulator {
-    pub id: Uuid,
-    pub name: String,
-    pub device_type: DeviceType,
-    pub qualification: Option<String>,
-    pub aircraft_type_id: Option<Uuid>,
-    /// Minor units of `currency` per hour.
-    pub hourly_rate: Option<i32>,
-    pub currency: String,
-    pub status: FleetStatus,
-    pub notes: Option<String>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceType {
-    Ffs,
-    Ftd,
-    Aatd,
-    Batd,
-    Fnpt,
-    Other,
-}
-
-#[derive(Object)]
-pub struct SimulatorCreate {
-    #[oai(validator(min_length = 1, max_length = 100))]
-    pub name: String,
-    pub device_type: DeviceType,
-    #[oai(validator(max_length = 100))]
-    pub qualification: Option<String>,
-    pub aircraft_type_id: Option<Uuid>,
-    #[oai(validator(minimum(value = "0")))]
-    pub hourly_rate: Option<i32>,
-    #[oai(validator(min_length = 3, max_length = 3))]
-    pub currency: Option<String>,
-    pub status: Option<FleetStatus>,
-    #[oai(validator(max_length = 10000))]
-    pub notes: Option<String>,
-}
-
-#[derive(Object)]
-pub struct SimulatorUpdate {
-    #[oai(validator(min_length = 1, max_length = 100))]
-    pub name: Option<String>,
-    pub device_type: Option<DeviceType>,
-    #[oai(validator(max_length = 100))]
-    pub qualification: MaybeUndefined<String>,
-    pub aircraft_type_id: MaybeUndefined<Uuid>,
-    #[oai(validator(minimum(value = "0")))]
-    pub hourly_rate: MaybeUndefined<i32>,
-    #[oai(validator(min_length = 3, max_length = 3))]
-    pub currency: Option<String>,
-    pub status: Option<FleetStatus>,
-    #[oai(validator(max_length = 10000))]
-    pub notes: MaybeUndefined<String>,
-    pub version: Option<i32>,
-}
-
-#[derive(Object)]
-pub struct SimulatorPage {
-    pub items: Vec<Simulator>,
-    pub next_cursor: Option<String>,
-}
-
-/// Where a meter reading came from.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[oai(rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum MeterSource {
-    /// The meters the aircraft was added with.
-    Initial,
-    Manual,
-    /// Recorded by a booking's check-in.
-    CheckIn,
-    /// Corrects an earlier reading (with a reason).
-    Correction,
-}
-
-/// One entry of an aircraft's meter history.
-#[derive(Object, Clone, Debug, serde::Serialize)]
-pub struct MeterReading {
-    pub id: Uuid,
-    pub aircraft_id: Uuid,
-    pub hobbs: f64,
-    pub tach: f64,
-    pub source: MeterSource,
-    pub booking_id: Option<Uuid>,
-    /// The reading a correction corrects.
-    pub corrects_id: Option<Uuid>,
-    pub reason: Option<String>,
-    pub recorded_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A new reading. Meters only move forward, unless `correction` is true: then `reason` is
-/// required and the change is audited as `aircraft.meters_corrected`.
-#[derive(Object)]
-pub struct MeterReadingCreate {
-    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
-    pub hobbs: f64,
-    #[oai(validator(minimum(value = "0"), maximum(value = "999999.9")))]
-    pub tach: f64,
-    /// Default false.
-    pub correction: Option<bool>,
-    /// The reading being corrected (optional).
-    pub corrects_id: Option<Uuid>,
-    #[oai(validator(max_length = 2000))]
-    pub reason: Option<String>,
-}
-
-#[derive(Object)]
-pub struct MeterReadingPage {
-    pub items: Vec<MeterReading>,
     pub next_cursor: Option<String>,
 }
