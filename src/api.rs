@@ -223,6 +223,20 @@ const CHECKED_PATTERNS: &[(&str, &str, &str)] = &[
     ("OpeningDay", "closes", TIME_OF_DAY_PATTERN),
     ("AircraftCreate", "equipment", TAG_PATTERN),
     ("AircraftUpdate", "equipment", TAG_PATTERN),
+    ("AircraftCreate", "registration", REGISTRATION_PATTERN),
+    ("AircraftUpdate", "registration", REGISTRATION_PATTERN),
+    (
+        "AircraftCreate",
+        "type_designator",
+        UPPER_DESIGNATOR_PATTERN,
+    ),
+    (
+        "AircraftUpdate",
+        "type_designator",
+        UPPER_DESIGNATOR_PATTERN,
+    ),
+    ("AircraftCreate", "home_base", LOCATION_PATTERN),
+    ("AircraftUpdate", "home_base", LOCATION_PATTERN),
 ];
 const EMAIL_PATTERN: &str = crate::kernel::email::EMAIL_PATTERN;
 const PLAN_PATTERN: &str = crate::kernel::plans::PLAN_PATTERN;
@@ -232,6 +246,12 @@ const SLUG_PATTERN: &str = "^[a-z][a-z0-9-]{2,39}$";
 const CURRENCY_PATTERN: &str = "^[A-Z]{3}$";
 /// ICAO type designator, any case (stored upper-case).
 const DESIGNATOR_PATTERN: &str = "^[A-Za-z0-9]{2,4}$";
+/// A registration (tail number), any case (stored upper-case).
+const REGISTRATION_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9-]{1,9}$";
+/// An aircraft's own ICAO type designator.
+const UPPER_DESIGNATOR_PATTERN: &str = "^[A-Z0-9]{2,4}$";
+/// An ICAO or FAA location identifier.
+const LOCATION_PATTERN: &str = "^[A-Z0-9]{3,4}$";
 /// An aircraft's equipment tag.
 const TAG_PATTERN: &str = "^[a-z0-9_]{1,40}$";
 /// `HH:MM`, 00:00 to 23:59.

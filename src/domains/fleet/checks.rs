@@ -9,7 +9,8 @@ use crate::error::{AppError, Checks, Result};
 
 /// Upper case, 2 to 10 letters, digits or `-`, starting with a letter or digit.
 pub fn normalize_registration(raw: &str) -> Option<String> {
-    let reg = raw.trim().to_ascii_uppercase();
+    // The same rule as the pattern the OpenAPI document declares: no trimming.
+    let reg = raw.to_ascii_uppercase();
     let ok = (2..=10).contains(&reg.len())
         && reg.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         && !reg.starts_with('-');
