@@ -4,7 +4,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::db::TenantTx;
-use crate::http::RequestMeta;
+
+/// Who made the request and from where; written into audit rows.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
 
 /// Who acted.
 #[derive(Debug, Clone)]
@@ -28,8 +35,12 @@ pub struct Change<'a> {
     pub after: Option<Value>,
 }
 
+/// Writes one audit row in the caller's transaction: the one way a tenant's audit row is
+/// written ([`created`], [`updated`], [`delete_recorded`] build on it, and [`insert_sql`] is the
+/// same row as a statement for a hot path). `conn` is a `TenantTx` (or, while provisioning,
+/// the new schema's own transaction).
 pub async fn record(
-    tx: &mut TenantTx,
+    conn: &mut sqlx::PgConnection,
     actor: Actor<'_>,
     change: Change<'_>,
 ) -> Result<(), sqlx::Error> {
@@ -49,9 +60,25 @@ pub async fn record(
     .bind(&actor.meta.request_id)
     .bind(&actor.meta.ip)
     .bind(&actor.meta.user_agent)
-    .execute(&mut **tx)
+    .execute(conn)
     .await
     .map(|_| ())
+}
+
+impl Actor<'static> {
+    /// The service itself (provisioning, jobs): no user, no request.
+    pub fn system() -> Self {
+        static NO_REQUEST: RequestMeta = RequestMeta {
+            request_id: None,
+            ip: None,
+            user_agent: None,
+        };
+        Self {
+            id: None,
+            kind: "system",
+            meta: &NO_REQUEST,
+        }
+    }
 }
 
 /// The audit row as a statement of its own, to run inside another statement (a data-modifying
@@ -174,7 +201,7 @@ pub mod platform {
     use sqlx::PgExecutor;
     use uuid::Uuid;
 
-    use crate::http::RequestMeta;
+    use super::RequestMeta;
 
     /// Who acted on the platform.
     #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
-//! Who made a request and from where, as audit rows record it. Here, below `auth` and
-//! `audit`, so that neither needs the other for it.
+//! Who made a request and from where, read from the request. The type is the audit log's
+//! (`crate::audit::RequestMeta`, plain data), so that `audit` needs neither `http` nor `auth`.
 
 use poem::Request;
 use poem::http::header;
@@ -7,13 +7,7 @@ use poem::http::header;
 use crate::error::current_request_id;
 use crate::kernel::net::ClientAddr;
 
-/// Who made the request and from where; written into audit rows.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub request_id: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+pub use crate::audit::RequestMeta;
 
 impl RequestMeta {
     pub fn from_request(req: &Request) -> Self {

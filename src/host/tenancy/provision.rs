@@ -224,15 +224,18 @@ async fn seed(
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query(
-        "insert into audit_logs (id, actor_type, action, resource_type, resource_id, after)
-         values ($1, 'system', 'tenant.provisioned', 'tenant', null, $2)",
+    crate::audit::record(
+        &mut *conn,
+        crate::audit::Actor::system(),
+        crate::audit::Change {
+            action: "tenant.provisioned",
+            resource_type: "tenant",
+            resource_id: None,
+            before: None,
+            after: Some(json!({"slug": new.slug, "kind": new.kind.as_str(), "plan": new.plan, "admin_user_id": user_id})),
+        },
     )
-    .bind(Uuid::now_v7())
-    .bind(json!({"slug": new.slug, "kind": new.kind.as_str(), "plan": new.plan, "admin_user_id": user_id}))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Completes tenants left in `provisioning` for longer than `older_than_seconds` (a crash
