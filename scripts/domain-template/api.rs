@@ -1,9 +1,6 @@
 //! `/api/v1/__name__/items`: list, create, get, update, delete. Every mutation writes its audit
 //! row in the same transaction; every operation names its permission in its description.
 
-use std::sync::Arc;
-
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -13,10 +10,10 @@ use uuid::Uuid;
 use super::dto::{Item, ItemCreate, ItemPage, ItemUpdate};
 use super::{__NAME___MANAGE, __NAME___READ, repo};
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 pub struct ItemsApi;
 
@@ -35,17 +32,16 @@ impl ItemsApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         /// Page size, 1..=200 (default 50).
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<ItemPage>> {
-        let limit = page::limit(limit.0)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        auth.0.require(__NAME___READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(__NAME___READ)?;
+        let mut tx = ctx.begin().await?;
         let rows = repo::list(&mut tx, after, limit).await?;
         tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |i| i.id);
@@ -58,19 +54,18 @@ impl ItemsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<ItemCreate>,
     ) -> Result<ItemCreated> {
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
-        auth.0.require(__NAME___MANAGE)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(__NAME___MANAGE)?;
+        let mut tx = ctx.begin().await?;
         let item = repo::insert(&mut tx, body.name.trim(), body.notes.as_deref()).await?;
         audit::created(
             &mut tx,
-            (&auth.0).into(),
+            (&ctx).into(),
             "__name__.item_created",
             "__name___item",
             item.id,
@@ -85,12 +80,11 @@ impl ItemsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Item>> {
-        auth.0.require(__NAME___READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(__NAME___READ)?;
+        let mut tx = ctx.begin().await?;
         let item = repo::get(&mut tx, id.0, false)
             .await?
             .ok_or(AppError::NotFound("item"))?;
@@ -104,16 +98,15 @@ impl ItemsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<ItemUpdate>,
     ) -> Result<Json<Item>> {
         if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(AppError::validation("name", "must not be blank"));
         }
-        auth.0.require(__NAME___MANAGE)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(__NAME___MANAGE)?;
+        let mut tx = ctx.begin().await?;
         let before = repo::get(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("item"))?;
@@ -130,7 +123,7 @@ impl ItemsApi {
         let after = repo::update(&mut tx, &next).await?;
         audit::updated(
             &mut tx,
-            (&auth.0).into(),
+            (&ctx).into(),
             "__name__.item_updated",
             "__name___item",
             after.id,
@@ -148,18 +141,17 @@ impl ItemsApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        auth.0.require(__NAME___MANAGE)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(__NAME___MANAGE)?;
+        let mut tx = ctx.begin().await?;
         let before = repo::get(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("item"))?;
         audit::delete_recorded(
             &mut tx,
-            (&auth.0).into(),
+            (&ctx).into(),
             "__name___items",
             "__name__.item_deleted",
             "__name___item",

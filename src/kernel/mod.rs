@@ -10,6 +10,7 @@ pub mod ical;
 pub mod kind;
 pub mod manifest;
 pub mod net;
+pub mod page;
 pub mod plans;
 pub mod roles;
 pub mod tags;

@@ -1,9 +1,7 @@
 //! `/api/v1/fleet/aircraft`: the fleet. Every aircraft response carries its airworthiness,
 //! computed by `maintenance::airworthiness` on the tenant's local day.
 
-use std::sync::Arc;
 
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -17,12 +15,12 @@ use super::dto::{
 use super::repo::{self, AircraftFilter, NewReading};
 use super::checks::{aircraft_type, check_fields, check_photo, normalize_registration};
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::kernel::manifest::CountedLimit;
 use crate::tenancy::limits;
-use crate::state::AppState;
 use crate::timezone::TenantClock;
 
 /// Counts the aircraft a plan's limit applies to (retired ones do not count).
@@ -66,10 +64,9 @@ impl AircraftApi {
     )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         /// Page size, 1..=200 (default 50).
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
         status: Query<Option<FleetStatus>>,
@@ -78,10 +75,10 @@ impl AircraftApi {
         home_base: Query<Option<String>>,
         q: Query<Option<String>>,
     ) -> Result<Json<AircraftPage>> {
-        auth.0.require(super::FLEET_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::FLEET_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let home_base = home_base.0.map(|h| h.trim().to_ascii_uppercase());
         let search =
             q.0.as_deref()
@@ -110,11 +107,10 @@ impl AircraftApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<AircraftCreate>,
     ) -> Result<AircraftCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
         let mut c = Checks::new();
         let registration = normalize_registration(&body.registration);
@@ -123,7 +119,7 @@ impl AircraftApi {
             "registration",
             "must be 2 to 10 letters, digits or `-`",
         );
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         limits::guard(&mut tx, &p.tenant, &AIRCRAFT_LIMIT)
         .await?;
         let ty = match body.aircraft_type_id {
@@ -226,12 +222,11 @@ impl AircraftApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Aircraft>> {
-        auth.0.require(super::FLEET_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::FLEET_READ)?;
+        let mut tx = ctx.begin().await?;
         let a = load(&mut tx, id.0, false).await?;
         tx.end_read();
         Ok(Json(a))
@@ -244,12 +239,11 @@ impl AircraftApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<AircraftUpdate>,
     ) -> Result<Json<Aircraft>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
         let mut c = Checks::new();
         let registration = body.registration.as_deref().map(normalize_registration);
@@ -258,7 +252,7 @@ impl AircraftApi {
             "registration",
             "must be 2 to 10 letters, digits or `-`",
         );
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0, true).await?;
         AppError::check_version("aircraft", body.version, before.version)?;
         let mut next = before.clone();
@@ -341,13 +335,12 @@ impl AircraftApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = repo::get_aircraft(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("aircraft"))?;

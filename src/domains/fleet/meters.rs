@@ -2,9 +2,7 @@
 //! only move forward; a correction (which may go back) needs a reason and is audited with the
 //! meters before and after.
 
-use std::sync::Arc;
 
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -14,10 +12,10 @@ use uuid::Uuid;
 use super::dto::{MeterReading, MeterReadingCreate, MeterReadingPage, tenths};
 use super::repo::{self, NewReading};
 use crate::audit::{self, Change};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, page};
-use crate::state::AppState;
+use crate::http::JsonBody;
+use crate::kernel::page;
 
 pub struct MetersApi;
 
@@ -36,16 +34,15 @@ impl MetersApi {
     #[oai(path = "/:id/meter-readings", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<MeterReadingPage>> {
-        auth.0.require(super::FLEET_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::FLEET_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         repo::get_aircraft(&mut tx, id.0, false)
             .await?
             .ok_or(AppError::NotFound("aircraft"))?;
@@ -63,12 +60,11 @@ impl MetersApi {
     #[oai(path = "/:id/meter-readings", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<MeterReadingCreate>,
     ) -> Result<ReadingCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
         let correction = body.correction.unwrap_or(false);
         let reason = body
@@ -87,7 +83,7 @@ impl MetersApi {
             "corrects_id",
             "is only valid with correction: true",
         );
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let aircraft = repo::get_aircraft(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("aircraft"))?;

@@ -148,7 +148,7 @@ pub async fn list_aircraft(
         .bind(f.aircraft_type_id)
         .bind(f.equipment)
         .bind(f.home_base)
-        .bind(f.search.map(crate::http::page::contains_pattern))
+        .bind(f.search.map(crate::kernel::page::contains_pattern))
         .bind(limit + 1)
         .fetch_all(conn)
         .await?;

@@ -1,9 +1,7 @@
 //! `/api/v1/fleet/simulators`: flight simulators and training devices (bookable).
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -14,10 +12,10 @@ use super::dto::{
     DeviceType, FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
 };
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 fn check_currency(c: &mut Checks, cur: &str) {
     c.check(
@@ -123,16 +121,15 @@ impl SimulatorsApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         status: Query<Option<FleetStatus>>,
     ) -> Result<Json<SimulatorPage>> {
-        auth.0.require(super::FLEET_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::FLEET_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {SIM_COLUMNS} from simulators
               where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
@@ -156,11 +153,10 @@ impl SimulatorsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<SimulatorCreate>,
     ) -> Result<SimulatorCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
         let s = Simulator {
             id: Uuid::now_v7(),
@@ -180,7 +176,7 @@ impl SimulatorsApi {
         c.check(!s.name.is_empty(), "name", "must not be blank");
         check_currency(&mut c, &s.currency);
         c.done()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         save_simulator(&mut tx, &s, true).await?;
         let s = load_simulator(&mut tx, s.id)
             .await?
@@ -202,12 +198,11 @@ impl SimulatorsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Simulator>> {
-        auth.0.require(super::FLEET_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::FLEET_READ)?;
+        let mut tx = ctx.begin().await?;
         let s = load_simulator(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("simulator"))?;
@@ -221,14 +216,13 @@ impl SimulatorsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<SimulatorUpdate>,
     ) -> Result<Json<Simulator>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load_simulator(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("simulator"))?;
@@ -278,13 +272,12 @@ impl SimulatorsApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load_simulator(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("simulator"))?;

@@ -1,10 +1,8 @@
 //! `/api/v1/fleet/aircraft-types`: the organisation's catalogue of aircraft types; an
 //! aircraft of a type copies what it leaves out.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -17,10 +15,10 @@ use super::dto::{
 };
 use super::repo::ClassColumn;
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 const TYPE_COLUMNS: &str =
     "id, designator, manufacturer, model, category, class, engine_type, engine_count, seats,
@@ -130,16 +128,15 @@ impl AircraftTypesApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         designator: Query<Option<String>>,
     ) -> Result<Json<AircraftTypePage>> {
-        auth.0.require(super::FLEET_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::FLEET_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {TYPE_COLUMNS} from aircraft_types
               where ($1::uuid is null or id < $1) and ($2::text is null or designator = $2)
@@ -166,11 +163,10 @@ impl AircraftTypesApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<AircraftTypeCreate>,
     ) -> Result<TypeCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
         let t = AircraftType {
             id: Uuid::now_v7(),
@@ -195,7 +191,7 @@ impl AircraftTypesApi {
         );
         c.check(!t.model.is_empty(), "model", "must not be blank");
         c.done()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         save_type(&mut tx, &t, true).await?;
         let t = load_type(&mut tx, t.id)
             .await?
@@ -217,12 +213,11 @@ impl AircraftTypesApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<AircraftType>> {
-        auth.0.require(super::FLEET_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::FLEET_READ)?;
+        let mut tx = ctx.begin().await?;
         let t = load_type(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("aircraft type"))?;
@@ -236,14 +231,13 @@ impl AircraftTypesApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<AircraftTypeUpdate>,
     ) -> Result<Json<AircraftType>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load_type(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("aircraft type"))?;
@@ -302,13 +296,12 @@ impl AircraftTypesApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load_type(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("aircraft type"))?;

@@ -15,9 +15,10 @@ use uuid::Uuid;
 use super::dto::{ApiKey, ApiKeyCreate, ApiKeyCreated, ApiKeyPage, Session, SessionPage};
 use crate::audit::{self, Change};
 use crate::auth::access::{self, Invalidation};
-use crate::auth::{API_KEY_PREFIX, Auth, tokens};
+use crate::auth::{API_KEY_PREFIX, TenantCtx, tokens};
 use crate::error::{AppError, FieldError, Result};
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::state::AppState;
 
 #[derive(sqlx::FromRow)]
@@ -72,15 +73,14 @@ impl MeApi {
     #[oai(path = "/sessions", method = "get")]
     async fn sessions(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<SessionPage>> {
-        let p = &auth.0;
-        let limit = page::limit(limit.0)?;
+        let p = &ctx;
+        let limit = limit.0.get();
         let before = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let rows = sqlx::query_as::<_, SessionRow>(
             "select id, ip, user_agent, created_at, expires_at from sessions
              where user_id = $1 and revoked_at is null and expires_at > now() and ($2::uuid is null or id < $2)
@@ -114,11 +114,11 @@ impl MeApi {
     async fn revoke_session(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
-        let mut tx = p.begin(&state).await?;
+        let p = &ctx;
+        let mut tx = p.begin().await?;
         let revoked =
             tokens::revoke_sessions(&mut tx, p.user_id, Some(id.0), "revoked_by_user").await?;
         if revoked.is_empty() {
@@ -148,15 +148,14 @@ impl MeApi {
     #[oai(path = "/api-keys", method = "get")]
     async fn keys(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<ApiKeyPage>> {
-        let p = &auth.0;
-        let limit = page::limit(limit.0)?;
+        let p = &ctx;
+        let limit = limit.0.get();
         let before = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let rows = sqlx::query_as::<_, ApiKeyRow>(
             "select id, name, prefix, expires_at, last_used_at, created_at,
                     coalesce(permissions, array(select distinct p from user_roles ur
@@ -188,11 +187,10 @@ impl MeApi {
     #[oai(path = "/api-keys", method = "post")]
     async fn create_key(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<ApiKeyCreate>,
     ) -> Result<KeyCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         let mut errors = Vec::new();
         if body.name.trim().is_empty() {
             errors.push(FieldError::new("name", "must not be blank"));
@@ -224,7 +222,7 @@ impl MeApi {
         };
         permissions.sort();
         permissions.dedup();
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let live: i64 = sqlx::query_scalar(
             "select count(*) from api_keys where user_id = $1 and revoked_at is null",
         )
@@ -287,11 +285,11 @@ impl MeApi {
     async fn revoke_key(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
-        let mut tx = p.begin(&state).await?;
+        let p = &ctx;
+        let mut tx = p.begin().await?;
         let revoked: Option<String> = sqlx::query_scalar(
             "update api_keys set revoked_at = now() where id = $1 and user_id = $2 and revoked_at is null returning prefix",
         )

@@ -100,7 +100,7 @@ pub async fn list_users(
         .bind(f.role)
         .bind(f.team)
         .bind(f.active)
-        .bind(f.search.map(crate::http::page::contains_pattern))
+        .bind(f.search.map(crate::kernel::page::contains_pattern))
         .bind(limit + 1)
         .fetch_all(&mut *conn)
         .await?;

@@ -14,9 +14,10 @@ use super::repo;
 use crate::audit;
 use crate::auth::access::{self, Invalidation};
 use crate::domains::CATALOG;
-use crate::auth::{Auth, Principal};
+use crate::auth::{Principal, TenantCtx};
 use crate::error::{AppError, FieldError, Result};
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::state::AppState;
 
 pub struct RolesApi;
@@ -69,9 +70,9 @@ impl RolesApi {
     #[oai(path = "/permissions", method = "get")]
     async fn permissions(
         &self,
-        _auth: Auth,
+        _ctx: TenantCtx,
         /// Page size, 1..=200 (default 50).
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<PermissionPage>> {
@@ -91,15 +92,14 @@ impl RolesApi {
     #[oai(path = "/roles", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<RolePage>> {
-        auth.0.require(super::USERS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::USERS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let rows = repo::list_roles(&mut tx, after, limit).await?;
         tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |r| r.id);
@@ -111,17 +111,16 @@ impl RolesApi {
     #[oai(path = "/roles", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<RoleCreate>,
     ) -> Result<RoleCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::ROLES_MANAGE)?;
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
         let perms = check_permissions(p, &body.permissions)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let id = Uuid::now_v7();
         sqlx::query(
             "insert into roles (id, name, description, permissions) values ($1, $2, $3, $4)",
@@ -148,12 +147,11 @@ impl RolesApi {
     #[oai(path = "/roles/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Role>> {
-        auth.0.require(super::USERS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::USERS_READ)?;
+        let mut tx = ctx.begin().await?;
         let role = repo::get_role(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("role"))?;
@@ -169,11 +167,11 @@ impl RolesApi {
     async fn update(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<RoleUpdate>,
     ) -> Result<Json<Role>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::ROLES_MANAGE)?;
         if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(AppError::validation("name", "must not be blank"));
@@ -183,7 +181,7 @@ impl RolesApi {
             .as_deref()
             .map(|perms| check_permissions(p, perms))
             .transpose()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = repo::get_role(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("role"))?;
@@ -244,12 +242,12 @@ impl RolesApi {
     async fn delete(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::ROLES_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = repo::get_role(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("role"))?;

@@ -1,10 +1,8 @@
 //! `/api/v1/users/teams`: teams and their members.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -16,10 +14,10 @@ use super::dto::{
 };
 use super::repo;
 use crate::audit::{self, Change};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 pub struct TeamsApi;
 
@@ -53,15 +51,14 @@ impl TeamsApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<TeamPage>> {
-        auth.0.require(super::USERS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::USERS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let rows = repo::list_teams(&mut tx, after, limit).await?;
         tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |t| t.id);
@@ -72,16 +69,15 @@ impl TeamsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<TeamCreate>,
     ) -> Result<TeamCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TEAMS_MANAGE)?;
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let id = Uuid::now_v7();
         sqlx::query("insert into teams (id, name, description) values ($1, $2, $3)")
             .bind(id)
@@ -102,12 +98,11 @@ impl TeamsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Team>> {
-        auth.0.require(super::USERS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::USERS_READ)?;
+        let mut tx = ctx.begin().await?;
         let team = repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
@@ -119,17 +114,16 @@ impl TeamsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<TeamUpdate>,
     ) -> Result<Json<Team>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TEAMS_MANAGE)?;
         if body.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
             return Err(AppError::validation("name", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
@@ -167,13 +161,12 @@ impl TeamsApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TEAMS_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
@@ -195,16 +188,15 @@ impl TeamsApi {
     #[oai(path = "/:id/members", method = "get")]
     async fn members(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<TeamMemberPage>> {
-        auth.0.require(super::USERS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::USERS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
@@ -236,14 +228,13 @@ impl TeamsApi {
     #[oai(path = "/:id/members", method = "post")]
     async fn add_member(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<TeamMemberAdd>,
     ) -> Result<MemberAdded> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TEAMS_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         repo::get_team(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("team"))?;
@@ -293,14 +284,13 @@ impl TeamsApi {
     #[oai(path = "/:id/members/:user_id", method = "delete")]
     async fn remove_member(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         user_id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TEAMS_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let n = sqlx::query("delete from team_members where team_id = $1 and user_id = $2")
             .bind(id.0)
             .bind(user_id.0)

@@ -1,10 +1,8 @@
 //! `/api/v1/maintenance/logs`: the maintenance log. An entry records work done; a mechanic
 //! (`maintenance.sign_off`) signs it off, after which it never changes.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -12,11 +10,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::kernel::units::{hours, tenths};
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, page};
-use crate::state::AppState;
+use crate::http::JsonBody;
+use crate::kernel::page;
 
 /// A maintenance log entry.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -172,17 +170,16 @@ impl LogsApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         aircraft_id: Query<Option<Uuid>>,
         signed: Query<Option<bool>>,
     ) -> Result<Json<MaintenanceLogPage>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {COLUMNS} from maintenance_logs
               where ($1::uuid is null or id < $1) and ($2::uuid is null or aircraft_id = $2)
@@ -208,16 +205,15 @@ impl LogsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<MaintenanceLogCreate>,
     ) -> Result<LogCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
         if body.work_done.trim().is_empty() {
             return Err(AppError::validation("work_done", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let entry = insert(
             &mut tx,
             &NewLog {
@@ -268,12 +264,11 @@ impl LogsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<MaintenanceLog>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let mut tx = ctx.begin().await?;
         let entry = load(&mut tx, id.0, false).await?;
         tx.end_read();
         Ok(Json(entry))
@@ -285,14 +280,13 @@ impl LogsApi {
     #[oai(path = "/:id/sign-off", method = "post")]
     async fn sign_off(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<SignOff>,
     ) -> Result<Json<MaintenanceLog>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_SIGN_OFF)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0, true).await?;
         if before.signed_off_at.is_some() {
             return Err(AppError::Conflict {

@@ -3,10 +3,8 @@
 //! tenant's calendar, `due::mel_expires_on`); an open deferral past its last day grounds the
 //! aircraft.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
@@ -15,11 +13,11 @@ use uuid::Uuid;
 
 use super::due;
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, page};
-use crate::state::AppState;
+use crate::http::JsonBody;
+use crate::kernel::page;
 use crate::timezone::TenantClock;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -172,24 +170,19 @@ impl MelApi {
     ///
     /// Permission: `maintenance.read`.
     #[oai(path = "/", method = "get")]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one parameter per documented filter"
-    )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         aircraft_id: Query<Option<Uuid>>,
         open: Query<Option<bool>>,
         expired: Query<Option<bool>>,
     ) -> Result<Json<MelDeferralPage>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let sql = format!(
             "select {COLUMNS} from mel_deferrals
@@ -223,11 +216,10 @@ impl MelApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<MelDeferralCreate>,
     ) -> Result<MelCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
         let category = wire(&body.category);
         let mut c = Checks::new();
@@ -243,7 +235,7 @@ impl MelApi {
         );
         c.check(!body.item.trim().is_empty(), "item", "must not be blank");
         c.done()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let discovered = body.discovered_on.unwrap_or(today);
         if discovered > today {
@@ -312,12 +304,11 @@ impl MelApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<MelDeferral>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let mut tx = ctx.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let d = load(&mut tx, id.0, today, false).await?;
         tx.end_read();
@@ -331,13 +322,12 @@ impl MelApi {
     #[oai(path = "/:id/clear", method = "post")]
     async fn clear(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<MelDeferral>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_SIGN_OFF)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
         if before.status != MelStatus::Open {

@@ -2,10 +2,8 @@
 //! makes the aircraft unairworthy; the response then lists the upcoming bookings it affects,
 //! for the scheduler to move or cancel (`/api/v1/scheduling/bookings/{id}`).
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -14,11 +12,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, page};
-use crate::state::AppState;
+use crate::http::JsonBody;
+use crate::kernel::page;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -210,19 +208,18 @@ impl SquawksApi {
     )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         aircraft_id: Query<Option<Uuid>>,
         status: Query<Option<SquawkStatus>>,
         severity: Query<Option<Severity>>,
         open: Query<Option<bool>>,
     ) -> Result<Json<SquawkPage>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {COLUMNS} from squawks s
               where ($1::uuid is null or s.id < $1) and ($2::uuid is null or s.aircraft_id = $2)
@@ -253,16 +250,15 @@ impl SquawksApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<SquawkCreate>,
     ) -> Result<SquawkCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let s = insert(
             &mut tx,
             &NewSquawk {
@@ -284,12 +280,11 @@ impl SquawksApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Squawk>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let mut tx = ctx.begin().await?;
         let s = load(&mut tx, id.0, false).await?;
         tx.end_read();
         Ok(Json(s))
@@ -301,14 +296,13 @@ impl SquawksApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<SquawkUpdate>,
     ) -> Result<Json<Squawk>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0, true).await?;
         AppError::check_version("squawk", body.version, before.version)?;
         let status = body.status.unwrap_or(before.status);

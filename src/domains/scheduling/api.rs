@@ -2,10 +2,8 @@
 //! cancellation. Callers without `scheduling.manage` see only the bookings they fly or teach
 //! while the `own_bookings_only` rule is on (filtered in SQL).
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -18,12 +16,12 @@ use super::dto::{
 use super::repo::{self, Filter};
 use super::rules::Mode;
 use super::service;
-use crate::auth::{Auth, Principal};
+use crate::auth::{Principal, TenantCtx};
 use crate::tenancy::TenantTx;
 use crate::kernel::units::wire;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, page};
-use crate::state::AppState;
+use crate::http::JsonBody;
+use crate::kernel::page;
 
 pub struct BookingsApi;
 
@@ -60,9 +58,8 @@ impl BookingsApi {
     )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
@@ -73,11 +70,11 @@ impl BookingsApi {
         status: Query<Option<BookingStatus>>,
         kind: Query<Option<BookingKind>>,
     ) -> Result<Json<BookingPage>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_READ)?;
-        let limit = page::limit(limit.0)?;
+        let limit = limit.0.get();
         let after = page::decode_time_cursor(cursor.0.as_deref())?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let filter = Filter {
             from: from.0,
             to: to.0,
@@ -107,8 +104,7 @@ impl BookingsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         #[oai(
             name = "Idempotency-Key",
             validator(min_length = 1, max_length = 200)
@@ -116,8 +112,8 @@ impl BookingsApi {
         idempotency_key: Header<Option<String>>,
         body: JsonBody<BookingCreate>,
     ) -> Result<BookingCreated> {
-        auth.0.require(super::SCHEDULING_BOOK)?;
-        let b = service::create(&state, &auth.0, &body, idempotency_key.0.as_deref()).await?;
+        ctx.require(super::SCHEDULING_BOOK)?;
+        let b = service::create(&ctx, &body, idempotency_key.0.as_deref()).await?;
         Ok(BookingCreated::Created(Json(b)))
     }
 
@@ -125,13 +121,12 @@ impl BookingsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Booking>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_READ)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let owner = owner_scope(&mut tx, p).await?;
         let b = repo::get(&mut tx, id.0, owner, false)
             .await?
@@ -148,13 +143,12 @@ impl BookingsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<BookingUpdate>,
     ) -> Result<Json<Booking>> {
-        auth.0.require(super::SCHEDULING_BOOK)?;
-        Ok(Json(service::update(&state, &auth.0, id.0, &body).await?))
+        ctx.require(super::SCHEDULING_BOOK)?;
+        Ok(Json(service::update(&ctx, id.0, &body).await?))
     }
 
     /// Cancel a scheduled booking with a reason. Cancelling within the
@@ -166,14 +160,13 @@ impl BookingsApi {
     #[oai(path = "/:id/cancel", method = "post")]
     async fn cancel(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<BookingCancel>,
     ) -> Result<Json<Booking>> {
-        auth.0.require(super::SCHEDULING_BOOK)?;
+        ctx.require(super::SCHEDULING_BOOK)?;
         Ok(Json(
-            service::cancel(&state, &auth.0, id.0, &body.reason).await?,
+            service::cancel(&ctx, id.0, &body.reason).await?,
         ))
     }
 
@@ -185,14 +178,13 @@ impl BookingsApi {
     #[oai(path = "/:id/check-out", method = "post")]
     async fn check_out(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<CheckOut>,
     ) -> Result<Json<Booking>> {
-        auth.0.require(super::SCHEDULING_BOOK)?;
+        ctx.require(super::SCHEDULING_BOOK)?;
         Ok(Json(
-            super::checkin::check_out(&state, &auth.0, id.0, &body).await?,
+            super::checkin::check_out(&ctx, id.0, &body).await?,
         ))
     }
 
@@ -204,13 +196,12 @@ impl BookingsApi {
     #[oai(path = "/:id/check-in", method = "post")]
     async fn check_in(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<CheckIn>,
     ) -> Result<Json<CheckedIn>> {
-        auth.0.require(super::SCHEDULING_BOOK)?;
-        let (booking, squawk_ids) = super::checkin::check_in(&state, &auth.0, id.0, &body).await?;
+        ctx.require(super::SCHEDULING_BOOK)?;
+        let (booking, squawk_ids) = super::checkin::check_in(&ctx, id.0, &body).await?;
         Ok(Json(CheckedIn {
             booking,
             squawk_ids,

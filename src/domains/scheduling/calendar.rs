@@ -3,10 +3,8 @@
 //! Two statements: the resources, then every booking of the period.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, OpenApi};
@@ -16,9 +14,8 @@ use super::api::owner_scope;
 use super::dto::{
     BookingKind, BookingStatus, Calendar, CalendarEntry, CalendarResource, CalendarRow,
 };
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::state::AppState;
 use crate::timezone::TenantClock;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,14 +85,9 @@ impl CalendarApi {
     /// Permission: `scheduling.read`; without `scheduling.manage` (and with
     /// `own_bookings_only` on) other people's bookings show as busy time only.
     #[oai(path = "/", method = "get")]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one parameter per documented filter"
-    )]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         start: Query<Option<NaiveDate>>,
         /// 1..=31 (default 7).
         #[oai(validator(minimum(value = "1"), maximum(value = "31")))]
@@ -104,13 +96,13 @@ impl CalendarApi {
         resource_id: Query<Option<Uuid>>,
         user_id: Query<Option<Uuid>>,
     ) -> Result<Json<Calendar>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_READ)?;
         let days = days.0.unwrap_or(7);
         if !(1..=31).contains(&days) {
             return Err(AppError::validation("days", "must be between 1 and 31"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let clock = TenantClock::load(&mut tx).await?;
         let start = start.0.unwrap_or_else(|| clock.today());
         let (from, to) = clock.days(start, days.unsigned_abs().into());

@@ -9,23 +9,21 @@ use super::repo;
 use super::rules::{self, Candidate, Stage};
 use super::service::{blocked, load_for, state_conflict};
 use crate::audit::{self, Change};
-use crate::auth::Principal;
+use crate::auth::TenantCtx;
 use crate::kernel::units::{hours, tenths, wire};
 use crate::domains::fleet::service::{self as fleet, NewReading};
 use crate::domains::maintenance::service::{self as maintenance, NewSquawk};
 use crate::error::{AppError, Checks, Result};
-use crate::state::AppState;
 
 /// Checks the aircraft out: the check-out rules run (airworthiness again, maintenance due)
 /// and the meters out are recorded.
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn check_out(
-    state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     id: Uuid,
     body: &CheckOut,
 ) -> Result<Booking> {
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     let before = load_for(&mut tx, p, id, true).await?;
     if before.status != BookingStatus::Scheduled {
         return Err(state_conflict(&before, "scheduled"));
@@ -91,12 +89,11 @@ pub async fn check_out(
 /// squawks found are reported against the aircraft.
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn check_in(
-    state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     id: Uuid,
     body: &CheckIn,
 ) -> Result<(Booking, Vec<Uuid>)> {
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     let before = load_for(&mut tx, p, id, true).await?;
     if before.status != BookingStatus::CheckedOut {
         return Err(state_conflict(&before, "checked_out"));

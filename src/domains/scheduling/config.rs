@@ -1,10 +1,8 @@
 //! Scheduling configuration: instructor availability (`/api/v1/scheduling/availability`),
 //! opening hours and the tenant's mode of each dispatch rule.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -16,10 +14,10 @@ use super::dto::{
 };
 use super::rules::{self, Mode, Stage};
 use crate::audit::{self, Change};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::timezone::TenantClock;
 
 #[derive(sqlx::FromRow)]
@@ -89,24 +87,19 @@ impl SchedulingConfigApi {
     ///
     /// Permission: `scheduling.read`.
     #[oai(path = "/availability", method = "get")]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one parameter per documented filter"
-    )]
     async fn availability_list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         instructor_id: Query<Option<Uuid>>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
     ) -> Result<Json<AvailabilityPage>> {
-        auth.0.require(super::SCHEDULING_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::SCHEDULING_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_time_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {AV_COLUMNS} from instructor_availability
               where ($1::timestamptz is null or (starts_at, id) > ($1, $2))
@@ -139,11 +132,10 @@ impl SchedulingConfigApi {
     #[oai(path = "/availability", method = "post")]
     async fn availability_create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<AvailabilityCreate>,
     ) -> Result<AvailabilityCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_BOOK)?;
         let instructor = body.instructor_id.unwrap_or(p.user_id);
         if instructor != p.user_id {
@@ -156,7 +148,7 @@ impl SchedulingConfigApi {
             "must be after starts_at",
         );
         c.done()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let sql = format!(
             "insert into instructor_availability (id, instructor_id, starts_at, ends_at, available, note)
              values ($1, $2, $3, $4, $5, $6) returning {AV_COLUMNS}"
@@ -191,13 +183,12 @@ impl SchedulingConfigApi {
     #[oai(path = "/availability/:id", method = "delete")]
     async fn availability_delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_BOOK)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let sql = format!(
             "select {AV_COLUMNS} from instructor_availability
               where id = $1 and ($2::uuid is null or instructor_id = $2) for update"
@@ -227,11 +218,10 @@ impl SchedulingConfigApi {
     #[oai(path = "/opening-hours", method = "get")]
     async fn opening_hours_get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
     ) -> Result<Json<OpeningHours>> {
-        auth.0.require(super::SCHEDULING_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::SCHEDULING_READ)?;
+        let mut tx = ctx.begin().await?;
         let hours = opening_hours(&mut tx).await?;
         tx.end_read();
         Ok(Json(hours))
@@ -244,11 +234,10 @@ impl SchedulingConfigApi {
     #[oai(path = "/opening-hours", method = "put")]
     async fn opening_hours_put(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<OpeningHoursPut>,
     ) -> Result<Json<OpeningHours>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(crate::domains::settings::SETTINGS_MANAGE)?;
         let mut c = Checks::new();
         let mut parsed = Vec::new();
@@ -272,7 +261,7 @@ impl SchedulingConfigApi {
             );
         }
         c.done()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = opening_hours(&mut tx).await?;
         sqlx::query("delete from opening_hours")
             .execute(&mut *tx)
@@ -308,11 +297,10 @@ impl SchedulingConfigApi {
     #[oai(path = "/dispatch-rules", method = "get")]
     async fn rules_list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
     ) -> Result<Json<DispatchRulePage>> {
-        auth.0.require(super::SCHEDULING_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::SCHEDULING_READ)?;
+        let mut tx = ctx.begin().await?;
         let rows = sqlx::query_as::<_, (String, String)>("select rule, mode from dispatch_rules")
             .fetch_all(&mut *tx)
             .await?;
@@ -345,15 +333,14 @@ impl SchedulingConfigApi {
     #[oai(path = "/dispatch-rules/:rule", method = "put")]
     async fn rules_put(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         rule: Path<String>,
         body: JsonBody<DispatchRulePut>,
     ) -> Result<Json<DispatchRule>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(crate::domains::settings::SETTINGS_MANAGE)?;
         let r = rules::find(&rule.0).ok_or(AppError::NotFound("dispatch rule"))?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before: Option<String> =
             sqlx::query_scalar("select mode from dispatch_rules where rule = $1 for update")
                 .bind(r.key)

@@ -15,7 +15,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::auth::{Auth, Principal};
+use crate::auth::TenantCtx;
 use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
 use futures_util::future::BoxFuture;
 use crate::error::{AppError, Result};
@@ -197,11 +197,11 @@ async fn aircraft_exists(conn: &mut PgConnection, id: Uuid) -> Result<()> {
 
 async fn issue(
     state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<IssuedFeed> {
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     if let Some(a) = subject {
         aircraft_exists(&mut tx, a).await?;
     }
@@ -223,12 +223,11 @@ async fn issue(
 }
 
 async fn status(
-    state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<Feed> {
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     if let Some(a) = subject {
         aircraft_exists(&mut tx, a).await?;
     }
@@ -240,12 +239,11 @@ async fn status(
 }
 
 async fn revoke(
-    state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<()> {
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     let id = calendar::revoke_for(&mut tx, p.user_id, kind, subject)
         .await?
         .ok_or(AppError::NotFound("calendar feed"))?;
@@ -273,10 +271,10 @@ impl FeedsApi {
     ///
     /// Permission: `scheduling.read`.
     #[oai(path = "/me", method = "get")]
-    async fn me_status(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<Json<Feed>> {
-        auth.0.require(super::SCHEDULING_READ)?;
+    async fn me_status(&self, ctx: TenantCtx) -> Result<Json<Feed>> {
+        ctx.require(super::SCHEDULING_READ)?;
         Ok(Json(
-            status(&state, &auth.0, &super::BOOKINGS_FEED, None).await?,
+            status(&ctx, &super::BOOKINGS_FEED, None).await?,
         ))
     }
 
@@ -285,10 +283,10 @@ impl FeedsApi {
     ///
     /// Permission: `scheduling.read`. Audited as `calendar_feed.issued`.
     #[oai(path = "/me", method = "post")]
-    async fn me_issue(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<FeedIssued> {
-        auth.0.require(super::SCHEDULING_READ)?;
+    async fn me_issue(&self, state: Data<&Arc<AppState>>, ctx: TenantCtx) -> Result<FeedIssued> {
+        ctx.require(super::SCHEDULING_READ)?;
         Ok(FeedIssued::Created(Json(
-            issue(&state, &auth.0, &super::BOOKINGS_FEED, None).await?,
+            issue(&state, &ctx, &super::BOOKINGS_FEED, None).await?,
         )))
     }
 
@@ -296,9 +294,9 @@ impl FeedsApi {
     ///
     /// Permission: `scheduling.read`. Audited as `calendar_feed.revoked`.
     #[oai(path = "/me", method = "delete")]
-    async fn me_revoke(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<NoContent> {
-        auth.0.require(super::SCHEDULING_READ)?;
-        revoke(&state, &auth.0, &super::BOOKINGS_FEED, None).await?;
+    async fn me_revoke(&self, ctx: TenantCtx) -> Result<NoContent> {
+        ctx.require(super::SCHEDULING_READ)?;
+        revoke(&ctx, &super::BOOKINGS_FEED, None).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -308,13 +306,12 @@ impl FeedsApi {
     #[oai(path = "/aircraft/:id", method = "get")]
     async fn aircraft_status(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Feed>> {
-        auth.0.require(super::SCHEDULING_READ)?;
+        ctx.require(super::SCHEDULING_READ)?;
         Ok(Json(
-            status(&state, &auth.0, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?,
+            status(&ctx, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?,
         ))
     }
 
@@ -326,12 +323,12 @@ impl FeedsApi {
     async fn aircraft_issue(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<FeedIssued> {
-        auth.0.require(super::SCHEDULING_READ)?;
+        ctx.require(super::SCHEDULING_READ)?;
         Ok(FeedIssued::Created(Json(
-            issue(&state, &auth.0, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?,
+            issue(&state, &ctx, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?,
         )))
     }
 
@@ -341,12 +338,11 @@ impl FeedsApi {
     #[oai(path = "/aircraft/:id", method = "delete")]
     async fn aircraft_revoke(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        auth.0.require(super::SCHEDULING_READ)?;
-        revoke(&state, &auth.0, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?;
+        ctx.require(super::SCHEDULING_READ)?;
+        revoke(&ctx, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?;
         Ok(NoContent::NoContent)
     }
 }

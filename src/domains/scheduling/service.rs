@@ -13,11 +13,10 @@ use super::dto::{Booking, BookingCreate, BookingStatus, BookingUpdate};
 use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit;
-use crate::auth::Principal;
+use crate::auth::{Principal, TenantCtx};
 use crate::tenancy::TenantTx;
 use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, FieldError, Result};
-use crate::state::AppState;
 
 /// `409 dispatch-blocked`, one entry per blocking rule.
 pub(super) fn blocked(outcomes: Vec<RuleOutcome>) -> AppError {
@@ -78,8 +77,7 @@ fn check_candidate(c: &Candidate) -> Result<()> {
 /// resource; it has committed by then (the constraint waited for it), so a fresh transaction
 /// sees it.
 async fn conflict(
-    state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     c: &Candidate,
     except: Option<Uuid>,
     err: sqlx::Error,
@@ -90,7 +88,7 @@ async fn conflict(
     if !is_excl {
         return mapped;
     }
-    let Ok(mut tx) = p.begin(state).await else {
+    let Ok(mut tx) = p.begin().await else {
         return mapped;
     };
     match repo::conflicting(&mut tx, c, except).await {
@@ -111,8 +109,7 @@ fn body_hash(body: &BookingCreate) -> Vec<u8> {
 /// booking the first request made; with another body it answers `422`.
 #[tracing::instrument(skip_all, fields(tenant.id = %p.tenant.id, aircraft.id = ?body.aircraft_id))]
 pub async fn create(
-    state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     body: &BookingCreate,
     idempotency_key: Option<&str>,
 ) -> Result<Booking> {
@@ -136,7 +133,7 @@ pub async fn create(
             "must be 1 to 200 characters",
         ));
     }
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     let hash = idempotency_key.map(|_| body_hash(body));
     if let Some(key) = idempotency_key {
         // Requests with one key run one after the other; the second finds the first's booking.
@@ -209,7 +206,7 @@ pub async fn create(
     };
     if let Err(e) = repo::insert_recorded(&mut tx, &b, &p.into()).await {
         drop(tx);
-        return Err(conflict(state, p, &c, None, e).await);
+        return Err(conflict(p, &c, None, e).await);
     }
     if let Some(key) = idempotency_key {
         sqlx::query(
@@ -255,13 +252,12 @@ pub(super) fn state_conflict(b: &Booking, wanted: &str) -> AppError {
 /// waitlist.
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn update(
-    state: &AppState,
-    p: &Principal,
+    p: &TenantCtx,
     id: Uuid,
     body: &BookingUpdate,
 ) -> Result<Booking> {
     use poem_openapi::types::MaybeUndefined as M;
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     let before = load_for(&mut tx, p, id, true).await?;
     AppError::check_version("booking", body.version, before.version)?;
     if before.status != BookingStatus::Scheduled {
@@ -318,7 +314,7 @@ pub async fn update(
     .await;
     if let Err(e) = moved {
         drop(tx);
-        return Err(conflict(state, p, &c, Some(before.id), e).await);
+        return Err(conflict(p, &c, Some(before.id), e).await);
     }
     let after = repo::get(&mut tx, before.id, None, false)
         .await?
@@ -341,12 +337,12 @@ pub async fn update(
 /// Cancels a scheduled booking with a reason; late when inside the tenant's
 /// `booking_rules.cancellation_notice_hours` (default 24) before the start.
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
-pub async fn cancel(state: &AppState, p: &Principal, id: Uuid, reason: &str) -> Result<Booking> {
+pub async fn cancel(p: &TenantCtx, id: Uuid, reason: &str) -> Result<Booking> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::validation("reason", "must not be blank"));
     }
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     let before = load_for(&mut tx, p, id, true).await?;
     if before.status != BookingStatus::Scheduled {
         return Err(state_conflict(&before, "scheduled"));

@@ -2,9 +2,7 @@
 //! held it is cancelled or moved away and the slot is free, the entry becomes `notified` and an
 //! e-mail is queued in the same transaction ([`notify`]).
 
-use std::sync::Arc;
 
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -12,13 +10,13 @@ use uuid::Uuid;
 
 use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage, WaitlistStatus};
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::tenancy::TenantTx;
 use crate::domains::scheduling::dto::Booking;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::mail::{self, Email};
-use crate::state::AppState;
 use crate::timezone::TenantClock;
 use chrono::{DateTime, Utc};
 
@@ -79,17 +77,16 @@ impl WaitlistApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         status: Query<Option<String>>,
     ) -> Result<Json<WaitlistPage>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_READ)?;
-        let limit = page::limit(limit.0)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let sql = format!(
             "select {COLUMNS} from waitlist_entries
               where ($1::uuid is null or id < $1) and ($2::uuid is null or user_id = $2)
@@ -115,11 +112,10 @@ impl WaitlistApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<WaitlistCreate>,
     ) -> Result<WaitlistCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_BOOK)?;
         let mut c = Checks::new();
         c.check(
@@ -137,7 +133,7 @@ impl WaitlistApi {
             "exactly one of aircraft_id, instructor_id, simulator_id",
         );
         c.done()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let sql = format!(
             "insert into waitlist_entries (id, user_id, aircraft_id, instructor_id, simulator_id, starts_at, ends_at, note)
              values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
@@ -174,13 +170,12 @@ impl WaitlistApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SCHEDULING_BOOK)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let sql = format!(
             "select {COLUMNS} from waitlist_entries where id = $1 and ($2::uuid is null or user_id = $2) for update"
         );

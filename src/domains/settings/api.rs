@@ -1,12 +1,10 @@
 //! `/api/v1/settings` and `/api/v1/settings/{key}`: key/value settings, every change audited
 //! with the old and the new value.
 
-use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
@@ -16,10 +14,10 @@ use uuid::Uuid;
 
 use super::values;
 use crate::audit::{self, Change};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 /// A setting.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -137,13 +135,12 @@ impl SettingsApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<SettingPage>> {
-        auth.0.require(super::SETTINGS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::SETTINGS_READ)?;
+        let limit = limit.0.get();
         let after = match cursor.0.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => Some(
@@ -156,7 +153,7 @@ impl SettingsApi {
                     })?,
             ),
         };
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let rows = sqlx::query_as::<_, Row>(
             "select key, value, description, version, created_at, updated_at from settings
              where ($1::text is null or key > $1) order by key limit $2",
@@ -185,14 +182,13 @@ impl SettingsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<SettingCreate>,
     ) -> Result<SettingCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SETTINGS_MANAGE)?;
         check(&body.key, &body.value)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         values::validate_in_db(&mut tx, &body.key, &body.value).await?;
         let inserted = sqlx::query_as::<_, Row>(
             "insert into settings (id, key, value, description) values ($1, $2, $3, $4) on conflict (key) do nothing
@@ -232,14 +228,13 @@ impl SettingsApi {
     #[oai(path = "/:key", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         /// `^[a-z][a-z0-9_.]{0,99}$`.
         #[oai(validator(pattern = "^[a-z][a-z0-9_.]{0,99}$"))]
         key: Path<String>,
     ) -> Result<Json<Setting>> {
-        auth.0.require(super::SETTINGS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::SETTINGS_READ)?;
+        let mut tx = ctx.begin().await?;
         let s = get(&mut tx, &key.0)
             .await?
             .ok_or(AppError::NotFound("setting"))?;
@@ -252,17 +247,16 @@ impl SettingsApi {
     #[oai(path = "/:key", method = "put")]
     async fn put(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         /// `^[a-z][a-z0-9_.]{0,99}$`.
         #[oai(validator(pattern = "^[a-z][a-z0-9_.]{0,99}$"))]
         key: Path<String>,
         body: JsonBody<SettingPut>,
     ) -> Result<Json<Setting>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SETTINGS_MANAGE)?;
         check(&key.0, &body.value)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         values::validate_in_db(&mut tx, &key.0, &body.value).await?;
         let before = get(&mut tx, &key.0).await?;
         let row = sqlx::query_as::<_, Row>(
@@ -304,15 +298,14 @@ impl SettingsApi {
     #[oai(path = "/:key", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         /// `^[a-z][a-z0-9_.]{0,99}$`.
         #[oai(validator(pattern = "^[a-z][a-z0-9_.]{0,99}$"))]
         key: Path<String>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SETTINGS_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = get(&mut tx, &key.0)
             .await?
             .ok_or(AppError::NotFound("setting"))?;

@@ -8,9 +8,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi};
 
 use crate::audit::{self, Change};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, page};
+use crate::http::JsonBody;
+use crate::kernel::page;
 use crate::state::AppState;
 use crate::tenancy::Tenant;
 use crate::domains::CATALOG;
@@ -80,14 +81,14 @@ impl FlagsApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        auth: Auth,
+        ctx: TenantCtx,
         /// Page size, 1..=200 (default 50).
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<FeatureFlagPage>> {
-        auth.0.require(super::SETTINGS_READ)?;
-        let all = CATALOG.flags().map(|f| flag(&auth.0.tenant, f)).collect();
+        ctx.require(super::SETTINGS_READ)?;
+        let all = CATALOG.flags().map(|f| flag(&ctx.tenant, f)).collect();
         let (items, next_cursor) =
             page::of_list(all, limit.0, cursor.0.as_deref(), |f| f.key.as_str())?;
         Ok(Json(FeatureFlagPage { items, next_cursor }))
@@ -103,11 +104,11 @@ impl FlagsApi {
     async fn set(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         key: Path<String>,
         body: JsonBody<FeatureFlagSet>,
     ) -> Result<Json<FeatureFlag>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::SETTINGS_MANAGE)?;
         let Some(f) = CATALOG.flag(&key.0) else {
             return Err(AppError::NotFound("feature flag"));
@@ -131,7 +132,7 @@ impl FlagsApi {
             ));
         }
         let before = flag(&p.tenant, f);
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         flags::set_tenant_flag(&mut tx, k, Some(body.enabled)).await?;
         let mut after = before.clone();
         after.enabled = body.enabled;

@@ -1,9 +1,7 @@
 //! `/api/v1/tools/notes` (API.md §3, §6). Every mutation writes its audit row in the same
 //! transaction.
 
-use std::sync::Arc;
 
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -13,10 +11,10 @@ use uuid::Uuid;
 use super::dto::{Note, NoteCreate, NotePage, NoteUpdate};
 use super::repo;
 use crate::audit::{self, Change};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 pub struct NotesApi;
 
@@ -35,10 +33,9 @@ impl NotesApi {
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         /// Page size, 1..=200 (default 50).
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
         /// Only pinned (true) or unpinned (false) notes.
@@ -46,10 +43,10 @@ impl NotesApi {
         /// Text the title or body contains (case-insensitive).
         q: Query<Option<String>>,
     ) -> Result<Json<NotePage>> {
-        let limit = page::limit(limit.0)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        auth.0.require(super::TOOLS_NOTES_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_NOTES_READ)?;
+        let mut tx = ctx.begin().await?;
         let search = q.0.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if search.is_some_and(|s| s.chars().count() > 200) {
             return Err(AppError::validation("q", "must be at most 200 characters"));
@@ -66,26 +63,25 @@ impl NotesApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<NoteCreate>,
     ) -> Result<NoteCreated> {
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        auth.0.require(super::TOOLS_NOTES_WRITE)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_NOTES_WRITE)?;
+        let mut tx = ctx.begin().await?;
         let note = repo::insert_note(
             &mut tx,
             &body.title,
             body.body.as_deref(),
             body.pinned.unwrap_or(false),
-            auth.0.user_id,
+            ctx.user_id,
         )
         .await?;
         audit::record(
             &mut tx,
-            (&auth.0).into(),
+            (&ctx).into(),
             Change {
                 action: "note.created",
                 resource_type: "note",
@@ -103,12 +99,11 @@ impl NotesApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Note>> {
-        auth.0.require(super::TOOLS_NOTES_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_NOTES_READ)?;
+        let mut tx = ctx.begin().await?;
         let note = repo::get_note(&mut tx, id.0, false)
             .await?
             .ok_or(AppError::NotFound("note"))?;
@@ -122,16 +117,15 @@ impl NotesApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<NoteUpdate>,
     ) -> Result<Json<Note>> {
         if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        auth.0.require(super::TOOLS_NOTES_WRITE)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_NOTES_WRITE)?;
+        let mut tx = ctx.begin().await?;
         let before = repo::get_note(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("note"))?;
@@ -151,7 +145,7 @@ impl NotesApi {
         let after = repo::update_note(&mut tx, &next).await?;
         audit::record(
             &mut tx,
-            (&auth.0).into(),
+            (&ctx).into(),
             Change {
                 action: "note.updated",
                 resource_type: "note",
@@ -169,19 +163,18 @@ impl NotesApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        auth.0.require(super::TOOLS_NOTES_WRITE)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_NOTES_WRITE)?;
+        let mut tx = ctx.begin().await?;
         let before = repo::get_note(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("note"))?;
         repo::delete_note(&mut tx, id.0).await?;
         audit::record(
             &mut tx,
-            (&auth.0).into(),
+            (&ctx).into(),
             Change {
                 action: "note.deleted",
                 resource_type: "note",

@@ -1,9 +1,7 @@
 //! `/api/v1/tools/calls`: call logs of customer interactions.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -12,10 +10,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -150,29 +148,24 @@ impl CallsApi {
     ///
     /// Permission: `tools.calls.read`.
     #[oai(path = "/", method = "get")]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one parameter per documented filter"
-    )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         since: Query<Option<DateTime<Utc>>>,
         until: Query<Option<DateTime<Utc>>>,
         direction: Query<Option<Direction>>,
     ) -> Result<Json<CallLogPage>> {
-        auth.0.require(super::TOOLS_CALLS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::TOOLS_CALLS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         if let (Some(s), Some(u)) = (since.0, until.0)
             && s > u
         {
             return Err(AppError::validation("until", "must not be before since"));
         }
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {COLUMNS} from call_logs
              where ($1::uuid is null or id < $1) and ($2::timestamptz is null or occurred_at >= $2)
@@ -197,16 +190,15 @@ impl CallsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<CallLogCreate>,
     ) -> Result<CallCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_CALLS_WRITE)?;
         if body.contact_name.trim().is_empty() {
             return Err(AppError::validation("contact_name", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let id = Uuid::now_v7();
         sqlx::query(
             "insert into call_logs (id, contact_name, phone, direction, occurred_at, duration_seconds, summary, logged_by)
@@ -234,12 +226,11 @@ impl CallsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<CallLog>> {
-        auth.0.require(super::TOOLS_CALLS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_CALLS_READ)?;
+        let mut tx = ctx.begin().await?;
         let c = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("call log"))?;
@@ -252,12 +243,11 @@ impl CallsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<CallLogUpdate>,
     ) -> Result<Json<CallLog>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_CALLS_WRITE)?;
         if body
             .contact_name
@@ -266,7 +256,7 @@ impl CallsApi {
         {
             return Err(AppError::validation("contact_name", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("call log"))?;
@@ -312,13 +302,12 @@ impl CallsApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_CALLS_WRITE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("call log"))?;

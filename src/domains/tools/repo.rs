@@ -54,7 +54,7 @@ pub async fn list_notes(
         )
         .bind(after)
         .bind(pinned)
-        .bind(crate::http::page::contains_pattern(search))
+        .bind(crate::kernel::page::contains_pattern(search))
         .bind(limit + 1)
         .fetch_all(&mut **tx)
         .await?,

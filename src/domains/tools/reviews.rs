@@ -1,9 +1,7 @@
 //! `/api/v1/tools/reviews`: customer feedback with a rating from 1 to 5 and a moderation status.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
@@ -11,10 +9,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -136,15 +134,10 @@ impl ReviewsApi {
     ///
     /// Permission: `tools.reviews.read`.
     #[oai(path = "/", method = "get")]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one parameter per documented filter"
-    )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         status: Query<Option<ReviewStatus>>,
         /// 1..=5.
@@ -154,15 +147,15 @@ impl ReviewsApi {
         #[oai(validator(minimum(value = "1"), maximum(value = "5")))]
         max_rating: Query<Option<i32>>,
     ) -> Result<Json<ReviewPage>> {
-        auth.0.require(super::TOOLS_REVIEWS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::TOOLS_REVIEWS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         for (field, v) in [("min_rating", min_rating.0), ("max_rating", max_rating.0)] {
             if v.is_some_and(|r| !(1..=5).contains(&r)) {
                 return Err(AppError::validation(field, "must be between 1 and 5"));
             }
         }
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {COLUMNS} from reviews
              where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
@@ -187,16 +180,15 @@ impl ReviewsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<ReviewCreate>,
     ) -> Result<ReviewCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_REVIEWS_WRITE)?;
         if body.subject.trim().is_empty() {
             return Err(AppError::validation("subject", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let id = Uuid::now_v7();
         sqlx::query(
             "insert into reviews (id, subject, rating, comment, reviewer_name, reviewer_email, recorded_by)
@@ -223,12 +215,11 @@ impl ReviewsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Review>> {
-        auth.0.require(super::TOOLS_REVIEWS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_REVIEWS_READ)?;
+        let mut tx = ctx.begin().await?;
         let r = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("review"))?;
@@ -241,14 +232,13 @@ impl ReviewsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<ReviewUpdate>,
     ) -> Result<Json<Review>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_REVIEWS_WRITE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("review"))?;
@@ -278,13 +268,12 @@ impl ReviewsApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_REVIEWS_WRITE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("review"))?;

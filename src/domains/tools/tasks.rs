@@ -1,9 +1,7 @@
 //! `/api/v1/tools/tasks`: tasks with status, priority, due date and assignee.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -12,10 +10,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
-use crate::state::AppState;
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -182,24 +180,19 @@ impl TasksApi {
     ///
     /// Permission: `tools.tasks.read`.
     #[oai(path = "/", method = "get")]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one parameter per documented filter"
-    )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         status: Query<Option<TaskStatus>>,
         assignee_id: Query<Option<Uuid>>,
         overdue: Query<Option<bool>>,
     ) -> Result<Json<TaskPage>> {
-        auth.0.require(super::TOOLS_TASKS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::TOOLS_TASKS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let sql = format!(
             "select {COLUMNS} from tasks
              where ($1::uuid is null or id < $1) and ($2::text is null or status = $2)
@@ -225,16 +218,15 @@ impl TasksApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<TaskCreate>,
     ) -> Result<TaskCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_TASKS_WRITE)?;
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let status = body.status.unwrap_or(TaskStatus::Open);
         let id = Uuid::now_v7();
         sqlx::query(
@@ -263,12 +255,11 @@ impl TasksApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Task>> {
-        auth.0.require(super::TOOLS_TASKS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_TASKS_READ)?;
+        let mut tx = ctx.begin().await?;
         let t = load(&mut tx, id.0, false)
             .await?
             .ok_or(AppError::NotFound("task"))?;
@@ -282,17 +273,16 @@ impl TasksApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<TaskUpdate>,
     ) -> Result<Json<Task>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_TASKS_WRITE)?;
         if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("task"))?;
@@ -349,13 +339,12 @@ impl TasksApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_TASKS_WRITE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("task"))?;

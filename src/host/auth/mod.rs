@@ -3,11 +3,13 @@
 
 pub mod access;
 pub mod api;
+mod context;
 pub mod jwt;
 pub mod password;
 mod principal;
 pub mod tokens;
 
+pub use context::TenantCtx;
 pub use principal::{API_KEY_PREFIX, Auth, Credential, Principal, RequestMeta};
 
 /// A role as a user's record shows it.

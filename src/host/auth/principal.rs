@@ -13,7 +13,7 @@ use crate::error::AppError;
 pub use crate::http::RequestMeta;
 use crate::kernel::Permission;
 use crate::state::AppState;
-use crate::tenancy::{CurrentTenant, Tenant, TenantScope};
+use crate::tenancy::{CurrentTenant, Tenant};
 
 impl<'a> From<&'a Principal> for crate::audit::Actor<'a> {
     fn from(p: &'a Principal) -> Self {
@@ -47,15 +47,10 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// Opens a transaction in the principal's tenant.
-    pub async fn begin(&self, state: &AppState) -> Result<TenantTx, AppError> {
+    /// Opens a transaction in the principal's tenant. Host only: a domain handler opens its
+    /// transaction through its [`super::TenantCtx`].
+    pub(in crate::host) async fn begin(&self, state: &AppState) -> Result<TenantTx, AppError> {
         Ok(self.tenant.begin(&state.db).await?)
-    }
-
-    /// A handle that opens transactions in the principal's tenant (for work that outlives the
-    /// request's own transaction, such as a streamed export).
-    pub fn scope(&self, state: &AppState) -> TenantScope {
-        TenantScope::new(state.db.clone(), self.tenant.clone())
     }
 
     /// `403 forbidden` unless one of the caller's roles (or its API key) grants `permission`.

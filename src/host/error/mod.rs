@@ -216,6 +216,12 @@ impl AppError {
     }
 }
 
+impl From<crate::kernel::page::InvalidCursor> for AppError {
+    fn from(_: crate::kernel::page::InvalidCursor) -> Self {
+        Self::validation("cursor", "is not a cursor from this API")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

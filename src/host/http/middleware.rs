@@ -135,10 +135,8 @@ fn map_error(err: poem::Error) -> Response {
             None,
         )
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
-        let errors = vec![crate::error::FieldError::new(
-            e.name,
-            "has an invalid value",
-        )];
+        // The reason is the parser's (`Limit`: "must be between 1 and 200"), never the value.
+        let errors = vec![crate::error::FieldError::new(e.name, e.reason.clone())];
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation-failed",

@@ -7,7 +7,7 @@ pub use crate::kernel::net as client;
 
 pub mod meta;
 pub mod middleware;
-pub mod page;
+pub use crate::kernel::page;
 pub mod ratelimit;
 pub mod upload;
 

@@ -56,7 +56,7 @@ impl PlansApi {
         &self,
         state: Data<&Arc<AppState>>,
         /// Page size, 1..=200 (default 50).
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         /// `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
     ) -> Result<Json<PlanPage>> {

@@ -18,9 +18,10 @@ use super::update::update_user;
 use crate::audit::{self, Change};
 use crate::auth::password::check_policy;
 use crate::auth::tokens::{self, Purpose};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, FieldError, Result};
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::mail::{self, Link, LinkKind};
 use crate::tenancy::limits;
 use crate::state::AppState;
@@ -47,17 +48,16 @@ impl UsersApi {
     )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         role: Query<Option<Uuid>>,
         team: Query<Option<Uuid>>,
         active: Query<Option<bool>>,
         search: Query<Option<String>>,
     ) -> Result<Json<UserPage>> {
-        auth.0.require(super::USERS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::USERS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         if search.0.as_ref().is_some_and(|s| s.chars().count() > 200) {
             return Err(AppError::validation(
@@ -71,7 +71,7 @@ impl UsersApi {
             active: active.0,
             search: search.0.as_deref().map(str::trim).filter(|s| !s.is_empty()),
         };
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let rows = repo::list_users(&mut tx, &filter, after, limit).await?;
         tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |u| u.id);
@@ -89,10 +89,10 @@ impl UsersApi {
     async fn create(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<UserCreate>,
     ) -> Result<UserCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::USERS_MANAGE)?;
         let mut errors = Vec::new();
         let email = body.email.trim().to_owned();
@@ -112,7 +112,7 @@ impl UsersApi {
             Some(pw) => Some(state.passwords.hash(pw).await?),
             None => None,
         };
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         limits::guard(&mut tx, &p.tenant, &ACTIVE_USERS_LIMIT).await?;
         let role_ids = body.role_ids.clone().unwrap_or_default();
         check_grantable(&mut tx, p, &role_ids).await?;
@@ -162,14 +162,13 @@ impl UsersApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<User>> {
-        if auth.0.user_id != id.0 {
-            auth.0.require(super::USERS_READ)?;
+        if ctx.user_id != id.0 {
+            ctx.require(super::USERS_READ)?;
         }
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let user = load(&mut tx, id.0).await?;
         tx.end_read();
         Ok(Json(user))
@@ -186,11 +185,11 @@ impl UsersApi {
     async fn update(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<UserUpdate>,
     ) -> Result<Json<User>> {
-        update_user(&state, &auth.0, id.0, &body).await.map(Json)
+        update_user(&state, &ctx, id.0, &body).await.map(Json)
     }
 
     /// Same as `PATCH` (the seed documents name `PUT`). Permission: `users.manage`.
@@ -198,11 +197,11 @@ impl UsersApi {
     async fn replace(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<UserUpdate>,
     ) -> Result<Json<User>> {
-        update_user(&state, &auth.0, id.0, &body).await.map(Json)
+        update_user(&state, &ctx, id.0, &body).await.map(Json)
     }
 
     /// Delete a user. Their notes stay (author cleared); audit rows stay.
@@ -213,12 +212,12 @@ impl UsersApi {
     async fn delete(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::USERS_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let user = load(&mut tx, id.0).await?;
         if user.id == p.user_id {
             return Err(AppError::Conflict {
@@ -258,7 +257,7 @@ impl UsersApi {
     async fn set_roles(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<RoleAssignment>,
     ) -> Result<Json<User>> {
@@ -272,8 +271,8 @@ impl UsersApi {
             avatar_url: MaybeUndefined::Undefined,
             preferences: None,
         };
-        auth.0.require(super::USERS_MANAGE)?;
-        update_user(&state, &auth.0, id.0, &update).await.map(Json)
+        ctx.require(super::USERS_MANAGE)?;
+        update_user(&state, &ctx, id.0, &update).await.map(Json)
     }
 
     /// Unlock an account locked after too many failed logins.
@@ -282,13 +281,12 @@ impl UsersApi {
     #[oai(path = "/:id/unlock", method = "post")]
     async fn unlock(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<User>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::USERS_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0).await?;
         sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
             .bind(before.id)

@@ -11,13 +11,13 @@ use super::guards::{
     ACTIVE_USERS_LIMIT, changed, check_grantable, check_outranks, keep_an_admin, load,
 };
 use crate::audit;
-use crate::auth::Principal;
+use crate::auth::TenantCtx;
 use crate::auth::tokens;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::tenancy::limits;
 
-pub(super) async fn update_user(state: &AppState, p: &Principal, id: Uuid, body: &UserUpdate) -> Result<User> {
+pub(super) async fn update_user(state: &AppState, p: &TenantCtx, id: Uuid, body: &UserUpdate) -> Result<User> {
     let admin_fields = body.is_active.is_some() || body.role_ids.is_some();
     if p.user_id != id || admin_fields {
         p.require(super::USERS_MANAGE)?;
@@ -35,7 +35,7 @@ pub(super) async fn update_user(state: &AppState, p: &Principal, id: Uuid, body:
             "holds a number beyond ±1e300",
         ));
     }
-    let mut tx = p.begin(state).await?;
+    let mut tx = p.begin().await?;
     let before = load(&mut tx, id).await?;
     if body.is_active == Some(false) && id == p.user_id {
         return Err(AppError::Conflict {

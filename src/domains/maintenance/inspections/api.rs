@@ -1,8 +1,6 @@
 //! The handlers of `/api/v1/maintenance/inspections` and `/api/v1/maintenance/due`.
 
-use std::sync::Arc;
 
-use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -18,11 +16,11 @@ use super::super::due::{self, DueStatus, Programme};
 use super::super::logs::{self, NewLog};
 use super::repo::{COLUMNS, Row, inspection, kind_name, load};
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::kernel::units::{tenths, wire};
-use crate::state::AppState;
 use crate::timezone::TenantClock;
 
 #[derive(ApiResponse)]
@@ -41,16 +39,15 @@ impl InspectionsApi {
     #[oai(path = "/inspections", method = "get")]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         aircraft_id: Query<Option<Uuid>>,
     ) -> Result<Json<InspectionPage>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let sql = format!(
             "select {COLUMNS} from inspection_items i join aircraft a on a.id = i.aircraft_id
@@ -80,13 +77,12 @@ impl InspectionsApi {
     #[oai(path = "/due", method = "get")]
     async fn due(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         aircraft_id: Query<Option<Uuid>>,
         status: Query<Option<DueFilter>>,
     ) -> Result<Json<InspectionPage>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let mut tx = ctx.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let sql = format!(
             "select {COLUMNS} from inspection_items i join aircraft a on a.id = i.aircraft_id
@@ -136,11 +132,10 @@ impl InspectionsApi {
     #[oai(path = "/inspections", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<InspectionCreate>,
     ) -> Result<InspectionCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
         let kind = wire(&body.kind);
         let (months, tenths_default, days, overrun) = due::defaults(&kind);
@@ -159,7 +154,7 @@ impl InspectionsApi {
             "must not be blank",
         );
         c.done()?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let last_done_tenths = body.last_done_hours.map(tenths);
         let id = Uuid::now_v7();
         sqlx::query(
@@ -200,12 +195,11 @@ impl InspectionsApi {
     #[oai(path = "/inspections/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Inspection>> {
-        auth.0.require(super::MAINTENANCE_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::MAINTENANCE_READ)?;
+        let mut tx = ctx.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let item = load(&mut tx, id.0, today, false).await?;
         tx.end_read();
@@ -218,14 +212,13 @@ impl InspectionsApi {
     #[oai(path = "/inspections/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<InspectionUpdate>,
     ) -> Result<Json<Inspection>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
         AppError::check_version("inspection", body.version, before.version)?;
@@ -293,13 +286,12 @@ impl InspectionsApi {
     #[oai(path = "/inspections/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
         let before = load(&mut tx, id.0, today, true).await?;
         audit::delete_recorded(
@@ -324,17 +316,16 @@ impl InspectionsApi {
     #[oai(path = "/inspections/:id/complete", method = "post")]
     async fn complete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<InspectionComplete>,
     ) -> Result<Json<InspectionCompleted>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::MAINTENANCE_SIGN_OFF)?;
         if body.work_done.trim().is_empty() {
             return Err(AppError::validation("work_done", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let clock = TenantClock::load(&mut tx).await?;
         let today = clock.today();
         let before = load(&mut tx, id.0, today, true).await?;

@@ -1,11 +1,9 @@
 //! The handlers of `GET /api/v1/settings/audit-logs` and `GET /api/v1/settings/audit-logs/export`.
 
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream;
 use poem::Body;
-use poem::web::Data;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::{Binary, Json};
@@ -14,10 +12,9 @@ use uuid::Uuid;
 use super::dto::{AuditPage, ExportFormat};
 use super::export::{Export, ExportState, next_chunk};
 use super::repo::{Filter, fetch};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::Result;
-use crate::http::page;
-use crate::state::AppState;
+use crate::kernel::page;
 
 pub struct AuditApi;
 
@@ -34,9 +31,8 @@ impl AuditApi {
     )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         actor_id: Query<Option<Uuid>>,
         action: Query<Option<String>>,
@@ -45,8 +41,8 @@ impl AuditApi {
         since: Query<Option<DateTime<Utc>>>,
         until: Query<Option<DateTime<Utc>>>,
     ) -> Result<Json<AuditPage>> {
-        auth.0.require(super::AUDIT_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::AUDIT_READ)?;
+        let limit = limit.0.get();
         let before = page::decode_id_cursor(cursor.0.as_deref())?;
         let filter = Filter {
             actor_id: actor_id.0,
@@ -57,7 +53,7 @@ impl AuditApi {
             until: until.0,
         }
         .check()?;
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let rows = fetch(&mut tx, &filter, before, true, limit + 1).await?;
         tx.end_read();
         let (items, next_cursor) = page::finish(rows, limit, |e| e.id);
@@ -75,8 +71,7 @@ impl AuditApi {
     )]
     async fn export(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         /// `csv` or `jsonl`.
         format: Query<ExportFormat>,
         actor_id: Query<Option<Uuid>>,
@@ -86,7 +81,7 @@ impl AuditApi {
         since: Query<Option<DateTime<Utc>>>,
         until: Query<Option<DateTime<Utc>>>,
     ) -> Result<Export> {
-        auth.0.require(super::AUDIT_READ)?;
+        ctx.require(super::AUDIT_READ)?;
         let filter = Filter {
             actor_id: actor_id.0,
             action: action.0,
@@ -97,7 +92,7 @@ impl AuditApi {
         }
         .check()?;
         let start = ExportState {
-            scope: auth.0.scope(&state),
+            scope: ctx.scope(),
             filter,
             format: format.0,
             cursor: None,

@@ -15,10 +15,11 @@ use super::dto::{Attachment, AttachmentPage, AttachmentUpdate};
 use super::multipart::{AttachmentUpload, FRAMING_ALLOWANCE, read_parts, upload_limit};
 use super::repo::{COLUMNS, Row, check_link, load};
 use crate::audit;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::upload;
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::state::AppState;
 use crate::storage::{Area, ObjectKey};
 
@@ -37,22 +38,17 @@ impl AttachmentsApi {
     ///
     /// Permission: `tools.attachments.read`.
     #[oai(path = "/", method = "get")]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one parameter per documented filter"
-    )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         resource_type: Query<Option<String>>,
         resource_id: Query<Option<Uuid>>,
         uploaded_by: Query<Option<Uuid>>,
     ) -> Result<Json<AttachmentPage>> {
-        auth.0.require(super::TOOLS_ATTACHMENTS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::TOOLS_ATTACHMENTS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         if let Some(kind) = resource_type.0.as_deref() {
             let owners = || crate::domains::CATALOG.attachment_owners();
@@ -64,7 +60,7 @@ impl AttachmentsApi {
                 ));
             }
         }
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
             "select {COLUMNS} from attachments
              where ($1::uuid is null or id < $1)
@@ -99,12 +95,12 @@ impl AttachmentsApi {
     async fn upload(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: AttachmentUpload,
     ) -> Result<AttachmentCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_ATTACHMENTS_WRITE)?;
-        let limit = upload_limit(&state, &auth).await?;
+        let limit = upload_limit(&state, &ctx).await?;
         if body
             .declared_len
             .is_some_and(|n| n > limit.saturating_add(FRAMING_ALLOWANCE))
@@ -151,7 +147,7 @@ impl AttachmentsApi {
             }
         };
         if let Some((t, id)) = &link {
-            let mut tx = p.begin(&state).await?;
+            let mut tx = p.begin().await?;
             check_link(&mut tx, t, *id).await?;
             tx.end_read();
         }
@@ -168,7 +164,7 @@ impl AttachmentsApi {
             .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("storing an upload")))?;
 
         let stored = async {
-            let mut tx = p.begin(&state).await?;
+            let mut tx = p.begin().await?;
             sqlx::query(
                 "insert into attachments (id, file_name, content_type, size_bytes, sha256, description, resource_type, resource_id, uploaded_by)
                  values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -206,12 +202,11 @@ impl AttachmentsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Attachment>> {
-        auth.0.require(super::TOOLS_ATTACHMENTS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_ATTACHMENTS_READ)?;
+        let mut tx = ctx.begin().await?;
         let a = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("attachment"))?;
@@ -227,12 +222,12 @@ impl AttachmentsApi {
     async fn content(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Response<Binary<Body>>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_ATTACHMENTS_READ)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let a = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("attachment"))?;
@@ -265,14 +260,13 @@ impl AttachmentsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<AttachmentUpdate>,
     ) -> Result<Json<Attachment>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_ATTACHMENTS_WRITE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("attachment"))?;
@@ -329,12 +323,12 @@ impl AttachmentsApi {
     async fn delete(
         &self,
         state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_ATTACHMENTS_WRITE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("attachment"))?;

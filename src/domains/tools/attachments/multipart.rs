@@ -7,7 +7,7 @@ use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
 
 use super::super::files;
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::domains::settings::service as values;
 use crate::error::{AppError, Result};
 use crate::http::upload::{self, Spooled};
@@ -161,9 +161,9 @@ pub(super) async fn read_parts(mut multipart: Multipart, state: &AppState, limit
 
 /// The largest upload this tenant accepts: its `attachments.max_size_bytes` setting under the
 /// server's ceiling.
-pub(super) async fn upload_limit(state: &AppState, auth: &Auth) -> Result<u64> {
+pub(super) async fn upload_limit(state: &AppState, ctx: &TenantCtx) -> Result<u64> {
     let ceiling = state.settings.storage.max_upload_bytes;
-    let mut tx = auth.0.begin(state).await?;
+    let mut tx = ctx.begin().await?;
     let setting = values::read(&mut tx, "attachments.max_size_bytes").await?;
     tx.end_read();
     Ok(setting

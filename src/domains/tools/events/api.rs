@@ -14,10 +14,11 @@ use super::dto::{Event, EventCreate, EventPage, EventUpdate};
 use super::repo::{Row, SELECT, check_attendees, load, set_attendees, write_timing};
 use super::timing::timing;
 use crate::audit::{self, Change};
-use crate::auth::Auth;
+use crate::auth::TenantCtx;
 use crate::calendar::{self, Feed, IssuedFeed};
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent, page};
+use crate::http::{JsonBody, NoContent};
+use crate::kernel::page;
 use crate::state::AppState;
 
 #[derive(ApiResponse)]
@@ -47,24 +48,23 @@ impl EventsApi {
     )]
     async fn list(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
-        limit: Query<Option<i64>>,
+        ctx: TenantCtx,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         from: Query<Option<DateTime<Utc>>>,
         to: Query<Option<DateTime<Utc>>>,
         attendee_id: Query<Option<Uuid>>,
         organizer_id: Query<Option<Uuid>>,
     ) -> Result<Json<EventPage>> {
-        auth.0.require(super::TOOLS_EVENTS_READ)?;
-        let limit = page::limit(limit.0)?;
+        ctx.require(super::TOOLS_EVENTS_READ)?;
+        let limit = limit.0.get();
         let after = page::decode_time_cursor(cursor.0.as_deref())?;
         if let (Some(f), Some(t)) = (from.0, to.0)
             && t <= f
         {
             return Err(AppError::validation("to", "must be after from"));
         }
-        let mut tx = auth.0.begin(&state).await?;
+        let mut tx = ctx.begin().await?;
         let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
             "{SELECT}
              where ($1::timestamptz is null or (e.starts_at, e.id) > ($1, $2))
@@ -97,11 +97,10 @@ impl EventsApi {
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         body: JsonBody<EventCreate>,
     ) -> Result<EventCreated> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_EVENTS_WRITE)?;
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
@@ -113,7 +112,7 @@ impl EventsApi {
             body.start_date,
             body.end_date,
         )?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let attendees =
             check_attendees(&mut tx, body.attendee_ids.as_deref().unwrap_or_default()).await?;
         let id = Uuid::now_v7();
@@ -146,10 +145,10 @@ impl EventsApi {
     ///
     /// Permission: `tools.events.read`.
     #[oai(path = "/feed", method = "get")]
-    async fn feed_status(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<Json<Feed>> {
-        let p = &auth.0;
+    async fn feed_status(&self, ctx: TenantCtx) -> Result<Json<Feed>> {
+        let p = &ctx;
         p.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let f = calendar::live(&mut tx, p.user_id, &super::EVENTS_FEED)
             .await?
             .ok_or(AppError::NotFound("calendar feed"))?;
@@ -162,10 +161,10 @@ impl EventsApi {
     ///
     /// Permission: `tools.events.read`. Audited as `calendar_feed.issued`.
     #[oai(path = "/feed", method = "post")]
-    async fn feed_issue(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<FeedIssued> {
-        let p = &auth.0;
+    async fn feed_issue(&self, state: Data<&Arc<AppState>>, ctx: TenantCtx) -> Result<FeedIssued> {
+        let p = &ctx;
         p.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let issued =
             calendar::issue(&mut tx, &state, p.tenant.id, p.user_id, &super::EVENTS_FEED).await?;
         audit::record(
@@ -188,10 +187,10 @@ impl EventsApi {
     ///
     /// Permission: `tools.events.read`. Audited as `calendar_feed.revoked`.
     #[oai(path = "/feed", method = "delete")]
-    async fn feed_revoke(&self, state: Data<&Arc<AppState>>, auth: Auth) -> Result<NoContent> {
-        let p = &auth.0;
+    async fn feed_revoke(&self, ctx: TenantCtx) -> Result<NoContent> {
+        let p = &ctx;
         p.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let id = calendar::revoke(&mut tx, p.user_id, &super::EVENTS_FEED)
             .await?
             .ok_or(AppError::NotFound("calendar feed"))?;
@@ -215,12 +214,11 @@ impl EventsApi {
     #[oai(path = "/:id", method = "get")]
     async fn get(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Event>> {
-        auth.0.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = auth.0.begin(&state).await?;
+        ctx.require(super::TOOLS_EVENTS_READ)?;
+        let mut tx = ctx.begin().await?;
         let e = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("event"))?;
@@ -232,17 +230,16 @@ impl EventsApi {
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
         body: JsonBody<EventUpdate>,
     ) -> Result<Json<Event>> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_EVENTS_WRITE)?;
         if body.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             return Err(AppError::validation("title", "must not be blank"));
         }
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
             "{SELECT} where e.id = $1 for update of e"
         )))
@@ -310,13 +307,12 @@ impl EventsApi {
     #[oai(path = "/:id", method = "delete")]
     async fn delete(
         &self,
-        state: Data<&Arc<AppState>>,
-        auth: Auth,
+        ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &auth.0;
+        let p = &ctx;
         p.require(super::TOOLS_EVENTS_WRITE)?;
-        let mut tx = p.begin(&state).await?;
+        let mut tx = p.begin().await?;
         let before = load(&mut tx, id.0)
             .await?
             .ok_or(AppError::NotFound("event"))?;

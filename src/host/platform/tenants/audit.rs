@@ -53,13 +53,13 @@ impl From<AuditRow> for PlatformAuditEntry {
 pub(super) async fn page(
     state: Data<&Arc<AppState>>,
     _auth: PlatformAuth,
-    limit: Query<Option<i64>>,
+    limit: Query<page::Limit>,
     cursor: Query<Option<String>>,
     tenant_id: Query<Option<Uuid>>,
     operator_id: Query<Option<Uuid>>,
     action: Query<Option<String>>,
 ) -> Result<Json<PlatformAuditPage>> {
-    let limit = page::limit(limit.0)?;
+    let limit = limit.0.get();
     let after = page::decode_id_cursor(cursor.0.as_deref())?;
     let rows = sqlx::query_as::<_, AuditRow>(
         "select id, operator_id, actor_type, action, tenant_id, resource_type, resource_id, before, after, request_id, ip, created_at

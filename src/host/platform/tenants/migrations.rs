@@ -88,10 +88,10 @@ pub(super) async fn migrate(
 pub(super) async fn page(
     state: Data<&Arc<AppState>>,
     _auth: PlatformAuth,
-    limit: Query<Option<i64>>,
+    limit: Query<page::Limit>,
     cursor: Query<Option<String>>,
 ) -> Result<Json<TenantVersionPage>> {
-    let limit = page::limit(limit.0)?;
+    let limit = limit.0.get();
     let after = page::decode_id_cursor(cursor.0.as_deref())?;
     let latest = db::latest_tenant_version();
     let rows = sqlx::query_as::<_, VersionRow>(

@@ -102,14 +102,14 @@ impl PlatformTenantsApi {
         &self,
         state: Data<&Arc<AppState>>,
         _auth: PlatformAuth,
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         status: Query<Option<TenantStatus>>,
         plan: Query<Option<String>>,
         kind: Query<Option<TenantKind>>,
         q: Query<Option<String>>,
     ) -> Result<Json<PlatformTenantPage>> {
-        let limit = page::limit(limit.0)?;
+        let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         let pattern = q.0.as_deref().map(page::contains_pattern);
         let rows = sqlx::query_as::<_, TenantRow>(AssertSqlSafe(format!(
@@ -322,7 +322,7 @@ impl PlatformTenantsApi {
         &self,
         state: Data<&Arc<AppState>>,
         _auth: PlatformAuth,
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<TenantVersionPage>> {
         migrations::page(state, _auth, limit, cursor).await
@@ -339,7 +339,7 @@ impl PlatformTenantsApi {
         &self,
         state: Data<&Arc<AppState>>,
         _auth: PlatformAuth,
-        limit: Query<Option<i64>>,
+        limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
         tenant_id: Query<Option<Uuid>>,
         operator_id: Query<Option<Uuid>>,
