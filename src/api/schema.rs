@@ -105,21 +105,10 @@ pub(super) fn enumerate(node: &mut serde_json::Value, field: &str, values: &[&st
     }
 }
 
-/// What every operation shares but no handler declares: `limit` is 1..=200 (`http::page`), and
-/// an operation with a body also answers `413 payload-too-large` and `415
-/// unsupported-media-type` (`http::body`, the framework).
+/// What every operation with a body shares but no handler declares: it also answers `413
+/// payload-too-large` and `415 unsupported-media-type` (`http::body`, the framework). (`limit`
+/// declares its own range: `kernel::page::Limit`.)
 pub(super) fn declare_shared_limits(op: &mut serde_json::Value) {
-    if let Some(params) = op.get_mut("parameters").and_then(|p| p.as_array_mut()) {
-        for param in params.iter_mut() {
-            if param["in"] == "query"
-                && param["name"] == "limit"
-                && let Some(schema) = param.get_mut("schema").and_then(|s| s.as_object_mut())
-            {
-                schema.insert("minimum".into(), 1.into());
-                schema.insert("maximum".into(), crate::http::page::MAX_LIMIT.into());
-            }
-        }
-    }
     if op.get("requestBody").is_none() {
         return;
     }

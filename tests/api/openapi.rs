@@ -113,10 +113,11 @@ fn shared_limits_and_body_errors_are_declared() {
                     limits += 1;
                     assert_eq!(
                         (
-                            p["schema"]["minimum"].as_i64(),
-                            p["schema"]["maximum"].as_i64()
+                            p["schema"]["minimum"].as_f64(),
+                            p["schema"]["maximum"].as_f64(),
+                            p["schema"]["default"].as_f64()
                         ),
-                        (Some(1), Some(200)),
+                        (Some(1.0), Some(200.0), Some(50.0)),
                         "{method} {path}"
                     );
                 }
