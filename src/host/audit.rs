@@ -169,9 +169,10 @@ pub async fn delete_recorded<T: serde::Serialize>(
     table: &'static str,
     action: &str,
     resource_type: &str,
-    id: Uuid,
+    id: impl Into<Uuid>,
     before: &T,
 ) -> Result<(), sqlx::Error> {
+    let id: Uuid = id.into();
     // `table` is a literal of the calling module, never request data.
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "delete from {table} where id = $1"

@@ -7,6 +7,7 @@
 
 pub mod email;
 pub mod ical;
+pub mod ids;
 pub mod kind;
 pub mod manifest;
 pub mod net;
@@ -16,6 +17,7 @@ pub mod roles;
 pub mod tags;
 pub mod units;
 
+pub use ids::{AircraftId, BookingId, UserId};
 pub use kind::TenantKind;
 pub use manifest::{Catalog, FeedKind, Flag, Manifest, Permission, SeedRole};
 pub use roles::Role;

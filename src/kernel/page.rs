@@ -141,17 +141,17 @@ pub fn decode_time_cursor(
 }
 
 /// Like [`finish`] for lists ordered by (time, id).
-pub fn finish_by_time<T>(
+pub fn finish_by_time<T, I: Into<Uuid>>(
     mut rows: Vec<T>,
     limit: i64,
-    key: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+    key: impl Fn(&T) -> (DateTime<Utc>, I),
 ) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(0);
     if rows.len() > limit {
         rows.truncate(limit);
         let next = rows.last().map(|r| {
             let (at, id) = key(r);
-            encode_time_cursor(at, id)
+            encode_time_cursor(at, id.into())
         });
         (rows, next)
     } else {
@@ -202,15 +202,15 @@ pub fn of_list<T>(
 }
 
 /// Splits one extra fetched row off `rows` and returns the next cursor if there was one.
-pub fn finish<T>(
+pub fn finish<T, I: Into<Uuid>>(
     mut rows: Vec<T>,
     limit: i64,
-    id: impl Fn(&T) -> Uuid,
+    id: impl Fn(&T) -> I,
 ) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(0);
     if rows.len() > limit {
         rows.truncate(limit);
-        let next = rows.last().map(|r| encode_id_cursor(id(r)));
+        let next = rows.last().map(|r| encode_id_cursor(id(r).into()));
         (rows, next)
     } else {
         (rows, None)

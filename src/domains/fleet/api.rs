@@ -41,7 +41,7 @@ enum AircraftCreated {
 }
 
 /// Loads one aircraft with its airworthiness on the tenant's local day.
-pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Aircraft> {
+pub async fn load(conn: &mut PgConnection, id: crate::kernel::AircraftId, lock: bool) -> Result<Aircraft> {
     let a = repo::get_aircraft(conn, id, lock)
         .await?
         .ok_or(AppError::NotFound("aircraft"))?;
@@ -145,7 +145,7 @@ impl AircraftApi {
             "is required without aircraft_type_id",
         );
         let a = Aircraft {
-            id: Uuid::now_v7(),
+            id: crate::kernel::AircraftId::new(),
             registration: registration.unwrap_or_default(),
             aircraft_type_id: body.aircraft_type_id,
             make: make.unwrap_or_default(),
@@ -223,7 +223,7 @@ impl AircraftApi {
     async fn get(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::AircraftId>,
     ) -> Result<Json<Aircraft>> {
         ctx.require(super::FLEET_READ)?;
         let mut tx = ctx.begin().await?;
@@ -240,7 +240,7 @@ impl AircraftApi {
     async fn update(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::AircraftId>,
         body: JsonBody<AircraftUpdate>,
     ) -> Result<Json<Aircraft>> {
         let p = &ctx;
@@ -336,7 +336,7 @@ impl AircraftApi {
     async fn delete(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::AircraftId>,
     ) -> Result<NoContent> {
         let p = &ctx;
         p.require(super::FLEET_MANAGE)?;

@@ -7,7 +7,6 @@ use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::dto::{MeterReading, MeterReadingCreate, MeterReadingPage, tenths};
 use super::repo::{self, NewReading};
@@ -35,7 +34,7 @@ impl MetersApi {
     async fn list(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::AircraftId>,
         limit: Query<page::Limit>,
         cursor: Query<Option<String>>,
     ) -> Result<Json<MeterReadingPage>> {
@@ -61,7 +60,7 @@ impl MetersApi {
     async fn create(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::AircraftId>,
         body: JsonBody<MeterReadingCreate>,
     ) -> Result<ReadingCreated> {
         let p = &ctx;

@@ -4,6 +4,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::kernel::{AircraftId, BookingId, UserId};
+
 use super::dto::{
     Aircraft, AircraftClass, Category, EngineType, FleetStatus, MeterReading, MeterSource, hours, wire,
 };
@@ -27,7 +29,7 @@ impl TryFrom<Option<String>> for ClassColumn {
 
 #[derive(sqlx::FromRow)]
 struct AircraftRow {
-    id: Uuid,
+    id: AircraftId,
     registration: String,
     aircraft_type_id: Option<Uuid>,
     make: String,
@@ -95,17 +97,17 @@ pub async fn with_airworthiness(
     mut list: Vec<Aircraft>,
     today: NaiveDate,
 ) -> Result<Vec<Aircraft>, sqlx::Error> {
-    let ids: Vec<Uuid> = list.iter().map(|a| a.id).collect();
+    let ids: Vec<Uuid> = list.iter().map(|a| a.id.0).collect();
     let mut states = airworthiness::of(conn, &ids, today).await?;
     for a in &mut list {
-        a.airworthiness = states.remove(&a.id).unwrap_or_default();
+        a.airworthiness = states.remove(&a.id.0).unwrap_or_default();
     }
     Ok(list)
 }
 
 pub async fn get_aircraft(
     conn: &mut PgConnection,
-    id: Uuid,
+    id: AircraftId,
     lock: bool,
 ) -> Result<Option<Aircraft>, sqlx::Error> {
     let sql = format!(
@@ -257,14 +259,14 @@ impl From<ReadingRow> for MeterReading {
 
 /// A new reading of one aircraft's meters; it becomes the aircraft's current meters.
 pub struct NewReading<'a> {
-    pub aircraft_id: Uuid,
+    pub aircraft_id: AircraftId,
     pub hobbs_tenths: i64,
     pub tach_tenths: i64,
     pub source: &'static str,
-    pub booking_id: Option<Uuid>,
+    pub booking_id: Option<BookingId>,
     pub corrects_id: Option<Uuid>,
     pub reason: Option<&'a str>,
-    pub recorded_by: Option<Uuid>,
+    pub recorded_by: Option<UserId>,
 }
 
 /// Appends the reading and sets the aircraft's meters to it.
@@ -295,7 +297,7 @@ pub async fn record_reading(
 /// Newest first.
 pub async fn list_readings(
     conn: &mut PgConnection,
-    aircraft_id: Uuid,
+    aircraft_id: AircraftId,
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<MeterReading>, sqlx::Error> {
@@ -314,7 +316,7 @@ pub async fn list_readings(
 
 pub async fn reading_exists(
     conn: &mut PgConnection,
-    aircraft_id: Uuid,
+    aircraft_id: AircraftId,
     id: Uuid,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(

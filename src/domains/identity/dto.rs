@@ -13,7 +13,7 @@ pub use crate::auth::RoleRef;
 /// A user of this organisation.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct User {
-    pub id: Uuid,
+    pub id: crate::kernel::UserId,
     pub email: String,
     pub name: String,
     pub is_active: bool,

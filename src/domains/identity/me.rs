@@ -120,7 +120,7 @@ impl MeApi {
         let p = &ctx;
         let mut tx = p.begin().await?;
         let revoked =
-            tokens::revoke_sessions(&mut tx, p.user_id, Some(id.0), "revoked_by_user").await?;
+            tokens::revoke_sessions(&mut tx, p.user_id.into(), Some(id.0), "revoked_by_user").await?;
         if revoked.is_empty() {
             return Err(AppError::NotFound("session"));
         }

@@ -16,7 +16,7 @@ const USER_COLUMNS: &str =
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
-    id: Uuid,
+    id: crate::kernel::UserId,
     email: String,
     name: String,
     is_active: bool,
@@ -104,18 +104,18 @@ pub async fn list_users(
         .bind(limit + 1)
         .fetch_all(&mut *conn)
         .await?;
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id.0).collect();
     let mut roles = roles_of(conn, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            let of = roles.remove(&r.id).unwrap_or_default();
+            let of = roles.remove(&r.id.0).unwrap_or_default();
             user(r, of)
         })
         .collect())
 }
 
-pub async fn get_user(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+pub async fn get_user(conn: &mut PgConnection, id: crate::kernel::UserId) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("select {USER_COLUMNS} from users where id = $1");
     let Some(row) = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -124,14 +124,14 @@ pub async fn get_user(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>,
     else {
         return Ok(None);
     };
-    let mut roles = roles_of(conn, &[id]).await?;
-    Ok(Some(user(row, roles.remove(&id).unwrap_or_default())))
+    let mut roles = roles_of(conn, &[id.0]).await?;
+    Ok(Some(user(row, roles.remove(&id.0).unwrap_or_default())))
 }
 
 /// Replaces the user's roles. The caller has checked that every id exists.
 pub async fn set_roles(
     conn: &mut PgConnection,
-    user: Uuid,
+    user: crate::kernel::UserId,
     roles: &[Uuid],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("delete from user_roles where user_id = $1 and role_id <> all($2)")
@@ -168,7 +168,7 @@ pub async fn permissions_of_roles(
 /// Active users holding the `admin` role, other than `except`.
 pub async fn other_active_admins(
     conn: &mut PgConnection,
-    except: Uuid,
+    except: crate::kernel::UserId,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "select count(*) from users u join user_roles ur on ur.user_id = u.id join roles r on r.id = ur.role_id
@@ -179,7 +179,7 @@ pub async fn other_active_admins(
     .await
 }
 
-pub async fn is_admin(conn: &mut PgConnection, user: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn is_admin(conn: &mut PgConnection, user: crate::kernel::UserId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "select exists(select 1 from user_roles ur join roles r on r.id = ur.role_id
                        where ur.user_id = $1 and r.name = 'admin' and r.is_system)",

@@ -224,7 +224,7 @@ impl LogsApi {
                 work_done: body.work_done.trim(),
                 inspection_item_id: None,
                 squawk_id: body.squawk_id,
-                created_by: p.user_id,
+                created_by: p.user_id.into(),
                 signed_off: None,
             },
         )

@@ -11,6 +11,8 @@ use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::kernel::{AircraftId, BookingId, UserId};
+
 use crate::audit;
 use crate::auth::TenantCtx;
 use crate::kernel::units::wire;
@@ -163,12 +165,12 @@ pub async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Squaw
 
 /// A squawk to report (from this API or from a booking's check-in).
 pub struct NewSquawk<'a> {
-    pub aircraft_id: Uuid,
+    pub aircraft_id: AircraftId,
     pub title: &'a str,
     pub description: Option<&'a str>,
     pub severity: &'a str,
-    pub reported_by: Uuid,
-    pub booking_id: Option<Uuid>,
+    pub reported_by: UserId,
+    pub booking_id: Option<BookingId>,
 }
 
 /// Inserts a squawk and returns it; the caller audits.
@@ -262,7 +264,7 @@ impl SquawksApi {
         let s = insert(
             &mut tx,
             &NewSquawk {
-                aircraft_id: body.aircraft_id,
+                aircraft_id: body.aircraft_id.into(),
                 title: body.title.trim(),
                 description: body.description.as_deref(),
                 severity: &wire(&body.severity),

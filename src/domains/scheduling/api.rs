@@ -34,7 +34,7 @@ enum BookingCreated {
 }
 
 /// The user whose bookings alone the caller may see, if restricted.
-pub async fn owner_scope(tx: &mut TenantTx, p: &Principal) -> Result<Option<Uuid>> {
+pub async fn owner_scope(tx: &mut TenantTx, p: &Principal) -> Result<Option<crate::kernel::UserId>> {
     if p.has(super::SCHEDULING_MANAGE) {
         return Ok(None);
     }
@@ -122,7 +122,7 @@ impl BookingsApi {
     async fn get(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::BookingId>,
     ) -> Result<Json<Booking>> {
         let p = &ctx;
         p.require(super::SCHEDULING_READ)?;
@@ -144,7 +144,7 @@ impl BookingsApi {
     async fn update(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::BookingId>,
         body: JsonBody<BookingUpdate>,
     ) -> Result<Json<Booking>> {
         ctx.require(super::SCHEDULING_BOOK)?;
@@ -161,7 +161,7 @@ impl BookingsApi {
     async fn cancel(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::BookingId>,
         body: JsonBody<BookingCancel>,
     ) -> Result<Json<Booking>> {
         ctx.require(super::SCHEDULING_BOOK)?;
@@ -179,7 +179,7 @@ impl BookingsApi {
     async fn check_out(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::BookingId>,
         body: JsonBody<CheckOut>,
     ) -> Result<Json<Booking>> {
         ctx.require(super::SCHEDULING_BOOK)?;
@@ -197,7 +197,7 @@ impl BookingsApi {
     async fn check_in(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::BookingId>,
         body: JsonBody<CheckIn>,
     ) -> Result<Json<CheckedIn>> {
         ctx.require(super::SCHEDULING_BOOK)?;

@@ -20,7 +20,7 @@ use crate::error::{AppError, Checks, Result};
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn check_out(
     p: &TenantCtx,
-    id: Uuid,
+    id: crate::kernel::BookingId,
     body: &CheckOut,
 ) -> Result<Booking> {
     let mut tx = p.begin().await?;
@@ -90,7 +90,7 @@ pub async fn check_out(
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn check_in(
     p: &TenantCtx,
-    id: Uuid,
+    id: crate::kernel::BookingId,
     body: &CheckIn,
 ) -> Result<(Booking, Vec<Uuid>)> {
     let mut tx = p.begin().await?;

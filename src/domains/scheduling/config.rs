@@ -137,8 +137,8 @@ impl SchedulingConfigApi {
     ) -> Result<AvailabilityCreated> {
         let p = &ctx;
         p.require(super::SCHEDULING_BOOK)?;
-        let instructor = body.instructor_id.unwrap_or(p.user_id);
-        if instructor != p.user_id {
+        let instructor = body.instructor_id.unwrap_or(p.user_id.0);
+        if instructor != p.user_id.0 {
             p.require(super::SCHEDULING_MANAGE)?;
         }
         let mut c = Checks::new();

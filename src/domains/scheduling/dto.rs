@@ -62,16 +62,16 @@ text_enum!(BookingKind, BookingStatus, WaitlistStatus, CalendarResource);
 /// A booking of an aircraft, an instructor and/or a simulator.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct Booking {
-    pub id: Uuid,
+    pub id: crate::kernel::BookingId,
     pub kind: BookingKind,
     pub status: BookingStatus,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub aircraft_id: Option<Uuid>,
-    pub instructor_id: Option<Uuid>,
+    pub aircraft_id: Option<crate::kernel::AircraftId>,
+    pub instructor_id: Option<crate::kernel::UserId>,
     pub simulator_id: Option<Uuid>,
     /// The student, renter or pilot the booking is for.
-    pub pilot_id: Option<Uuid>,
+    pub pilot_id: Option<crate::kernel::UserId>,
     pub title: Option<String>,
     pub notes: Option<String>,
     pub created_by: Option<Uuid>,
@@ -100,11 +100,11 @@ pub struct BookingCreate {
     pub kind: BookingKind,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub aircraft_id: Option<Uuid>,
-    pub instructor_id: Option<Uuid>,
+    pub aircraft_id: Option<crate::kernel::AircraftId>,
+    pub instructor_id: Option<crate::kernel::UserId>,
     pub simulator_id: Option<Uuid>,
     /// Default: the caller.
-    pub pilot_id: Option<Uuid>,
+    pub pilot_id: Option<crate::kernel::UserId>,
     #[oai(validator(max_length = 200))]
     pub title: Option<String>,
     #[oai(validator(max_length = 10000))]
@@ -120,8 +120,8 @@ impl poem_openapi::types::Example for BookingCreate {
             kind: BookingKind::Dual,
             starts_at: DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default(),
             ends_at: DateTime::from_timestamp(1_780_007_200, 0).unwrap_or_default(),
-            aircraft_id: Some(Uuid::nil()),
-            instructor_id: Some(Uuid::nil()),
+            aircraft_id: Some(Uuid::nil().into()),
+            instructor_id: Some(Uuid::nil().into()),
             simulator_id: None,
             pilot_id: None,
             title: Some("PPL lesson 12: circuits".into()),
@@ -137,10 +137,10 @@ pub struct BookingUpdate {
     pub kind: Option<BookingKind>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
-    pub aircraft_id: MaybeUndefined<Uuid>,
-    pub instructor_id: MaybeUndefined<Uuid>,
+    pub aircraft_id: MaybeUndefined<crate::kernel::AircraftId>,
+    pub instructor_id: MaybeUndefined<crate::kernel::UserId>,
     pub simulator_id: MaybeUndefined<Uuid>,
-    pub pilot_id: MaybeUndefined<Uuid>,
+    pub pilot_id: MaybeUndefined<crate::kernel::UserId>,
     #[oai(validator(max_length = 200))]
     pub title: MaybeUndefined<String>,
     #[oai(validator(max_length = 10000))]

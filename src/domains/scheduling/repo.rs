@@ -7,6 +7,8 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use crate::kernel::{AircraftId, BookingId, UserId};
+
 use super::dto::{Booking, BookingKind, BookingStatus};
 use super::rules::{BookingRules, Candidate, Facts, Mode};
 use crate::kernel::units::{hours, wire};
@@ -20,17 +22,17 @@ pub const COLUMNS: &str = "id, kind, status, starts_at, ends_at, aircraft_id, in
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: Uuid,
+    id: BookingId,
     #[sqlx(try_from = "String")]
     kind: BookingKind,
     #[sqlx(try_from = "String")]
     status: BookingStatus,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
-    aircraft_id: Option<Uuid>,
-    instructor_id: Option<Uuid>,
+    aircraft_id: Option<AircraftId>,
+    instructor_id: Option<UserId>,
     simulator_id: Option<Uuid>,
-    pilot_id: Option<Uuid>,
+    pilot_id: Option<UserId>,
     title: Option<String>,
     notes: Option<String>,
     created_by: Option<Uuid>,
@@ -87,8 +89,8 @@ impl From<Row> for Booking {
 /// reads, filtered in SQL).
 pub async fn get(
     conn: &mut PgConnection,
-    id: Uuid,
-    owner: Option<Uuid>,
+    id: BookingId,
+    owner: Option<UserId>,
     lock: bool,
 ) -> Result<Option<Booking>, sqlx::Error> {
     let sql = format!(
@@ -151,7 +153,7 @@ struct FactsRow {
 /// Everything the dispatch rules read, in one statement (plus one for the aircraft's
 /// airworthiness facts when the booking has an aircraft).
 pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx::Error> {
-    let aircraft: Vec<Uuid> = c.aircraft_id.into_iter().collect();
+    let aircraft: Vec<Uuid> = c.aircraft_id.map(|a| a.0).into_iter().collect();
     let row = sqlx::query_as::<_, FactsRow>(sqlx::AssertSqlSafe(FACTS_SQL.as_str()))
         .bind(c.instructor_id)
         .bind(c.starts_at)
@@ -160,7 +162,7 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
         .fetch_one(&mut *conn)
         .await?;
     let aircraft_facts = match c.aircraft_id {
-        Some(a) => airworthiness::from_json(&aircraft, row.aircraft)?.remove(&a),
+        Some(a) => airworthiness::from_json(&aircraft, row.aircraft)?.remove(&a.0),
         None => None,
     };
     Ok(Facts {
@@ -195,9 +197,9 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
 pub async fn conflicting(
     conn: &mut PgConnection,
     c: &Candidate,
-    except: Option<Uuid>,
-) -> Result<Option<(Uuid, &'static str)>, sqlx::Error> {
-    let row = sqlx::query_as::<_, (Uuid, String)>(
+    except: Option<BookingId>,
+) -> Result<Option<(BookingId, &'static str)>, sqlx::Error> {
+    let row = sqlx::query_as::<_, (BookingId, String)>(
         "select id, case when aircraft_id = $3 then 'aircraft' when instructor_id = $4 then 'instructor'
                      else 'simulator' end as resource
            from bookings
@@ -286,7 +288,7 @@ pub struct Filter {
     pub status: Option<String>,
     pub kind: Option<String>,
     /// Only bookings where this user is pilot or instructor.
-    pub owner: Option<Uuid>,
+    pub owner: Option<UserId>,
 }
 
 /// By start time, then id; keyset on (starts_at, id).

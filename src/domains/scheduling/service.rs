@@ -79,7 +79,7 @@ fn check_candidate(c: &Candidate) -> Result<()> {
 async fn conflict(
     p: &TenantCtx,
     c: &Candidate,
-    except: Option<Uuid>,
+    except: Option<crate::kernel::BookingId>,
     err: sqlx::Error,
 ) -> AppError {
     let is_excl =
@@ -156,7 +156,7 @@ pub async fn create(
                     "was used before with another body",
                 ));
             }
-            let b = repo::get(&mut tx, id, None, false)
+            let b = repo::get(&mut tx, id.into(), None, false)
                 .await?
                 .ok_or(AppError::NotFound("booking"))?;
             tx.end_read();
@@ -177,7 +177,7 @@ pub async fn create(
     let now = Utc::now();
     let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let b = Booking {
-        id: Uuid::now_v7(),
+        id: crate::kernel::BookingId::new(),
         kind: body.kind,
         status: BookingStatus::Scheduled,
         starts_at: c.starts_at,
@@ -188,7 +188,7 @@ pub async fn create(
         pilot_id: c.pilot_id,
         title: body.title.clone(),
         notes: body.notes.clone(),
-        created_by: Some(p.user_id),
+        created_by: Some(p.user_id.into()),
         dispatch: recorded,
         cancelled_at: None,
         cancelled_by: None,
@@ -228,7 +228,7 @@ pub async fn create(
 pub(super) async fn load_for(
     tx: &mut TenantTx,
     p: &Principal,
-    id: Uuid,
+    id: crate::kernel::BookingId,
     lock: bool,
 ) -> Result<Booking> {
     let owner = (!p.has(super::SCHEDULING_MANAGE)).then_some(p.user_id);
@@ -253,7 +253,7 @@ pub(super) fn state_conflict(b: &Booking, wanted: &str) -> AppError {
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
 pub async fn update(
     p: &TenantCtx,
-    id: Uuid,
+    id: crate::kernel::BookingId,
     body: &BookingUpdate,
 ) -> Result<Booking> {
     use poem_openapi::types::MaybeUndefined as M;
@@ -263,11 +263,13 @@ pub async fn update(
     if before.status != BookingStatus::Scheduled {
         return Err(state_conflict(&before, "scheduled"));
     }
-    let pick = |v: &M<Uuid>, old: Option<Uuid>| match v {
-        M::Value(x) => Some(*x),
-        M::Null => None,
-        M::Undefined => old,
-    };
+    fn pick<T: Copy>(v: &M<T>, old: Option<T>) -> Option<T> {
+        match v {
+            M::Value(x) => Some(*x),
+            M::Null => None,
+            M::Undefined => old,
+        }
+    }
     let c = Candidate {
         kind: wire(&body.kind.unwrap_or(before.kind)),
         starts_at: body.starts_at.unwrap_or(before.starts_at),
@@ -337,7 +339,7 @@ pub async fn update(
 /// Cancels a scheduled booking with a reason; late when inside the tenant's
 /// `booking_rules.cancellation_notice_hours` (default 24) before the start.
 #[tracing::instrument(skip_all, fields(booking.id = %id))]
-pub async fn cancel(p: &TenantCtx, id: Uuid, reason: &str) -> Result<Booking> {
+pub async fn cancel(p: &TenantCtx, id: crate::kernel::BookingId, reason: &str) -> Result<Booking> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(AppError::validation("reason", "must not be blank"));

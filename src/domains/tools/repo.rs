@@ -102,7 +102,7 @@ pub async fn insert_note(
     title: &str,
     body: Option<&str>,
     pinned: bool,
-    author: Uuid,
+    author: crate::kernel::UserId,
 ) -> Result<Note, sqlx::Error> {
     let row = sqlx::query_as::<_, Row>(
         "insert into notes (id, title, body, pinned, author_id) values ($1, $2, $3, $4, $5)

@@ -18,7 +18,7 @@ use crate::tenancy::{CurrentTenant, Tenant};
 impl<'a> From<&'a Principal> for crate::audit::Actor<'a> {
     fn from(p: &'a Principal) -> Self {
         Self {
-            id: Some(p.user_id),
+            id: Some(p.user_id.into()),
             kind: "user",
             meta: &p.meta,
         }
@@ -38,7 +38,7 @@ pub enum Credential {
 /// one of the user's API keys.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user_id: Uuid,
+    pub user_id: crate::kernel::UserId,
     pub credential: Credential,
     pub email: String,
     pub permissions: Arc<HashSet<String>>,
@@ -123,7 +123,7 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
         state.access.touch_key(&state.db, &tenant, key_id);
         tracing::Span::current().record("user.id", tracing::field::display(access.user_id));
         return Ok(Principal {
-            user_id: access.user_id,
+            user_id: access.user_id.into(),
             credential: Credential::ApiKey(key_id),
             email: access.email,
             permissions: access.permissions,
@@ -148,7 +148,7 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
         .ok_or(AppError::Unauthorized("the session has ended"))?;
     tracing::Span::current().record("user.id", tracing::field::display(claims.sub));
     Ok(Principal {
-        user_id: claims.sub,
+        user_id: claims.sub.into(),
         credential: Credential::Session(claims.sid),
         email: access.email,
         permissions: access.permissions,

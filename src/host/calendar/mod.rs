@@ -49,7 +49,7 @@ pub async fn issue(
     conn: &mut PgConnection,
     state: &AppState,
     tenant_id: Uuid,
-    user: Uuid,
+    user: crate::kernel::UserId,
     kind: &FeedKind,
 ) -> Result<IssuedFeed, sqlx::Error> {
     issue_for(conn, state, tenant_id, user, kind, None).await
@@ -60,7 +60,7 @@ pub async fn issue_for(
     conn: &mut PgConnection,
     state: &AppState,
     tenant_id: Uuid,
-    user: Uuid,
+    user: crate::kernel::UserId,
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<IssuedFeed, sqlx::Error> {
@@ -94,7 +94,7 @@ pub async fn issue_for(
 /// Revokes `user`'s live feed of `kind`; returns its id if there was one.
 pub async fn revoke(
     conn: &mut PgConnection,
-    user: Uuid,
+    user: crate::kernel::UserId,
     kind: &FeedKind,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     revoke_for(conn, user, kind, None).await
@@ -103,7 +103,7 @@ pub async fn revoke(
 /// [`revoke`] for a feed about `subject`.
 pub async fn revoke_for(
     conn: &mut PgConnection,
-    user: Uuid,
+    user: crate::kernel::UserId,
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<Option<Uuid>, sqlx::Error> {
@@ -122,7 +122,7 @@ pub async fn revoke_for(
 /// `user`'s live feed of `kind`, without its URL.
 pub async fn live(
     conn: &mut PgConnection,
-    user: Uuid,
+    user: crate::kernel::UserId,
     kind: &FeedKind,
 ) -> Result<Option<Feed>, sqlx::Error> {
     live_for(conn, user, kind, None).await
@@ -131,7 +131,7 @@ pub async fn live(
 /// [`live`] for a feed about `subject`.
 pub async fn live_for(
     conn: &mut PgConnection,
-    user: Uuid,
+    user: crate::kernel::UserId,
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<Option<Feed>, sqlx::Error> {

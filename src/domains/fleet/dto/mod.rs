@@ -149,7 +149,7 @@ pub struct AircraftTypePage {
 /// An aircraft of the fleet, with its current meters and airworthiness.
 #[derive(Object, Clone, Debug, serde::Serialize)]
 pub struct Aircraft {
-    pub id: Uuid,
+    pub id: crate::kernel::AircraftId,
     /// Upper case, unique in the organisation, e.g. `HB-KFA`.
     pub registration: String,
     pub aircraft_type_id: Option<Uuid>,

@@ -139,7 +139,7 @@ impl UsersApi {
             },
             other => other,
         })?;
-        repo::set_roles(&mut tx, id, &role_ids).await?;
+        repo::set_roles(&mut tx, id.into(), &role_ids).await?;
         if hash.is_none() {
             let token = tokens::issue_one_time(&mut tx, id, Purpose::Invitation).await?;
             let link = Link {
@@ -151,7 +151,7 @@ impl UsersApi {
             };
             mail::enqueue(&mut tx, &link.email(&email, body.name.trim())).await?;
         }
-        let user = load(&mut tx, id).await?;
+        let user = load(&mut tx, id.into()).await?;
         audit::created(&mut tx, p.into(), "user.created", "user", id, &user).await?;
         tx.commit().await?;
         state.mail.nudge();
@@ -163,7 +163,7 @@ impl UsersApi {
     async fn get(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::UserId>,
     ) -> Result<Json<User>> {
         if ctx.user_id != id.0 {
             ctx.require(super::USERS_READ)?;
@@ -186,7 +186,7 @@ impl UsersApi {
         &self,
         state: Data<&Arc<AppState>>,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::UserId>,
         body: JsonBody<UserUpdate>,
     ) -> Result<Json<User>> {
         update_user(&state, &ctx, id.0, &body).await.map(Json)
@@ -198,7 +198,7 @@ impl UsersApi {
         &self,
         state: Data<&Arc<AppState>>,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::UserId>,
         body: JsonBody<UserUpdate>,
     ) -> Result<Json<User>> {
         update_user(&state, &ctx, id.0, &body).await.map(Json)
@@ -213,7 +213,7 @@ impl UsersApi {
         &self,
         state: Data<&Arc<AppState>>,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::UserId>,
     ) -> Result<NoContent> {
         let p = &ctx;
         p.require(super::USERS_MANAGE)?;
@@ -258,7 +258,7 @@ impl UsersApi {
         &self,
         state: Data<&Arc<AppState>>,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::UserId>,
         body: JsonBody<RoleAssignment>,
     ) -> Result<Json<User>> {
         let update = UserUpdate {
@@ -282,7 +282,7 @@ impl UsersApi {
     async fn unlock(
         &self,
         ctx: TenantCtx,
-        id: Path<Uuid>,
+        id: Path<crate::kernel::UserId>,
     ) -> Result<Json<User>> {
         let p = &ctx;
         p.require(super::USERS_MANAGE)?;

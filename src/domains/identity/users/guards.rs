@@ -63,7 +63,7 @@ pub(super) async fn check_outranks(tx: &mut TenantTx, p: &Principal, user: &User
     Ok(())
 }
 
-pub(super) async fn load(tx: &mut TenantTx, id: Uuid) -> Result<User> {
+pub(super) async fn load(tx: &mut TenantTx, id: crate::kernel::UserId) -> Result<User> {
     repo::get_user(tx, id)
         .await?
         .ok_or(AppError::NotFound("user"))

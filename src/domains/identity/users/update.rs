@@ -17,7 +17,7 @@ use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::tenancy::limits;
 
-pub(super) async fn update_user(state: &AppState, p: &TenantCtx, id: Uuid, body: &UserUpdate) -> Result<User> {
+pub(super) async fn update_user(state: &AppState, p: &TenantCtx, id: crate::kernel::UserId, body: &UserUpdate) -> Result<User> {
     let admin_fields = body.is_active.is_some() || body.role_ids.is_some();
     if p.user_id != id || admin_fields {
         p.require(super::USERS_MANAGE)?;
@@ -92,7 +92,7 @@ pub(super) async fn update_user(state: &AppState, p: &TenantCtx, id: Uuid, body:
     .execute(&mut *tx)
     .await?;
     if body.is_active == Some(false) && before.is_active {
-        tokens::revoke_sessions(&mut tx, id, None, "deactivated").await?;
+        tokens::revoke_sessions(&mut tx, id.into(), None, "deactivated").await?;
     }
     if let Some(roles) = &body.role_ids {
         let old: HashSet<Uuid> = before.roles.iter().map(|r| r.id).collect();

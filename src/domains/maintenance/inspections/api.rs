@@ -368,7 +368,7 @@ impl InspectionsApi {
                 work_done: body.work_done.trim(),
                 inspection_item_id: Some(before.id),
                 squawk_id: None,
-                created_by: p.user_id,
+                created_by: p.user_id.into(),
                 signed_off: Some(body.certificate_number.as_deref()),
             },
         )

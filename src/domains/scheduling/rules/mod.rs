@@ -209,12 +209,12 @@ mod tests {
     }
 
     fn candidate() -> Candidate {
-        let me = Uuid::now_v7();
+        let me = crate::kernel::UserId::new();
         Candidate {
             kind: "solo".into(),
             starts_at: at(8, 0),
             ends_at: at(10, 0),
-            aircraft_id: Some(Uuid::now_v7()),
+            aircraft_id: Some(crate::kernel::AircraftId::new()),
             instructor_id: None,
             simulator_id: None,
             pilot_id: Some(me),
@@ -270,7 +270,7 @@ mod tests {
         };
         let mut c = candidate();
         c.aircraft_id = None;
-        c.instructor_id = Some(Uuid::now_v7());
+        c.instructor_id = Some(crate::kernel::UserId::new());
         (c.starts_at, c.ends_at) = (at(6, 0), at(16, 0));
         assert_eq!(outside_opening_hours(&c, &f), None);
         (c.starts_at, c.ends_at) = (at(5, 30), at(7, 0));
@@ -307,7 +307,7 @@ mod tests {
             ..Facts::default()
         };
         assert!(own_bookings_only(&c, &f).is_none());
-        c.pilot_id = Some(Uuid::now_v7());
+        c.pilot_id = Some(crate::kernel::UserId::new());
         assert!(own_bookings_only(&c, &f).is_some());
         c.actor_manages = true;
         assert!(own_bookings_only(&c, &f).is_none());

@@ -57,12 +57,12 @@ pub struct Candidate {
     pub kind: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-    pub aircraft_id: Option<Uuid>,
-    pub instructor_id: Option<Uuid>,
+    pub aircraft_id: Option<crate::kernel::AircraftId>,
+    pub instructor_id: Option<crate::kernel::UserId>,
     pub simulator_id: Option<Uuid>,
-    pub pilot_id: Option<Uuid>,
+    pub pilot_id: Option<crate::kernel::UserId>,
     /// Who asks.
-    pub actor: Uuid,
+    pub actor: crate::kernel::UserId,
     /// The actor may book for others (`scheduling.manage`).
     pub actor_manages: bool,
 }

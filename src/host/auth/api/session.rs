@@ -113,7 +113,7 @@ pub(super) async fn logout(state: Data<&Arc<AppState>>, auth: Auth) -> Result<No
         )
     })?;
     let mut tx = p.begin(&state).await?;
-    tokens::revoke_sessions(&mut tx, p.user_id, Some(session), "logout").await?;
+    tokens::revoke_sessions(&mut tx, p.user_id.into(), Some(session), "logout").await?;
     access::notify(&mut tx, Invalidation::Session(p.tenant.id, session)).await?;
     audit_system(&mut tx, p.into(), "auth.logout", "session", Some(session)).await?;
     tx.commit().await?;

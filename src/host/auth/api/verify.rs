@@ -62,7 +62,7 @@ pub(super) async fn request(state: Data<&Arc<AppState>>, auth: Auth) -> Result<A
             .fetch_one(&mut *tx)
             .await?;
     if verified.is_none() {
-        send_verification(&state, &mut tx, &p.tenant, p.user_id, &email, &name).await?;
+        send_verification(&state, &mut tx, &p.tenant, p.user_id.into(), &email, &name).await?;
     }
     tx.commit().await?;
     state.mail.nudge();
