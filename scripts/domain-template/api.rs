@@ -11,9 +11,17 @@ use super::dto::{Item, ItemCreate, ItemPage, ItemUpdate};
 use super::{__NAME___MANAGE, __NAME___READ, repo};
 use crate::audit;
 use crate::auth::TenantCtx;
+use crate::record::Record;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Items: the plain get and delete (`crate::record`), audited as `__name___item.deleted`.
+const ITEM: Record = Record {
+    table: "__name___items",
+    kind: "__name___item",
+    noun: "item",
+};
 
 pub struct ItemsApi;
 
@@ -50,7 +58,7 @@ impl ItemsApi {
 
     /// Create an item.
     ///
-    /// Permission: `__name__.manage`. Audited as `__name__.item_created`.
+    /// Permission: `__name__.manage`. Audited as `__name___item.created`.
     #[oai(path = "/", method = "post")]
     async fn create(
         &self,
@@ -66,7 +74,7 @@ impl ItemsApi {
         audit::created(
             &mut tx,
             (&ctx).into(),
-            "__name__.item_created",
+            "__name___item.created",
             "__name___item",
             item.id,
             &item,
@@ -78,23 +86,14 @@ impl ItemsApi {
 
     /// Get one item. Permission: `__name__.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Item>> {
-        ctx.require(__NAME___READ)?;
-        let mut tx = ctx.begin().await?;
-        let item = repo::get(&mut tx, id.0, false)
-            .await?
-            .ok_or(AppError::NotFound("item"))?;
-        tx.end_read();
-        Ok(Json(item))
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Item>> {
+        ITEM.get(&ctx, __NAME___READ, async |c| repo::get(c, id.0, false).await)
+            .await
     }
 
     /// Update an item partially. With `version`, a concurrent change answers `409`.
     ///
-    /// Permission: `__name__.manage`. Audited as `__name__.item_updated` with before and after.
+    /// Permission: `__name__.manage`. Audited as `__name___item.updated` with before and after.
     #[oai(path = "/:id", method = "patch")]
     async fn update(
         &self,
@@ -124,7 +123,7 @@ impl ItemsApi {
         audit::updated(
             &mut tx,
             (&ctx).into(),
-            "__name__.item_updated",
+            "__name___item.updated",
             "__name___item",
             after.id,
             &before,
@@ -137,29 +136,12 @@ impl ItemsApi {
 
     /// Delete an item.
     ///
-    /// Permission: `__name__.manage`. Audited as `__name__.item_deleted`.
+    /// Permission: `__name__.manage`. Audited as `__name___item.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
-        ctx.require(__NAME___MANAGE)?;
-        let mut tx = ctx.begin().await?;
-        let before = repo::get(&mut tx, id.0, true)
-            .await?
-            .ok_or(AppError::NotFound("item"))?;
-        audit::delete_recorded(
-            &mut tx,
-            (&ctx).into(),
-            "__name___items",
-            "__name__.item_deleted",
-            "__name___item",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
+        ITEM.delete(&ctx, __NAME___MANAGE, id.0, async |c| {
+            repo::get(c, id.0, true).await
+        })
+        .await
     }
 }

@@ -40,7 +40,7 @@ async fn items_crud_with_audit() {
     problem(app.tenant_req(&t, Method::GET, &item), StatusCode::NOT_FOUND, "not-found").await;
     assert_eq!(
         audit_actions(&app, &t, "__name___item").await,
-        ["__name__.item_deleted", "__name__.item_updated", "__name__.item_created"]
+        ["__name___item.deleted", "__name___item.updated", "__name___item.created"]
     );
 }
 

@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod mail;
 pub mod ops;
 pub mod platform;
+pub mod record;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

@@ -12,10 +12,18 @@ use super::dto::{
     DeviceType, FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
 };
 use crate::audit;
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Simulators: the plain get.
+const SIMULATOR: Record = Record {
+    table: "simulators",
+    kind: "simulator",
+    noun: "simulator",
+};
 
 fn check_currency(c: &mut Checks, cur: &str) {
     c.check(
@@ -201,13 +209,9 @@ impl SimulatorsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Simulator>> {
-        ctx.require(super::FLEET_READ)?;
-        let mut tx = ctx.begin().await?;
-        let s = load_simulator(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("simulator"))?;
-        tx.end_read();
-        Ok(Json(s))
+        SIMULATOR
+            .get(&ctx, super::FLEET_READ, async |c| load_simulator(c, id.0).await)
+            .await
     }
 
     /// Update a simulator partially; with `version`, a concurrent change answers `409`.

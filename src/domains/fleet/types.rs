@@ -15,10 +15,18 @@ use super::dto::{
 };
 use super::repo::ClassColumn;
 use crate::audit;
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Aircraft types: plain get and delete.
+const AIRCRAFT_TYPE: Record = Record {
+    table: "aircraft_types",
+    kind: "aircraft_type",
+    noun: "aircraft type",
+};
 
 const TYPE_COLUMNS: &str =
     "id, designator, manufacturer, model, category, class, engine_type, engine_count, seats,
@@ -216,13 +224,9 @@ impl AircraftTypesApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<AircraftType>> {
-        ctx.require(super::FLEET_READ)?;
-        let mut tx = ctx.begin().await?;
-        let t = load_type(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("aircraft type"))?;
-        tx.end_read();
-        Ok(Json(t))
+        AIRCRAFT_TYPE
+            .get(&ctx, super::FLEET_READ, async |c| load_type(c, id.0).await)
+            .await
     }
 
     /// Update an aircraft type partially. Aircraft keep the values they copied at creation.
@@ -299,23 +303,8 @@ impl AircraftTypesApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::FLEET_MANAGE)?;
-        let mut tx = p.begin().await?;
-        let before = load_type(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("aircraft type"))?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "aircraft_types",
-            "aircraft_type.deleted",
-            "aircraft_type",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+        AIRCRAFT_TYPE
+            .delete(&ctx, super::FLEET_MANAGE, id.0, async |c| load_type(c, id.0).await)
+            .await
     }
 }

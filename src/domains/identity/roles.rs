@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::dto::{Permission, PermissionPage, Role, RoleCreate, RolePage, RoleUpdate};
 use super::repo;
 use crate::audit;
+use crate::record::Record;
 use crate::auth::access::{self, Invalidation};
 use crate::domains::CATALOG;
 use crate::auth::{Principal, TenantCtx};
@@ -19,6 +20,13 @@ use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
 use crate::state::AppState;
+
+/// Roles: the plain get.
+const ROLE: Record = Record {
+    table: "roles",
+    kind: "role",
+    noun: "role",
+};
 
 pub struct RolesApi;
 
@@ -150,13 +158,9 @@ impl RolesApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Role>> {
-        ctx.require(super::USERS_READ)?;
-        let mut tx = ctx.begin().await?;
-        let role = repo::get_role(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("role"))?;
-        tx.end_read();
-        Ok(Json(role))
+        ROLE
+            .get(&ctx, super::USERS_READ, async |c| repo::get_role(c, id.0).await)
+            .await
     }
 
     /// Update a role. Takes effect for its users at once, on every replica. The system `admin`

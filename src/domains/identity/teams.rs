@@ -14,10 +14,18 @@ use super::dto::{
 };
 use super::repo;
 use crate::audit::{self, Change};
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Teams: plain get and delete.
+const TEAM: Record = Record {
+    table: "teams",
+    kind: "team",
+    noun: "team",
+};
 
 pub struct TeamsApi;
 
@@ -101,13 +109,9 @@ impl TeamsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Team>> {
-        ctx.require(super::USERS_READ)?;
-        let mut tx = ctx.begin().await?;
-        let team = repo::get_team(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("team"))?;
-        tx.end_read();
-        Ok(Json(team))
+        TEAM
+            .get(&ctx, super::USERS_READ, async |c| repo::get_team(c, id.0).await)
+            .await
     }
 
     /// Update a team. Permission: `teams.manage`. Audited as `team.updated`.
@@ -164,24 +168,9 @@ impl TeamsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::TEAMS_MANAGE)?;
-        let mut tx = p.begin().await?;
-        let before = repo::get_team(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("team"))?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "teams",
-            "team.deleted",
-            "team",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+        TEAM
+            .delete(&ctx, super::TEAMS_MANAGE, id.0, async |c| repo::get_team(c, id.0).await)
+            .await
     }
 
     /// List a team's members, by when they joined. Permission: `users.read`.

@@ -11,10 +11,18 @@ use uuid::Uuid;
 use super::dto::{Note, NoteCreate, NotePage, NoteUpdate};
 use super::repo;
 use crate::audit::{self, Change};
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Notes: the plain get and delete.
+const NOTE: Record = Record {
+    table: "notes",
+    kind: "note",
+    noun: "note",
+};
 
 pub struct NotesApi;
 
@@ -102,13 +110,9 @@ impl NotesApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Note>> {
-        ctx.require(super::TOOLS_NOTES_READ)?;
-        let mut tx = ctx.begin().await?;
-        let note = repo::get_note(&mut tx, id.0, false)
-            .await?
-            .ok_or(AppError::NotFound("note"))?;
-        tx.end_read();
-        Ok(Json(note))
+        NOTE
+            .get(&ctx, super::TOOLS_NOTES_READ, async |c| repo::get_note(c, id.0, false).await)
+            .await
     }
 
     /// Update a note partially. With `version`, a concurrent change answers `409`.
@@ -161,30 +165,10 @@ impl NotesApi {
 
     /// Delete a note. Permission: `tools.notes.write`. Audited as `note.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
-        ctx.require(super::TOOLS_NOTES_WRITE)?;
-        let mut tx = ctx.begin().await?;
-        let before = repo::get_note(&mut tx, id.0, true)
-            .await?
-            .ok_or(AppError::NotFound("note"))?;
-        repo::delete_note(&mut tx, id.0).await?;
-        audit::record(
-            &mut tx,
-            (&ctx).into(),
-            Change {
-                action: "note.deleted",
-                resource_type: "note",
-                resource_id: Some(before.id.to_string()),
-                before: audit::snapshot(&before),
-                after: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
+        NOTE.delete(&ctx, super::TOOLS_NOTES_WRITE, id.0, async |c| {
+            repo::get_note(c, id.0, true).await
+        })
+        .await
     }
 }

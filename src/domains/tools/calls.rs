@@ -10,10 +10,18 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Call logs: plain get and delete.
+const CALL_LOG: Record = Record {
+    table: "call_logs",
+    kind: "call_log",
+    noun: "call log",
+};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -229,13 +237,9 @@ impl CallsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<CallLog>> {
-        ctx.require(super::TOOLS_CALLS_READ)?;
-        let mut tx = ctx.begin().await?;
-        let c = load(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("call log"))?;
-        tx.end_read();
-        Ok(Json(c))
+        CALL_LOG
+            .get(&ctx, super::TOOLS_CALLS_READ, async |c| load(c, id.0).await)
+            .await
     }
 
     /// Update a call log partially. Permission: `tools.calls.write`. Audited as
@@ -305,23 +309,8 @@ impl CallsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::TOOLS_CALLS_WRITE)?;
-        let mut tx = p.begin().await?;
-        let before = load(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("call log"))?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "call_logs",
-            "call_log.deleted",
-            "call_log",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+        CALL_LOG
+            .delete(&ctx, super::TOOLS_CALLS_WRITE, id.0, async |c| load(c, id.0).await)
+            .await
     }
 }

@@ -131,12 +131,3 @@ pub async fn update_note(conn: &mut PgConnection, n: &Note) -> Result<Note, sqlx
     .await?;
     Ok(row.into())
 }
-
-pub async fn delete_note(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query("delete from notes where id = $1")
-        .bind(id)
-        .execute(conn)
-        .await?
-        .rows_affected()
-        == 1)
-}

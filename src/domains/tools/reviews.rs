@@ -9,10 +9,18 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Reviews: plain get and delete.
+const REVIEW: Record = Record {
+    table: "reviews",
+    kind: "review",
+    noun: "review",
+};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -218,13 +226,9 @@ impl ReviewsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Review>> {
-        ctx.require(super::TOOLS_REVIEWS_READ)?;
-        let mut tx = ctx.begin().await?;
-        let r = load(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("review"))?;
-        tx.end_read();
-        Ok(Json(r))
+        REVIEW
+            .get(&ctx, super::TOOLS_REVIEWS_READ, async |c| load(c, id.0).await)
+            .await
     }
 
     /// Moderate a review (change its status). Permission: `tools.reviews.write`. Audited as
@@ -271,23 +275,8 @@ impl ReviewsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::TOOLS_REVIEWS_WRITE)?;
-        let mut tx = p.begin().await?;
-        let before = load(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("review"))?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "reviews",
-            "review.deleted",
-            "review",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+        REVIEW
+            .delete(&ctx, super::TOOLS_REVIEWS_WRITE, id.0, async |c| load(c, id.0).await)
+            .await
     }
 }

@@ -10,10 +10,18 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+
+/// Tasks: plain get and delete.
+const TASK: Record = Record {
+    table: "tasks",
+    kind: "task",
+    noun: "task",
+};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -258,13 +266,9 @@ impl TasksApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Task>> {
-        ctx.require(super::TOOLS_TASKS_READ)?;
-        let mut tx = ctx.begin().await?;
-        let t = load(&mut tx, id.0, false)
-            .await?
-            .ok_or(AppError::NotFound("task"))?;
-        tx.end_read();
-        Ok(Json(t))
+        TASK
+            .get(&ctx, super::TOOLS_TASKS_READ, async |c| load(c, id.0, false).await)
+            .await
     }
 
     /// Update a task partially; moving it to `done` records `completed_at`.
@@ -342,23 +346,8 @@ impl TasksApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::TOOLS_TASKS_WRITE)?;
-        let mut tx = p.begin().await?;
-        let before = load(&mut tx, id.0, true)
-            .await?
-            .ok_or(AppError::NotFound("task"))?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "tasks",
-            "task.deleted",
-            "task",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+        TASK
+            .delete(&ctx, super::TOOLS_TASKS_WRITE, id.0, async |c| load(c, id.0, true).await)
+            .await
     }
 }

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::super::files::{self, Refusal};
 use super::dto::{Attachment, AttachmentPage, AttachmentUpdate};
 use super::multipart::{AttachmentUpload, FRAMING_ALLOWANCE, read_parts, upload_limit};
-use super::repo::{COLUMNS, Row, check_link, load};
+use super::repo::{COLUMNS, Row, check_link, load, owner_table};
 use crate::audit;
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::upload;
@@ -22,6 +23,13 @@ use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
 use crate::state::AppState;
 use crate::storage::{Area, ObjectKey};
+
+/// Attachments: the plain get.
+const ATTACHMENT: Record = Record {
+    table: "attachments",
+    kind: "attachment",
+    noun: "attachment",
+};
 
 #[derive(ApiResponse)]
 enum AttachmentCreated {
@@ -51,14 +59,7 @@ impl AttachmentsApi {
         let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         if let Some(kind) = resource_type.0.as_deref() {
-            let owners = || crate::domains::CATALOG.attachment_owners();
-            if !owners().any(|o| o.resource_type == kind) {
-                let known: Vec<&str> = owners().map(|o| o.resource_type).collect();
-                return Err(AppError::validation(
-                    "resource_type",
-                    format!("must be one of: {}", known.join(", ")),
-                ));
-            }
+            owner_table(kind)?;
         }
         let mut tx = ctx.begin().await?;
         let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
@@ -205,13 +206,9 @@ impl AttachmentsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Attachment>> {
-        ctx.require(super::TOOLS_ATTACHMENTS_READ)?;
-        let mut tx = ctx.begin().await?;
-        let a = load(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("attachment"))?;
-        tx.end_read();
-        Ok(Json(a))
+        ATTACHMENT
+            .get(&ctx, super::TOOLS_ATTACHMENTS_READ, async |c| load(c, id.0).await)
+            .await
     }
 
     /// Download the file, with the content type judged at upload,

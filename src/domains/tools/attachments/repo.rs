@@ -53,20 +53,24 @@ pub(super) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Att
 }
 
 /// `422` unless (`resource_type`, `resource_id`) names a record of this tenant.
-pub(super) async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: Uuid) -> Result<()> {
-    // The record kinds that take attachments come from the manifests (`attachments`), each
-    // with the table that must hold the id.
+/// The table that holds records of `resource_type`: the record kinds that take attachments
+/// come from the manifests (`attachments`). Any other kind is `422` naming the known ones.
+pub(super) fn owner_table(resource_type: &str) -> Result<&'static str> {
     let owners = || crate::domains::CATALOG.attachment_owners();
-    let Some(table) = owners()
+    owners()
         .find(|o| o.resource_type == resource_type)
         .map(|o| o.table)
-    else {
-        let known: Vec<&str> = owners().map(|o| o.resource_type).collect();
-        return Err(AppError::validation(
-            "resource_type",
-            format!("must be one of: {}", known.join(", ")),
-        ));
-    };
+        .ok_or_else(|| {
+            let known: Vec<&str> = owners().map(|o| o.resource_type).collect();
+            AppError::validation(
+                "resource_type",
+                format!("must be one of: {}", known.join(", ")),
+            )
+        })
+}
+
+pub(super) async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: Uuid) -> Result<()> {
+    let table = owner_table(resource_type)?;
     // `table` is a literal of a manifest. Kept: an attachment's owner is any domain's row, so
     // no foreign key can check it.
     let exists: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(

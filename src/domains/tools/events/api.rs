@@ -14,12 +14,20 @@ use super::dto::{Event, EventCreate, EventPage, EventUpdate};
 use super::repo::{Row, SELECT, check_attendees, load, set_attendees, write_timing};
 use super::timing::timing;
 use crate::audit::{self, Change};
+use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::calendar::{self, Feed, IssuedFeed};
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
 use crate::state::AppState;
+
+/// Events: plain get and delete.
+const EVENT: Record = Record {
+    table: "events",
+    kind: "event",
+    noun: "event",
+};
 
 #[derive(ApiResponse)]
 enum EventCreated {
@@ -217,13 +225,9 @@ impl EventsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<Json<Event>> {
-        ctx.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = ctx.begin().await?;
-        let e = load(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("event"))?;
-        tx.end_read();
-        Ok(Json(e))
+        EVENT
+            .get(&ctx, super::TOOLS_EVENTS_READ, async |c| load(c, id.0).await)
+            .await
     }
 
     /// Update an event. Permission: `tools.events.write`. Audited as `event.updated`.
@@ -310,23 +314,8 @@ impl EventsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
     ) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::TOOLS_EVENTS_WRITE)?;
-        let mut tx = p.begin().await?;
-        let before = load(&mut tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound("event"))?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "events",
-            "event.deleted",
-            "event",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+        EVENT
+            .delete(&ctx, super::TOOLS_EVENTS_WRITE, id.0, async |c| load(c, id.0).await)
+            .await
     }
 }
