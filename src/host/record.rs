@@ -28,31 +28,37 @@ pub struct Record {
 
 impl Record {
     /// `GET /:id`: requires `read`, loads with `load`, `404` when it finds nothing.
-    pub async fn get<T>(
+    pub async fn get<T, E: Into<AppError>>(
         &self,
         ctx: &TenantCtx,
         read: Permission,
-        load: impl AsyncFnOnce(&mut PgConnection) -> Result<Option<T>, sqlx::Error>,
+        load: impl AsyncFnOnce(&mut PgConnection) -> Result<Option<T>, E>,
     ) -> Result<Json<T>> {
         ctx.require(read)?;
         let mut tx = ctx.begin().await?;
-        let found = load(&mut tx).await?.ok_or(AppError::NotFound(self.noun))?;
+        let found = load(&mut tx)
+            .await
+            .map_err(Into::into)?
+            .ok_or(AppError::NotFound(self.noun))?;
         tx.end_read();
         Ok(Json(found))
     }
 
     /// `DELETE /:id`: requires `write`; `load` reads the row (locking it); the row is deleted
     /// and `<kind>.deleted` recorded with the row as it was, in one transaction.
-    pub async fn delete<T: serde::Serialize>(
+    pub async fn delete<T: serde::Serialize, E: Into<AppError>>(
         &self,
         ctx: &TenantCtx,
         write: Permission,
         id: impl Into<Uuid>,
-        load: impl AsyncFnOnce(&mut PgConnection) -> Result<Option<T>, sqlx::Error>,
+        load: impl AsyncFnOnce(&mut PgConnection) -> Result<Option<T>, E>,
     ) -> Result<NoContent> {
         ctx.require(write)?;
         let mut tx = ctx.begin().await?;
-        let before = load(&mut tx).await?.ok_or(AppError::NotFound(self.noun))?;
+        let before = load(&mut tx)
+            .await
+            .map_err(Into::into)?
+            .ok_or(AppError::NotFound(self.noun))?;
         audit::delete_recorded(
             &mut tx,
             ctx.into(),

@@ -1,7 +1,6 @@
 //! `/api/v1/fleet/aircraft`: the fleet. Every aircraft response carries its airworthiness,
 //! computed by `maintenance::airworthiness` on the tenant's local day.
 
-
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;

@@ -2,7 +2,6 @@
 //! only move forward; a correction (which may go back) needs a reason and is audited with the
 //! meters before and after.
 
-
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};

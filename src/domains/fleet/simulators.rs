@@ -1,6 +1,5 @@
 //! `/api/v1/fleet/simulators`: flight simulators and training devices (bookable).
 
-
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

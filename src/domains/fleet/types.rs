@@ -1,7 +1,6 @@
 //! `/api/v1/fleet/aircraft-types`: the organisation's catalogue of aircraft types; an
 //! aircraft of a type copies what it leaves out.
 
-
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

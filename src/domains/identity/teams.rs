@@ -1,6 +1,5 @@
 //! `/api/v1/users/teams`: teams and their members.
 
-
 use chrono::{DateTime, Utc};
 
 use poem_openapi::param::{Path, Query};

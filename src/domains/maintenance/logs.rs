@@ -1,7 +1,6 @@
 //! `/api/v1/maintenance/logs`: the maintenance log. An entry records work done; a mechanic
 //! (`maintenance.sign_off`) signs it off, after which it never changes.
 
-
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

@@ -3,7 +3,6 @@
 //! tenant's calendar, `due::mel_expires_on`); an open deferral past its last day grounds the
 //! aircraft.
 
-
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

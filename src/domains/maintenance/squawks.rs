@@ -2,7 +2,6 @@
 //! makes the aircraft unairworthy; the response then lists the upcoming bookings it affects,
 //! for the scheduler to move or cancel (`/api/v1/scheduling/bookings/{id}`).
 
-
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

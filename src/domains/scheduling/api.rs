@@ -2,7 +2,6 @@
 //! cancellation. Callers without `scheduling.manage` see only the bookings they fly or teach
 //! while the `own_bookings_only` rule is on (filtered in SQL).
 
-
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;

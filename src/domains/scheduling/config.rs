@@ -1,7 +1,6 @@
 //! Scheduling configuration: instructor availability (`/api/v1/scheduling/availability`),
 //! opening hours and the tenant's mode of each dispatch rule.
 
-
 use chrono::{DateTime, NaiveTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

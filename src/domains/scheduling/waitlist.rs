@@ -2,7 +2,6 @@
 //! held it is cancelled or moved away and the slot is free, the entry becomes `notified` and an
 //! e-mail is queued in the same transaction ([`notify`]).
 
-
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};

@@ -1,7 +1,6 @@
 //! `/api/v1/settings` and `/api/v1/settings/{key}`: key/value settings, every change audited
 //! with the old and the new value.
 
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};

@@ -1,7 +1,6 @@
 //! `/api/v1/tools/notes` (API.md §3, §6). Every mutation writes its audit row in the same
 //! transaction.
 
-
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;

@@ -1,6 +1,5 @@
 //! `/api/v1/tools/calls`: call logs of customer interactions.
 
-
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

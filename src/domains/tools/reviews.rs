@@ -1,6 +1,5 @@
 //! `/api/v1/tools/reviews`: customer feedback with a rating from 1 to 5 and a moderation status.
 
-
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

@@ -1,6 +1,5 @@
 //! `/api/v1/tools/tasks`: tasks with status, priority, due date and assignee.
 
-
 use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;

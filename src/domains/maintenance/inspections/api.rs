@@ -1,22 +1,20 @@
 //! The handlers of `/api/v1/maintenance/inspections` and `/api/v1/maintenance/due`.
 
-
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use super::super::airworthiness::ProgrammeRow;
 use super::super::dto::{
     DueFilter, Inspection, InspectionComplete, InspectionCompleted, InspectionCreate,
-    InspectionPage, InspectionUpdate, Meter,
+    InspectionPage, InspectionUpdate,
 };
-use super::super::due::{self, DueStatus, Programme};
-use super::super::logs::{self, NewLog};
+use super::super::due::{self, DueStatus};
 use super::repo::{COLUMNS, Row, inspection, kind_name, load};
 use crate::audit;
 use crate::auth::TenantCtx;
+use crate::record::Record;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
@@ -28,6 +26,13 @@ enum InspectionCreated {
     #[oai(status = 201)]
     Created(Json<Inspection>),
 }
+
+/// Inspection items: the plain delete.
+const INSPECTION: Record = Record {
+    table: "inspection_items",
+    kind: "inspection",
+    noun: "inspection item",
+};
 
 pub struct InspectionsApi;
 
@@ -284,28 +289,13 @@ impl InspectionsApi {
     /// Remove an item from the programme. Permission: `maintenance.manage`. Audited as
     /// `inspection.deleted`.
     #[oai(path = "/inspections/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::MAINTENANCE_MANAGE)?;
-        let mut tx = p.begin().await?;
-        let today = TenantClock::load(&mut tx).await?.today();
-        let before = load(&mut tx, id.0, today, true).await?;
-        audit::delete_recorded(
-            &mut tx,
-            p.into(),
-            "inspection_items",
-            "inspection.deleted",
-            "inspection",
-            before.id,
-            &before,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(NoContent::NoContent)
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
+        INSPECTION
+            .delete(&ctx, super::MAINTENANCE_MANAGE, id.0, async |c| {
+                let today = TenantClock::load(c).await?.today();
+                load(c, id.0, today, true).await.map(Some)
+            })
+            .await
     }
 
     /// Record a completed inspection: a signed maintenance log entry, and the next interval.
@@ -320,83 +310,6 @@ impl InspectionsApi {
         id: Path<Uuid>,
         body: JsonBody<InspectionComplete>,
     ) -> Result<Json<InspectionCompleted>> {
-        let p = &ctx;
-        p.require(super::MAINTENANCE_SIGN_OFF)?;
-        if body.work_done.trim().is_empty() {
-            return Err(AppError::validation("work_done", "must not be blank"));
-        }
-        let mut tx = p.begin().await?;
-        let clock = TenantClock::load(&mut tx).await?;
-        let today = clock.today();
-        let before = load(&mut tx, id.0, today, true).await?;
-        let performed_on = body.performed_on.unwrap_or(today);
-        if performed_on > today {
-            return Err(AppError::validation(
-                "performed_on",
-                "must not be in the future",
-            ));
-        }
-        let done_at = body
-            .hours
-            .map(tenths)
-            .unwrap_or(tenths(before.current_hours));
-        let row = sqlx::query_as::<_, ProgrammeRow>(
-            "select interval_months, interval_tenths, interval_days, overrun_tenths, last_done_on, basis_tenths
-               from inspection_items where id = $1",
-        )
-        .bind(before.id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let basis = Programme::from(row).basis_after(done_at);
-        sqlx::query(
-            "update inspection_items set last_done_on = $2, last_done_tenths = $3, basis_tenths = $4,
-                 version = version + 1 where id = $1",
-        )
-        .bind(before.id)
-        .bind(performed_on)
-        .bind(done_at)
-        .bind(basis)
-        .execute(&mut *tx)
-        .await?;
-        let log = logs::insert(
-            &mut tx,
-            &NewLog {
-                aircraft_id: before.aircraft_id,
-                performed_on,
-                hobbs_tenths: (before.meter == Meter::Hobbs).then_some(done_at),
-                tach_tenths: (before.meter == Meter::Tach).then_some(done_at),
-                work_done: body.work_done.trim(),
-                inspection_item_id: Some(before.id),
-                squawk_id: None,
-                created_by: p.user_id.into(),
-                signed_off: Some(body.certificate_number.as_deref()),
-            },
-        )
-        .await?;
-        let after = load(&mut tx, before.id, today, false).await?;
-        audit::created(
-            &mut tx,
-            p.into(),
-            "maintenance_log.created",
-            "maintenance_log",
-            log.id,
-            &log,
-        )
-        .await?;
-        audit::updated(
-            &mut tx,
-            p.into(),
-            "inspection.completed",
-            "inspection",
-            before.id,
-            &before,
-            &after,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Json(InspectionCompleted {
-            inspection: after,
-            log,
-        }))
+        super::complete::complete(&ctx, id.0, &body).await.map(Json)
     }
 }

@@ -3,6 +3,7 @@
 //! completion (a signed maintenance log entry) that starts the next interval.
 
 mod api;
+mod complete;
 mod repo;
 
 pub use api::InspectionsApi;

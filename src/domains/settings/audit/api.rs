@@ -1,6 +1,5 @@
 //! The handlers of `GET /api/v1/settings/audit-logs` and `GET /api/v1/settings/audit-logs/export`.
 
-
 use chrono::{DateTime, Utc};
 use futures_util::stream;
 use poem::Body;
