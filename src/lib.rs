@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod compliance;
 pub mod domains;
 pub mod host;
 pub mod kernel;

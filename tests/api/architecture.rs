@@ -159,6 +159,36 @@ fn the_kernel_imports_nothing_above_it() {
     }
 }
 
+/// The compliance rules are pure: they read facts handed to them and name nothing of the
+/// service but the kernel (no database, no domain, no host), so every caller gets the same
+/// answer for the same facts.
+#[test]
+fn the_compliance_rules_import_only_the_kernel() {
+    let files = sources("src/compliance");
+    assert!(!files.is_empty(), "src/compliance is empty");
+    for (path, text) in files {
+        let code: String = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            assert!(
+                rest.starts_with("kernel::") || rest.starts_with("compliance::"),
+                "{path} imports `crate::{}`: the compliance rules are pure functions over facts",
+                rest.chars().take(30).collect::<String>()
+            );
+        }
+        for io in ["sqlx", "PgConnection", "TenantTx", "reqwest", "tokio::"] {
+            assert!(
+                !code.contains(io),
+                "{path} names `{io}`: the rules do no I/O"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_reference_scanner_sees_what_it_must() {
     let refs = domain_references(
