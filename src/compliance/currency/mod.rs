@@ -198,37 +198,39 @@ pub fn instrument(entries: &[Entry], category: &str, on: NaiveDate, warn_days: u
     let valid_until = month_ends
         .filter(|&end| instrument_met(&relevant, end, on))
         .max();
-    let evidence: Vec<NaiveDate> = relevant
+    let window_start = first_of_nth_month_before(on, 6);
+    let mut evidence: Vec<NaiveDate> = relevant
         .iter()
         .filter(|e| {
             e.date <= on
-                && e.date >= first_of_nth_month_before(on, 6)
+                && e.date >= window_start
                 && (e.approaches > 0 || e.holds > 0 || e.intercept_track || e.ipc)
         })
         .map(|e| e.date)
         .collect();
-    let mut evidence = evidence;
     evidence.sort_unstable_by(|a, b| b.cmp(a));
-    let s = state(valid_until, on, warn_days);
-    let detail = match valid_until {
-        Some(until) if until >= on => {
+    let (regulation, detail) = match valid_until {
+        Some(until) if until >= on => (
+            "14 CFR 61.57(c)(1)",
             "6 approaches, holding, intercepting and tracking in the preceding 6 calendar months"
-                .to_owned()
-        }
-        Some(until) if on <= end_of_nth_month_after(until, 6) => format!(
-            "lapsed after {until}: fly the tasks of 61.57(c) (safety pilot or device) by {} to regain it",
-            end_of_nth_month_after(until, 6)
+                .to_owned(),
         ),
-        _ => "an instrument proficiency check is required (61.57(d))".to_owned(),
+        Some(until) if on <= end_of_nth_month_after(until, 6) => (
+            "14 CFR 61.57(c)(1)",
+            format!(
+                "lapsed after {until}: fly the tasks of 61.57(c) (safety pilot or device) by {} to regain it",
+                end_of_nth_month_after(until, 6)
+            ),
+        ),
+        _ => (
+            "14 CFR 61.57(d)",
+            "an instrument proficiency check is required (61.57(d))".to_owned(),
+        ),
     };
     Finding {
         rule: "faa.61.57.c",
-        regulation: if detail.contains("61.57(d)") {
-            "14 CFR 61.57(d)"
-        } else {
-            "14 CFR 61.57(c)(1)"
-        },
-        state: s,
+        regulation,
+        state: state(valid_until, on, warn_days),
         valid_until,
         evidence,
         detail,
