@@ -58,8 +58,9 @@ domains! {
     tools,
     fleet,
     maintenance,
-    scheduling;
-    planned: planned::FLIGHTS, planned::TRAINING, planned::THEORY, planned::CERTIFICATES,
+    scheduling,
+    flights;
+    planned: planned::TRAINING, planned::THEORY, planned::CERTIFICATES,
     planned::FINANCE, planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,
 }

@@ -7,46 +7,6 @@ use crate::kernel::TenantKind::{CharterOperator, Fbo, FlightSchool};
 use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
 use crate::kernel::roles::{charter, fbo, school};
 
-pub const FLIGHTS: Manifest = Manifest {
-    name: "flights",
-    prefixes: &["/api/v1/flights"],
-    flags: &[Flag {
-        key: "flights",
-        description: "Flights and logbooks",
-        prefix: "/api/v1/flights",
-        on_for: &[FlightSchool, CharterOperator],
-    }],
-    permissions: &[FLIGHTS_READ, FLIGHTS_MANAGE],
-    attachments: &[],
-    feeds: &[],
-    jobs: &[],
-    limits: &[],
-};
-
-/// View flights and logbooks.
-pub const FLIGHTS_READ: Permission = Permission::new(
-    "flights.read",
-    "View flights and logbooks",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::INSTRUCTOR,
-        school::STUDENT,
-        charter::DISPATCHER,
-        charter::PILOT,
-    ],
-);
-/// Record and edit flights.
-pub const FLIGHTS_MANAGE: Permission = Permission::new(
-    "flights.manage",
-    "Record and edit flights",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::INSTRUCTOR,
-        charter::DISPATCHER,
-        charter::PILOT,
-    ],
-);
-
 pub const TRAINING: Manifest = Manifest {
     name: "training",
     prefixes: &["/api/v1/training"],

@@ -10,6 +10,7 @@ mod cli;
 mod events;
 mod flags;
 mod fleet;
+mod flights;
 mod helpers;
 mod identity;
 mod logs;
