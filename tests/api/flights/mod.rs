@@ -2,6 +2,7 @@
 //! the windows of the tenant's calendar, permissions, other tenants and the feature flag.
 
 mod logbook;
+mod records;
 mod totals;
 
 use reqwest::{Method, StatusCode};
