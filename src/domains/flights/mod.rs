@@ -34,6 +34,7 @@ pub type Apis = (
     records::sign::FlightSigningApi,
     logbook::LogbookApi,
     logbook::totals::TotalsApi,
+    logbook::csv::LogbookCsvApi,
 );
 
 pub fn apis() -> Apis {
@@ -42,6 +43,7 @@ pub fn apis() -> Apis {
         records::sign::FlightSigningApi,
         logbook::LogbookApi,
         logbook::totals::TotalsApi,
+        logbook::csv::LogbookCsvApi,
     )
 }
 

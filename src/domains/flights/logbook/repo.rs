@@ -334,3 +334,16 @@ pub async fn by_flight(conn: &mut PgConnection, flight: Uuid) -> Result<Vec<Logb
     .await?;
     Ok(rows.into_iter().map(LogbookEntry::from).collect())
 }
+
+/// Every entry of `person`, oldest first (an export).
+pub async fn all_of(conn: &mut PgConnection, person: UserId) -> Result<Vec<LogbookEntry>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from logbook_entries where person_id = $1 order by date, id"
+    ))
+    .bind(person)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(LogbookEntry::from).collect())
+}
