@@ -1,7 +1,7 @@
 //! `GET /api/v1/flights/logbook/totals`: every time and count of a person's logbook summed
 //! overall, over the last 30, 90 and 365 days (local dates of the tenant, today included), by
-//! category and class, and by type: one statement (a lateral join puts each entry into the
-//! windows it falls in, `grouping sets` sums the windows and the breakdowns in one pass).
+//! category and class, and by type: one statement, one pass over the person's entries
+//! (`grouping sets` over the window band each entry falls in and the breakdowns).
 
 use chrono::NaiveDate;
 use poem_openapi::param::Query;
@@ -47,6 +47,30 @@ pub struct Totals {
     pub holds: i64,
 }
 
+impl Totals {
+    fn add(&mut self, o: &Totals) {
+        let (m, n) = (&mut self.minutes, &o.minutes);
+        self.entries += o.entries;
+        m.total += n.total;
+        m.pic += n.pic;
+        m.sic += n.sic;
+        m.dual_received += n.dual_received;
+        m.dual_given += n.dual_given;
+        m.solo += n.solo;
+        m.cross_country += n.cross_country;
+        m.night += n.night;
+        m.actual_instrument += n.actual_instrument;
+        m.simulated_instrument += n.simulated_instrument;
+        m.simulator += n.simulator;
+        m.ground_training += n.ground_training;
+        self.day_landings += o.day_landings;
+        self.day_full_stop_landings += o.day_full_stop_landings;
+        self.night_full_stop_landings += o.night_full_stop_landings;
+        self.approaches += o.approaches;
+        self.holds += o.holds;
+    }
+}
+
 /// Totals of one category and class (both null: training devices and entries without).
 #[derive(Object, Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct CategoryClassTotals {
@@ -83,7 +107,8 @@ pub struct LogbookTotals {
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    bucket: String,
+    by_window: bool,
+    win: Option<i32>,
     by_class: bool,
     by_type: bool,
     #[sqlx(try_from = "Option<String>")]
@@ -138,31 +163,30 @@ impl Row {
     }
 }
 
-/// The one statement: windows × (everything, category and class, type); breakdowns only for
-/// the whole logbook (`having`).
+/// The one statement. Each entry falls into one window band (`win`: 30 = the last 30 days,
+/// 90 = days 31 to 90, 365 = days 91 to 365, 0 = older or after today); one pass sums the
+/// whole logbook, each band, each category and class, and each type (`grouping sets`), and
+/// the windows are the bands added up (they nest).
 const TOTALS_SQL: &str = "
-select w.bucket, grouping(e.category, e.class) = 0 as by_class, grouping(e.type_code) = 0 as by_type,
-       e.category, e.class, e.type_code, count(*) as entries,
-       sum(total_minutes)::int8 as total, sum(pic_minutes)::int8 as pic,
-       sum(sic_minutes)::int8 as sic, sum(dual_received_minutes)::int8 as dual_received,
-       sum(dual_given_minutes)::int8 as dual_given, sum(solo_minutes)::int8 as solo,
-       sum(cross_country_minutes)::int8 as cross_country, sum(night_minutes)::int8 as night,
-       sum(actual_instrument_minutes)::int8 as actual_instrument,
-       sum(simulated_instrument_minutes)::int8 as simulated_instrument,
-       sum(simulator_minutes)::int8 as simulator,
-       sum(ground_training_minutes)::int8 as ground_training,
-       sum(day_landings)::int8 as day_landings,
-       sum(day_full_stop_landings)::int8 as day_full_stop_landings,
-       sum(night_full_stop_landings)::int8 as night_full_stop_landings,
-       sum(approaches)::int8 as approaches, sum(holds)::int8 as holds
+select grouping(win) = 0 as by_window, grouping(e.category, e.class) = 0 as by_class,
+       grouping(e.type_code) = 0 as by_type, win, e.category, e.class, e.type_code,
+       count(*) as entries, coalesce(sum(total_minutes), 0) as total, coalesce(sum(pic_minutes), 0) as pic,
+       coalesce(sum(sic_minutes), 0) as sic, coalesce(sum(dual_received_minutes), 0) as dual_received,
+       coalesce(sum(dual_given_minutes), 0) as dual_given, coalesce(sum(solo_minutes), 0) as solo,
+       coalesce(sum(cross_country_minutes), 0) as cross_country, coalesce(sum(night_minutes), 0) as night,
+       coalesce(sum(actual_instrument_minutes), 0) as actual_instrument,
+       coalesce(sum(simulated_instrument_minutes), 0) as simulated_instrument,
+       coalesce(sum(simulator_minutes), 0) as simulator, coalesce(sum(ground_training_minutes), 0) as ground_training,
+       coalesce(sum(day_landings), 0) as day_landings, coalesce(sum(day_full_stop_landings), 0) as day_full_stop_landings,
+       coalesce(sum(night_full_stop_landings), 0) as night_full_stop_landings,
+       coalesce(sum(approaches), 0) as approaches, coalesce(sum(holds), 0) as holds
   from logbook_entries e
- cross join lateral (values ('all', true),
-                            ('30', e.date > $2::date - 30 and e.date <= $2::date),
-                            ('90', e.date > $2::date - 90 and e.date <= $2::date),
-                            ('365', e.date > $2::date - 365 and e.date <= $2::date)) w (bucket, inside)
- where e.person_id = $1 and w.inside
- group by grouping sets ((w.bucket), (w.bucket, e.category, e.class), (w.bucket, e.type_code))
-having w.bucket = 'all' or (grouping(e.category, e.class) = 3 and grouping(e.type_code) = 1)";
+ cross join lateral (select case when e.date > $2::date or e.date <= $2::date - 365 then 0
+                                 when e.date > $2::date - 30 then 30
+                                 when e.date > $2::date - 90 then 90
+                                 else 365 end as win) w
+ where e.person_id = $1
+ group by grouping sets ((), (win), (e.category, e.class), (e.type_code))";
 
 /// `person`'s totals with windows ending on `today`.
 pub async fn totals(
@@ -188,20 +212,29 @@ pub async fn totals(
         by_type: Vec::new(),
     };
     for r in rows {
-        match (r.by_class, r.by_type, r.bucket.as_str()) {
-            (true, _, _) => t.by_category_class.push(CategoryClassTotals {
+        match (r.by_window, r.by_class, r.by_type) {
+            (true, _, _) => {
+                let band = r.totals();
+                let windows: &mut [&mut Totals] = match r.win {
+                    Some(30) => &mut [&mut t.last_30_days, &mut t.last_90_days, &mut t.last_365_days],
+                    Some(90) => &mut [&mut t.last_90_days, &mut t.last_365_days],
+                    Some(365) => &mut [&mut t.last_365_days],
+                    _ => &mut [],
+                };
+                for w in windows.iter_mut() {
+                    w.add(&band);
+                }
+            }
+            (_, true, _) => t.by_category_class.push(CategoryClassTotals {
                 category: r.category.0,
                 class: r.class.0,
                 totals: r.totals(),
             }),
-            (_, true, _) => t.by_type.push(TypeTotals {
+            (_, _, true) => t.by_type.push(TypeTotals {
                 type_code: r.type_code.clone(),
                 totals: r.totals(),
             }),
-            (_, _, "all") => t.overall = r.totals(),
-            (_, _, "30") => t.last_30_days = r.totals(),
-            (_, _, "90") => t.last_90_days = r.totals(),
-            _ => t.last_365_days = r.totals(),
+            _ => t.overall = r.totals(),
         }
     }
     t.by_category_class

@@ -1,0 +1,211 @@
+//! The logbook with a long history (issue 14's targets): a pilot with 10,000 entries, their
+//! totals (one statement: overall, 30/90/365 days, by category and class and by type; target
+//! at most 20 ms) and the currency facts, then a ForeFlight CSV of those 10,000 entries parsed
+//! and inserted into another pilot's logbook (target at most 5 s). Real PostgreSQL, a tenant
+//! provisioned like any other, the domain's own functions called in a tenant transaction (no
+//! HTTP). A report, not a timed test: `cargo bench --bench flights`; the database is
+//! `BENCH_DATABASE_URL` (default `flightline_bench_flights`, recreated).
+
+use std::time::{Duration, Instant};
+
+use chrono::{Days, Utc};
+use figment::Figment;
+use figment::providers::Serialized;
+use flightline::config::{Environment, Settings};
+use flightline::db::{self, Db};
+use flightline::domains::flights::logbook::csv::{foreflight, foreflight_parse, insert};
+use flightline::domains::flights::logbook::{repo, totals};
+use flightline::domains::flights::service;
+use flightline::kernel::UserId;
+use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
+use serde_json::json;
+use sqlx::Connection;
+use uuid::Uuid;
+
+const ENTRIES: i64 = 10_000;
+
+async fn recreate_database(url: &str) {
+    let (server, name) = url.rsplit_once('/').expect("db url");
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("connect postgres");
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database if exists \"{name}\" with (force)"
+    )))
+    .execute(&mut conn)
+    .await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("create bench database");
+}
+
+fn cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn summary(mut times: Vec<Duration>) -> serde_json::Value {
+    times.sort_unstable();
+    let ms = |d: Duration| (d.as_secs_f64() * 1e5).round() / 100.0;
+    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+    json!({"n": times.len(), "p50_ms": ms(pct(50)), "p99_ms": ms(pct(99)), "max_ms": ms(times[times.len() - 1])})
+}
+
+#[tokio::main]
+async fn main() {
+    let db_url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/flightline_bench_flights".into());
+    recreate_database(&db_url).await;
+    let settings = Settings::load_from(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+        Environment::Production,
+        Figment::new()
+            .merge(Serialized::default("database.url", &db_url))
+            .merge(Serialized::default(
+                "auth.jwt_secret",
+                "bench-secret-bench-secret-bench-secret-0123",
+            ))
+            .merge(Serialized::default("mail.log_only", true)),
+    )
+    .expect("settings");
+    let db = Db::connect_lazy(&settings).expect("db");
+    db::migrate_platform(&db)
+        .await
+        .expect("platform migrations");
+    let registry = TenantRegistry::new(
+        db.clone(),
+        Duration::from_secs(60),
+        &flightline::domains::CATALOG,
+    );
+    let new = NewTenant {
+        slug: "logbook-bench".into(),
+        name: "Logbook bench".into(),
+        kind: TenantKind::FlightSchool,
+        plan: "trial".into(),
+        admin_email: "admin@logbook-bench.example".into(),
+        admin_name: "Bench".into(),
+        admin_password_hash: None,
+        trial_ends_at: None,
+    };
+    let tenant = tenancy::provision(&db, &registry, &new, None)
+        .await
+        .expect("provision")
+        .tenant;
+
+    // Two pilots; the first gets 10,000 entries over 27 years, mixed classes, types,
+    // night, instrument, simulator sessions and approaches.
+    let mut tx = tenant.begin(&db).await.expect("tx");
+    let people: Vec<Uuid> = sqlx::query_scalar(
+        "insert into users (id, email, name) select gen_random_uuid(), 'p' || g || '@bench.example', 'Pilot ' || g
+           from generate_series(1, 2) g returning id",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .expect("users");
+    let today = Utc::now().date_naive();
+    sqlx::query(
+        "insert into logbook_entries (id, person_id, date, registration, type_code, category, class,
+             departure, destination, total_minutes, pic_minutes, dual_received_minutes,
+             cross_country_minutes, night_minutes, actual_instrument_minutes,
+             simulated_instrument_minutes, simulator_minutes, simulator_kind, day_landings,
+             day_full_stop_landings, night_full_stop_landings, approaches, approach_details, holds)
+         select gen_random_uuid(), $1, $2::date - g, case when g % 10 = 0 then null else 'N' || (g % 40) || 'FL' end,
+                (array['C172','PA28','DA42','SR22'])[g % 4 + 1],
+                case when g % 10 = 0 then null else 'airplane' end,
+                case when g % 10 = 0 then null when g % 4 = 2 then 'multi_engine_land' else 'single_engine_land' end,
+                'KPAO', 'KSQL',
+                case when g % 10 = 0 then 0 else 60 + g % 120 end,
+                case when g % 10 = 0 or g % 3 = 0 then 0 else 60 + g % 120 end,
+                case when g % 10 = 0 then 60 when g % 3 = 0 then 60 + g % 120 else 0 end,
+                case when g % 10 <> 0 and g % 5 = 0 then 60 else 0 end,
+                case when g % 10 <> 0 and g % 7 = 0 then 30 else 0 end,
+                case when g % 10 <> 0 and g % 11 = 0 then 20 else 0 end,
+                case when g % 10 = 0 then 50 else 0 end,
+                case when g % 10 = 0 then 60 else 0 end,
+                case when g % 10 = 0 then 'ftd' end,
+                g % 4 + g % 3, g % 3, case when g % 10 <> 0 and g % 7 = 0 then 1 else 0 end,
+                case when g % 10 = 0 then 3 else 0 end,
+                case when g % 10 = 0 then '[{\"type\": \"ils\", \"runway\": \"31\", \"airport\": \"KSQL\", \"count\": 2}]'::jsonb else '[]' end,
+                case when g % 10 = 0 then 1 else 0 end
+           from generate_series(1, $3::int) g",
+    )
+    .bind(people[0])
+    .bind(today)
+    .bind(ENTRIES)
+    .execute(&mut *tx)
+    .await
+    .expect("entries");
+    tx.commit().await.expect("commit");
+    sqlx::raw_sql("vacuum (analyze)")
+        .execute(&mut sqlx::PgConnection::connect(&db_url).await.expect("conn"))
+        .await
+        .expect("vacuum");
+    let (a, b) = (UserId(people[0]), UserId(people[1]));
+
+    // Totals: warm up, then 200 timed statements, each in its own transaction.
+    let mut times = Vec::new();
+    for i in 0..250 {
+        let mut tx = tenant.begin(&db).await.expect("tx");
+        let t = Instant::now();
+        let got = totals::totals(&mut tx, a, today, "UTC")
+            .await
+            .expect("totals");
+        if i >= 50 {
+            times.push(t.elapsed());
+        }
+        assert_eq!(got.overall.entries, ENTRIES);
+    }
+    let totals_report = summary(times);
+    let mut times = Vec::new();
+    for _ in 0..100 {
+        let mut tx = tenant.begin(&db).await.expect("tx");
+        let t = Instant::now();
+        let n = service::currency_entries(&mut tx, a, today - Days::new(760))
+            .await
+            .expect("facts")
+            .len();
+        times.push(t.elapsed());
+        assert!(n > 0);
+    }
+    let currency_report = summary(times);
+
+    // Import: the first pilot's logbook as ForeFlight CSV, parsed and inserted for the second.
+    let mut tx = tenant.begin(&db).await.expect("tx");
+    let entries = repo::all_of(&mut tx, a).await.expect("all");
+    drop(tx);
+    let csv = foreflight::write(&entries, &Default::default());
+    let text = String::from_utf8(csv).expect("utf-8");
+    let t = Instant::now();
+    let rows = foreflight_parse::parse(&text, 20_000)
+        .map_err(|e| e.errors)
+        .expect("parse");
+    let parse = t.elapsed();
+    let mut tx = tenant.begin(&db).await.expect("tx");
+    let t = Instant::now();
+    let n = insert::insert_all(&mut tx, b, &rows).await.expect("insert");
+    tx.commit().await.expect("commit");
+    let store = t.elapsed();
+    assert_eq!(n, ENTRIES as u64);
+    let report = json!({
+        "date": Utc::now().to_rfc3339(),
+        "cpu": cpu(),
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "profile": if cfg!(debug_assertions) { "dev (unoptimised)" } else { "release" },
+        "entries": ENTRIES,
+        "totals": totals_report,
+        "currency_entries_two_years": currency_report,
+        "import_foreflight": {
+            "bytes": text.len(),
+            "rows": rows.len(),
+            "parse_ms": (parse.as_secs_f64() * 1e5).round() / 100.0,
+            "insert_commit_ms": (store.as_secs_f64() * 1e5).round() / 100.0,
+        },
+    });
+    println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+}
