@@ -4,6 +4,7 @@
 mod csv;
 mod logbook;
 mod records;
+mod service;
 mod totals;
 
 use reqwest::{Method, StatusCode};
