@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::compliance::currency::Entry;
 use crate::error::Result;
 use crate::kernel::UserId;
-use crate::tenancy::TenantTx;
+use sqlx::PgConnection;
 
 #[derive(sqlx::FromRow)]
 struct CurrencyRow {
@@ -31,7 +31,7 @@ struct CurrencyRow {
 /// An entry flown only in a training device (simulator time, no flight time) has no category
 /// or class (`compliance::currency::Entry`'s convention for a device).
 pub async fn currency_entries(
-    tx: &mut TenantTx,
+    conn: &mut PgConnection,
     person: UserId,
     since: NaiveDate,
 ) -> Result<Vec<Entry>> {
@@ -46,7 +46,7 @@ pub async fn currency_entries(
     )
     .bind(person)
     .bind(since)
-    .fetch_all(&mut **tx)
+    .fetch_all(conn)
     .await?;
     let count = |n: i32| u32::try_from(n).unwrap_or(0);
     Ok(rows
@@ -72,7 +72,7 @@ pub async fn currency_entries(
 /// The date of `person`'s last entry with flight time in type `type_code` (an ICAO designator),
 /// for aircraft checkout recency; `None` when they never flew it.
 pub async fn last_flown(
-    tx: &mut TenantTx,
+    conn: &mut PgConnection,
     person: UserId,
     type_code: &str,
 ) -> Result<Option<NaiveDate>> {
@@ -82,7 +82,7 @@ pub async fn last_flown(
     )
     .bind(person)
     .bind(type_code.trim().to_ascii_uppercase())
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await?;
     Ok(last)
 }
