@@ -58,8 +58,7 @@ create table medical_certificates (
         (authority = 'faa' and class in ('first', 'second', 'third', 'basic_med'))
         or (authority = 'easa' and class in ('class_1', 'class_2', 'lapl'))),
     constraint medical_certificates_course_on_check check ((class = 'basic_med') = (course_on is not null)),
-    constraint medical_certificates_date_of_birth_check
-        check (date_of_birth < examined_on and date_of_birth > date '1900-01-01'),
+    constraint medical_certificates_date_of_birth_check check (date_of_birth < examined_on),
     constraint medical_certificates_limitations_check check (char_length(limitations) <= 2000)
 );
 create index medical_certificates_person_idx on medical_certificates (person_id, examined_on desc);

@@ -387,6 +387,35 @@ async fn crew_dispatch_rules_ask_the_engine_and_block_when_told_to() {
     .await;
     assert_eq!(ok["dispatch"].as_array().map(Vec::len), Some(1), "{ok}");
     assert_eq!(ok["dispatch"][0]["rule"], "aircraft_checkout");
+    // The same rules run again at check-out: the checkout rule switched to block stops it
+    // there, and an override by name lets it go.
+    call(
+        app.tenant_req(
+            &t,
+            Method::PUT,
+            "/api/v1/scheduling/dispatch-rules/aircraft_checkout",
+        )
+        .json(&json!({"mode": "block"})),
+        StatusCode::OK,
+    )
+    .await;
+    let check_out = format!("/api/v1/scheduling/bookings/{}/check-out", id(&ok));
+    let p = problem(
+        app.tenant_req(&t, Method::POST, &check_out)
+            .json(&json!({})),
+        StatusCode::CONFLICT,
+        "dispatch-blocked",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "rules.aircraft_checkout", "{p}");
+    let out = call(
+        app.tenant_req(&t, Method::POST, &check_out)
+            .json(&json!({"override_rules": ["aircraft_checkout"]})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(out["dispatch"].as_array().map(Vec::len), Some(2), "{out}");
+    assert_eq!(out["dispatch"][1]["outcome"], "overridden");
     // The rules list shows them with their modes.
     let list = call(
         app.tenant_req(&t, Method::GET, "/api/v1/scheduling/dispatch-rules"),

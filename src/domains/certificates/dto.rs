@@ -20,6 +20,17 @@ pub enum Authority {
     Other,
 }
 
+/// The authority whose medical rules a medical certificate follows.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MedicalAuthority {
+    /// 14 CFR 61.23.
+    Faa,
+    /// Part-MED.
+    Easa,
+}
+
 /// The kind of pilot certificate (licence).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -94,7 +105,7 @@ pub enum EndorsementKind {
     Checkout,
 }
 
-text_enum!(Authority, CertificateKind, MedicalClass, EndorsementKind);
+text_enum!(Authority, MedicalAuthority, CertificateKind, MedicalClass, EndorsementKind);
 
 /// A pilot certificate with its ratings.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -130,8 +141,8 @@ pub struct PilotCertificateCreate {
     pub number: Option<String>,
     pub issued_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
-    /// See [`PilotCertificate::ratings`]; at most 40.
-    #[oai(validator(max_items = 40))]
+    /// The ratings held (as in `PilotCertificate`): at most 40, each once.
+    #[oai(validator(max_items = 40, unique_items, pattern = "^(airplane_(single|multi)_engine_(land|sea)|rotorcraft_(helicopter|gyroplane)|glider|lighter_than_air_(airship|balloon)|powered_lift|powered_parachute|weight_shift_control|instrument_(airplane|helicopter|powered_lift)|cfi_(airplane_single_engine|airplane_multi_engine|instrument_airplane|instrument_helicopter|helicopter|gyroplane|glider|sport)|type:[A-Z0-9-]{2,10})$"))]
     pub ratings: Option<Vec<String>>,
     #[oai(validator(max_length = 2000))]
     pub limitations: Option<String>,
@@ -144,7 +155,8 @@ pub struct PilotCertificateUpdate {
     pub number: MaybeUndefined<String>,
     pub issued_on: Option<NaiveDate>,
     pub expires_on: MaybeUndefined<NaiveDate>,
-    #[oai(validator(max_items = 40))]
+    /// Replaces the ratings: at most 40, each once.
+    #[oai(validator(max_items = 40, unique_items, pattern = "^(airplane_(single|multi)_engine_(land|sea)|rotorcraft_(helicopter|gyroplane)|glider|lighter_than_air_(airship|balloon)|powered_lift|powered_parachute|weight_shift_control|instrument_(airplane|helicopter|powered_lift)|cfi_(airplane_single_engine|airplane_multi_engine|instrument_airplane|instrument_helicopter|helicopter|gyroplane|glider|sport)|type:[A-Z0-9-]{2,10})$"))]
     pub ratings: Option<Vec<String>>,
     #[oai(validator(max_length = 2000))]
     pub limitations: MaybeUndefined<String>,
@@ -180,7 +192,7 @@ pub struct MedicalValidity {
 pub struct Medical {
     pub id: Uuid,
     pub person_id: UserId,
-    pub authority: Authority,
+    pub authority: MedicalAuthority,
     pub class: MedicalClass,
     pub examined_on: NaiveDate,
     pub date_of_birth: NaiveDate,
@@ -195,13 +207,14 @@ pub struct Medical {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A new medical certificate. `authority` is `faa` or `easa`; the class must be one of that
-/// authority's; `course_on` is required for BasicMed and refused otherwise.
+/// A new medical certificate. The class must be one of the authority's; `course_on` is
+/// required for BasicMed and refused otherwise; `date_of_birth` is before `examined_on`, and
+/// neither the examination nor the course is in the future.
 #[derive(Object)]
 pub struct MedicalCreate {
     /// The holder; absent: the caller.
     pub person_id: Option<UserId>,
-    pub authority: Authority,
+    pub authority: MedicalAuthority,
     pub class: MedicalClass,
     pub examined_on: NaiveDate,
     pub date_of_birth: NaiveDate,

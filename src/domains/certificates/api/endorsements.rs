@@ -124,7 +124,7 @@ impl EndorsementsApi {
         c.check(
             body.instructor_certificate_expires_on.is_none_or(|e| e >= given_on),
             "instructor_certificate_expires_on",
-            "the instructor's certificate had expired on the day given",
+            "must not be before given_on",
         );
         c.done()?;
         let e = Endorsement {
@@ -137,7 +137,7 @@ impl EndorsementsApi {
             valid_until: None,
             instructor_id: Some(ctx.user_id),
             instructor_name: String::new(),
-            instructor_certificate_number: body.instructor_certificate_number.trim().to_owned(),
+            instructor_certificate_number: body.instructor_certificate_number,
             instructor_certificate_expires_on: body.instructor_certificate_expires_on,
             text: body.text,
             revoked_at: None,
@@ -212,7 +212,7 @@ impl EndorsementsApi {
             });
         }
         let after =
-            repo::revoke_endorsement(&mut tx, before.id, ctx.user_id, body.reason.trim()).await?;
+            repo::revoke_endorsement(&mut tx, before.id, ctx.user_id, &body.reason).await?;
         audit::updated(
             &mut tx,
             (&ctx).into(),

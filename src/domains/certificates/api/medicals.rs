@@ -12,7 +12,7 @@ use super::{list_scope, may_see};
 use crate::audit;
 use crate::auth::TenantCtx;
 use crate::domains::certificates::dto::{
-    Authority, Medical, MedicalClass, MedicalCreate, MedicalPage, MedicalUpdate,
+    Medical, MedicalAuthority, MedicalClass, MedicalCreate, MedicalPage, MedicalUpdate,
 };
 use crate::domains::certificates::{CERTIFICATES_MANAGE, CERTIFICATES_READ, repo};
 use crate::error::{AppError, Checks, Result};
@@ -43,15 +43,10 @@ fn check(m: &Medical) -> Result<()> {
     );
     let mut c = Checks::new();
     c.check(
-        m.authority != Authority::Other,
-        "authority",
-        "must be faa or easa (their medical rules are the ones computed)",
-    );
-    c.check(
-        m.authority == Authority::Other || faa == (m.authority == Authority::Faa),
+        faa == (m.authority == MedicalAuthority::Faa),
         "class",
-        "is not a class of this authority (FAA: first, second, third, basic_med; EASA: class_1, \
-         class_2, lapl)",
+        "is only valid with its own authority (FAA: first, second, third, basic_med; EASA: \
+         class_1, class_2, lapl)",
     );
     c.check(
         (m.class == MedicalClass::BasicMed) == m.course_on.is_some(),
@@ -59,10 +54,9 @@ fn check(m: &Medical) -> Result<()> {
         "is required for BasicMed (the medical education course) and only there",
     );
     c.check(
-        m.date_of_birth < m.examined_on
-            && m.date_of_birth > NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN),
+        m.date_of_birth < m.examined_on,
         "date_of_birth",
-        "must be after 1900 and before the examination",
+        "must be before examined_on",
     );
     // A day of slack for a time zone ahead of UTC.
     let tomorrow = Utc::now().date_naive().succ_opt().unwrap_or(NaiveDate::MAX);

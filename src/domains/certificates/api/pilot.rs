@@ -35,7 +35,10 @@ enum Created {
 
 fn check_dates(c: &PilotCertificate) -> Result<()> {
     if c.expires_on.is_some_and(|e| e < c.issued_on) {
-        return Err(AppError::validation("expires_on", "must not be before issued_on"));
+        return Err(AppError::validation(
+            "expires_on",
+            "must not be before issued_on",
+        ));
     }
     check_ratings(&c.ratings)
 }
@@ -84,7 +87,7 @@ impl PilotCertificatesApi {
             person_id: body.person_id.unwrap_or(ctx.user_id),
             authority: body.authority,
             kind: body.kind,
-            number: body.number.map(|n| n.trim().to_owned()),
+            number: body.number,
             issued_on: body.issued_on,
             expires_on: body.expires_on,
             ratings: body.ratings.unwrap_or_default(),
@@ -146,7 +149,7 @@ impl PilotCertificatesApi {
         AppError::check_version("pilot certificate", body.version, before.version)?;
         let mut next = before.clone();
         match &body.number {
-            MaybeUndefined::Value(n) => next.number = Some(n.trim().to_owned()),
+            MaybeUndefined::Value(n) => next.number = Some(n.clone()),
             MaybeUndefined::Null => next.number = None,
             MaybeUndefined::Undefined => {}
         }

@@ -10,7 +10,7 @@ mod endorsements;
 
 pub use endorsements::{endorsement, endorsements, insert_endorsement, revoke_endorsement};
 
-use super::dto::{Authority, CertificateKind, Medical, MedicalClass, PilotCertificate};
+use super::dto::{Authority, CertificateKind, Medical, MedicalAuthority, MedicalClass, PilotCertificate};
 use super::facts;
 use crate::kernel::UserId;
 
@@ -70,7 +70,7 @@ struct MedicalRow {
     id: Uuid,
     person_id: UserId,
     #[sqlx(try_from = "String")]
-    authority: Authority,
+    authority: MedicalAuthority,
     #[sqlx(try_from = "String")]
     class: MedicalClass,
     examined_on: NaiveDate,
