@@ -7,7 +7,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate};
-use flightline::compliance::assess::{FlightRules, Person, Question, Role, assess};
+use flightline::compliance::assess::{
+    Authority, Checkout, FlightRules, Person, Question, Role, assess,
+};
 use flightline::compliance::currency::{Aircraft, Entry};
 use flightline::compliance::medical::{FaaClass, FaaMedical, FaaPrivileges};
 
@@ -46,13 +48,19 @@ fn main() {
     let on = NaiveDate::from_ymd_opt(2026, 12, 6).expect("date");
     let person = Person {
         born: NaiveDate::from_ymd_opt(1980, 3, 14),
-        medical: Some(FaaMedical {
+        medicals: vec![FaaMedical {
             class: FaaClass::Second,
             examined_on: NaiveDate::from_ymd_opt(2026, 4, 2).expect("date"),
-        }),
+        }],
         basic_med: None,
         entries: logbook(2_000, on),
         solo_endorsements: Vec::new(),
+        checkouts: vec![Checkout {
+            type_code: "C172".into(),
+            given_on: NaiveDate::from_ymd_opt(2025, 1, 5).expect("date"),
+            recency_days: 90,
+        }],
+        ..Person::default()
     };
     let question = Question {
         role: Role::PicWithPassengers,
@@ -68,6 +76,8 @@ fn main() {
         rules: FlightRules::Ifr,
         privileges: FaaPrivileges::Commercial,
         warn_days: 30,
+        authority: Authority::Faa,
+        checkout: true,
     };
     // Warm up, then time single answers (every requirement: medical, review, day, night,
     // instrument) and report the distribution.

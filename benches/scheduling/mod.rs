@@ -1,5 +1,6 @@
 //! Scheduling phases of the load benchmark (kept apart from load.rs so the two merge easily):
 //! - `create_booking`: `POST /api/v1/scheduling/bookings` with every dispatch rule evaluated
+//!   (the seven crew rules too: the instructor's certificates and 200-entry logbook are asked)
 //!   (airworthiness with two inspection items per aircraft, maintenance due, instructor
 //!   availability, opening hours, own bookings, booking window), aircraft + instructor per
 //!   booking, 32 connections, no two requests for the same slot;
@@ -79,6 +80,51 @@ pub async fn setup(db: &Db, registry: &TenantRegistry, hash: &str) -> Fleet {
     .fetch_all(&mut *tx)
     .await
     .expect("instructors");
+    // What the crew dispatch rules read (issue 14): each instructor holds a flight instructor
+    // certificate, a third-class medical and a flight review, and has 200 logbook entries over
+    // the last two years (10,000 in all), so every booking asks the compliance engine with real
+    // facts. The seven crew rules stay at their default (`warn`): all are evaluated.
+    sqlx::query(
+        "insert into pilot_certificates (id, person_id, authority, kind, issued_on, ratings)
+         select gen_random_uuid(), id, 'faa', 'flight_instructor', date '2015-01-01',
+                '{cfi_airplane_single_engine}' from unnest($1::uuid[]) id",
+    )
+    .bind(&instructors)
+    .execute(&mut *tx)
+    .await
+    .expect("instructor certificates");
+    sqlx::query(
+        "insert into medical_certificates (id, person_id, authority, class, examined_on, date_of_birth)
+         select gen_random_uuid(), id, 'faa', 'third', current_date - 200, date '1985-06-01'
+           from unnest($1::uuid[]) id",
+    )
+    .bind(&instructors)
+    .execute(&mut *tx)
+    .await
+    .expect("medicals");
+    sqlx::query(
+        "insert into endorsements (id, person_id, kind, given_on, instructor_id, instructor_name,
+             instructor_certificate_number)
+         select gen_random_uuid(), id, 'flight_review', current_date - 300, $2, 'Bench', '1'
+           from unnest($1::uuid[]) id",
+    )
+    .bind(&instructors)
+    .bind(admin)
+    .execute(&mut *tx)
+    .await
+    .expect("flight reviews");
+    sqlx::query(
+        "insert into logbook_entries (id, person_id, date, registration, type_code, category, class,
+             total_minutes, pic_minutes, dual_given_minutes, day_landings, day_full_stop_landings,
+             approaches, holds, intercept_track, source)
+         select gen_random_uuid(), i.id, current_date - (g * 3), 'HB-B01', 'C172', 'airplane',
+                'single_engine_land', 72, 72, 60, 3, 1, g % 3, g % 2, true, 'manual'
+           from unnest($1::uuid[]) i(id), generate_series(1, 200) g",
+    )
+    .bind(&instructors)
+    .execute(&mut *tx)
+    .await
+    .expect("logbooks");
     sqlx::query(
         "insert into opening_hours (weekday, opens, closes) select d, '00:00', '23:59' from generate_series(1, 7) d",
     )

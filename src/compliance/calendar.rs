@@ -118,4 +118,44 @@ mod tests {
         assert_eq!(local_date(at, chrono_tz::America::Denver), d(2026, 3, 31));
         assert_eq!(local_date(at, chrono_tz::UTC), d(2026, 3, 31));
     }
+
+    #[test]
+    fn local_midnight_moves_with_daylight_saving_time() {
+        let at = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .expect("instant")
+                .with_timezone(&Utc)
+        };
+        // Zurich is UTC+1 before 29 March 2026 02:00 and UTC+2 after: local midnight is 23:00
+        // UTC on the night of the 28th and 22:00 UTC from the night of the 29th.
+        let zurich = chrono_tz::Europe::Zurich;
+        assert_eq!(
+            local_date(at("2026-03-28T22:59:59Z"), zurich),
+            d(2026, 3, 28)
+        );
+        assert_eq!(
+            local_date(at("2026-03-28T23:00:00Z"), zurich),
+            d(2026, 3, 29)
+        );
+        assert_eq!(
+            local_date(at("2026-03-29T21:59:59Z"), zurich),
+            d(2026, 3, 29)
+        );
+        assert_eq!(
+            local_date(at("2026-03-29T22:00:00Z"), zurich),
+            d(2026, 3, 30)
+        );
+        // And back in autumn (25 October 2026): 22:00 UTC is still the 25th, 23:00 the 26th.
+        assert_eq!(
+            local_date(at("2026-10-25T22:30:00Z"), zurich),
+            d(2026, 10, 25)
+        );
+        assert_eq!(
+            local_date(at("2026-10-25T23:00:00Z"), zurich),
+            d(2026, 10, 26)
+        );
+        // A 90-day window counted from a local date across the change is 90 calendar days.
+        let landed = local_date(at("2026-03-28T23:30:00Z"), zurich);
+        assert_eq!(days_after(landed, 90), d(2026, 6, 27));
+    }
 }

@@ -13,6 +13,7 @@
 pub mod assess;
 pub mod calendar;
 pub mod currency;
+pub mod easa;
 pub mod medical;
 
 use chrono::NaiveDate;

@@ -59,8 +59,9 @@ domains! {
     fleet,
     maintenance,
     scheduling,
-    flights;
-    planned: planned::TRAINING, planned::THEORY, planned::CERTIFICATES,
+    flights,
+    certificates;
+    planned: planned::TRAINING, planned::THEORY,
     planned::FINANCE, planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,
 }

@@ -79,42 +79,6 @@ pub const THEORY_MANAGE: Permission = Permission::new(
     &[school::ORGANIZATION_ADMIN],
 );
 
-pub const CERTIFICATES: Manifest = Manifest {
-    name: "certificates",
-    prefixes: &["/api/v1/certificates"],
-    flags: &[Flag {
-        key: "certificates",
-        description: "Licences, ratings and medicals",
-        prefix: "/api/v1/certificates",
-        on_for: ALL_KINDS,
-    }],
-    permissions: &[CERTIFICATES_READ, CERTIFICATES_MANAGE],
-    attachments: &[],
-    feeds: &[],
-    jobs: &[],
-    limits: &[],
-};
-
-/// View licences, ratings and medicals.
-pub const CERTIFICATES_READ: Permission = Permission::new(
-    "certificates.read",
-    "View licences, ratings and medicals",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::INSTRUCTOR,
-        school::STUDENT,
-        charter::DISPATCHER,
-        charter::PILOT,
-        fbo::LINE_MANAGER,
-    ],
-);
-/// Record licences, ratings and medicals.
-pub const CERTIFICATES_MANAGE: Permission = Permission::new(
-    "certificates.manage",
-    "Record licences, ratings and medicals",
-    &[school::ORGANIZATION_ADMIN, fbo::LINE_MANAGER],
-);
-
 pub const FINANCE: Manifest = Manifest {
     name: "finance",
     prefixes: &["/api/v1/finance"],

@@ -99,10 +99,11 @@ impl CountedLimit {
     }
 }
 
-/// One pass of a job over one tenant, inside that tenant's transaction (committed when it
+/// One pass of a job over one tenant (its id is the second argument, for what the host keeps
+/// per tenant, such as the mail outbox), inside that tenant's transaction (committed when it
 /// returns `Ok`); the number is what it did (rows deleted, reminders sent), for the log.
 pub type TenantJobRun =
-    for<'c> fn(&'c mut sqlx::PgConnection) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+    for<'c> fn(&'c mut sqlx::PgConnection, Uuid) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
 
 /// A job run for every serving tenant every `every_seconds` (one transaction per tenant, so
 /// one tenant's failure or size never holds up another's). Keep a pass short: do a bounded

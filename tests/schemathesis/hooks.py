@@ -206,6 +206,8 @@ BUSINESS_RULES = [
     (r"is reserved", "reserved slugs"),
     # Relative to the clock when the request arrives.
     (r"must be in the future", "relative to the current time"),
+    (r"must not be in the future", "relative to the current time"),
+    (r"must (be|not be) before [a-z_]+", "ordering between two fields"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

@@ -56,6 +56,16 @@ pub struct Aircraft {
 }
 
 impl Aircraft {
+    /// Category and class for a person to read (`airplane single_engine_land`), saying so when
+    /// the aircraft's class is not recorded (then no entry matches it).
+    pub fn describe(&self) -> String {
+        if self.class.is_empty() {
+            format!("{} (the aircraft's class is not recorded)", self.category)
+        } else {
+            format!("{} {}", self.category, self.class)
+        }
+    }
+
     fn same(&self, e: &Entry) -> bool {
         e.category.as_deref() == Some(self.category.as_str())
             && e.class.as_deref() == Some(self.class.as_str())
@@ -121,14 +131,13 @@ pub fn passengers_day(
         valid_until,
         evidence,
         detail: format!(
-            "3 takeoffs and landings{} in the preceding 90 days, {} {}",
+            "3 takeoffs and landings{} in the preceding 90 days, {}",
             if aircraft.tailwheel {
                 " to a full stop in a tailwheel airplane"
             } else {
                 ""
             },
-            aircraft.category,
-            aircraft.class
+            aircraft.describe()
         ),
     }
 }
@@ -155,8 +164,8 @@ pub fn passengers_night(
         valid_until,
         evidence,
         detail: format!(
-            "3 takeoffs and landings to a full stop at night in the preceding 90 days, {} {}",
-            aircraft.category, aircraft.class
+            "3 takeoffs and landings to a full stop at night in the preceding 90 days, {}",
+            aircraft.describe()
         ),
     }
 }

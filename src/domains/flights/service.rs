@@ -14,6 +14,7 @@ use crate::error::Result;
 use crate::kernel::{AircraftId, BookingId, UserId};
 use crate::tenancy::TenantTx;
 use crate::timezone::TenantClock;
+use sqlx::PgConnection;
 
 #[derive(sqlx::FromRow)]
 struct CurrencyRow {
@@ -37,7 +38,7 @@ struct CurrencyRow {
 /// An entry flown only in a training device (simulator time, no flight time) has no category
 /// or class (`compliance::currency::Entry`'s convention for a device).
 pub async fn currency_entries(
-    tx: &mut TenantTx,
+    conn: &mut PgConnection,
     person: UserId,
     since: NaiveDate,
 ) -> Result<Vec<Entry>> {
@@ -52,7 +53,7 @@ pub async fn currency_entries(
     )
     .bind(person)
     .bind(since)
-    .fetch_all(&mut **tx)
+    .fetch_all(conn)
     .await?;
     let count = |n: i32| u32::try_from(n).unwrap_or(0);
     Ok(rows
@@ -78,7 +79,7 @@ pub async fn currency_entries(
 /// The date of `person`'s last entry with flight time in type `type_code` (an ICAO designator),
 /// for aircraft checkout recency; `None` when they never flew it.
 pub async fn last_flown(
-    tx: &mut TenantTx,
+    conn: &mut PgConnection,
     person: UserId,
     type_code: &str,
 ) -> Result<Option<NaiveDate>> {
@@ -88,7 +89,7 @@ pub async fn last_flown(
     )
     .bind(person)
     .bind(type_code.trim().to_ascii_uppercase())
-    .fetch_one(&mut **tx)
+    .fetch_one(conn)
     .await?;
     Ok(last)
 }

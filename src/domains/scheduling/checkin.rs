@@ -38,6 +38,8 @@ pub async fn check_out(
         instructor_id: before.instructor_id,
         simulator_id: before.simulator_id,
         pilot_id: before.pilot_id,
+        ifr: before.flight_rules == super::dto::FlightRules::Ifr,
+        night: before.night,
         actor: p.user_id,
         actor_manages: p.has(super::SCHEDULING_MANAGE),
     };

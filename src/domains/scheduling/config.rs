@@ -310,8 +310,7 @@ impl SchedulingConfigApi {
                 modes.insert(rule, m);
             }
         }
-        let items = rules::RULES
-            .iter()
+        let items = rules::all()
             .map(|r| DispatchRule {
                 rule: r.key.to_owned(),
                 description: r.description.to_owned(),

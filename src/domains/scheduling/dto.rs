@@ -57,7 +57,17 @@ pub enum CalendarResource {
     User,
 }
 
-text_enum!(BookingKind, BookingStatus, WaitlistStatus, CalendarResource);
+/// Visual or instrument flight rules.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FlightRules {
+    #[default]
+    Vfr,
+    Ifr,
+}
+
+text_enum!(BookingKind, BookingStatus, WaitlistStatus, CalendarResource, FlightRules);
 
 /// A booking of an aircraft, an instructor and/or a simulator.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -72,6 +82,10 @@ pub struct Booking {
     pub simulator_id: Option<Uuid>,
     /// The student, renter or pilot the booking is for.
     pub pilot_id: Option<crate::kernel::UserId>,
+    /// Under instrument flight rules the instrument currency rule applies (14 CFR 61.57(c)).
+    pub flight_rules: FlightRules,
+    /// Any part of the flight at night: night currency with passengers (14 CFR 61.57(b)).
+    pub night: bool,
     pub title: Option<String>,
     pub notes: Option<String>,
     pub created_by: Option<Uuid>,
@@ -105,6 +119,10 @@ pub struct BookingCreate {
     pub simulator_id: Option<Uuid>,
     /// Default: the caller.
     pub pilot_id: Option<crate::kernel::UserId>,
+    /// Default `vfr`.
+    pub flight_rules: Option<FlightRules>,
+    /// Any part of the flight at night (default false).
+    pub night: Option<bool>,
     #[oai(validator(max_length = 200))]
     pub title: Option<String>,
     #[oai(validator(max_length = 10000))]
@@ -124,6 +142,8 @@ impl poem_openapi::types::Example for BookingCreate {
             instructor_id: Some(Uuid::nil().into()),
             simulator_id: None,
             pilot_id: None,
+            flight_rules: None,
+            night: None,
             title: Some("PPL lesson 12: circuits".into()),
             notes: None,
             override_rules: None,
@@ -141,6 +161,8 @@ pub struct BookingUpdate {
     pub instructor_id: MaybeUndefined<crate::kernel::UserId>,
     pub simulator_id: MaybeUndefined<Uuid>,
     pub pilot_id: MaybeUndefined<crate::kernel::UserId>,
+    pub flight_rules: Option<FlightRules>,
+    pub night: Option<bool>,
     #[oai(validator(max_length = 200))]
     pub title: MaybeUndefined<String>,
     #[oai(validator(max_length = 10000))]

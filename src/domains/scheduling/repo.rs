@@ -9,14 +9,16 @@ use uuid::Uuid;
 
 use crate::kernel::{AircraftId, BookingId, UserId};
 
-use super::dto::{Booking, BookingKind, BookingStatus};
-use super::rules::{BookingRules, Candidate, Facts, Mode};
+use super::dto::{Booking, BookingKind, BookingStatus, FlightRules};
+use super::rules::{BookingRules, Candidate, Facts, Mode, crew};
+use crate::domains::certificates::service as certificates;
+use crate::domains::fleet::service as fleet;
 use crate::kernel::units::{hours, wire};
 use crate::domains::maintenance::service::airworthiness;
 use crate::timezone::TenantClock;
 
 pub const COLUMNS: &str = "id, kind, status, starts_at, ends_at, aircraft_id, instructor_id, simulator_id, pilot_id,
-     title, notes, created_by, dispatch, cancelled_at, cancelled_by, cancel_reason, late_cancellation,
+     flight_rules, night, title, notes, created_by, dispatch, cancelled_at, cancelled_by, cancel_reason, late_cancellation,
      checked_out_at, checked_in_at, hobbs_out_tenths, tach_out_tenths, hobbs_in_tenths, tach_in_tenths, version,
      created_at, updated_at";
 
@@ -33,6 +35,9 @@ struct Row {
     instructor_id: Option<UserId>,
     simulator_id: Option<Uuid>,
     pilot_id: Option<UserId>,
+    #[sqlx(try_from = "String")]
+    flight_rules: FlightRules,
+    night: bool,
     title: Option<String>,
     notes: Option<String>,
     created_by: Option<Uuid>,
@@ -64,6 +69,8 @@ impl From<Row> for Booking {
             instructor_id: r.instructor_id,
             simulator_id: r.simulator_id,
             pilot_id: r.pilot_id,
+            flight_rules: r.flight_rules,
+            night: r.night,
             title: r.title,
             notes: r.notes,
             created_by: r.created_by,
@@ -152,7 +159,7 @@ struct FactsRow {
 
 /// Everything the dispatch rules read, in one statement (plus one for the aircraft's
 /// airworthiness facts when the booking has an aircraft).
-pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx::Error> {
+pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> crate::error::Result<Facts> {
     let aircraft: Vec<Uuid> = c.aircraft_id.map(|a| a.0).into_iter().collect();
     let row = sqlx::query_as::<_, FactsRow>(sqlx::AssertSqlSafe(FACTS_SQL.as_str()))
         .bind(c.instructor_id)
@@ -165,7 +172,7 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
         Some(a) => airworthiness::from_json(&aircraft, row.aircraft)?.remove(&a.0),
         None => None,
     };
-    Ok(Facts {
+    let mut facts = Facts {
         clock: TenantClock::from_setting(row.tz.as_deref()),
         now: row.now,
         modes: row
@@ -190,7 +197,53 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> Result<Facts, sqlx
             .unwrap_or_default(),
         instructor_unavailable: row.instructor_unavailable,
         aircraft: aircraft_facts,
-    })
+        crew: Vec::new(),
+    };
+    if crew::any_on(&facts.modes) {
+        facts.crew = crew_answers(conn, c).await?;
+    }
+    Ok(facts)
+}
+
+/// The compliance engine's answers for the people the crew rules ask about (none without an
+/// aircraft): the aircraft once, then two statements per person.
+async fn crew_answers(
+    conn: &mut PgConnection,
+    c: &Candidate,
+) -> crate::error::Result<Vec<(&'static str, certificates::Answer)>> {
+    let asked = crew::crew(c);
+    let Some(id) = c.aircraft_id.filter(|_| !asked.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let Some(a) = fleet::get_aircraft(conn, id, false).await? else {
+        return Ok(Vec::new());
+    };
+    let aircraft = certificates::aircraft_facts(
+        &a.category,
+        a.class.as_ref(),
+        &a.engine_type,
+        a.type_designator.as_deref(),
+        &a.model,
+        &a.equipment,
+    );
+    let mut out = Vec::with_capacity(asked.len());
+    for (who, person, role, checkout) in asked {
+        let ask = certificates::Ask {
+            role,
+            at: c.starts_at,
+            night: c.night,
+            rules: if c.ifr {
+                certificates::FlightRules::Ifr
+            } else {
+                certificates::FlightRules::Vfr
+            },
+            privileges: certificates::FaaPrivileges::Private,
+            warn_days: 0,
+            checkout,
+        };
+        out.push((who, certificates::assess(conn, person, &aircraft, &ask).await?));
+    }
+    Ok(out)
 }
 
 /// The booking that holds one of `c`'s resources at an overlapping time (other than `except`).
@@ -232,10 +285,10 @@ pub async fn conflicting(
 static INSERT_RECORDED_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "with b as (insert into bookings (id, kind, starts_at, ends_at, aircraft_id, instructor_id, simulator_id,
-                        pilot_id, title, notes, created_by, dispatch, created_at, updated_at)
-                    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13))
+                        pilot_id, title, notes, created_by, dispatch, created_at, updated_at, flight_rules, night)
+                    values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15))
          {}",
-        crate::audit::insert_sql(14)
+        crate::audit::insert_sql(16)
     )
 });
 
@@ -259,7 +312,9 @@ pub async fn insert_recorded(
         .bind(&b.notes)
         .bind(b.created_by)
         .bind(serde_json::json!(b.dispatch))
-        .bind(b.created_at);
+        .bind(b.created_at)
+        .bind(wire(&b.flight_rules))
+        .bind(b.night);
     crate::audit::bind(
         query,
         actor,

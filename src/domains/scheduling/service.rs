@@ -9,7 +9,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::dto::{Booking, BookingCreate, BookingStatus, BookingUpdate};
+use super::dto::{Booking, BookingCreate, BookingStatus, BookingUpdate, FlightRules};
 use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit;
@@ -121,6 +121,8 @@ pub async fn create(
         instructor_id: body.instructor_id,
         simulator_id: body.simulator_id,
         pilot_id: Some(body.pilot_id.unwrap_or(p.user_id)),
+        ifr: body.flight_rules == Some(FlightRules::Ifr),
+        night: body.night.unwrap_or(false),
         actor: p.user_id,
         actor_manages: p.has(super::SCHEDULING_MANAGE),
     };
@@ -186,6 +188,8 @@ pub async fn create(
         instructor_id: c.instructor_id,
         simulator_id: c.simulator_id,
         pilot_id: c.pilot_id,
+        flight_rules: body.flight_rules.unwrap_or_default(),
+        night: c.night,
         title: body.title.clone(),
         notes: body.notes.clone(),
         created_by: Some(p.user_id.into()),
@@ -278,6 +282,8 @@ pub async fn update(
         instructor_id: pick(&body.instructor_id, before.instructor_id),
         simulator_id: pick(&body.simulator_id, before.simulator_id),
         pilot_id: pick(&body.pilot_id, before.pilot_id),
+        ifr: body.flight_rules.unwrap_or(before.flight_rules) == FlightRules::Ifr,
+        night: body.night.unwrap_or(before.night),
         actor: p.user_id,
         actor_manages: p.has(super::SCHEDULING_MANAGE),
     };
@@ -298,7 +304,8 @@ pub async fn update(
     };
     let moved = sqlx::query(
         "update bookings set kind = $2, starts_at = $3, ends_at = $4, aircraft_id = $5, instructor_id = $6,
-             simulator_id = $7, pilot_id = $8, title = $9, notes = $10, dispatch = $11, version = version + 1
+             simulator_id = $7, pilot_id = $8, title = $9, notes = $10, dispatch = $11,
+             flight_rules = $12, night = $13, version = version + 1
          where id = $1",
     )
     .bind(before.id)
@@ -312,6 +319,8 @@ pub async fn update(
     .bind(text(&body.title, &before.title))
     .bind(text(&body.notes, &before.notes))
     .bind(json!(recorded))
+    .bind(if c.ifr { "ifr" } else { "vfr" })
+    .bind(c.night)
     .execute(&mut *tx)
     .await;
     if let Err(e) = moved {

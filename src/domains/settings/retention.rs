@@ -17,7 +17,7 @@ pub const AUDIT_RETENTION: TenantJob = TenantJob {
     run,
 };
 
-fn run(conn: &mut PgConnection) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
+fn run(conn: &mut PgConnection, _tenant: uuid::Uuid) -> BoxFuture<'_, Result<u64, sqlx::Error>> {
     Box::pin(apply(conn))
 }
 

@@ -30,6 +30,10 @@ pub const KNOWN: &[(&str, &str)] = &[
         "days the audit log keeps a row, 30..3650 (unset: kept forever)",
     ),
     (
+        "compliance.authority",
+        "\"faa\" or \"easa\": whose medical rules the compliance engine applies (unset: faa)",
+    ),
+    (
         "attachments.max_size_bytes",
         "largest attachment upload in bytes; the server's storage.max_upload_bytes caps it",
     ),
@@ -116,6 +120,9 @@ fn int_in(
 pub fn validate(key: &str, value: &Value) -> Result<(), Vec<FieldError>> {
     let mut out = Vec::new();
     match key {
+        "compliance.authority" if !matches!(value.as_str(), Some("faa" | "easa")) => {
+            return Err(err("value", "must be \"faa\" or \"easa\""));
+        }
         "timezone" => {
             let ok = value.as_str().is_some_and(|s| {
                 s == "UTC"

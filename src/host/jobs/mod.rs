@@ -44,7 +44,7 @@ async fn run_for(
     job: &TenantJob,
 ) -> Result<u64, sqlx::Error> {
     let mut tx = TenantTx::begin(db, tenant, schema).await?;
-    let n = (job.run)(&mut tx).await?;
+    let n = (job.run)(&mut tx, tenant).await?;
     tx.commit().await?;
     Ok(n)
 }

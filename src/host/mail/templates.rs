@@ -19,7 +19,8 @@ pub struct Link<'a> {
     pub token: &'a str,
 }
 
-fn escape(s: &str) -> String {
+/// Escapes text for an HTML body.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

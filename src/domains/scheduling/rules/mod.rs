@@ -7,6 +7,7 @@
 //! if it needs data the others do not, one field of [`Facts`] filled by `repo::facts` (one
 //! statement, so evaluation stays a single round trip however many rules there are).
 
+pub mod crew;
 mod types;
 
 pub use types::{BookingRules, Candidate, Facts, Mode, Outcome, Rule, RuleOutcome, Stage};
@@ -142,8 +143,13 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
+/// Every rule: those above, then the crew rules that ask the compliance engine.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    RULES.iter().chain(crew::RULES)
+}
+
 pub fn find(key: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.key == key)
+    all().find(|r| r.key == key)
 }
 
 /// The tenant's mode of `rule`.
@@ -162,7 +168,7 @@ pub fn evaluate(
 ) -> Result<Vec<RuleOutcome>, Vec<RuleOutcome>> {
     let mut recorded = Vec::new();
     let mut blocked = Vec::new();
-    for rule in RULES.iter().filter(|r| r.stages.contains(&stage)) {
+    for rule in all().filter(|r| r.stages.contains(&stage)) {
         let mode = mode(&f.modes, rule);
         if mode == Mode::Off {
             continue;
@@ -218,6 +224,8 @@ mod tests {
             instructor_id: None,
             simulator_id: None,
             pilot_id: Some(me),
+            ifr: false,
+            night: false,
             actor: me,
             actor_manages: false,
         }

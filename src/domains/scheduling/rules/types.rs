@@ -61,6 +61,10 @@ pub struct Candidate {
     pub instructor_id: Option<crate::kernel::UserId>,
     pub simulator_id: Option<Uuid>,
     pub pilot_id: Option<crate::kernel::UserId>,
+    /// Under instrument flight rules.
+    pub ifr: bool,
+    /// Any part of the flight at night.
+    pub night: bool,
     /// Who asks.
     pub actor: crate::kernel::UserId,
     /// The actor may book for others (`scheduling.manage`).
@@ -87,6 +91,9 @@ pub struct Facts {
     pub booking_rules: BookingRules,
     pub instructor_unavailable: bool,
     pub aircraft: Option<AircraftFacts>,
+    /// The compliance engine's answer for each person a crew rule asks about
+    /// ([`super::crew::crew`]), with how the messages name them.
+    pub crew: Vec<(&'static str, crate::domains::certificates::service::Answer)>,
 }
 
 /// One rule.
