@@ -39,6 +39,23 @@ pub(super) const CHECKED_PATTERNS: &[(&str, &str, &str)] = &[
     ),
     ("AircraftCreate", "home_base", LOCATION_PATTERN),
     ("AircraftUpdate", "home_base", LOCATION_PATTERN),
+    ("LogbookEntryCreate", "registration", REGISTRATION_PATTERN),
+    ("LogbookEntryUpdate", "registration", REGISTRATION_PATTERN),
+    ("LogbookEntryCreate", "type_code", DESIGNATOR_PATTERN),
+    ("LogbookEntryUpdate", "type_code", DESIGNATOR_PATTERN),
+    ("LogbookEntryCreate", "departure", ROUTE_POINT_PATTERN),
+    ("LogbookEntryUpdate", "departure", ROUTE_POINT_PATTERN),
+    ("LogbookEntryCreate", "destination", ROUTE_POINT_PATTERN),
+    ("LogbookEntryUpdate", "destination", ROUTE_POINT_PATTERN),
+    ("LogbookEntryCreate", "stops", ROUTE_POINT_PATTERN),
+    ("LogbookEntryUpdate", "stops", ROUTE_POINT_PATTERN),
+    ("FlightCreate", "departure", ROUTE_POINT_PATTERN),
+    ("FlightUpdate", "departure", ROUTE_POINT_PATTERN),
+    ("FlightCreate", "destination", ROUTE_POINT_PATTERN),
+    ("FlightUpdate", "destination", ROUTE_POINT_PATTERN),
+    ("FlightCreate", "stops", ROUTE_POINT_PATTERN),
+    ("FlightUpdate", "stops", ROUTE_POINT_PATTERN),
+    ("Approach", "airport", UPPER_ROUTE_POINT_PATTERN),
 ];
 const EMAIL_PATTERN: &str = crate::kernel::email::EMAIL_PATTERN;
 const PLAN_PATTERN: &str = crate::kernel::plans::PLAN_PATTERN;
@@ -54,6 +71,10 @@ const REGISTRATION_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9-]{1,9}$";
 const UPPER_DESIGNATOR_PATTERN: &str = "^[A-Z0-9]{2,4}$";
 /// An ICAO or FAA location identifier.
 const LOCATION_PATTERN: &str = "^[A-Z0-9]{3,4}$";
+/// A point of a logged route: ICAO, IATA or local identifier, any case (stored upper-case).
+const ROUTE_POINT_PATTERN: &str = "^[A-Za-z0-9]{2,7}$";
+/// The airport of an approach, upper-case.
+const UPPER_ROUTE_POINT_PATTERN: &str = "^[A-Z0-9]{2,7}$";
 /// An aircraft's equipment tag.
 const TAG_PATTERN: &str = "^[a-z0-9_]{1,40}$";
 /// `HH:MM`, 00:00 to 23:59.

@@ -18,7 +18,7 @@ async fn entries_are_kept_signed_and_audited() {
     let e = entry(
         &app,
         &student,
-        json!({"date": "2026-11-02", "aircraft_id": aircraft["id"], "departure": " kpao ",
+        json!({"date": "2026-11-02", "aircraft_id": aircraft["id"], "departure": "kpao",
                "destination": "KSQL", "stops": ["khwd"],
                "minutes": {"total": 72, "dual_received": 72, "cross_country": 30},
                "day_landings": 3, "day_full_stop_landings": 1,

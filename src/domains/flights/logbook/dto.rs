@@ -264,7 +264,7 @@ pub struct LogbookEntryUpdate {
 #[derive(Object)]
 pub struct LogbookEntrySign {
     /// The instructor's certificate number.
-    #[oai(validator(min_length = 1, max_length = 50))]
+    #[oai(validator(min_length = 1, max_length = 50, pattern = "\\S"))]
     pub certificate_number: String,
     /// When given, the signature applies only if the entry still has this version (else `409`).
     pub version: Option<i32>,

@@ -43,10 +43,9 @@ pub struct Fields {
     pub remarks: Option<String>,
 }
 
-/// Upper case, trimmed; blank is absent.
+/// Upper case (the identifier rules below then refuse anything but letters, digits and `-`).
 fn ident(s: Option<&str>) -> Option<String> {
-    s.map(|s| s.trim().to_ascii_uppercase())
-        .filter(|s| !s.is_empty())
+    s.map(str::to_ascii_uppercase)
 }
 
 /// A location identifier: ICAO, IATA or local, 2-7 letters or digits.
@@ -69,10 +68,7 @@ fn is_type_code(s: &str) -> bool {
 /// [`ident`] of a partial update's value: blank clears.
 fn ident_update(v: &MaybeUndefined<String>) -> MaybeUndefined<String> {
     match v {
-        MaybeUndefined::Value(s) => match ident(Some(s)) {
-            Some(s) => MaybeUndefined::Value(s),
-            None => MaybeUndefined::Null,
-        },
+        MaybeUndefined::Value(s) => MaybeUndefined::Value(s.to_ascii_uppercase()),
         MaybeUndefined::Null => MaybeUndefined::Null,
         MaybeUndefined::Undefined => MaybeUndefined::Undefined,
     }
@@ -95,7 +91,7 @@ impl Fields {
                 .stops
                 .iter()
                 .flatten()
-                .map(|s| s.trim().to_ascii_uppercase())
+                .map(|s| s.to_ascii_uppercase())
                 .collect(),
             minutes: b.minutes.clone(),
             simulator_kind: b.simulator_kind,
@@ -158,7 +154,7 @@ impl Fields {
         merge(&mut self.instructor_id, &u.instructor_id);
         merge(&mut self.remarks, &u.remarks);
         if let Some(s) = &u.stops {
-            self.stops = s.iter().map(|s| s.trim().to_ascii_uppercase()).collect();
+            self.stops = s.iter().map(|s| s.to_ascii_uppercase()).collect();
         }
         if let Some(m) = &u.minutes {
             self.minutes = m.clone();
@@ -252,12 +248,12 @@ impl Fields {
         v.check(
             i64::from(m.simulated_instrument) + i64::from(m.actual_instrument) <= flown,
             "minutes.simulated_instrument",
-            "with minutes.actual_instrument must not exceed minutes.total plus minutes.simulator",
+            "must not exceed minutes.total plus minutes.simulator (with minutes.actual_instrument)",
         );
         v.check(
             i64::from(m.solo) + i64::from(m.dual_received) <= flown,
             "minutes.solo",
-            "solo time is flown alone: with minutes.dual_received it must not exceed the time flown",
+            "must not exceed minutes.total plus minutes.simulator (with minutes.dual_received: solo is flown alone)",
         );
         v.check(
             (m.simulator > 0) == self.simulator_kind.is_some(),
@@ -273,7 +269,7 @@ impl Fields {
         v.check(
             counted <= self.approaches,
             "approach_details",
-            "count more approaches than `approaches`",
+            "must not exceed approaches (their counts added up)",
         );
         for (i, a) in self.approach_details.iter().enumerate() {
             v.check(

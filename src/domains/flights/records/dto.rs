@@ -215,7 +215,7 @@ pub struct FlightSign {
 /// A correction of a signed flight: the changed fields and why.
 #[derive(Object)]
 pub struct FlightCorrection {
-    #[oai(validator(min_length = 1, max_length = 2000))]
+    #[oai(validator(min_length = 1, max_length = 2000, pattern = "\\S"))]
     pub reason: String,
     pub changes: FlightUpdate,
 }

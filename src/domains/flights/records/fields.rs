@@ -41,9 +41,9 @@ pub struct FlightFields {
     pub crew: Vec<CrewMember>,
 }
 
+/// Upper case (`check` then refuses anything but letters and digits).
 fn ident(s: &str) -> Option<String> {
-    let s = s.trim().to_ascii_uppercase();
-    (!s.is_empty()).then_some(s)
+    Some(s.to_ascii_uppercase())
 }
 
 fn ident_update(field: &mut Option<String>, v: &MaybeUndefined<String>) {
@@ -213,11 +213,12 @@ impl FlightFields {
         ];
         for (i, (field, t)) in times.iter().enumerate() {
             let Some(t) = t else { continue };
-            let earlier_ok = times[..i].iter().all(|(_, e)| e.is_none_or(|e| e <= *t));
-            v.check(earlier_ok, field, "must not be before the times that precede it (out, off, on, in)");
+            if let Some((earlier, _)) = times[..i].iter().find(|(_, e)| e.is_some_and(|e| e > *t)) {
+                v.check(false, field, &format!("must not be before {earlier}"));
+            }
         }
         if let (Some(o), Some(i)) = (self.out_at, self.in_at) {
-            v.check((i - o).num_hours() < 48, "in_at", "must be within 48 hours of out_at");
+            v.check((i - o).num_hours() < 48, "in_at", "a flight lasts at most 48 hours");
         }
         let pair = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) => b >= a,
@@ -226,7 +227,7 @@ impl FlightFields {
         v.check(pair(self.hobbs_out, self.hobbs_in), "hobbs_in", "must not be below hobbs_out");
         v.check(pair(self.tach_out, self.tach_in), "tach_in", "must not be below tach_out");
         let total = self.total_minutes();
-        v.check(total <= 48 * 60, "hobbs_in", "the flight time must be under 48 hours");
+        v.check(total <= 48 * 60, "hobbs_in", "a flight lasts at most 48 hours");
         let m = &self.minutes;
         for (field, t) in [
             ("minutes.night", m.night),
@@ -237,7 +238,7 @@ impl FlightFields {
         v.check(
             m.actual_instrument + m.simulated_instrument <= total,
             "minutes.actual_instrument",
-            "with minutes.simulated_instrument must not exceed the flight time",
+            "must not exceed the flight time (with minutes.simulated_instrument)",
         );
         v.check(
             self.day_full_stop_landings <= self.day_landings,
@@ -255,19 +256,19 @@ impl FlightFields {
         v.check(
             self.crew.iter().all(|c| seen.insert(c.person_id)),
             "crew",
-            "names a person twice",
+            "appears more than once",
         );
         for role in [CrewRole::Pic, CrewRole::Instructor, CrewRole::Student] {
             v.check(
                 self.crew.iter().filter(|c| c.role == role).count() <= 1,
                 "crew",
-                "has at most one PIC, one instructor and one student",
+                "has at most one pic, one instructor and one student",
             );
         }
         v.check(
             self.crew.iter().any(|c| matches!(c.role, CrewRole::Pic | CrewRole::Student | CrewRole::Instructor)),
             "crew",
-            "needs a pilot in command, a student or an instructor",
+            "a crew needs a pic, a student or an instructor",
         );
         v.check(
             self.fuel_uplift.as_ref().is_none_or(|f| (0.0..=100_000.0).contains(&f.quantity)),
