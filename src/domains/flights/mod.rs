@@ -11,6 +11,7 @@
 //! service; scheduling and certificates use this one, never the other way round.
 
 pub mod logbook;
+pub mod records;
 pub mod service;
 
 use poem_openapi::Tags;
@@ -28,10 +29,22 @@ pub enum Tag {
 }
 
 /// The APIs of this domain, in the order the OpenAPI document lists them.
-pub type Apis = (logbook::LogbookApi, logbook::totals::TotalsApi);
+pub type Apis = (
+    records::FlightsApi,
+    records::sign::FlightSigningApi,
+    logbook::LogbookApi,
+    logbook::totals::TotalsApi,
+    logbook::csv::LogbookCsvApi,
+);
 
 pub fn apis() -> Apis {
-    (logbook::LogbookApi, logbook::totals::TotalsApi)
+    (
+        records::FlightsApi,
+        records::sign::FlightSigningApi,
+        logbook::LogbookApi,
+        logbook::totals::TotalsApi,
+        logbook::csv::LogbookCsvApi,
+    )
 }
 
 pub const MANIFEST: Manifest = Manifest {

@@ -4,7 +4,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::dto::{Booking, BookingStatus, CheckIn, CheckOut};
+use super::dto::{Booking, BookingKind, BookingStatus, CheckIn, CheckOut};
 use super::repo;
 use super::rules::{self, Candidate, Stage};
 use super::service::{blocked, load_for, state_conflict};
@@ -12,8 +12,10 @@ use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::kernel::units::{hours, tenths, wire};
 use crate::domains::fleet::service::{self as fleet, NewReading};
+use crate::domains::flights::service::{self as flights, BookingFlown};
 use crate::domains::maintenance::service::{self as maintenance, NewSquawk};
 use crate::error::{AppError, Checks, Result};
+use crate::tenancy::TenantTx;
 
 /// Checks the aircraft out: the check-out rules run (airworthiness again, maintenance due)
 /// and the meters out are recorded.
@@ -207,6 +209,7 @@ pub async fn check_in(
     let after = repo::get(&mut tx, before.id, None, false)
         .await?
         .ok_or(AppError::NotFound("booking"))?;
+    draft_flight(&mut tx, p, &after).await?;
     audit::updated(
         &mut tx,
         p.into(),
@@ -219,4 +222,33 @@ pub async fn check_in(
     .await?;
     tx.commit().await?;
     Ok((after, ids))
+}
+
+/// The draft flight of a booking flown in an aircraft (not a maintenance block), made in the
+/// check-in's transaction by the flights domain while the tenant has its module on. Idempotent:
+/// a booking makes one flight.
+async fn draft_flight(tx: &mut TenantTx, p: &TenantCtx, b: &Booking) -> Result<()> {
+    let Some(aircraft_id) = b.aircraft_id else {
+        return Ok(());
+    };
+    if b.kind == BookingKind::Maintenance
+        || !crate::tenancy::flags::effective(&crate::domains::CATALOG, &p.tenant, flights::FLAG).0
+    {
+        return Ok(());
+    }
+    let flown = BookingFlown {
+        booking_id: b.id,
+        aircraft_id,
+        pilot_id: b.pilot_id,
+        instructor_id: b.instructor_id,
+        kind: wire(&b.kind),
+        checked_out_at: b.checked_out_at,
+        checked_in_at: b.checked_in_at,
+        hobbs_out_tenths: b.hobbs_out.map(tenths),
+        hobbs_in_tenths: b.hobbs_in.map(tenths),
+        tach_out_tenths: b.tach_out.map(tenths),
+        tach_in_tenths: b.tach_in.map(tenths),
+    };
+    flights::draft_from_booking(tx, p.into(), &flown).await?;
+    Ok(())
 }

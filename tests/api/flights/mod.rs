@@ -1,7 +1,9 @@
 //! Flights and the pilot logbook: entries (who may see, change and sign which), totals over
 //! the windows of the tenant's calendar, permissions, other tenants and the feature flag.
 
+mod csv;
 mod logbook;
+mod records;
 mod totals;
 
 use reqwest::{Method, StatusCode};

@@ -4,6 +4,7 @@
 //! do what is `access.rs`.
 
 pub mod access;
+pub mod csv;
 pub mod dto;
 pub mod fields;
 pub mod repo;

@@ -321,3 +321,29 @@ pub async fn sign(
     .await?;
     Ok(row.into())
 }
+
+/// The entries flight `flight` generated, locked.
+pub async fn by_flight(conn: &mut PgConnection, flight: Uuid) -> Result<Vec<LogbookEntry>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from logbook_entries where flight_id = $1 order by id for update"
+    ))
+    .bind(flight)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(LogbookEntry::from).collect())
+}
+
+/// Every entry of `person`, oldest first (an export).
+pub async fn all_of(conn: &mut PgConnection, person: UserId) -> Result<Vec<LogbookEntry>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "select ",
+        columns!(),
+        " from logbook_entries where person_id = $1 order by date, id"
+    ))
+    .bind(person)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(LogbookEntry::from).collect())
+}
