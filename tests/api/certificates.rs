@@ -408,3 +408,37 @@ async fn instructors_endorse_students_see_their_own_and_revocations_are_kept() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_user_with_records_is_kept() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let (kept, _) = app.user_with_roles(&t, &["student"]).await;
+    let (gone, _) = app.user_with_roles(&t, &["student"]).await;
+    post(
+        &app,
+        &t,
+        MEDICALS,
+        json!({"person_id": kept, "authority": "faa", "class": "third",
+               "examined_on": "2024-05-01", "date_of_birth": "1990-05-01"}),
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::DELETE, &format!("/api/v1/users/{kept}")),
+        StatusCode::CONFLICT,
+        "user-has-records",
+    )
+    .await;
+    let list = call(
+        app.tenant_req(&t, Method::GET, &format!("{MEDICALS}?person_id={kept}")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+    // Without records the delete goes ahead.
+    call(
+        app.tenant_req(&t, Method::DELETE, &format!("/api/v1/users/{gone}")),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+}

@@ -204,7 +204,8 @@ impl UsersApi {
         update_user(&state, &ctx, id.0, &body).await.map(Json)
     }
 
-    /// Delete a user. Their notes stay (author cleared); audit rows stay.
+    /// Delete a user. Their notes stay (author cleared); audit rows stay. A user with flights,
+    /// a logbook or certificates on record is kept (`409 user-has-records`): deactivate them.
     ///
     /// Permission: `users.manage`, and every permission the user holds (`403` otherwise). Not
     /// oneself; not the last active administrator. Audited as `user.deleted`.
@@ -228,10 +229,23 @@ impl UsersApi {
         }
         check_outranks(&mut tx, p, &user).await?;
         keep_an_admin(&mut tx, &user, false).await?;
-        sqlx::query("delete from users where id = $1")
+        let deleted = sqlx::query("delete from users where id = $1")
             .bind(user.id)
             .execute(&mut *tx)
-            .await?;
+            .await;
+        if let Err(sqlx::Error::Database(e)) = &deleted
+            && e.code().as_deref() == Some("23503")
+        {
+            // A restricting reference: flights flown, a logbook, certificates (kept records).
+            return Err(AppError::Conflict {
+                code: "user-has-records",
+                detail: "the user has flights, a logbook or certificates on record, which are \
+                         kept: deactivate the user instead"
+                    .into(),
+                field: None,
+            });
+        }
+        deleted?;
         audit::record(
             &mut tx,
             p.into(),
