@@ -204,8 +204,10 @@ impl UsersApi {
         update_user(&state, &ctx, id.0, &body).await.map(Json)
     }
 
-    /// Delete a user. Their notes stay (author cleared); audit rows stay. A user with flights,
-    /// a logbook or certificates on record is kept (`409 user-has-records`): deactivate them.
+    /// Delete a user.
+    ///
+    /// Their notes stay (author cleared); audit rows stay. A user with flights, a logbook or
+    /// certificates on record is kept (`409 user-has-records`): deactivate them instead.
     ///
     /// Permission: `users.manage`, and every permission the user holds (`403` otherwise). Not
     /// oneself; not the last active administrator. Audited as `user.deleted`.
