@@ -13,6 +13,7 @@ use figment::Figment;
 use figment::providers::Serialized;
 use flightline::config::{Environment, Settings};
 use flightline::db::{self, Db};
+use flightline::domains::certificates::service as certificates;
 use flightline::domains::flights::logbook::csv::{foreflight, foreflight_parse, insert};
 use flightline::domains::flights::logbook::{repo, totals};
 use flightline::domains::flights::service;
@@ -175,6 +176,73 @@ async fn main() {
     }
     let currency_report = summary(times);
 
+    // The compliance answer in the server (issue 14's target: at most 2 ms for a person with
+    // 2,000 logbook entries): a third pilot with 2,000 entries, all inside the 25 months the
+    // engine reads, a medical and a flight review; the certificates domain's `assess` as
+    // scheduling calls it (the certificates statement, the logbook statement, the rules).
+    let mut tx = tenant.begin(&db).await.expect("tx");
+    let c: Uuid = sqlx::query_scalar(
+        "insert into users (id, email, name) values (gen_random_uuid(), 'p3@bench.example', 'Pilot 3') returning id",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .expect("user");
+    sqlx::query(
+        "insert into logbook_entries (id, person_id, date, registration, type_code, category, class,
+             total_minutes, pic_minutes, night_minutes, day_landings, day_full_stop_landings,
+             night_full_stop_landings, approaches, holds, intercept_track)
+         select gen_random_uuid(), $1, $2::date - (g * 37 / 100), 'N1FL', 'C172', 'airplane',
+                'single_engine_land', 70, 70, case when g % 5 = 0 then 30 else 0 end, 2, 1,
+                case when g % 5 = 0 then 1 else 0 end, g % 3, g % 2, g % 2 = 0
+           from generate_series(1, 2000) g",
+    )
+    .bind(c)
+    .bind(today)
+    .execute(&mut *tx)
+    .await
+    .expect("entries");
+    sqlx::query(
+        "insert into medical_certificates (id, person_id, authority, class, examined_on, date_of_birth)
+         values (gen_random_uuid(), $1, 'faa', 'second', $2::date - 100, date '1980-03-14')",
+    )
+    .bind(c)
+    .bind(today)
+    .execute(&mut *tx)
+    .await
+    .expect("medical");
+    tx.commit().await.expect("commit");
+    let aircraft = certificates::AircraftFacts {
+        aircraft: flightline::compliance::currency::Aircraft {
+            category: "airplane".into(),
+            class: "single_engine_land".into(),
+            type_rating: None,
+            tailwheel: false,
+        },
+        type_code: "C172".into(),
+    };
+    let ask = certificates::Ask {
+        role: certificates::Role::PicWithPassengers,
+        at: Utc::now(),
+        night: true,
+        rules: certificates::FlightRules::Ifr,
+        privileges: certificates::FaaPrivileges::Commercial,
+        warn_days: 30,
+        checkout: true,
+    };
+    let mut times = Vec::new();
+    for i in 0..250 {
+        let mut tx = tenant.begin(&db).await.expect("tx");
+        let t = Instant::now();
+        let answer = certificates::assess(&mut tx, UserId(c), &aircraft, &ask)
+            .await
+            .expect("answer");
+        if i >= 50 {
+            times.push(t.elapsed());
+        }
+        assert!(answer.findings.len() >= 5);
+    }
+    let compliance_report = summary(times);
+
     // Import: the first pilot's logbook as ForeFlight CSV, parsed and inserted for the second.
     let mut tx = tenant.begin(&db).await.expect("tx");
     let entries = repo::all_of(&mut tx, a).await.expect("all");
@@ -200,6 +268,7 @@ async fn main() {
         "entries": ENTRIES,
         "totals": totals_report,
         "currency_entries_two_years": currency_report,
+        "compliance_answer_2000_entries": compliance_report,
         "import_foreflight": {
             "bytes": text.len(),
             "rows": rows.len(),

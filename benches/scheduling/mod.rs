@@ -125,6 +125,19 @@ pub async fn setup(db: &Db, registry: &TenantRegistry, hash: &str) -> Fleet {
     .execute(&mut *tx)
     .await
     .expect("logbooks");
+    // BENCH_CREW_RULES=off switches the seven crew rules off: the same set-up without the
+    // compliance engine, for an A/B on one host.
+    if std::env::var("BENCH_CREW_RULES").is_ok_and(|v| v == "off") {
+        sqlx::query(
+            "insert into dispatch_rules (rule, mode)
+             select unnest(array['pilot_medical', 'flight_review', 'solo_endorsement',
+                                 'passenger_currency', 'instrument_currency',
+                                 'instructor_certificate', 'aircraft_checkout']), 'off'",
+        )
+        .execute(&mut *tx)
+        .await
+        .expect("crew rules off");
+    }
     sqlx::query(
         "insert into opening_hours (weekday, opens, closes) select d, '00:00', '23:59' from generate_series(1, 7) d",
     )

@@ -14,7 +14,6 @@ use crate::auth::TenantCtx;
 use crate::compliance::Finding;
 use crate::compliance::assess::{Authority, lapsing};
 use crate::compliance::calendar::days_after;
-use crate::domains::fleet::service as fleet;
 use crate::error::{AppError, Result};
 use crate::kernel::{AircraftId, UserId};
 
@@ -191,17 +190,6 @@ impl ComplianceApi {
         if !exists {
             return Err(AppError::NotFound("person"));
         }
-        let a = fleet::get_aircraft(&mut tx, aircraft_id.0, false)
-            .await?
-            .ok_or_else(|| AppError::validation("aircraft_id", "names no aircraft of this organisation"))?;
-        let aircraft = service::aircraft_facts(
-            &a.category,
-            a.class.as_ref(),
-            &a.engine_type,
-            a.type_designator.as_deref(),
-            &a.model,
-            &a.equipment,
-        );
         let ask = Ask {
             role: match role.0.unwrap_or(RoleParam::Pic) {
                 RoleParam::Pic => Role::Pic,
@@ -223,8 +211,11 @@ impl ComplianceApi {
             warn_days: warn_days.0.unwrap_or(30),
             checkout: checkout.0.unwrap_or(false),
         };
-        let loaded = facts::load(&mut tx, id.0, ask.at).await?;
+        let (loaded, a) = facts::load(&mut tx, id.0, ask.at, Some(aircraft_id.0)).await?;
         tx.end_read();
+        let aircraft = service::aircraft_from_json(&a.ok_or_else(|| {
+            AppError::validation("aircraft_id", "names no aircraft of this organisation")
+        })?);
         let answer = service::judge(&loaded, &aircraft, &ask);
         Ok(Json(ComplianceAnswer {
             person_id: id.0,
@@ -261,7 +252,7 @@ impl ComplianceApi {
         let mut items = Vec::new();
         let mut window = None;
         for (person, name) in people {
-            let loaded = facts::load(&mut tx, person, now).await?;
+            let (loaded, _) = facts::load(&mut tx, person, now, None).await?;
             let until = days_after(loaded.on, days);
             window = Some((loaded.on, until));
             for l in lapsing(&loaded.person, loaded.on, loaded.authority, loaded.privileges, days) {

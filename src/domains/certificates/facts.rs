@@ -3,24 +3,27 @@
 //! domain's `currency_entries`); and the validity of a stored medical or endorsement, computed
 //! by `crate::compliance` on the way out.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 
 use super::dto::{EndorsementKind, MedicalClass, MedicalValidity};
 use crate::compliance::assess::{Authority, Checkout, Person, SoloEndorsement};
-use crate::compliance::calendar::{days_after, end_of_nth_month_after, first_of_nth_month_before};
+use crate::compliance::calendar::{days_after, end_of_nth_month_after};
 use crate::compliance::currency::Entry;
 use crate::compliance::easa::{self, EasaClass, EasaMedical, EasaPrivileges};
 use crate::compliance::medical::{self, BasicMed, FaaClass, FaaMedical, FaaPrivileges};
+use crate::domains::fleet::service as fleet;
 use crate::domains::flights::service as flights;
 use crate::error::Result;
-use crate::kernel::UserId;
+use crate::kernel::{AircraftId, UserId};
 use crate::timezone::TenantClock;
 
-/// How far back the logbook is read: the longest window a rule looks at is the flight review's
-/// 24 calendar months (14 CFR 61.56(c)), plus the month the question is about.
-const LOGBOOK_MONTHS: u32 = 25;
+// How far back the logbook is read (25 months, in `LOAD_SQL`): the longest window a rule looks
+// at is the flight review's 24 calendar months (14 CFR 61.56(c)), plus the month the question
+// is about.
 
 /// The FAA privileges, named as the API shows them.
 const FAA_PRIVILEGES: &[(FaaPrivileges, &str)] = &[
@@ -143,6 +146,9 @@ struct Row {
     tz: Option<String>,
     /// The kinds of pilot certificate held.
     kinds: Vec<String>,
+    aircraft: Option<serde_json::Value>,
+    #[sqlx(flatten)]
+    entries: flights::CurrencyColumns,
 }
 
 /// A person's facts as of a moment, with what the question is asked in.
@@ -156,11 +162,14 @@ pub struct Loaded {
     pub privileges: FaaPrivileges,
 }
 
-/// Everything the engine needs about `person` at `at` (their logbook from 25 calendar months
-/// before that local date), and the organisation's authority and clock.
-pub async fn load(conn: &mut PgConnection, person: UserId, at: DateTime<Utc>) -> Result<Loaded> {
-    let row: Row = sqlx::query_as(
-        "select
+/// The one statement of [`load`]: the person's certificates, the organisation's authority and
+/// time zone, the logbook from the first day of the 25th calendar month before the local date
+/// of `$2` (the flights domain's subquery), and the aircraft `$3` (the fleet domain's), so an
+/// answer costs one round trip however many rules ask.
+static LOAD_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "with s as (select coalesce((select value #>> '{{}}' from settings where key = 'timezone'), 'UTC') as tz)
+         select
              coalesce((select jsonb_agg(jsonb_build_object('class', class, 'examined_on', examined_on,
                           'born', date_of_birth, 'course_on', course_on) order by examined_on)
                        from medical_certificates where person_id = $1), '[]') as medicals,
@@ -171,17 +180,39 @@ pub async fn load(conn: &mut PgConnection, person: UserId, at: DateTime<Utc>) ->
                          and kind in ('solo', 'flight_review', 'ipc', 'checkout')), '[]') as endorsements,
              (select array_agg(expires_on) from pilot_certificates
               where person_id = $1 and kind = 'flight_instructor') as instructor,
-             (select value #>> '{}' from settings where key = 'compliance.authority') as authority,
-             (select value #>> '{}' from settings where key = 'timezone') as tz,
-             array(select kind from pilot_certificates where person_id = $1) as kinds",
+             (select value #>> '{{}}' from settings where key = 'compliance.authority') as authority,
+             s.tz as tz,
+             array(select kind from pilot_certificates where person_id = $1) as kinds,
+             {} as aircraft,
+             e.*
+         from s, {}",
+        fleet::compliance_json_sql("$3"),
+        flights::currency_lateral_sql(
+            "$1",
+            "(date_trunc('month', ($2::timestamptz at time zone s.tz)::date) - interval '25 months')::date",
+            "e"
+        ),
     )
-    .bind(person)
-    .fetch_one(&mut *conn)
-    .await?;
+});
+
+/// Everything the engine needs about `person` at `at` (their logbook from 25 calendar months
+/// before that local date), the organisation's authority and clock, and the aircraft `aircraft`
+/// as a jsonb object (null when not asked or not found): one statement.
+pub async fn load(
+    conn: &mut PgConnection,
+    person: UserId,
+    at: DateTime<Utc>,
+    aircraft: Option<AircraftId>,
+) -> Result<(Loaded, Option<serde_json::Value>)> {
+    let row: Row = sqlx::query_as(sqlx::AssertSqlSafe(LOAD_SQL.as_str()))
+        .bind(person)
+        .bind(at)
+        .bind(aircraft)
+        .fetch_one(&mut *conn)
+        .await?;
     let clock = TenantClock::from_setting(row.tz.as_deref());
     let on = clock.date_of(at);
-    let since = first_of_nth_month_before(on, LOGBOOK_MONTHS);
-    let mut entries = flights::currency_entries(conn, person, since).await?;
+    let mut entries = row.entries.entries();
     let mut p = Person {
         // The latest examination's date of birth (they are one person's; the latest is the
         // most likely corrected).
@@ -237,7 +268,7 @@ pub async fn load(conn: &mut PgConnection, person: UserId, at: DateTime<Utc>) ->
             .copied()
             .max_by_key(|e| e.unwrap_or(NaiveDate::MAX))
     });
-    Ok(Loaded {
+    Ok((Loaded {
         person: p,
         authority: match row.authority.as_deref() {
             Some("easa") => Authority::Easa,
@@ -251,5 +282,5 @@ pub async fn load(conn: &mut PgConnection, person: UserId, at: DateTime<Utc>) ->
         } else {
             FaaPrivileges::Private
         },
-    })
+    }, row.aircraft))
 }

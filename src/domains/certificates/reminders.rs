@@ -44,7 +44,7 @@ async fn remind(conn: &mut PgConnection, tenant: Uuid) -> crate::error::Result<u
     let now = Utc::now();
     let mut sent = 0;
     for (person, name) in people_with_records(conn, None).await? {
-        let loaded = facts::load(conn, person, now).await?;
+        let (loaded, _) = facts::load(conn, person, now, None).await?;
         for l in lapsing(&loaded.person, loaded.on, loaded.authority, loaded.privileges, 30) {
             let Some(until) = l.finding.valid_until else {
                 continue;

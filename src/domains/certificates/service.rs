@@ -12,8 +12,7 @@ use super::facts;
 use crate::compliance::assess::{self, Question};
 use crate::compliance::currency::Aircraft;
 use crate::error::Result;
-use crate::kernel::UserId;
-use crate::kernel::units::wire;
+use crate::kernel::{AircraftId, UserId};
 
 /// What a caller asks about, besides the person and the aircraft.
 #[derive(Debug, Clone, Copy)]
@@ -38,22 +37,25 @@ pub struct AircraftFacts {
     pub type_code: String,
 }
 
-/// [`AircraftFacts`] of a fleet aircraft's fields.
-pub fn aircraft_facts(
-    category: &impl poem_openapi::types::ToJSON,
-    class: Option<&impl poem_openapi::types::ToJSON>,
-    engine_type: &impl poem_openapi::types::ToJSON,
-    type_designator: Option<&str>,
-    model: &str,
-    equipment: &[String],
-) -> AircraftFacts {
-    let type_code = type_designator.unwrap_or(model).to_owned();
-    let jet = matches!(wire(engine_type).as_str(), "turbojet" | "turbofan");
+/// [`AircraftFacts`] of the fleet's jsonb object (`fleet::service::compliance_json_sql`).
+pub(super) fn aircraft_from_json(v: &serde_json::Value) -> AircraftFacts {
+    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let equipment: Vec<String> = v
+        .get("equipment")
+        .and_then(|e| serde_json::from_value(e.clone()).ok())
+        .unwrap_or_default();
+    let type_code = text("type_designator")
+        .or_else(|| text("model"))
+        .unwrap_or_default();
+    let jet = matches!(
+        text("engine_type").as_deref(),
+        Some("turbojet" | "turbofan")
+    );
     let tagged = |t: &str| equipment.iter().any(|e| e == t);
     AircraftFacts {
         aircraft: Aircraft {
-            category: wire(category),
-            class: class.map(wire).unwrap_or_default(),
+            category: text("category").unwrap_or_default(),
+            class: text("class").unwrap_or_default(),
             type_rating: (jet || tagged("type_rating")).then(|| type_code.clone()),
             tailwheel: tagged("tailwheel"),
         },
@@ -61,17 +63,29 @@ pub fn aircraft_facts(
     }
 }
 
-/// May `person` act as `ask.role` in the aircraft at `ask.at`? Every requirement with its
-/// state and evidence. Two statements: the person's certificates with the organisation's
-/// authority and time zone, then their logbook.
+/// May `person` act as `ask.role` in `aircraft` at `ask.at`? Every requirement with its state
+/// and evidence. One statement: the person's certificates, their logbook and the
+/// organisation's authority and time zone.
 pub async fn assess(
     conn: &mut PgConnection,
     person: UserId,
     aircraft: &AircraftFacts,
     ask: &Ask,
 ) -> Result<Answer> {
-    let loaded = facts::load(conn, person, ask.at).await?;
+    let (loaded, _) = facts::load(conn, person, ask.at, None).await?;
     Ok(judge(&loaded, aircraft, ask))
+}
+
+/// [`assess`] for the fleet's aircraft `aircraft`, read in the same statement; `None` when
+/// there is no such aircraft.
+pub async fn assess_in(
+    conn: &mut PgConnection,
+    person: UserId,
+    aircraft: AircraftId,
+    ask: &Ask,
+) -> Result<Option<Answer>> {
+    let (loaded, a) = facts::load(conn, person, ask.at, Some(aircraft)).await?;
+    Ok(a.map(|a| judge(&loaded, &aircraft_from_json(&a), ask)))
 }
 
 /// The engine's answer over facts already loaded.

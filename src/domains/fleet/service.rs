@@ -4,3 +4,15 @@
 
 pub use super::dto::{AircraftClass, Category};
 pub use super::repo::{NewReading, get_aircraft, record_reading};
+
+/// A subquery (SQL text) giving what the compliance engine reads of the aircraft whose id is
+/// the SQL expression `id`, as a jsonb object (`category`, `class`, `engine_type`,
+/// `type_designator`, `model`, `equipment`), or null: for a caller that loads it with other facts
+/// in one statement.
+pub fn compliance_json_sql(id: &str) -> String {
+    format!(
+        "(select jsonb_build_object('category', category, 'class', class, 'engine_type', engine_type,
+             'type_designator', type_designator, 'model', model, 'equipment', equipment)
+          from aircraft where id = {id})"
+    )
+}

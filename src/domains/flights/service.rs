@@ -76,6 +76,91 @@ pub async fn currency_entries(
         .collect())
 }
 
+/// [`currency_entries`] as a `FROM` item, for a caller that loads them with other facts in one
+/// statement: `lateral (...) alias` giving one row of parallel arrays (one element per entry of
+/// the person in SQL expression `person` dated on or after SQL date expression `since`), read by
+/// [`CurrencyColumns`] (`#[sqlx(flatten)]`). Arrays, not a jsonb document: PostgreSQL builds
+/// and sends them several times faster for thousands of entries.
+pub fn currency_lateral_sql(person: &str, since: &str, alias: &str) -> String {
+    format!(
+        "lateral (select array_agg(date) as e_date,
+             array_agg(case when total_minutes = 0 and simulator_minutes > 0 then null else category end) as e_category,
+             array_agg(case when total_minutes = 0 and simulator_minutes > 0 then null else class end) as e_class,
+             array_agg(type_code) as e_type_code, array_agg(tailwheel) as e_tailwheel,
+             array_agg(day_landings) as e_day_landings,
+             array_agg(day_full_stop_landings) as e_day_full_stop_landings,
+             array_agg(night_full_stop_landings) as e_night_full_stop_landings,
+             array_agg(approaches) as e_approaches, array_agg(holds) as e_holds,
+             array_agg(intercept_track) as e_intercept_track, array_agg(ipc) as e_ipc,
+             array_agg(flight_review) as e_flight_review
+           from logbook_entries where person_id = {person} and date >= {since}) {alias}"
+    )
+}
+
+/// The columns of [`currency_lateral_sql`] (each null when there are no entries).
+#[derive(sqlx::FromRow, Debug, Default)]
+pub struct CurrencyColumns {
+    e_date: Option<Vec<NaiveDate>>,
+    e_category: Option<Vec<Option<String>>>,
+    e_class: Option<Vec<Option<String>>>,
+    e_type_code: Option<Vec<Option<String>>>,
+    e_tailwheel: Option<Vec<bool>>,
+    e_day_landings: Option<Vec<i32>>,
+    e_day_full_stop_landings: Option<Vec<i32>>,
+    e_night_full_stop_landings: Option<Vec<i32>>,
+    e_approaches: Option<Vec<i32>>,
+    e_holds: Option<Vec<i32>>,
+    e_intercept_track: Option<Vec<bool>>,
+    e_ipc: Option<Vec<bool>>,
+    e_flight_review: Option<Vec<bool>>,
+}
+
+impl CurrencyColumns {
+    /// The entries, in the arrays' order.
+    pub fn entries(self) -> Vec<Entry> {
+        let dates = self.e_date.unwrap_or_default();
+        let n = dates.len();
+        let text = |v: Option<Vec<Option<String>>>| v.unwrap_or_else(|| vec![None; n]);
+        let (category, class, type_code) =
+            (text(self.e_category), text(self.e_class), text(self.e_type_code));
+        let int = |v: Option<Vec<i32>>| v.unwrap_or_else(|| vec![0; n]);
+        let flag = |v: Option<Vec<bool>>| v.unwrap_or_else(|| vec![false; n]);
+        let (tailwheel, intercept, ipc, review) = (
+            flag(self.e_tailwheel),
+            flag(self.e_intercept_track),
+            flag(self.e_ipc),
+            flag(self.e_flight_review),
+        );
+        let (day, day_full, night_full, approaches, holds) = (
+            int(self.e_day_landings),
+            int(self.e_day_full_stop_landings),
+            int(self.e_night_full_stop_landings),
+            int(self.e_approaches),
+            int(self.e_holds),
+        );
+        let count = |n: i32| u32::try_from(n).unwrap_or(0);
+        dates
+            .into_iter()
+            .enumerate()
+            .map(|(i, date)| Entry {
+                date,
+                category: category.get(i).cloned().flatten(),
+                class: class.get(i).cloned().flatten(),
+                type_code: type_code.get(i).cloned().flatten(),
+                tailwheel: tailwheel.get(i).copied().unwrap_or(false),
+                day_landings: day.get(i).copied().map_or(0, count),
+                day_full_stop_landings: day_full.get(i).copied().map_or(0, count),
+                night_full_stop_landings: night_full.get(i).copied().map_or(0, count),
+                approaches: approaches.get(i).copied().map_or(0, count),
+                holds: holds.get(i).copied().map_or(0, count),
+                intercept_track: intercept.get(i).copied().unwrap_or(false),
+                ipc: ipc.get(i).copied().unwrap_or(false),
+                flight_review: review.get(i).copied().unwrap_or(false),
+            })
+            .collect()
+    }
+}
+
 /// The date of `person`'s last entry with flight time in type `type_code` (an ICAO designator),
 /// for aircraft checkout recency; `None` when they never flew it.
 pub async fn last_flown(

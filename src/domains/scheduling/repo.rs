@@ -12,7 +12,6 @@ use crate::kernel::{AircraftId, BookingId, UserId};
 use super::dto::{Booking, BookingKind, BookingStatus, FlightRules};
 use super::rules::{BookingRules, Candidate, Facts, Mode, crew};
 use crate::domains::certificates::service as certificates;
-use crate::domains::fleet::service as fleet;
 use crate::kernel::units::{hours, wire};
 use crate::domains::maintenance::service::airworthiness;
 use crate::timezone::TenantClock;
@@ -206,7 +205,7 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> crate::error::Resu
 }
 
 /// The compliance engine's answers for the people the crew rules ask about (none without an
-/// aircraft): the aircraft once, then two statements per person.
+/// aircraft): one statement per person (their certificates and logbook, and the aircraft).
 async fn crew_answers(
     conn: &mut PgConnection,
     c: &Candidate,
@@ -215,17 +214,6 @@ async fn crew_answers(
     let Some(id) = c.aircraft_id.filter(|_| !asked.is_empty()) else {
         return Ok(Vec::new());
     };
-    let Some(a) = fleet::get_aircraft(conn, id, false).await? else {
-        return Ok(Vec::new());
-    };
-    let aircraft = certificates::aircraft_facts(
-        &a.category,
-        a.class.as_ref(),
-        &a.engine_type,
-        a.type_designator.as_deref(),
-        &a.model,
-        &a.equipment,
-    );
     let mut out = Vec::with_capacity(asked.len());
     for (who, person, role, checkout) in asked {
         let ask = certificates::Ask {
@@ -241,7 +229,9 @@ async fn crew_answers(
             warn_days: 0,
             checkout,
         };
-        out.push((who, certificates::assess(conn, person, &aircraft, &ask).await?));
+        if let Some(answer) = certificates::assess_in(conn, person, id, &ask).await? {
+            out.push((who, answer));
+        }
     }
     Ok(out)
 }
