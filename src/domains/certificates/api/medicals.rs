@@ -4,7 +4,6 @@
 use chrono::{NaiveDate, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
@@ -17,6 +16,7 @@ use crate::domains::certificates::dto::{
 use crate::domains::certificates::{CERTIFICATES_MANAGE, CERTIFICATES_READ, repo};
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
+use crate::kernel::units::merge;
 use crate::kernel::{UserId, page};
 use crate::record::Record;
 
@@ -181,16 +181,8 @@ impl MedicalsApi {
         if let Some(d) = body.date_of_birth {
             next.date_of_birth = d;
         }
-        match body.course_on {
-            MaybeUndefined::Value(d) => next.course_on = Some(d),
-            MaybeUndefined::Null => next.course_on = None,
-            MaybeUndefined::Undefined => {}
-        }
-        match &body.limitations {
-            MaybeUndefined::Value(l) => next.limitations = Some(l.clone()),
-            MaybeUndefined::Null => next.limitations = None,
-            MaybeUndefined::Undefined => {}
-        }
+        merge(&mut next.course_on, &body.course_on);
+        merge(&mut next.limitations, &body.limitations);
         check(&next)?;
         let after = repo::update_medical(&mut tx, &next).await?;
         audit::updated(

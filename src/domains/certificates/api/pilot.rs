@@ -2,7 +2,6 @@
 
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
@@ -15,6 +14,7 @@ use crate::domains::certificates::dto::{
 use crate::domains::certificates::{CERTIFICATES_MANAGE, CERTIFICATES_READ, repo};
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
+use crate::kernel::units::merge;
 use crate::kernel::{UserId, page};
 use crate::record::Record;
 
@@ -148,27 +148,15 @@ impl PilotCertificatesApi {
             .ok_or(AppError::NotFound("pilot certificate"))?;
         AppError::check_version("pilot certificate", body.version, before.version)?;
         let mut next = before.clone();
-        match &body.number {
-            MaybeUndefined::Value(n) => next.number = Some(n.clone()),
-            MaybeUndefined::Null => next.number = None,
-            MaybeUndefined::Undefined => {}
-        }
+        merge(&mut next.number, &body.number);
         if let Some(d) = body.issued_on {
             next.issued_on = d;
         }
-        match body.expires_on {
-            MaybeUndefined::Value(d) => next.expires_on = Some(d),
-            MaybeUndefined::Null => next.expires_on = None,
-            MaybeUndefined::Undefined => {}
-        }
+        merge(&mut next.expires_on, &body.expires_on);
         if let Some(r) = &body.ratings {
             next.ratings = r.clone();
         }
-        match &body.limitations {
-            MaybeUndefined::Value(l) => next.limitations = Some(l.clone()),
-            MaybeUndefined::Null => next.limitations = None,
-            MaybeUndefined::Undefined => {}
-        }
+        merge(&mut next.limitations, &body.limitations);
         check_dates(&next)?;
         let after = repo::update_certificate(&mut tx, &next).await?;
         audit::updated(
