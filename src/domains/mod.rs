@@ -60,9 +60,10 @@ domains! {
     maintenance,
     scheduling,
     flights,
-    certificates;
+    certificates,
+    finance;
     planned: planned::TRAINING, planned::THEORY,
-    planned::FINANCE, planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
+    planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,
 }
 

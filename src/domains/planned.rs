@@ -79,45 +79,6 @@ pub const THEORY_MANAGE: Permission = Permission::new(
     &[school::ORGANIZATION_ADMIN],
 );
 
-pub const FINANCE: Manifest = Manifest {
-    name: "finance",
-    prefixes: &["/api/v1/finance"],
-    flags: &[Flag {
-        key: "finance",
-        description: "Accounts, invoices and payments",
-        prefix: "/api/v1/finance",
-        on_for: ALL_KINDS,
-    }],
-    permissions: &[FINANCE_READ, FINANCE_MANAGE],
-    attachments: &[],
-    feeds: &[],
-    jobs: &[],
-    limits: &[],
-};
-
-/// View accounts, invoices and payments.
-pub const FINANCE_READ: Permission = Permission::new(
-    "finance.read",
-    "View accounts, invoices and payments",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::STAFF,
-        charter::FINANCE,
-        fbo::FRONT_DESK,
-    ],
-);
-/// Issue invoices, record payments and prices.
-pub const FINANCE_MANAGE: Permission = Permission::new(
-    "finance.manage",
-    "Issue invoices, record payments and prices",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::STAFF,
-        charter::FINANCE,
-        fbo::FRONT_DESK,
-    ],
-);
-
 pub const DOCUMENTS: Manifest = Manifest {
     name: "documents",
     prefixes: &["/api/v1/documents"],

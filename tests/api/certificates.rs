@@ -187,7 +187,7 @@ async fn bad_input_is_422_and_stores_nothing() {
         ),
         (
             json!({"authority": "faa", "kind": "private", "issued_on": "2020-01-01", "ratings": ["glider", "glider"]}),
-            "body",
+            "ratings",
         ),
         (
             json!({"authority": "faa", "kind": "student", "issued_on": "2020-01-01", "expires_on": "2019-01-01"}),

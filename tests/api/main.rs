@@ -10,6 +10,7 @@ mod certificates;
 mod cli;
 mod compliance;
 mod events;
+mod finance;
 mod flags;
 mod fleet;
 mod flights;

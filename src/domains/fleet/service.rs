@@ -16,3 +16,9 @@ pub fn compliance_json_sql(id: &str) -> String {
           from aircraft where id = {id})"
     )
 }
+
+/// A subquery (SQL text) giving the registration of the aircraft whose id is the SQL expression
+/// `id`: for a report that names aircraft in the same statement (finance's utilisation).
+pub fn registration_sql(id: &str) -> String {
+    format!("(select registration from aircraft where id = {id})")
+}

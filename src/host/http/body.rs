@@ -312,8 +312,19 @@ fn diagnose(
             let Some(items) = value.as_array() else {
                 return at(out, "must be an array".into());
             };
+            if let Some(min) = schema.min_items.filter(|m| items.len() < *m) {
+                return at(out, format!("must have at least {min} items"));
+            }
             if let Some(max) = schema.max_items.filter(|m| items.len() > *m) {
                 return at(out, format!("must have at most {max} items"));
+            }
+            if schema.unique_items == Some(true)
+                && items
+                    .iter()
+                    .enumerate()
+                    .any(|(i, a)| items[..i].contains(a))
+            {
+                return at(out, "must not repeat an item".into());
             }
             if let Some(item_schema) = &schema.items {
                 for (i, item) in items.iter().enumerate() {
