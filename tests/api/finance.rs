@@ -835,3 +835,177 @@ async fn permissions_other_tenants_and_the_flag() {
     }
     app.assert_books_balance(&t).await;
 }
+
+fn slot(days: i64, hour: u32) -> String {
+    let d = (chrono::Utc::now() + chrono::Duration::days(days)).date_naive();
+    d.and_hms_opt(hour, 0, 0)
+        .expect("time")
+        .and_utc()
+        .to_rfc3339()
+}
+
+#[tokio::test]
+async fn check_in_drafts_the_invoice_and_dispatch_reads_the_account() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let plane = app.create_aircraft(&t, "HB-FIN").await;
+    let (instructor_id, _) = app.user_with_roles(&t, &["instructor"]).await;
+    let (student_id, student) = app.user_with_roles(&t, &["student"]).await;
+    let price = |body: Value| {
+        let app = &app;
+        let t = &t;
+        async move {
+            call(
+                app.tenant_req(t, Method::POST, "/api/v1/finance/prices")
+                    .json(&body),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+    };
+    price(json!({"code": "c172-wet", "name": "C172 wet", "category": "aircraft", "unit": "hobbs_hour",
+                 "unit_price_minor": 18_500, "currency": "USD", "aircraft_id": plane["id"], "wet": true})).await;
+    price(
+        json!({"code": "c172-wet-member", "name": "C172 wet (member)", "category": "aircraft",
+                 "unit": "hobbs_hour", "unit_price_minor": 16_000, "currency": "USD",
+                 "aircraft_id": plane["id"], "wet": true, "price_tier": "member"}),
+    )
+    .await;
+    price(json!({"code": "cfi", "name": "Flight instruction", "category": "instructor", "unit": "hour",
+                 "unit_price_minor": 7_000, "currency": "USD"})).await;
+    price(
+        json!({"code": "landing", "name": "Landing fee", "category": "fee", "unit": "each",
+                 "unit_price_minor": 1_500, "currency": "USD", "applies_at": "check_in"}),
+    )
+    .await;
+    let account = call(
+        app.tenant_req(&t, Method::POST, ACCOUNTS).json(&json!({
+            "kind": "person", "name": "Student", "user_id": student_id, "currency": "USD",
+            "price_tier": "member"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let account_id = account["id"].as_str().expect("id").to_owned();
+    problem(
+        app.tenant_req(&t, Method::POST, ACCOUNTS)
+            .json(&json!({"kind": "person", "name": "Again", "user_id": student_id})),
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+
+    let booking = call(
+        app.tenant_req(&student, Method::POST, "/api/v1/scheduling/bookings")
+            .json(&json!({
+            "kind": "dual", "aircraft_id": plane["id"], "instructor_id": instructor_id,
+            "starts_at": slot(2, 8), "ends_at": slot(2, 10)})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let b = format!(
+        "/api/v1/scheduling/bookings/{}",
+        booking["id"].as_str().expect("id")
+    );
+    call(
+        app.tenant_req(&student, Method::POST, &format!("{b}/check-out"))
+            .json(&json!({})),
+        StatusCode::OK,
+    )
+    .await;
+    call(
+        app.tenant_req(&student, Method::POST, &format!("{b}/check-in"))
+            .json(&json!({"hobbs_in": 1201.6, "tach_in": 1001.3})),
+        StatusCode::OK,
+    )
+    .await;
+    let drafts = get(
+        &app,
+        &t,
+        &format!(
+            "{INVOICES}?source_type=booking&source_id={}",
+            booking["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    let items = drafts["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{drafts}");
+    let inv = get(
+        &app,
+        &t,
+        &format!("{INVOICES}/{}", items[0]["id"].as_str().expect("id")),
+    )
+    .await;
+    assert_eq!(
+        (inv["status"].as_str(), inv["account_id"].as_str()),
+        (Some("draft"), Some(account_id.as_str()))
+    );
+    let lines: Vec<(String, i64, i64)> = inv["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            (
+                l["description"].as_str().expect("d").to_owned(),
+                l["quantity_milli"].as_i64().expect("q"),
+                l["net_minor"].as_i64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("C172 wet (member)".to_owned(), 1_600, 25_600),
+            ("Flight instruction".to_owned(), 1_600, 11_200),
+            ("Landing fee".to_owned(), 1_000, 1_500),
+        ]
+    );
+    assert_eq!(inv["lines"][1]["instructor_id"], instructor_id.as_str());
+    assert_eq!(inv["lines"][0]["aircraft_id"], plane["id"]);
+
+    // Issued, the student owes it; with the balance rule blocking, they cannot book.
+    call(
+        app.tenant_req(
+            &t,
+            Method::POST,
+            &format!("{INVOICES}/{}/issue", inv["id"].as_str().expect("id")),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    call(
+        app.tenant_req(
+            &t,
+            Method::PUT,
+            "/api/v1/scheduling/dispatch-rules/account_balance",
+        )
+        .json(&json!({"mode": "block"})),
+        StatusCode::OK,
+    )
+    .await;
+    let blocked = problem(
+        app.tenant_req(&student, Method::POST, "/api/v1/scheduling/bookings")
+            .json(&json!({
+            "kind": "dual", "aircraft_id": plane["id"], "instructor_id": instructor_id,
+            "starts_at": slot(3, 8), "ends_at": slot(3, 10)})),
+        StatusCode::CONFLICT,
+        "dispatch-blocked",
+    )
+    .await;
+    assert_eq!(blocked["errors"][0]["field"], "rules.account_balance");
+    // A credit limit that covers it lets them book; so does paying.
+    call(
+        app.tenant_req(&t, Method::PATCH, &format!("{ACCOUNTS}/{account_id}"))
+            .json(&json!({"credit_limit_minor": 38_300})),
+        StatusCode::OK,
+    )
+    .await;
+    call(
+        app.tenant_req(&student, Method::POST, "/api/v1/scheduling/bookings")
+            .json(&json!({
+            "kind": "dual", "aircraft_id": plane["id"], "instructor_id": instructor_id,
+            "starts_at": slot(3, 8), "ends_at": slot(3, 10)})),
+        StatusCode::CREATED,
+    )
+    .await;
+    app.assert_books_balance(&t).await;
+}

@@ -215,6 +215,12 @@ BUSINESS_RULES = [
     (r"must be in the future", "relative to the current time"),
     (r"must not be in the future", "relative to the current time"),
     (r"must (be|not be) before [a-z_]+", "ordering between two fields"),
+    # Finance: a price's sign follows its category (only a discount is negative), and money
+    # moves in the currency of the account it names (docs/finance.md).
+    (r"must be negative for a discount and not negative otherwise", "sign set by another field"),
+    (r"must be the account's currency, [A-Z]{3}", "must match the currency of the row named"),
+    # An Idempotency-Key replays its first request; another body with it is refused (API.md §1).
+    (r"was used before with another body", "an idempotency key names its first body"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

@@ -158,7 +158,7 @@ pub async fn insert(conn: &mut PgConnection, a: &NewAccount<'_>) -> Result<Accou
                     field: Some("user_id".into()),
                 });
             }
-            Some("23503") => return Err(AppError::validation("user_id", "is not a user")),
+            Some("23503") => return Err(AppError::validation("user_id", "names no user of this organisation")),
             _ => {}
         }
     }
@@ -466,7 +466,7 @@ pub async fn statement(
     let to = to.unwrap_or(today);
     let from = from.unwrap_or(to - chrono::Days::new(30));
     if from > to {
-        return Err(AppError::validation("from", "must not be after `to`"));
+        return Err(AppError::validation("to", "must not be before from"));
     }
     let (opening,): (i64,) = sqlx::query_as(
         "select coalesce(sum(amount_minor), 0)::bigint from ledger_lines

@@ -293,7 +293,7 @@ pub struct PriceItemCreate {
     pub name: String,
     pub category: Category,
     pub unit: Unit,
-    #[oai(validator(minimum(value = "-100000000000"), maximum(value = "100000000000")))]
+    #[oai(validator(minimum(value = "-10000000000"), maximum(value = "10000000000")))]
     pub unit_price_minor: i64,
     /// Default the tenant's `currency` setting.
     #[oai(validator(pattern = "^[A-Z]{3}$"))]
@@ -312,7 +312,7 @@ pub struct PriceItemCreate {
 pub struct PriceItemUpdate {
     #[oai(validator(min_length = 1, max_length = 200))]
     pub name: Option<String>,
-    #[oai(validator(minimum(value = "-100000000000"), maximum(value = "100000000000")))]
+    #[oai(validator(minimum(value = "-10000000000"), maximum(value = "10000000000")))]
     pub unit_price_minor: Option<i64>,
     pub wet: MaybeUndefined<bool>,
     #[oai(validator(pattern = "^[a-z][a-z0-9_-]{0,39}$"))]
@@ -431,10 +431,10 @@ pub struct LineInput {
     pub description: Option<String>,
     pub category: Option<Category>,
     pub unit: Option<Unit>,
-    #[oai(validator(minimum(value = "-100000000000"), maximum(value = "100000000000")))]
+    #[oai(validator(minimum(value = "-10000000000"), maximum(value = "10000000000")))]
     pub unit_price_minor: Option<i64>,
     /// Thousandths of the unit: 1.3 hours is 1300.
-    #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))]
+    #[oai(validator(minimum(value = "1"), maximum(value = "100000000")))]
     pub quantity_milli: i64,
     /// The taxes of the line (default the price item's; none without one).
     #[oai(validator(max_items = 5, unique_items))]
@@ -476,7 +476,7 @@ pub struct CreditLineInput {
     /// A line of the invoice being credited.
     pub line_id: Uuid,
     /// How much of it to credit (at most what is not credited yet).
-    #[oai(validator(minimum(value = "1"), maximum(value = "1000000000")))]
+    #[oai(validator(minimum(value = "1"), maximum(value = "100000000")))]
     pub quantity_milli: i64,
 }
 

@@ -147,7 +147,7 @@ pub async fn record(conn: &mut PgConnection, actor: Option<Uuid>, p: &NewPayment
         .bind(p.account)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| AppError::validation("account_id", "is not an account"))?;
+        .ok_or_else(|| AppError::validation("account_id", "names no account of this organisation"))?;
     if p.currency.is_some_and(|c| c != currency) {
         return Err(AppError::validation(
             "currency",
@@ -163,7 +163,7 @@ pub async fn record(conn: &mut PgConnection, actor: Option<Uuid>, p: &NewPayment
         .fetch_one(&mut *conn)
         .await?;
         if !ok {
-            return Err(AppError::validation("invoice_id", "is not an invoice of this account"));
+            return Err(AppError::validation("invoice_id", "names no invoice of this account"));
         }
     }
     let received_on = match p.received_on {
@@ -241,7 +241,7 @@ pub async fn refund(
         return Err(AppError::validation(
             "amount_minor",
             format!(
-                "is more than the {} not refunded yet",
+                "must not exceed the {} not refunded yet",
                 payment.amount_minor - refunded
             ),
         ));
@@ -389,7 +389,7 @@ impl PaymentsApi {
         if body.method == PaymentMethod::Card {
             return Err(AppError::validation(
                 "method",
-                "card payments are taken through Stripe Checkout, not recorded by hand",
+                "is only for stripe checkout; record cash, cheque, bank_transfer or other by hand",
             ));
         }
         ctx.require(FINANCE_MANAGE)?;

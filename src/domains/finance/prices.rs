@@ -158,7 +158,7 @@ pub async fn check_tax_rates(conn: &mut PgConnection, field: &str, ids: &[Uuid])
     .fetch_one(conn)
     .await?;
     if found != ids.len() as i64 {
-        return Err(AppError::validation(field, "names a tax rate that does not exist or is inactive"));
+        return Err(AppError::validation(field, "names no active tax rate of this organisation"));
     }
     Ok(())
 }
@@ -174,12 +174,12 @@ fn check_price(category: Category, unit_price_minor: i64, wet: Option<bool>, air
     c.check(
         wet.is_none() || category == Category::Aircraft,
         "wet",
-        "is only for aircraft rates",
+        "is only valid with category aircraft",
     );
     c.check(
         !aircraft || matches!(category, Category::Aircraft | Category::Fee | Category::Fuel | Category::Discount),
         "aircraft_id",
-        "is only for aircraft rates, fees, fuel and discounts",
+        "is only valid with category aircraft, fee, fuel or discount",
     );
     c.done()
 }

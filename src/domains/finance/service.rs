@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use super::FLAG;
 use super::accounts::{self, NewAccount};
 use super::dto::{AccountKind, AppliesAt, Category, InvoiceKind, Unit};
 use super::invoices::repo::{self, NewLine};
@@ -360,7 +361,7 @@ fn static_unit(u: &str) -> &'static str {
 
 /// A customer's standing, for dispatch: their balance against their credit limit and how many
 /// days their oldest unpaid invoice is past due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Standing {
     /// Deposit minus open invoices (negative: owed).
     pub balance_minor: i64,
@@ -368,6 +369,8 @@ pub struct Standing {
     /// Days the oldest open invoice is past its due date (local days); none when nothing is
     /// overdue.
     pub overdue_days: Option<i32>,
+    /// The `finance.overdue_grace_days` setting (default 0).
+    pub grace_days: i64,
 }
 
 /// The standing of `user`'s account; `None` when they have no account.
@@ -379,7 +382,10 @@ pub async fn standing(conn: &mut PgConnection, user: UserId, today: NaiveDate) -
                 a.credit_limit_minor,
                 (select ($2::date - min(i.due_date))::int from invoices i
                   where i.account_id = a.id and i.status in ('issued', 'partly_paid')
-                    and i.due_date < $2) as overdue_days
+                    and i.due_date < $2) as overdue_days,
+                coalesce((select (value #>> '{}')::bigint from settings
+                           where key = 'finance.overdue_grace_days'
+                             and jsonb_typeof(value) = 'number'), 0)::bigint as grace_days
          from finance_accounts a left join ledger_lines l on l.customer_account_id = a.id
          where a.user_id = $1
          group by a.id",

@@ -12,6 +12,7 @@ use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::kernel::units::{hours, tenths, wire};
 use crate::domains::fleet::service::{self as fleet, NewReading};
+use crate::domains::finance::service as finance;
 use crate::domains::flights::service::{self as flights, BookingFlown};
 use crate::domains::maintenance::service::{self as maintenance, NewSquawk};
 use crate::error::{AppError, Checks, Result};
@@ -210,6 +211,7 @@ pub async fn check_in(
         .await?
         .ok_or(AppError::NotFound("booking"))?;
     draft_flight(&mut tx, p, &after).await?;
+    draft_invoice(&mut tx, p, &after).await?;
     audit::updated(
         &mut tx,
         p.into(),
@@ -250,5 +252,37 @@ async fn draft_flight(tx: &mut TenantTx, p: &TenantCtx, b: &Booking) -> Result<(
         tach_in_tenths: b.tach_in.map(tenths),
     };
     flights::draft_from_booking(tx, p.into(), &flown).await?;
+    Ok(())
+}
+
+/// The draft invoice of a booking flown in an aircraft by a pilot (not a maintenance block),
+/// drafted from the price list by the finance domain in the check-in's transaction while the
+/// tenant has its module on (docs/finance.md). Idempotent: a booking has one live invoice.
+async fn draft_invoice(tx: &mut TenantTx, p: &TenantCtx, b: &Booking) -> Result<()> {
+    let (Some(aircraft_id), Some(pilot_id)) = (b.aircraft_id, b.pilot_id) else {
+        return Ok(());
+    };
+    if b.kind == BookingKind::Maintenance
+        || !crate::tenancy::flags::effective(&crate::domains::CATALOG, &p.tenant, finance::FLAG).0
+    {
+        return Ok(());
+    }
+    let delta = |out: Option<f64>, inn: Option<f64>| match (out, inn) {
+        (Some(o), Some(i)) => Some(tenths(i) - tenths(o)),
+        _ => None,
+    };
+    let flown = finance::BookingFlown {
+        booking_id: b.id,
+        aircraft_id,
+        pilot_id,
+        instructor_id: b.instructor_id,
+        hobbs_tenths: delta(b.hobbs_out, b.hobbs_in),
+        tach_tenths: delta(b.tach_out, b.tach_in),
+        block_minutes: b
+            .checked_out_at
+            .zip(b.checked_in_at)
+            .map(|(o, i)| (i - o).num_minutes()),
+    };
+    finance::draft_for_booking(tx, p.into(), &flown).await?;
     Ok(())
 }

@@ -197,9 +197,14 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> crate::error::Resu
         instructor_unavailable: row.instructor_unavailable,
         aircraft: aircraft_facts,
         crew: Vec::new(),
+        account: None,
     };
     if crew::any_on(&facts.modes) {
         facts.crew = crew_answers(conn, c).await?;
+    }
+    if let Some(pilot) = c.pilot_id.filter(|_| super::rules::account::any_on(&facts.modes)) {
+        facts.account =
+            crate::domains::finance::service::standing(conn, pilot, facts.clock.today()).await?;
     }
     Ok(facts)
 }

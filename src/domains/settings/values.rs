@@ -34,6 +34,10 @@ pub const KNOWN: &[(&str, &str)] = &[
         "\"faa\" or \"easa\": whose medical rules the compliance engine applies (unset: faa)",
     ),
     (
+        "finance.overdue_grace_days",
+        "days past its due date an invoice may be before dispatch's invoice_overdue rule speaks, 0..365 (unset: 0)",
+    ),
+    (
         "attachments.max_size_bytes",
         "largest attachment upload in bytes; the server's storage.max_upload_bytes caps it",
     ),
@@ -195,6 +199,9 @@ pub fn validate(key: &str, value: &Value) -> Result<(), Vec<FieldError>> {
             }
             int_in(obj, "next_number", 1, i64::from(i32::MAX), &mut out);
             int_in(obj, "padding", 1, 12, &mut out);
+        }
+        "finance.overdue_grace_days" if !value.as_i64().is_some_and(|d| (0..=365).contains(&d)) => {
+            return Err(err("value", "must be a number of days between 0 and 365"));
         }
         "audit.retention_days" if !value.as_i64().is_some_and(|d| (30..=3650).contains(&d)) => {
             return Err(err("value", "must be a number of days between 30 and 3650"));

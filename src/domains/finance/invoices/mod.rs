@@ -118,9 +118,9 @@ impl InvoicesApi {
         }
         let account = accounts::get(&mut tx, body.account_id, true)
             .await?
-            .ok_or_else(|| AppError::validation("account_id", "is not an account"))?;
+            .ok_or_else(|| AppError::validation("account_id", "names no account of this organisation"))?;
         if account.archived_at.is_some() {
-            return Err(AppError::validation("account_id", "is archived"));
+            return Err(AppError::validation("account_id", "names no open account of this organisation"));
         }
         let lines = repo::resolve(&mut tx, &account.currency, &body.lines).await?;
         let priced = repo::price_all(lines)?;

@@ -118,7 +118,7 @@ pub async fn issue(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid) -> Re
         .due_date
         .unwrap_or(today + chrono::Days::new(u64::try_from(terms).unwrap_or(0)));
     if due < today {
-        return Err(AppError::validation("due_date", "must not be before the issue date"));
+        return Err(AppError::validation("due_date", "must not be before issue_date"));
     }
     let number = next_number(conn, chrono::Datelike::year(&today)).await?;
     sqlx::query(
@@ -293,13 +293,13 @@ pub async fn credit(
         let Some(l) = inv.lines.iter().find(|l| l.id == line_id) else {
             return Err(AppError::validation(
                 format!("lines[{i}].line_id"),
-                "is not a line of this invoice",
+                "names no line of this invoice",
             ));
         };
         if wanted.is_some() && lines.iter().any(|p| p.line.credits_line_id == Some(line_id)) {
             return Err(AppError::validation(
                 format!("lines[{i}].line_id"),
-                "is named twice",
+                "appears more than once",
             ));
         }
         let rates: Vec<Rate> = l
@@ -356,7 +356,7 @@ pub async fn credit(
         if q > left {
             return Err(AppError::validation(
                 format!("lines[{i}].quantity_milli"),
-                format!("is more than the {left} not credited yet"),
+                format!("must not exceed the {left} not credited yet"),
             ));
         }
         let priced = money::credit_part(&original, l.unit_price_minor, l.quantity_milli, credited_q, &credited, q)

@@ -293,7 +293,7 @@ pub async fn rates(conn: &mut PgConnection, field: &str, ids: &[Uuid]) -> Result
                     inclusive: r.inclusive,
                 })
                 .ok_or_else(|| {
-                    AppError::validation(field, "names a tax rate that does not exist or is inactive")
+                    AppError::validation(field, "names no active tax rate of this organisation")
                 })
         })
         .collect()
@@ -316,7 +316,7 @@ pub async fn resolve(
                     .await?
                     .filter(|p| p.active)
                     .ok_or_else(|| {
-                        AppError::validation(at("price_item_id"), "is not an active price item")
+                        AppError::validation(at("price_item_id"), "names no active price item of this organisation")
                     })?;
                 if p.currency != currency {
                     return Err(AppError::validation(

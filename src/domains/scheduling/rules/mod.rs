@@ -7,6 +7,7 @@
 //! if it needs data the others do not, one field of [`Facts`] filled by `repo::facts` (one
 //! statement, so evaluation stays a single round trip however many rules there are).
 
+pub mod account;
 pub mod crew;
 mod types;
 
@@ -143,9 +144,10 @@ pub const RULES: &[Rule] = &[
     },
 ];
 
-/// Every rule: those above, then the crew rules that ask the compliance engine.
+/// Every rule: those above, then the crew rules that ask the compliance engine and the account
+/// rules that ask finance.
 pub fn all() -> impl Iterator<Item = &'static Rule> {
-    RULES.iter().chain(crew::RULES)
+    RULES.iter().chain(crew::RULES).chain(account::RULES)
 }
 
 pub fn find(key: &str) -> Option<&'static Rule> {

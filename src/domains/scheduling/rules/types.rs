@@ -94,6 +94,8 @@ pub struct Facts {
     /// The compliance engine's answer for each person a crew rule asks about
     /// ([`super::crew::crew`]), with how the messages name them.
     pub crew: Vec<(&'static str, crate::domains::certificates::service::Answer)>,
+    /// The pilot's account standing, when an account rule is on and they have an account.
+    pub account: Option<crate::domains::finance::service::Standing>,
 }
 
 /// One rule.
