@@ -87,6 +87,13 @@ ensure_pgbouncer() {
   as_root service pgbouncer stop >/dev/null 2>&1 || true
 }
 
+# poppler-utils' pdftotext, with which the invoice PDF tests read back the text they render
+# (src/domains/finance/pdf).
+ensure_pdftotext() {
+  command -v pdftotext >/dev/null && return 0
+  apt_install poppler-utils
+}
+
 # pip install for the deployment checks (a venv-less Python like CI's; Debian's own Python
 # needs --break-system-packages).
 pip_install() {

@@ -41,6 +41,7 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[__NAME___READ, __NAME___MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };

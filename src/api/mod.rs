@@ -15,6 +15,7 @@ use crate::billing::api::BillingApi;
 use crate::billing::webhook::WebhooksApi;
 use crate::calendar::CalendarFeedApi;
 use crate::http::middleware::Observe;
+use crate::links::PublicLinkApi;
 use crate::ops::OpsApi;
 use crate::platform::auth::PlatformAuthApi;
 use crate::platform::plans::PlansApi;
@@ -42,7 +43,7 @@ Each operation's description names the permission it requires.";
 /// the one list of domains; poem-openapi implements `OpenApi` for tuples of up to 16 and for
 /// nested tuples).
 type Apis = (
-    (OpsApi, SignupApi, PlansApi, CalendarFeedApi),
+    (OpsApi, SignupApi, PlansApi, CalendarFeedApi, PublicLinkApi),
     (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
     AuthApi,
     crate::domains::Apis,
@@ -50,7 +51,7 @@ type Apis = (
 
 fn apis() -> Apis {
     (
-        (OpsApi, SignupApi, PlansApi, CalendarFeedApi),
+        (OpsApi, SignupApi, PlansApi, CalendarFeedApi, PublicLinkApi),
         (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
         AuthApi,
         crate::domains::apis(),

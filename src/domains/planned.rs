@@ -19,6 +19,7 @@ pub const TRAINING: Manifest = Manifest {
     permissions: &[TRAINING_READ, TRAINING_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };
@@ -58,6 +59,7 @@ pub const THEORY: Manifest = Manifest {
     permissions: &[THEORY_READ, THEORY_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };
@@ -91,6 +93,7 @@ pub const DOCUMENTS: Manifest = Manifest {
     permissions: &[DOCUMENTS_READ, DOCUMENTS_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };
@@ -132,6 +135,7 @@ pub const REPORTS: Manifest = Manifest {
     permissions: &[REPORTS_READ],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };
@@ -159,6 +163,7 @@ pub const NOTIFICATIONS: Manifest = Manifest {
     permissions: &[NOTIFICATIONS_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };
@@ -188,6 +193,7 @@ pub const CHARTER: Manifest = Manifest {
     ],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };
@@ -241,6 +247,7 @@ pub const FBO: Manifest = Manifest {
     permissions: &[FBO_READ, FBO_FUEL, FBO_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };

@@ -23,6 +23,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod links;
 pub mod mail;
 pub mod ops;
 pub mod platform;

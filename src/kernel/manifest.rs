@@ -70,6 +70,9 @@ pub struct Manifest {
     pub attachments: &'static [AttachmentOwner],
     /// The calendar feeds it offers (`/api/v1/public/calendars/...`).
     pub feeds: &'static [FeedKind],
+    /// The secret public links it offers (`/api/v1/public/links/...`): a document a customer
+    /// opens without an account, such as an invoice.
+    pub links: &'static [LinkKind],
     /// Work it needs done now and then for every serving tenant (`crate::jobs` runs each).
     pub jobs: &'static [TenantJob],
     /// The counted plan limits its create endpoints enforce (`crate::tenancy::limits::guard`).
@@ -134,6 +137,42 @@ pub struct FeedKind {
     pub render: FeedRender,
 }
 
+/// How a public link is opened: its page, or its document as a PDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkView {
+    Page,
+    Pdf,
+}
+
+/// What a public link shows.
+#[derive(Debug, Clone)]
+pub struct LinkBody {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    /// For a download: the file name of `Content-Disposition`.
+    pub filename: Option<String>,
+}
+
+/// Renders a public link inside the tenant's transaction, given the SHA-256 digest of the
+/// link's secret, the view asked for and the tenant's display name. `None`: no such link (an
+/// unknown, replaced or revoked secret), answered `404`.
+pub type LinkRender = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    Vec<u8>,
+    LinkView,
+    String,
+) -> BoxFuture<'c, Result<Option<LinkBody>, sqlx::Error>>;
+
+/// A kind of secret public link (`crate::links`): the URL carries the tenant, the kind's key and
+/// a secret whose digest the domain keeps; it is served while the tenant has `flag` on.
+#[derive(Debug, Clone, Copy)]
+pub struct LinkKind {
+    /// In the URL (`fll_<key>_...`): lowercase letters, 2 to 12.
+    pub key: &'static str,
+    pub flag: &'static str,
+    pub render: LinkRender,
+}
+
 /// A kind of record files can be attached to: the `resource_type` clients name and the tenant
 /// table that must hold the id (a literal of the declaring domain, never request data).
 #[derive(Debug, Clone, Copy)]
@@ -170,6 +209,14 @@ impl Catalog {
 
     pub fn feed(&self, key: &str) -> Option<&'static FeedKind> {
         self.feeds().find(|f| f.key == key)
+    }
+
+    pub fn links(&self) -> impl Iterator<Item = &'static LinkKind> + '_ {
+        self.manifests.iter().flat_map(|m| m.links.iter())
+    }
+
+    pub fn link(&self, key: &str) -> Option<&'static LinkKind> {
+        self.links().find(|l| l.key == key)
     }
 
     /// Every counted plan limit, in manifest order.
@@ -272,6 +319,21 @@ impl Catalog {
                 ));
             }
         }
+        let mut links = std::collections::HashSet::new();
+        for l in self.links() {
+            if !links.insert(l.key) {
+                problems.push(format!("link `{}` is declared twice", l.key));
+            }
+            if self.flag(l.flag).is_none()
+                || !(2..=12).contains(&l.key.len())
+                || !l.key.bytes().all(|b| b.is_ascii_lowercase())
+            {
+                problems.push(format!(
+                    "link `{}` names an unknown flag or is not 2-12 lowercase letters",
+                    l.key
+                ));
+            }
+        }
         let mut limits = std::collections::HashSet::new();
         for l in self.limits() {
             if !limits.insert(l.key) {
@@ -332,6 +394,7 @@ pub const CORE: Manifest = Manifest {
     permissions: &[BILLING_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };

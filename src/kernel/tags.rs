@@ -17,4 +17,6 @@ pub enum CoreTags {
     Calendars,
     /// Stripe billing: the tenant's subscription, Checkout, the Customer Portal, webhooks.
     Billing,
+    /// Secret public links to a document (an invoice a customer was sent), without login.
+    Links,
 }

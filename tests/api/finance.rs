@@ -1009,3 +1009,178 @@ async fn check_in_drafts_the_invoice_and_dispatch_reads_the_account() {
     .await;
     app.assert_books_balance(&t).await;
 }
+
+#[tokio::test]
+async fn invoice_pdf_and_the_customers_secret_link() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("charter_operator").await;
+    let account = call(
+        app.tenant_req(&t, Method::POST, ACCOUNTS).json(&json!({
+            "kind": "organization", "name": "Łódź <Air> Ambulance", "email": "billing@lodz.example",
+            "currency": "EUR"})),
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let draft = call(
+        app.tenant_req(&t, Method::POST, INVOICES).json(&json!({
+            "account_id": account,
+            "lines": [{"description": "Patient transfer EPWA-EDDB", "category": "charter",
+                       "unit": "block_hour", "unit_price_minor": 450_000, "quantity_milli": 1_500}]
+        })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = draft["id"].as_str().expect("id").to_owned();
+    problem(
+        app.tenant_req(&t, Method::POST, &format!("{INVOICES}/{id}/send")),
+        StatusCode::CONFLICT,
+        "invoice-not-issued",
+    )
+    .await;
+    let resp = app
+        .tenant_req(&t, Method::GET, &format!("{INVOICES}/{id}/pdf"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "application/pdf");
+    assert!(resp.bytes().await.expect("body").starts_with(b"%PDF"));
+    let issued = call(
+        app.tenant_req(&t, Method::POST, &format!("{INVOICES}/{id}/issue")),
+        StatusCode::OK,
+    )
+    .await;
+    let number = issued["number"].as_str().expect("number").to_owned();
+
+    let sent = call(
+        app.tenant_req(&t, Method::POST, &format!("{INVOICES}/{id}/send")),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(sent["sent_to"], "billing@lodz.example");
+    let url = sent["url"].as_str().expect("url");
+    let path = &url[url.find("/api/v1/public/links/").expect("links path")..];
+    // No header, no login: the secret URL is the credential.
+    let page = app.req(Method::GET, path).send().await.expect("send");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.expect("html");
+    assert!(html.contains(&number), "{html}");
+    assert!(
+        html.contains("Łódź &lt;Air&gt; Ambulance"),
+        "escaped: {html}"
+    );
+    assert!(html.contains("6,750.00 EUR"), "{html}");
+    let pdf = app
+        .req(Method::GET, &format!("{path}/pdf"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.expect("pdf").starts_with(b"%PDF"));
+    assert!(
+        audit_actions(&app, &t, "invoice")
+            .await
+            .contains(&"invoice.sent".to_owned())
+    );
+
+    // Sending again replaces the link; made-up and mangled links are 404.
+    let again = call(
+        app.tenant_req(&t, Method::POST, &format!("{INVOICES}/{id}/send")),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let new_url = again["url"].as_str().expect("url");
+    let new_path = &new_url[new_url.find("/api/v1/public/links/").expect("links path")..];
+    problem(
+        app.req(Method::GET, path),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let mangled = format!("{}x", &new_path[..new_path.len() - 1]);
+    problem(
+        app.req(Method::GET, &mangled),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    problem(
+        app.req(Method::GET, "/api/v1/public/links/fll_inv_nothing"),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    assert_eq!(
+        app.req(Method::GET, new_path)
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        StatusCode::OK
+    );
+    // The module switched off: the link stops answering.
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/feature-flags/finance")
+            .json(&json!({"enabled": false})),
+        StatusCode::OK,
+    )
+    .await;
+    problem(
+        app.req(Method::GET, new_path),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/feature-flags/finance")
+            .json(&json!({"enabled": true})),
+        StatusCode::OK,
+    )
+    .await;
+
+    // No address, no e-mail; another tenant cannot send or read it; a role without the
+    // permissions cannot either.
+    let bare = app.finance_account(&t, "No address").await;
+    let other_inv = app.issued_invoice(&t, &bare, 1_000).await;
+    problem(
+        app.tenant_req(
+            &t,
+            Method::POST,
+            &format!("{INVOICES}/{}/send", other_inv["id"].as_str().expect("id")),
+        ),
+        StatusCode::CONFLICT,
+        "no-email",
+    )
+    .await;
+    let other = app.signup("fbo").await;
+    problem(
+        app.tenant_req(&other, Method::POST, &format!("{INVOICES}/{id}/send")),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    problem(
+        app.tenant_req(&other, Method::GET, &format!("{INVOICES}/{id}/pdf")),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let (_, pilot) = app.user_with_roles(&t, &["pilot"]).await;
+    problem(
+        app.tenant_req(&pilot, Method::POST, &format!("{INVOICES}/{id}/send")),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.tenant_req(&pilot, Method::GET, &format!("{INVOICES}/{id}/pdf")),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}

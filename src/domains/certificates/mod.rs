@@ -76,6 +76,7 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     feeds: &[],
+    links: &[],
     jobs: &[reminders::COMPLIANCE_REMINDERS],
     limits: &[],
 };

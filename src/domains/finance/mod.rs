@@ -11,11 +11,13 @@
 //! (a checked-in booking today; a charter trip or a fuel order later). See docs/finance.md.
 
 mod accounts;
+mod documents;
 mod dto;
 mod invoices;
 pub mod ledger;
 pub mod money;
 mod payments;
+pub mod pdf;
 mod prices;
 mod reports;
 pub mod service;
@@ -45,7 +47,7 @@ pub type Apis = (
     (
         prices::PricesApi,
         (
-            invoices::InvoicesApi,
+            (invoices::InvoicesApi, documents::InvoiceDocumentsApi),
             (payments::PaymentsApi, reports::ReportsApi),
         ),
     ),
@@ -57,7 +59,7 @@ pub fn apis() -> Apis {
         (
             prices::PricesApi,
             (
-                invoices::InvoicesApi,
+                (invoices::InvoicesApi, documents::InvoiceDocumentsApi),
                 (payments::PaymentsApi, reports::ReportsApi),
             ),
         ),
@@ -79,6 +81,7 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[FINANCE_READ, FINANCE_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[documents::INVOICE_LINK],
     jobs: &[],
     limits: &[],
 };

@@ -49,6 +49,7 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[api::AIRCRAFT_LIMIT],
 };

@@ -59,6 +59,7 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[FLIGHTS_READ, FLIGHTS_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };

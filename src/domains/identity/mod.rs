@@ -34,6 +34,7 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[USERS_READ, USERS_MANAGE, ROLES_MANAGE, TEAMS_MANAGE],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[users::ACTIVE_USERS_LIMIT],
 };

@@ -54,6 +54,7 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     feeds: &[],
+    links: &[],
     jobs: &[],
     limits: &[],
 };

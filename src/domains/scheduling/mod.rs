@@ -48,6 +48,7 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[SCHEDULING_READ, SCHEDULING_BOOK, SCHEDULING_MANAGE, SCHEDULING_OVERRIDE],
     attachments: &[],
     feeds: &[BOOKINGS_FEED, AIRCRAFT_BOOKINGS_FEED],
+    links: &[],
     jobs: &[],
     limits: &[],
 };

@@ -34,6 +34,7 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[SETTINGS_READ, SETTINGS_MANAGE, AUDIT_READ],
     attachments: &[],
     feeds: &[],
+    links: &[],
     jobs: &[retention::AUDIT_RETENTION],
     limits: &[],
 };

@@ -94,6 +94,7 @@ pub const MANIFEST: Manifest = Manifest {
         },
     ],
     feeds: &[EVENTS_FEED],
+    links: &[],
     jobs: &[],
     limits: &[],
 };
