@@ -1,6 +1,6 @@
 //! What both CSV formats share: reading times (decimal hours or H:MM), counts, flags and
-//! dates; writing hours exactly enough to come back as the same minutes; and the per-row error
-//! list of an import.
+//! dates; writing hours as ForeFlight does, exactly enough to come back as the same minutes;
+//! and the per-row error list of an import.
 
 use chrono::NaiveDate;
 
@@ -13,13 +13,17 @@ pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 /// Errors an import answer lists at most.
 pub const MAX_ERRORS: usize = 200;
 
-/// Minutes as decimal hours with two decimals: 0.005 h is 0.3 min, so every whole minute
-/// reads back as itself.
+/// Minutes as ForeFlight writes hours: one decimal (`1.5`) when that is exact (a multiple of
+/// 6 minutes, as ForeFlight's own export writes every time), else `HH:MM` (`01:35`), which its
+/// 2025 and 2026 templates accept in every duration column ("Decimal or HH:MM"); blank for 0.
+/// Either way every whole minute reads back as itself.
 pub fn hours(minutes: i32) -> String {
     if minutes == 0 {
         String::new()
+    } else if minutes % 6 == 0 {
+        format!("{}.{}", minutes / 60, minutes % 60 / 6)
     } else {
-        format!("{:.2}", f64::from(minutes) / 60.0)
+        format!("{:02}:{:02}", minutes / 60, minutes % 60)
     }
 }
 
@@ -126,10 +130,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_minute_survives_hours_with_two_decimals() {
+    fn every_minute_survives_hours() {
         for m in 0..=6000 {
             assert_eq!(minutes_of_hours(&hours(m)), Ok(m), "{m}");
         }
+        assert_eq!(
+            (hours(90), hours(6), hours(600)),
+            ("1.5".into(), "0.1".into(), "10.0".into())
+        );
+        assert_eq!(
+            (hours(95), hours(5), hours(6001)),
+            ("01:35".into(), "00:05".into(), "100:01".into())
+        );
+        assert_eq!(hours(0), "");
         assert_eq!(minutes_of_hours("1:30"), Ok(90));
         assert_eq!(minutes_of_hours("1,5"), Ok(90));
         assert!(minutes_of_hours("-1").is_err() && minutes_of_hours("1:75").is_err());

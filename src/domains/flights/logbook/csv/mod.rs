@@ -6,6 +6,7 @@
 
 pub mod common;
 pub mod foreflight;
+pub mod foreflight_cells;
 pub mod foreflight_parse;
 pub mod insert;
 pub mod plain;
