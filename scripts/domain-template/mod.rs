@@ -43,6 +43,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View __title__ items.

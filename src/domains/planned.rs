@@ -21,6 +21,7 @@ pub const TRAINING: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View courses, enrolments and progress.
@@ -60,6 +61,7 @@ pub const THEORY: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View theory courses and exams.
@@ -93,6 +95,7 @@ pub const DOCUMENTS: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View documents.
@@ -134,6 +137,7 @@ pub const REPORTS: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// Run reports.
@@ -161,6 +165,7 @@ pub const NOTIFICATIONS: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// Manage notification templates and rules.
@@ -190,6 +195,7 @@ pub const CHARTER: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View charter trips, quotes, crew and passengers.
@@ -243,6 +249,7 @@ pub const FBO: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View FBO operations: fuel, parking, line service.

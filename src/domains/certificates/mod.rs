@@ -78,6 +78,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[reminders::COMPLIANCE_REMINDERS],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View licences, ratings and medicals: everyone's with `certificates.manage` or

@@ -19,6 +19,8 @@ mod payments;
 mod prices;
 mod reports;
 pub mod service;
+pub mod stripe;
+mod stripe_events;
 
 use poem_openapi::Tags;
 
@@ -36,6 +38,8 @@ pub enum Tag {
     FinanceInvoices,
     /// Payments and refunds.
     FinancePayments,
+    /// Card payments through the organisation's own Stripe account (Stripe Connect).
+    FinanceStripe,
     /// Revenue, utilisation, instructor hours, receivables ageing and the trial balance.
     FinanceReports,
 }
@@ -46,7 +50,7 @@ pub type Apis = (
         prices::PricesApi,
         (
             invoices::InvoicesApi,
-            (payments::PaymentsApi, reports::ReportsApi),
+            (payments::PaymentsApi, (reports::ReportsApi, stripe::StripeApi)),
         ),
     ),
 );
@@ -58,7 +62,7 @@ pub fn apis() -> Apis {
             prices::PricesApi,
             (
                 invoices::InvoicesApi,
-                (payments::PaymentsApi, reports::ReportsApi),
+                (payments::PaymentsApi, (reports::ReportsApi, stripe::StripeApi)),
             ),
         ),
     )
@@ -81,6 +85,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[stripe_events::PAYMENT_EVENTS],
 };
 
 /// View accounts, invoices and payments.

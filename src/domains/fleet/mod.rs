@@ -51,6 +51,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[api::AIRCRAFT_LIMIT],
+    payment_events: &[],
 };
 
 /// View aircraft, simulators and meters.

@@ -61,6 +61,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View flights and logbooks.

@@ -36,6 +36,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[users::ACTIVE_USERS_LIMIT],
+    payment_events: &[],
 };
 
 /// List and view users, roles and teams.

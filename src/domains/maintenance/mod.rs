@@ -56,6 +56,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View inspections, squawks, MEL deferrals and logs.

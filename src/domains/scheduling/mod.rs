@@ -50,6 +50,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[BOOKINGS_FEED, AIRCRAFT_BOOKINGS_FEED],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// The calendar feed of the bookings a user flies or teaches.

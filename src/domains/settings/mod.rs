@@ -36,6 +36,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[],
     jobs: &[retention::AUDIT_RETENTION],
     limits: &[],
+    payment_events: &[],
 };
 
 /// Read tenant settings and feature flags.

@@ -96,6 +96,7 @@ pub const MANIFEST: Manifest = Manifest {
     feeds: &[EVENTS_FEED],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// The calendar feed of the events a user organises or attends.

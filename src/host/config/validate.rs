@@ -141,6 +141,12 @@ impl Settings {
                 }
             }
         }
+        if self.billing.stripe_connect_webhook_secret.is_some() && !self.billing.enabled() {
+            return Err(invalid(
+                "billing.stripe_connect_webhook_secret",
+                "needs billing.stripe_secret_key (Connect calls Stripe with the platform's key)",
+            ));
+        }
         if self
             .billing
             .stripe_api_base
