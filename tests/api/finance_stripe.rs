@@ -482,6 +482,15 @@ async fn card_payments_through_the_tenants_own_stripe_account() {
         .await
         .expect("webhook");
     assert_eq!(unsigned.status(), StatusCode::BAD_REQUEST);
+    // A session the books cannot take (another currency than the account's): undone, logged,
+    // acknowledged (a retry could never succeed).
+    let mut euros = paid_session(&stripe, &acct);
+    euros["currency"] = json!("eur");
+    deliver(
+        &app,
+        &event(&evt(), "checkout.session.completed", &acct, euros),
+    )
+    .await;
     assert_eq!(snapshot(&app, &t).await, before, "nothing changed");
     assert_eq!(
         get(&app, &other, PAYMENTS).await["items"],
