@@ -44,6 +44,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View __title__ items.

@@ -14,6 +14,7 @@ use crate::auth::api::AuthApi;
 use crate::billing::api::BillingApi;
 use crate::billing::webhook::WebhooksApi;
 use crate::calendar::CalendarFeedApi;
+use crate::connect::webhook::ConnectWebhooksApi;
 use crate::http::middleware::Observe;
 use crate::links::PublicLinkApi;
 use crate::ops::OpsApi;
@@ -44,7 +45,13 @@ Each operation's description names the permission it requires.";
 /// nested tuples).
 type Apis = (
     (OpsApi, SignupApi, PlansApi, CalendarFeedApi, PublicLinkApi),
-    (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
+    (
+        PlatformAuthApi,
+        PlatformTenantsApi,
+        BillingApi,
+        WebhooksApi,
+        ConnectWebhooksApi,
+    ),
     AuthApi,
     crate::domains::Apis,
 );
@@ -52,7 +59,13 @@ type Apis = (
 fn apis() -> Apis {
     (
         (OpsApi, SignupApi, PlansApi, CalendarFeedApi, PublicLinkApi),
-        (PlatformAuthApi, PlatformTenantsApi, BillingApi, WebhooksApi),
+        (
+            PlatformAuthApi,
+            PlatformTenantsApi,
+            BillingApi,
+            WebhooksApi,
+            ConnectWebhooksApi,
+        ),
         AuthApi,
         crate::domains::apis(),
     )

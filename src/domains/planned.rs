@@ -22,6 +22,7 @@ pub const TRAINING: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View courses, enrolments and progress.
@@ -62,6 +63,7 @@ pub const THEORY: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View theory courses and exams.
@@ -96,6 +98,7 @@ pub const DOCUMENTS: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View documents.
@@ -138,6 +141,7 @@ pub const REPORTS: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// Run reports.
@@ -166,6 +170,7 @@ pub const NOTIFICATIONS: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// Manage notification templates and rules.
@@ -196,6 +201,7 @@ pub const CHARTER: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View charter trips, quotes, crew and passengers.
@@ -250,6 +256,7 @@ pub const FBO: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View FBO operations: fuel, parking, line service.

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod billing;
 pub mod calendar;
 pub mod config;
+pub mod connect;
 pub mod db;
 pub mod error;
 pub mod http;

@@ -35,6 +35,9 @@ pub struct AppState {
     pub platform_jwt: crate::auth::jwt::PlatformKeys,
     /// Stripe, when `billing.stripe_secret_key` is set.
     pub billing: Option<crate::billing::Billing>,
+    /// Card payments through each tenant's own Stripe account (Stripe Connect), when billing
+    /// is on and `billing.stripe_connect_webhook_secret` is set.
+    pub connect: Option<crate::connect::Connect>,
     /// Wakes the platform job worker.
     pub jobs: crate::jobs::JobQueue,
 }
@@ -82,6 +85,7 @@ impl AppState {
             settings.auth.access_ttl_seconds,
         );
         let billing = crate::billing::Billing::from_settings(&settings.billing)?;
+        let connect = crate::connect::Connect::from_settings(&settings, db.clone())?;
         let redis = settings
             .redis
             .url
@@ -110,6 +114,7 @@ impl AppState {
             storage,
             platform_jwt,
             billing,
+            connect,
             jobs: crate::jobs::JobQueue::default(),
         }))
     }

@@ -77,6 +77,41 @@ pub struct Manifest {
     pub jobs: &'static [TenantJob],
     /// The counted plan limits its create endpoints enforce (`crate::tenancy::limits::guard`).
     pub limits: &'static [CountedLimit],
+    /// What it does with the card-payment events of the tenant's own Stripe account (Stripe
+    /// Connect), handed over by the host's `/webhooks/stripe/connect` once each.
+    pub payment_events: &'static [PaymentEventHandler],
+}
+
+/// A verified event of a tenant's connected Stripe account, as the host hands it to a domain:
+/// the signature checked, the event id seen for the first time, the tenant found from the
+/// connected account (and any `metadata.tenant_id` of the object agreeing with it).
+#[derive(Debug, Clone)]
+pub struct PaymentEvent {
+    /// Stripe's event id (`evt_...`).
+    pub id: String,
+    /// Stripe's event type (`checkout.session.completed`, `charge.refunded`, ...).
+    pub kind: String,
+    /// The connected account it came from (`acct_...`).
+    pub account: String,
+    /// `data.object`: the Checkout Session, Charge or Account the event is about.
+    pub object: serde_json::Value,
+}
+
+/// Applies one event inside the tenant's transaction (committed when it returns `Ok`, together
+/// with the host's record that the event was handled); the tenant's id is the second argument.
+/// `Ok(true)`: something changed; `Ok(false)`: nothing to do. An `Err` rolls back and the host
+/// answers 500, so Stripe delivers the event again later.
+pub type PaymentEventRun = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    Uuid,
+    &'c PaymentEvent,
+) -> BoxFuture<'c, anyhow::Result<bool>>;
+
+/// A domain's handler of connected-account payment events.
+#[derive(Debug, Clone, Copy)]
+pub struct PaymentEventHandler {
+    pub name: &'static str,
+    pub run: PaymentEventRun,
 }
 
 /// A counted plan limit: how many of something a tenant may have (active users, aircraft),
@@ -228,6 +263,13 @@ impl Catalog {
         self.limits().find(|l| l.key == key)
     }
 
+    /// Every handler of connected-account payment events, in manifest order.
+    pub fn payment_event_handlers(
+        &self,
+    ) -> impl Iterator<Item = &'static PaymentEventHandler> + '_ {
+        self.manifests.iter().flat_map(|m| m.payment_events.iter())
+    }
+
     /// Every per-tenant job, in manifest order.
     pub fn tenant_jobs(&self) -> impl Iterator<Item = &'static TenantJob> + '_ {
         self.manifests.iter().flat_map(|m| m.jobs.iter())
@@ -354,6 +396,15 @@ impl Catalog {
                 ));
             }
         }
+        let mut handlers = std::collections::HashSet::new();
+        for h in self.payment_event_handlers() {
+            if !handlers.insert(h.name) {
+                problems.push(format!(
+                    "payment event handler `{}` is declared twice",
+                    h.name
+                ));
+            }
+        }
         let mut owners = std::collections::HashSet::new();
         for o in self.attachment_owners() {
             if !owners.insert(o.resource_type) {
@@ -397,4 +448,5 @@ pub const CORE: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };

@@ -11,6 +11,7 @@ mod cli;
 mod compliance;
 mod events;
 mod finance;
+mod finance_stripe;
 mod flags;
 mod fleet;
 mod flights;

@@ -1,7 +1,10 @@
 //! A local fake of the part of Stripe's HTTP API Flightline calls (Stripe's own stripe-mock
 //! cannot be installed here; see ../shared/STACK.md): customers, Checkout sessions and billing
 //! portal sessions, with form-encoded bodies, bearer authentication and idempotency keys that
-//! replay the first answer, as Stripe does. It records every request for assertions.
+//! replay the first answer, as Stripe does; and for Stripe Connect, Express accounts (created,
+//! read, switched on by the test as Stripe's onboarding would), account links, Checkout sessions
+//! and refunds on a connected account (`Stripe-Account` header; an unknown account is refused).
+//! It records every request for assertions.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use poem::http::StatusCode;
 use poem::listener::{Acceptor, Listener, TcpListener};
 use poem::web::Data;
-use poem::{EndpointExt, Request, Response, Route, handler, post};
+use poem::{EndpointExt, Request, Response, Route, get, handler, post};
 use serde_json::{Value, json};
 
 pub const SECRET_KEY: &str = "sk_test_flightline_fake";
@@ -20,6 +23,8 @@ pub struct Recorded {
     pub path: String,
     pub form: HashMap<String, String>,
     pub idempotency_key: Option<String>,
+    /// The `Stripe-Account` header: the connected account the call acts on.
+    pub stripe_account: Option<String>,
 }
 
 #[derive(Default)]
@@ -32,6 +37,10 @@ struct Inner {
     replays: HashMap<String, Value>,
     /// Answer the next N requests with 500 (a Stripe outage).
     fail_next: u32,
+    /// Connected accounts: id -> (charges_enabled, details_submitted).
+    accounts: HashMap<String, (bool, bool)>,
+    /// Ids of the refunds made, oldest first.
+    refunds: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -60,6 +69,10 @@ impl StripeFake {
             .at("/v1/customers", post(customers))
             .at("/v1/checkout/sessions", post(checkout))
             .at("/v1/billing_portal/sessions", post(portal))
+            .at("/v1/accounts", post(create_account))
+            .at("/v1/accounts/:id", get(read_account))
+            .at("/v1/account_links", post(account_link))
+            .at("/v1/refunds", post(refunds))
             .data(shared.clone());
         let task = tokio::spawn(async move {
             let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
@@ -81,6 +94,21 @@ impl StripeFake {
             .filter(|r| r.path == path)
             .cloned()
             .collect()
+    }
+
+    /// Stripe's onboarding finished for `account`: it takes card payments.
+    pub fn enable_account(&self, account: &str) {
+        self.shared
+            .0
+            .lock()
+            .expect("lock")
+            .accounts
+            .insert(account.to_owned(), (true, true));
+    }
+
+    /// The id of the last refund made.
+    pub fn last_refund_id(&self) -> Option<String> {
+        self.shared.0.lock().expect("lock").refunds.last().cloned()
     }
 
     /// The next `n` requests answer 500.
@@ -126,12 +154,27 @@ fn answer(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let stripe_account = req
+        .headers()
+        .get("stripe-account")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut inner = shared.0.lock().expect("lock");
     inner.requests.push(Recorded {
         path: req.uri().path().to_owned(),
         form: form.clone(),
         idempotency_key: key.clone(),
+        stripe_account: stripe_account.clone(),
     });
+    if let Some(a) = &stripe_account
+        && !inner.accounts.contains_key(a)
+    {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            &json!({"error": {"type": "invalid_request_error", "code": "account_invalid",
+                              "message": "The provided key does not have access to account"}}),
+        );
+    }
     if inner.fail_next > 0 {
         inner.fail_next -= 1;
         return json_response(
@@ -176,6 +219,86 @@ fn checkout(req: &Request, body: String, shared: Data<&Shared>) -> Response {
             "livemode": false,
         })
     })
+}
+
+#[handler]
+fn create_account(req: &Request, body: String, shared: Data<&Shared>) -> Response {
+    let mut created = None;
+    let response = answer(req, &body, &shared, |n, form| {
+        let id = format!("acct_{n}");
+        created = Some(id.clone());
+        json!({
+            "id": id,
+            "object": "account",
+            "type": form.get("type"),
+            "charges_enabled": false,
+            "details_submitted": false,
+            "metadata": {"tenant_id": form.get("metadata[tenant_id]")},
+        })
+    });
+    if let Some(id) = created {
+        shared
+            .0
+            .0
+            .lock()
+            .expect("lock")
+            .accounts
+            .insert(id, (false, false));
+    }
+    response
+}
+
+#[handler]
+fn read_account(req: &Request, shared: Data<&Shared>) -> Response {
+    let id = req
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let state = shared.0.0.lock().expect("lock").accounts.get(&id).copied();
+    let Some((charges, details)) = state else {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            &json!({"error": {"type": "invalid_request_error", "message": "No such account"}}),
+        );
+    };
+    answer(req, "", &shared, |_, _| {
+        json!({"id": id, "object": "account", "charges_enabled": charges,
+               "details_submitted": details})
+    })
+}
+
+#[handler]
+fn account_link(req: &Request, body: String, shared: Data<&Shared>) -> Response {
+    answer(req, &body, &shared, |n, form| {
+        json!({
+            "object": "account_link",
+            "url": format!("https://connect.stripe.test/setup/e/{}/{n}",
+                           form.get("account").cloned().unwrap_or_default()),
+            "expires_at": 0,
+        })
+    })
+}
+
+#[handler]
+fn refunds(req: &Request, body: String, shared: Data<&Shared>) -> Response {
+    let mut made = None;
+    let response = answer(req, &body, &shared, |n, form| {
+        made = Some(format!("re_{n}"));
+        json!({
+            "id": format!("re_{n}"),
+            "object": "refund",
+            "amount": form.get("amount").and_then(|a| a.parse::<i64>().ok()),
+            "payment_intent": form.get("payment_intent"),
+            "status": "succeeded",
+        })
+    });
+    if let Some(id) = made {
+        shared.0.0.lock().expect("lock").refunds.push(id);
+    }
+    response
 }
 
 #[handler]

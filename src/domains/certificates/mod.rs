@@ -79,6 +79,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[reminders::COMPLIANCE_REMINDERS],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View licences, ratings and medicals: everyone's with `certificates.manage` or

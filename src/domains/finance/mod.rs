@@ -21,6 +21,8 @@ pub mod pdf;
 mod prices;
 mod reports;
 pub mod service;
+pub mod stripe;
+mod stripe_events;
 
 use poem_openapi::Tags;
 
@@ -38,6 +40,8 @@ pub enum Tag {
     FinanceInvoices,
     /// Payments and refunds.
     FinancePayments,
+    /// Card payments through the organisation's own Stripe account (Stripe Connect).
+    FinanceStripe,
     /// Revenue, utilisation, instructor hours, receivables ageing and the trial balance.
     FinanceReports,
 }
@@ -48,7 +52,7 @@ pub type Apis = (
         prices::PricesApi,
         (
             (invoices::InvoicesApi, documents::InvoiceDocumentsApi),
-            (payments::PaymentsApi, reports::ReportsApi),
+            (payments::PaymentsApi, (reports::ReportsApi, stripe::StripeApi)),
         ),
     ),
 );
@@ -60,7 +64,7 @@ pub fn apis() -> Apis {
             prices::PricesApi,
             (
                 (invoices::InvoicesApi, documents::InvoiceDocumentsApi),
-                (payments::PaymentsApi, reports::ReportsApi),
+                (payments::PaymentsApi, (reports::ReportsApi, stripe::StripeApi)),
             ),
         ),
     )
@@ -84,6 +88,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[documents::INVOICE_LINK],
     jobs: &[],
     limits: &[],
+    payment_events: &[stripe_events::PAYMENT_EVENTS],
 };
 
 /// View accounts, invoices and payments.

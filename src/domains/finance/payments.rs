@@ -2,9 +2,13 @@
 //! refunds. A payment goes to the customer's deposit and is drawn down against their open
 //! invoices at once (the one it names first, then by due date); what is left stays as prepaid
 //! credit for the next invoice. A refund pays back from the deposit first and reopens the most
-//! recently paid invoices for the rest.
+//! recently paid invoices for the rest. Card payments are recorded from Stripe's webhook
+//! (`stripe_events`); refunding one refunds it on the organisation's Stripe account too.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use poem::web::Data;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -21,6 +25,7 @@ use crate::error::{AppError, Result};
 use crate::http::JsonBody;
 use crate::kernel::page;
 use crate::kernel::units::wire;
+use crate::state::AppState;
 
 pub struct PaymentsApi;
 
@@ -435,28 +440,43 @@ impl PaymentsApi {
         Ok(Json(p))
     }
 
-    /// Refund part or all of a payment made by hand (at most what is not refunded yet). The
-    /// customer's prepaid credit pays it first; the rest reopens their most recently paid
-    /// invoices. `409 refund-exceeds-balance` when the account holds less than the refund.
+    /// Refund part or all of a payment (at most what is not refunded yet). The customer's
+    /// prepaid credit pays it first; the rest reopens their most recently paid invoices.
+    /// `409 refund-exceeds-balance` when the account holds less than the refund. A card
+    /// payment is refunded on the organisation's own Stripe account in the same step (the
+    /// refund carries Stripe's id; if Stripe refuses or cannot be reached nothing is recorded:
+    /// `503 stripe-unavailable`; card payments off: `404 billing-disabled`).
     ///
     /// Permission: `finance.manage`. Audited as `payment.refunded`.
     #[oai(path = "/:id/refunds", method = "post")]
     async fn refund(
         &self,
         ctx: TenantCtx,
+        state: Data<&Arc<AppState>>,
         id: Path<Uuid>,
         body: JsonBody<RefundCreate>,
     ) -> Result<RefundCreated> {
         ctx.require(FINANCE_MANAGE)?;
         let mut tx = ctx.begin().await?;
         let payment = get(&mut tx, id.0).await?.ok_or(AppError::NotFound("payment"))?;
-        if payment.method == PaymentMethod::Card {
-            return Err(AppError::Conflict {
+        let card = if payment.method == PaymentMethod::Card {
+            let connect = super::stripe::connect(&state)?;
+            let intent: Option<String> =
+                sqlx::query_scalar("select stripe_payment_intent_id from payments where id = $1")
+                    .bind(payment.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let intent = intent.ok_or_else(|| AppError::Conflict {
                 code: "refund-through-stripe",
-                detail: "a card payment is refunded through Stripe".into(),
+                detail: "this card payment names no Stripe payment: refund it in Stripe".into(),
                 field: None,
-            });
-        }
+            })?;
+            Some((connect, intent))
+        } else {
+            None
+        };
+        // Recorded first (every check of the books made, the account locked), then refunded
+        // at Stripe under the refund's own id as idempotency key: a refusal rolls it all back.
         let refund_id = refund(
             &mut tx,
             Some(ctx.user_id.into()),
@@ -466,6 +486,27 @@ impl PaymentsApi {
             None,
         )
         .await?;
+        if let Some((connect, intent)) = card {
+            let tenant = ctx.tenant.id;
+            let stripe_id = connect
+                .refund(
+                    tenant,
+                    &intent,
+                    body.amount_minor,
+                    &[
+                        ("payment_id", payment.id.to_string()),
+                        ("refund_id", refund_id.to_string()),
+                    ],
+                    &format!("connect-refund:{tenant}:{refund_id}"),
+                )
+                .await
+                .map_err(super::stripe::connect_error)?;
+            sqlx::query("update refunds set stripe_refund_id = $2 where id = $1")
+                .bind(refund_id)
+                .bind(&stripe_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let after = get(&mut tx, id.0).await?.ok_or(AppError::NotFound("payment"))?;
         let r = after
             .refunds

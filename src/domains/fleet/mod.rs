@@ -52,6 +52,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[api::AIRCRAFT_LIMIT],
+    payment_events: &[],
 };
 
 /// View aircraft, simulators and meters.

@@ -37,6 +37,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[users::ACTIVE_USERS_LIMIT],
+    payment_events: &[],
 };
 
 /// List and view users, roles and teams.

@@ -57,6 +57,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// View inspections, squawks, MEL deferrals and logs.

@@ -51,6 +51,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// The calendar feed of the bookings a user flies or teaches.

@@ -37,6 +37,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[retention::AUDIT_RETENTION],
     limits: &[],
+    payment_events: &[],
 };
 
 /// Read tenant settings and feature flags.

@@ -97,6 +97,7 @@ pub const MANIFEST: Manifest = Manifest {
     links: &[],
     jobs: &[],
     limits: &[],
+    payment_events: &[],
 };
 
 /// The calendar feed of the events a user organises or attends.

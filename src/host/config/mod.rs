@@ -159,6 +159,10 @@ pub struct MailSettings {
 pub struct BillingSettings {
     pub stripe_secret_key: Option<SecretString>,
     pub stripe_webhook_secret: Option<SecretString>,
+    /// Signing secret of the Connect webhook endpoint (`/webhooks/stripe/connect`): events of
+    /// the tenants' own connected accounts. Unset: card payments through tenants' Stripe
+    /// accounts are off.
+    pub stripe_connect_webhook_secret: Option<SecretString>,
     pub stripe_api_base: Option<String>,
     /// Stripe price id per paid plan (`starter = "price_..."`).
     #[serde(default)]
@@ -175,6 +179,12 @@ fn default_grace_days() -> u32 {
 impl BillingSettings {
     pub fn enabled(&self) -> bool {
         self.stripe_secret_key.is_some()
+    }
+
+    /// Card payments through tenants' connected accounts (Stripe Connect): billing on and the
+    /// Connect webhook secret set.
+    pub fn connect_enabled(&self) -> bool {
+        self.enabled() && self.stripe_connect_webhook_secret.is_some()
     }
 }
 

@@ -141,6 +141,12 @@ impl Settings {
                 }
             }
         }
+        if self.billing.stripe_connect_webhook_secret.is_some() && !self.billing.enabled() {
+            return Err(invalid(
+                "billing.stripe_connect_webhook_secret",
+                "needs billing.stripe_secret_key (Connect calls Stripe with the platform's key)",
+            ));
+        }
         if self
             .billing
             .stripe_api_base
@@ -253,6 +259,43 @@ mod tests {
             !debug.contains("hunter2") && !debug.contains(&"x".repeat(40)),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn the_connect_secret_needs_billing() {
+        let load = |with_key: bool| {
+            let mut f = Figment::new().merge(Serialized::default(
+                "billing.stripe_connect_webhook_secret",
+                "whsec_connect",
+            ));
+            if with_key {
+                f = f
+                    .merge(Serialized::default(
+                        "billing.stripe_secret_key",
+                        "sk_test_x",
+                    ))
+                    .merge(Serialized::default(
+                        "billing.stripe_webhook_secret",
+                        "whsec_x",
+                    ));
+                for plan in ["starter", "professional", "enterprise"] {
+                    f = f.merge(Serialized::default(
+                        &format!("billing.prices.{plan}"),
+                        format!("price_{plan}"),
+                    ));
+                }
+            }
+            Settings::load_from(&dir(), Environment::Test, f)
+        };
+        let err = load(false).expect_err("must fail");
+        assert!(
+            err.to_string()
+                .contains("billing.stripe_connect_webhook_secret"),
+            "{err}"
+        );
+        let s = load(true).expect("valid");
+        assert!(s.billing.connect_enabled());
+        assert!(!format!("{s:?}").contains("whsec_connect"), "a secret");
     }
 
     #[test]
