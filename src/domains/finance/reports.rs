@@ -165,7 +165,7 @@ async fn period(
     Ok((from, to, tz))
 }
 
-async fn revenue(conn: &mut PgConnection, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<RevenueReport> {
+pub async fn revenue(conn: &mut PgConnection, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<RevenueReport> {
     let (from, to, tz) = period(conn, from, to).await?;
     let rows: Vec<RevenueRow> = sqlx::query_as(
         "select to_char(l.created_at at time zone $3, 'YYYY-MM') as month, l.category, l.currency,

@@ -8,6 +8,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 pub use super::FLAG;
+/// For benchmarks and other modules: a customer's statement, the revenue report, issuing.
+pub use super::accounts::statement;
+pub use super::invoices::issue;
+pub use super::reports::revenue as revenue_report;
 use super::accounts::{self, NewAccount};
 use super::dto::{AccountKind, AppliesAt, Category, InvoiceKind, Unit};
 use super::invoices::repo::{self, NewLine};

@@ -4,7 +4,7 @@
 mod post;
 pub mod repo;
 
-pub use post::{lock_account, refresh_status, settle, today};
+pub use post::{issue, lock_account, refresh_status, settle, today};
 
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
