@@ -188,15 +188,59 @@ pub struct LinkBody {
     pub filename: Option<String>,
 }
 
-/// Renders a public link inside the tenant's transaction, given the SHA-256 digest of the
-/// link's secret, the view asked for and the tenant's display name. `None`: no such link (an
-/// unknown, replaced or revoked secret), answered `404`.
+/// What a domain's renderer is told about one opening of a public link.
+#[derive(Debug, Clone)]
+pub struct LinkRequest {
+    /// SHA-256 of the link's secret: what the domain kept when it issued the link.
+    pub digest: Vec<u8>,
+    pub view: LinkView,
+    /// The tenant's display name.
+    pub issuer: String,
+    /// The link's last path segment as requested, for relative links on the page
+    /// (`<token>/pdf`, `<token>/pay`).
+    pub token: String,
+    /// The link's kind can take a card payment now (it has `pay`, card payments are on and the
+    /// tenant's Stripe account is enabled): the page may offer a pay button.
+    pub payable: bool,
+}
+
+/// Renders a public link inside the tenant's transaction. `None`: no such link (an unknown,
+/// replaced or revoked secret), answered `404`.
 pub type LinkRender = for<'c> fn(
     &'c mut sqlx::PgConnection,
-    Vec<u8>,
-    LinkView,
-    String,
+    LinkRequest,
 ) -> BoxFuture<'c, Result<Option<LinkBody>, sqlx::Error>>;
+
+/// What a public link's pay button charges, on the tenant's own Stripe account.
+#[derive(Debug, Clone)]
+pub struct LinkCharge {
+    /// Written into the Checkout Session's metadata as `kind` (`invoice`).
+    pub kind: &'static str,
+    /// Further metadata the domain's payment events read back (`invoice_id`, ...).
+    pub metadata: Vec<(&'static str, String)>,
+    pub description: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// Stable for one intent to pay, so a double click gets the same page.
+    pub idempotency_key: String,
+}
+
+/// What a pay button finds.
+#[derive(Debug, Clone)]
+pub enum LinkPayment {
+    /// No such link: `404`.
+    NoLink,
+    /// Nothing to pay on it: `409 nothing-due`.
+    NothingDue,
+    Charge(LinkCharge),
+}
+
+/// Computes what a public link's pay button charges, in the tenant's transaction, from the
+/// digest of the link's secret.
+pub type LinkPay = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    Vec<u8>,
+) -> BoxFuture<'c, Result<LinkPayment, sqlx::Error>>;
 
 /// A kind of secret public link (`crate::links`): the URL carries the tenant, the kind's key and
 /// a secret whose digest the domain keeps; it is served while the tenant has `flag` on.
@@ -206,6 +250,8 @@ pub struct LinkKind {
     pub key: &'static str,
     pub flag: &'static str,
     pub render: LinkRender,
+    /// The pay button's charge, for a link to something a customer pays (an invoice).
+    pub pay: Option<LinkPay>,
 }
 
 /// A kind of record files can be attached to: the `resource_type` clients name and the tenant

@@ -608,3 +608,107 @@ async fn card_payments_are_off_without_stripe() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_customer_pays_from_the_secret_link() {
+    let stripe = StripeFake::start().await;
+    let app = TestApp::spawn_own_db("finance_link_pay", overrides(&stripe)).await;
+    let t = app.signup("flight_school").await;
+    let account = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/finance/accounts").json(&json!({
+            "kind": "person", "name": "Link Payer", "email": "payer@example.com", "currency": "USD"})),
+        StatusCode::CREATED,
+    )
+    .await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let inv = app.issued_invoice(&t, &account, 12_500).await;
+    let inv_id = inv["id"].as_str().expect("id").to_owned();
+    let sent = call(
+        app.tenant_req(&t, Method::POST, &format!("{INVOICES}/{inv_id}/send")),
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let url = sent["url"].as_str().expect("url");
+    let path = url[url.find("/api/v1/public/links/").expect("path")..].to_owned();
+    let token = path.rsplit('/').next().expect("token").to_owned();
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let pay_url = format!("{}{path}/pay", app.base);
+
+    // Before onboarding: no pay button, and paying is refused.
+    let html = app
+        .req(Method::GET, &path)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("html");
+    assert!(!html.contains("/pay\""), "{html}");
+    let r = no_redirect.post(&pay_url).send().await.expect("send");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+
+    onboard(&app, &stripe, &t).await;
+    let html = app
+        .req(Method::GET, &path)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains(&format!("action=\"{token}/pay\"")), "{html}");
+    assert!(html.contains(&format!("href=\"{token}/pdf\"")), "{html}");
+    // The button: 303 to Stripe Checkout on the organisation's account, for what is due.
+    let r = no_redirect.post(&pay_url).send().await.expect("send");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .starts_with("http")
+    );
+    let acct = get(&app, &t, STRIPE).await["account_id"]
+        .as_str()
+        .expect("acct")
+        .to_owned();
+    let session = paid_session(&stripe, &acct);
+    assert_eq!(session["amount_total"], 12_500);
+    assert_eq!(session["metadata"]["invoice_id"], inv_id.as_str());
+    deliver(
+        &app,
+        &event(&evt(), "checkout.session.completed", &acct, session),
+    )
+    .await;
+    let now = get(&app, &t, &format!("{INVOICES}/{inv_id}")).await;
+    assert_eq!(now["status"], "paid");
+    // Paid: no button, and nothing to pay.
+    let html = app
+        .req(Method::GET, &path)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("html");
+    assert!(!html.contains("/pay\""), "{html}");
+    let r = no_redirect.post(&pay_url).send().await.expect("send");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    // A made-up link pays nothing.
+    let r = no_redirect
+        .post(format!(
+            "{}/api/v1/public/links/fll_inv_{}_{}/pay",
+            app.base,
+            uuid::Uuid::new_v4().simple(),
+            "a".repeat(43)
+        ))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    app.assert_books_balance(&t).await;
+}

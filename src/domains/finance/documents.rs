@@ -20,7 +20,9 @@ use super::{FINANCE_MANAGE, FINANCE_READ};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::kernel::manifest::{LinkBody, LinkKind, LinkView};
+use crate::kernel::manifest::{
+    LinkBody, LinkCharge, LinkKind, LinkPayment, LinkRequest, LinkView,
+};
 use crate::mail::{self, Email, escape_html};
 use crate::state::AppState;
 
@@ -29,15 +31,61 @@ pub const INVOICE_LINK: LinkKind = LinkKind {
     key: "inv",
     flag: super::FLAG,
     render: render_boxed,
+    pay: Some(pay_boxed),
 };
 
 fn render_boxed(
     conn: &mut PgConnection,
-    digest: Vec<u8>,
-    view: LinkView,
-    issuer: String,
+    req: LinkRequest,
 ) -> BoxFuture<'_, Result<Option<LinkBody>, sqlx::Error>> {
-    Box::pin(render_link(conn, digest, view, issuer))
+    Box::pin(render_link(conn, req))
+}
+
+fn pay_boxed(conn: &mut PgConnection, digest: Vec<u8>) -> BoxFuture<'_, Result<LinkPayment, sqlx::Error>> {
+    Box::pin(pay_link(conn, digest))
+}
+
+/// The invoice behind a link digest (never a draft).
+async fn linked(conn: &mut PgConnection, digest: &[u8]) -> Result<Option<Invoice>, sqlx::Error> {
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "select id from invoices where public_token_hash = $1 and status <> 'draft'",
+    )
+    .bind(digest)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    match repo::get(conn, id, false).await {
+        Ok(inv) => Ok(inv),
+        Err(AppError::Db(e)) => Err(e),
+        Err(e) => Err(sqlx::Error::Protocol(e.to_string())),
+    }
+}
+
+/// What the customer's pay button charges: all that is due on the invoice, with the metadata
+/// the payment events read back (the same as `stripe::invoice_checkout`).
+async fn pay_link(conn: &mut PgConnection, digest: Vec<u8>) -> Result<LinkPayment, sqlx::Error> {
+    let Some(inv) = linked(conn, &digest).await? else {
+        return Ok(LinkPayment::NoLink);
+    };
+    if inv.kind != InvoiceKind::Invoice
+        || !matches!(inv.status, InvoiceStatus::Issued | InvoiceStatus::PartlyPaid)
+        || inv.due_minor <= 0
+    {
+        return Ok(LinkPayment::NothingDue);
+    }
+    Ok(LinkPayment::Charge(LinkCharge {
+        kind: "invoice",
+        metadata: vec![
+            ("invoice_id", inv.id.to_string()),
+            ("account_id", inv.account_id.to_string()),
+        ],
+        description: format!("Invoice {}", inv.number.as_deref().unwrap_or("")),
+        amount_minor: inv.due_minor,
+        currency: inv.currency.clone(),
+        idempotency_key: format!("link-checkout:invoice:{}:{}", inv.id, inv.due_minor),
+    }))
 }
 
 /// The PDF of an invoice or credit note.
@@ -99,7 +147,9 @@ fn file_name(inv: &Invoice) -> String {
 }
 
 /// The customer's page: the invoice as an HTML table, every text escaped.
-fn page(inv: &Invoice, issuer: &str) -> String {
+/// `token` is the link's own last path segment (relative links resolve against it); `payable`
+/// shows the pay button while something is due.
+fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
     let money = |m: i64| escape_html(&format_money(m, &inv.currency));
     let mut rows = String::new();
     for l in &inv.lines {
@@ -147,8 +197,22 @@ fn page(inv: &Invoice, issuer: &str) -> String {
          <h1>{issuer}</h1><h2>{title} {number}</h2>{status}\
          <p>For {customer}. Issued {issued}, due {due}.</p>\
          <table><tr><th>Description</th><th class=n>Quantity</th><th class=n>Unit price</th>\
-         <th class=n>Amount</th></tr>{rows}</table><table>{totals}</table>{notes}\
-         <p><a href=\"pdf\">Download as PDF</a></p></body></html>",
+         <th class=n>Amount</th></tr>{rows}</table><table>{totals}</table>{notes}{pay}\
+         <p><a href=\"{token}/pdf\">Download as PDF</a></p></body></html>",
+        token = escape_html(token),
+        pay = if payable
+            && inv.kind == InvoiceKind::Invoice
+            && matches!(inv.status, InvoiceStatus::Issued | InvoiceStatus::PartlyPaid)
+            && inv.due_minor > 0
+        {
+            format!(
+                "<form method=post action=\"{}/pay\"><button>Pay {} by card</button></form>",
+                escape_html(token),
+                money(inv.due_minor)
+            )
+        } else {
+            String::new()
+        },
         issuer = escape_html(issuer),
         number = escape_html(inv.number.as_deref().unwrap_or("")),
         customer = escape_html(&inv.account_name),
@@ -162,37 +226,20 @@ fn page(inv: &Invoice, issuer: &str) -> String {
     )
 }
 
-/// Renders the invoice whose link digest is `digest`; never a draft.
-async fn render_link(
-    conn: &mut PgConnection,
-    digest: Vec<u8>,
-    view: LinkView,
-    issuer: String,
-) -> Result<Option<LinkBody>, sqlx::Error> {
-    let id: Option<Uuid> = sqlx::query_scalar(
-        "select id from invoices where public_token_hash = $1 and status <> 'draft'",
-    )
-    .bind(&digest)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(id) = id else {
+/// Renders the invoice whose link digest is `req.digest`; never a draft.
+async fn render_link(conn: &mut PgConnection, req: LinkRequest) -> Result<Option<LinkBody>, sqlx::Error> {
+    let Some(inv) = linked(conn, &req.digest).await? else {
         return Ok(None);
     };
-    let inv = match repo::get(conn, id, false).await {
-        Ok(Some(inv)) => inv,
-        Ok(None) => return Ok(None),
-        Err(AppError::Db(e)) => return Err(e),
-        Err(e) => return Err(sqlx::Error::Protocol(e.to_string())),
-    };
-    Ok(Some(match view {
+    Ok(Some(match req.view {
         LinkView::Page => LinkBody {
             content_type: "text/html; charset=utf-8",
-            body: page(&inv, &issuer).into_bytes(),
+            body: page(&inv, &req.issuer, &req.token, req.payable).into_bytes(),
             filename: None,
         },
         LinkView::Pdf => LinkBody {
             content_type: "application/pdf",
-            body: pdf_of(&inv, &issuer, None),
+            body: pdf_of(&inv, &req.issuer, None),
             filename: Some(file_name(&inv)),
         },
     }))

@@ -8,7 +8,9 @@
 //! malformed link, a link of a module the tenant switched off and a link of a tenant that is not
 //! serving all answer `404`.
 
-pub use crate::kernel::manifest::{LinkBody, LinkKind, LinkView};
+pub use crate::kernel::manifest::{
+    LinkBody, LinkCharge, LinkKind, LinkPay, LinkPayment, LinkRequest, LinkView,
+};
 
 use std::sync::Arc;
 
@@ -80,7 +82,11 @@ enum Pdf {
     ),
 }
 
-async fn open(state: &AppState, token: &str, view: LinkView) -> Result<LinkBody> {
+/// The link's kind and tenant, when the tenant serves and has the kind's module on.
+async fn resolve(
+    state: &AppState,
+    token: &str,
+) -> Result<(&'static LinkKind, Arc<crate::tenancy::Tenant>, Vec<u8>)> {
     let (key, tenant_id, secret) = parse(token).ok_or_else(not_found)?;
     let catalog = state.registry.catalog();
     let kind = catalog.link(key).ok_or_else(not_found)?;
@@ -95,12 +101,42 @@ async fn open(state: &AppState, token: &str, view: LinkView) -> Result<LinkBody>
         return Err(not_found());
     }
     tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
+    Ok((kind, tenant, tokens::digest(secret)))
+}
+
+async fn open(state: &AppState, token: &str, view: LinkView) -> Result<LinkBody> {
+    let (kind, tenant, digest) = resolve(state, token).await?;
+    let payable = match (&state.connect, kind.pay) {
+        (Some(connect), Some(_)) => connect
+            .account(tenant.id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|a| a.charges_enabled),
+        _ => false,
+    };
     let mut tx = tenant.begin(&state.db).await?;
-    let body = (kind.render)(&mut tx, tokens::digest(secret), view, tenant.name.clone())
-        .await?
-        .ok_or_else(not_found)?;
+    let body = (kind.render)(
+        &mut tx,
+        LinkRequest {
+            digest,
+            view,
+            issuer: tenant.name.clone(),
+            token: token.to_owned(),
+            payable,
+        },
+    )
+    .await?
+    .ok_or_else(not_found)?;
     tx.commit().await?;
     Ok(body)
+}
+
+#[derive(ApiResponse)]
+enum Pay {
+    /// Off to Stripe Checkout on the organisation's own Stripe account (`Location`).
+    #[oai(status = 303)]
+    SeeOther(#[oai(header = "Location")] String),
 }
 
 pub struct PublicLinkApi;
@@ -125,6 +161,76 @@ impl PublicLinkApi {
                 "content-security-policy",
                 "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https:",
             ))
+    }
+
+    /// Pay what is due on the document by card: a `303` to a Stripe Checkout page on the
+    /// organisation's own Stripe account (the page's pay button posts here). The payment is
+    /// recorded when Stripe's webhook says it is paid. `404` as for the page, and when card
+    /// payments are off (`billing-disabled`) or the link's kind takes none; `409 nothing-due`;
+    /// `409 stripe-account-not-enabled` before the organisation finished Stripe's onboarding;
+    /// `503 stripe-unavailable` when Stripe cannot be reached.
+    #[oai(path = "/:token/pay", method = "post")]
+    async fn pay(&self, state: Data<&Arc<AppState>>, token: Path<String>) -> Result<Pay> {
+        let (kind, tenant, digest) = resolve(&state, &token.0).await?;
+        let (Some(connect), Some(pay)) = (&state.connect, kind.pay) else {
+            return Err(AppError::Status {
+                status: poem::http::StatusCode::NOT_FOUND,
+                code: "billing-disabled",
+                detail: "card payments are not available".into(),
+                retry_after: None,
+            });
+        };
+        let mut tx = tenant.begin(&state.db).await?;
+        let charge = match pay(&mut tx, digest).await? {
+            LinkPayment::NoLink => return Err(not_found()),
+            LinkPayment::NothingDue => {
+                return Err(AppError::Conflict {
+                    code: "nothing-due",
+                    detail: "nothing is due".into(),
+                    field: None,
+                });
+            }
+            LinkPayment::Charge(c) => c,
+        };
+        tx.end_read();
+        let metadata: Vec<(&str, String)> = charge
+            .metadata
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        let session = connect
+            .checkout(
+                tenant.id,
+                &crate::connect::CheckoutRequest {
+                    kind: charge.kind,
+                    metadata: &metadata,
+                    description: &charge.description,
+                    amount_minor: charge.amount_minor,
+                    currency: &charge.currency,
+                    success_path: "/pay/success",
+                    cancel_path: "/pay/cancelled",
+                    idempotency_key: &charge.idempotency_key,
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                crate::connect::ConnectError::NoAccount
+                | crate::connect::ConnectError::NotEnabled => AppError::Conflict {
+                    code: "stripe-account-not-enabled",
+                    detail: "the organisation cannot take card payments yet".into(),
+                    field: None,
+                },
+                crate::connect::ConnectError::Failed(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "a Stripe Checkout call failed");
+                    AppError::Status {
+                        status: poem::http::StatusCode::SERVICE_UNAVAILABLE,
+                        code: "stripe-unavailable",
+                        detail: "Stripe could not be reached; try again shortly".into(),
+                        retry_after: Some(5),
+                    }
+                }
+            })?;
+        Ok(Pay::SeeOther(session.url))
     }
 
     /// The same document as a PDF (`application/pdf`), under the same rules as its page.
