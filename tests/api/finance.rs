@@ -962,14 +962,32 @@ async fn check_in_drafts_the_invoice_and_dispatch_reads_the_account() {
     assert_eq!(inv["lines"][1]["instructor_id"], instructor_id.as_str());
     assert_eq!(inv["lines"][0]["aircraft_id"], plane["id"]);
 
-    // Issued, the student owes it; with the balance rule blocking, they cannot book.
+    // Issued, the booking's flight is locked; the student owes it; with the balance rule
+    // blocking, they cannot book.
+    let inv_id = inv["id"].as_str().expect("id").to_owned();
     call(
-        app.tenant_req(
-            &t,
-            Method::POST,
-            &format!("{INVOICES}/{}/issue", inv["id"].as_str().expect("id")),
-        ),
+        app.tenant_req(&t, Method::POST, &format!("{INVOICES}/{inv_id}/issue")),
         StatusCode::OK,
+    )
+    .await;
+    let flights = get(
+        &app,
+        &t,
+        &format!(
+            "/api/v1/flights?aircraft_id={}",
+            plane["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    let flight = &flights["items"][0];
+    assert_eq!(flight["invoice_id"], inv_id.as_str());
+    assert!(flight["invoiced_at"].is_string());
+    let flight_path = format!("/api/v1/flights/{}", flight["id"].as_str().expect("id"));
+    problem(
+        app.tenant_req(&t, Method::PATCH, &flight_path)
+            .json(&json!({"remarks": "changed"})),
+        StatusCode::CONFLICT,
+        "flight-invoiced",
     )
     .await;
     call(
@@ -1007,6 +1025,20 @@ async fn check_in_drafts_the_invoice_and_dispatch_reads_the_account() {
         StatusCode::CREATED,
     )
     .await;
+    // The invoice voided, the flight may change again.
+    call(
+        app.tenant_req(&t, Method::POST, &format!("{INVOICES}/{inv_id}/void"))
+            .json(&json!({"reason": "re-bill"})),
+        StatusCode::OK,
+    )
+    .await;
+    let f = call(
+        app.tenant_req(&t, Method::PATCH, &flight_path)
+            .json(&json!({"remarks": "changed"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(f["invoiced_at"].is_null());
     app.assert_books_balance(&t).await;
 }
 

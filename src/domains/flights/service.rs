@@ -262,3 +262,23 @@ pub async fn draft_from_booking(
     crate::audit::created(tx, actor, "flight.created", "flight", flight.id, &flight).await?;
     Ok(flight.id)
 }
+
+/// Marks the flight of `booking` invoiced by `invoice` (or, with `None`, no longer: the invoice
+/// was voided), in the caller's transaction: while marked, the flight neither changes nor is
+/// corrected (`409 flight-invoiced`). Returns how many flights it marked (0 or 1).
+pub async fn mark_invoiced(
+    conn: &mut sqlx::PgConnection,
+    booking: BookingId,
+    invoice: Option<uuid::Uuid>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update flights set invoiced_at = case when $2::uuid is null then null else now() end,
+             invoice_id = $2, version = version + 1
+         where booking_id = $1 and invoice_id is distinct from $2",
+    )
+    .bind(booking)
+    .bind(invoice)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

@@ -23,6 +23,17 @@ fn conflict(code: &'static str, detail: impl Into<String>) -> AppError {
     }
 }
 
+/// A booking's invoice issued locks the booking's flight (14 CFR 61.51 records are not changed
+/// under an invoice; a credit note corrects the charge); voided, it unlocks it.
+async fn lock_flight(conn: &mut PgConnection, inv: &Invoice, invoice: Option<Uuid>) -> Result<()> {
+    if inv.source_type.as_deref() == Some("booking")
+        && let Some(booking) = inv.source_id
+    {
+        crate::domains::flights::service::mark_invoiced(conn, booking.into(), invoice).await?;
+    }
+    Ok(())
+}
+
 /// Locks the account's row: every money movement of one account holds it.
 pub async fn lock_account(conn: &mut PgConnection, account: Uuid) -> Result<()> {
     sqlx::query("select 1 from finance_accounts where id = $1 for update")
@@ -146,6 +157,7 @@ pub async fn issue(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid) -> Re
         issue_lines(&inv),
     )
     .await?;
+    lock_flight(conn, &inv, Some(id)).await?;
     settle(conn, actor, inv.account_id, &inv.currency, Some(id)).await?;
     repo::get(conn, id, false)
         .await?
@@ -199,6 +211,7 @@ pub async fn void(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid, reason
             ));
         }
     }
+    lock_flight(conn, &inv, None).await?;
     sqlx::query(
         "update invoices set status = 'void', voided_at = now(), void_reason = $2,
              version = version + 1 where id = $1",

@@ -112,6 +112,11 @@ pub struct Flight {
     pub version: i32,
     /// How many corrections the signed flight has had.
     pub revision: i32,
+    /// When its booking's invoice was issued: from then on the flight does not change (a
+    /// credit note corrects what was billed); voiding the invoice unlocks it.
+    pub invoiced_at: Option<DateTime<Utc>>,
+    /// That invoice (`/api/v1/finance/invoices/{id}`).
+    pub invoice_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -49,8 +49,24 @@ pub fn may_see(ctx: &TenantCtx, f: &Flight) -> Result<()> {
     }
 }
 
-/// `409 flight-signed` for a signed flight (only corrections change it).
+/// `409 flight-invoiced` while the flight's booking is invoiced: nothing changes it then.
+pub fn not_invoiced(f: &Flight) -> Result<()> {
+    if f.invoiced_at.is_some() {
+        return Err(AppError::Conflict {
+            code: "flight-invoiced",
+            detail: "the flight is invoiced; correct what was billed with a credit note, or void \
+                     the invoice first"
+                .into(),
+            field: None,
+        });
+    }
+    Ok(())
+}
+
+/// `409 flight-signed` for a signed flight (only corrections change it); `409
+/// flight-invoiced` for an invoiced one.
 pub fn draft_only(f: &Flight) -> Result<()> {
+    not_invoiced(f)?;
     if f.status == FlightStatus::Signed {
         return Err(AppError::Conflict {
             code: "flight-signed",

@@ -22,7 +22,7 @@ macro_rules! columns {
          f.approaches, f.holds, f.intercept_track, f.night_minutes, f.cross_country_minutes,
          f.actual_instrument_minutes, f.simulated_instrument_minutes, f.fuel_uplift_tenths,
          f.fuel_uplift_unit, f.remarks, f.status, f.signed_at, f.signed_by, f.version, f.revision,
-         f.created_at, f.updated_at,
+         f.invoiced_at, f.invoice_id, f.created_at, f.updated_at,
          coalesce((select jsonb_agg(jsonb_build_object('person_id', c.person_id, 'role', c.role)
                                     order by c.created_at, c.id)
                      from flight_crew c where c.flight_id = f.id), '[]') as crew"
@@ -66,6 +66,8 @@ struct Row {
     signed_by: Option<UserId>,
     version: i32,
     revision: i32,
+    invoiced_at: Option<DateTime<Utc>>,
+    invoice_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     crew: Json<Vec<CrewMember>>,
@@ -120,6 +122,8 @@ impl From<Row> for Flight {
             signed_by: r.signed_by,
             version: r.version,
             revision: r.revision,
+            invoiced_at: r.invoiced_at,
+            invoice_id: r.invoice_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

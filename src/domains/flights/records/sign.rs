@@ -76,7 +76,8 @@ impl FlightSigningApi {
     /// Correct a signed flight: `changes` as in a PATCH and the `reason`. The version it
     /// replaces is kept (`GET .../revisions`), `revision` counts up, and the flight's logbook
     /// entries are generated anew. When an instructor signed one of them already, nothing
-    /// changes: `409 entries-signed` names them. `409 flight-draft` for a draft (PATCH it).
+    /// changes: `409 entries-signed` names them. `409 flight-draft` for a draft (PATCH it);
+    /// `409 flight-invoiced` while its booking's invoice stands.
     ///
     /// Permission: `flights.manage`. Audited as `flight.corrected`, with the entries
     /// replaced (`logbook_entry.deleted`, `logbook_entry.created`).
@@ -96,6 +97,7 @@ impl FlightSigningApi {
         let before = repo::get(&mut tx, id.0, true)
             .await?
             .ok_or(AppError::NotFound("flight"))?;
+        super::not_invoiced(&before)?;
         if before.status == FlightStatus::Draft {
             return Err(AppError::Conflict {
                 code: "flight-draft",
