@@ -334,6 +334,15 @@ async fn card_payments_through_the_tenants_own_stripe_account() {
         top["session_id"], top_again["session_id"],
         "a retry gets the same page"
     );
+    // The same key with another amount is refused (API.md §1).
+    problem(
+        app.tenant_req(&t, Method::POST, &format!("{ACCOUNTS}/{account}/top-up"))
+            .header("Idempotency-Key", "top-up-1")
+            .json(&json!({"amount_minor": 10_001})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
     let req = stripe
         .requests("/v1/checkout/sessions")
         .pop()

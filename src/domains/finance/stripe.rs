@@ -332,7 +332,7 @@ impl StripeApi {
     /// account's prepaid credit (a deposit top-up). When Stripe confirms the payment, it is
     /// recorded and drawn down against the account's open invoices like any payment; the rest
     /// stays as credit. `Idempotency-Key`: a retry with the same key and amount gets the same
-    /// page. `409 stripe-account-not-enabled` before onboarding is finished; `422` for an
+    /// page; the same key with another amount is `422`. `409 stripe-account-not-enabled` before onboarding is finished; `422` for an
     /// archived account; card payments off: `404 billing-disabled`; Stripe unreachable:
     /// `503 stripe-unavailable`.
     ///
@@ -357,6 +357,16 @@ impl StripeApi {
         if account.archived_at.is_some() {
             return Err(AppError::validation("id", "the account is archived"));
         }
+        // API.md: a retry with the same key and body returns the first result (Stripe's own
+        // idempotency key below gives back the same session), with another body `422`.
+        let hash = super::service::body_hash(&(account.id, body.amount_minor));
+        let first = super::service::replay(
+            &mut tx,
+            ctx.user_id,
+            idempotency_key.0.as_deref(),
+            &hash,
+        )
+        .await?;
         let tenant = ctx.tenant.id;
         let key = match &idempotency_key.0 {
             // Hashed: the client's key may hold any characters and be up to 200 long.
@@ -390,6 +400,16 @@ impl StripeApi {
             amount_minor: body.amount_minor,
             currency: account.currency,
         };
+        if first.is_none() {
+            super::service::remember(
+                &mut tx,
+                ctx.user_id,
+                idempotency_key.0.as_deref(),
+                &hash,
+                account.id,
+            )
+            .await?;
+        }
         audit::created(
             &mut tx,
             (&ctx).into(),
