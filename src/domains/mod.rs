@@ -2,8 +2,8 @@
 //!
 //! A domain is a plug-in: `src/domains/<name>/mod.rs` exports `MANIFEST` (route prefixes,
 //! feature flags, permissions and the seeded roles that get them), its OpenAPI tags, and
-//! `Apis`/`apis()` (its `#[OpenApi]` structs). The one line per domain in the `domains!` call
-//! below is all the rest of the service needs: `api.rs` mounts [`Apis`], the tenant resolver
+//! `Apis`/`apis()` (its `#[OpenApi]` structs). Its `pub mod` line and its name in the `domains!`
+//! call below are all the rest of the service needs: `api.rs` mounts [`Apis`], the tenant resolver
 //! enforces [`CATALOG`]'s flags, provisioning seeds [`CATALOG`]'s roles, and the permission
 //! catalogue, the flag list and the OpenAPI permission test read it. See
 //! docs/adding-a-domain.md.
@@ -29,19 +29,33 @@ macro_rules! text_enum {
     )+};
 }
 
-/// Declares the built domains: their modules, the nested tuple of their APIs (nested pairs, so
-/// poem-openapi's 16-element tuple limit never applies) and, with the planned domains and the
-/// core's own permissions, [`ALL`].
+// The built domains' modules. They are declared here, not inside `domains!`, because rustfmt
+// (and so `cargo fmt`) does not reach a module declared inside a macro call; a unit test below
+// checks that every folder is both declared and listed.
+pub mod certificates;
+pub mod finance;
+pub mod fleet;
+pub mod flights;
+pub mod identity;
+pub mod maintenance;
+pub mod scheduling;
+pub mod settings;
+pub mod tools;
+
+/// Lists the built domains: the nested tuple of their APIs (nested pairs, so poem-openapi's
+/// 16-element tuple limit never applies) and, with the planned domains and the core's own
+/// permissions, [`ALL`].
 macro_rules! domains {
     ($($name:ident),+ $(,)?; planned: $($planned:path),* $(,)?) => {
-        $(pub mod $name;)+
-
         /// Every domain's APIs, for `api.rs`.
         pub type Apis = domains!(@ty $($name),+);
 
         pub fn apis() -> Apis {
             domains!(@val $($name),+)
         }
+
+        /// The built domains' folder names, in the order listed.
+        pub const BUILT: &[&str] = &[$(stringify!($name),)+];
 
         /// Every manifest: the built domains, the planned ones, and the core's.
         pub const ALL: &[&Manifest] = &[$(&$name::MANIFEST,)+ $(&$planned,)* &crate::kernel::manifest::CORE];
@@ -78,6 +92,26 @@ mod tests {
     #[test]
     fn the_manifests_are_consistent() {
         assert_eq!(CATALOG.problems(), Vec::<String>::new());
+    }
+
+    /// Every folder under `src/domains` is a built domain in [`ALL`] (declared with `pub mod`
+    /// and listed in `domains!`), and every built domain is a folder.
+    #[test]
+    fn every_domain_folder_is_listed() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/domains");
+        let mut folders: Vec<String> = std::fs::read_dir(root)
+            .expect("src/domains")
+            .flatten()
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        folders.sort();
+        let mut built: Vec<String> = BUILT.iter().map(|n| (*n).to_owned()).collect();
+        built.sort();
+        assert_eq!(folders, built);
+        for (name, manifest) in BUILT.iter().zip(ALL) {
+            assert_eq!(*name, manifest.name, "a manifest is named after its folder");
+        }
     }
 
     #[test]

@@ -255,7 +255,13 @@ impl ComplianceApi {
             let (loaded, _) = facts::load(&mut tx, person, now, None).await?;
             let until = days_after(loaded.on, days);
             window = Some((loaded.on, until));
-            for l in lapsing(&loaded.person, loaded.on, loaded.authority, loaded.privileges, days) {
+            for l in lapsing(
+                &loaded.person,
+                loaded.on,
+                loaded.authority,
+                loaded.privileges,
+                days,
+            ) {
                 let Some(valid_until) = l.finding.valid_until else {
                     continue;
                 };

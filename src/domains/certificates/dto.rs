@@ -105,7 +105,13 @@ pub enum EndorsementKind {
     Checkout,
 }
 
-text_enum!(Authority, MedicalAuthority, CertificateKind, MedicalClass, EndorsementKind);
+text_enum!(
+    Authority,
+    MedicalAuthority,
+    CertificateKind,
+    MedicalClass,
+    EndorsementKind
+);
 
 /// A pilot certificate with its ratings.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -142,7 +148,11 @@ pub struct PilotCertificateCreate {
     pub issued_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
     /// The ratings held (as in `PilotCertificate`): at most 40, each once.
-    #[oai(validator(max_items = 40, unique_items, pattern = "^(airplane_(single|multi)_engine_(land|sea)|rotorcraft_(helicopter|gyroplane)|glider|lighter_than_air_(airship|balloon)|powered_lift|powered_parachute|weight_shift_control|instrument_(airplane|helicopter|powered_lift)|cfi_(airplane_single_engine|airplane_multi_engine|instrument_airplane|instrument_helicopter|helicopter|gyroplane|glider|sport)|type:[A-Z0-9-]{2,10})$"))]
+    #[oai(validator(
+        max_items = 40,
+        unique_items,
+        pattern = "^(airplane_(single|multi)_engine_(land|sea)|rotorcraft_(helicopter|gyroplane)|glider|lighter_than_air_(airship|balloon)|powered_lift|powered_parachute|weight_shift_control|instrument_(airplane|helicopter|powered_lift)|cfi_(airplane_single_engine|airplane_multi_engine|instrument_airplane|instrument_helicopter|helicopter|gyroplane|glider|sport)|type:[A-Z0-9-]{2,10})$"
+    ))]
     pub ratings: Option<Vec<String>>,
     #[oai(validator(max_length = 2000))]
     pub limitations: Option<String>,
@@ -156,7 +166,11 @@ pub struct PilotCertificateUpdate {
     pub issued_on: Option<NaiveDate>,
     pub expires_on: MaybeUndefined<NaiveDate>,
     /// Replaces the ratings: at most 40, each once.
-    #[oai(validator(max_items = 40, unique_items, pattern = "^(airplane_(single|multi)_engine_(land|sea)|rotorcraft_(helicopter|gyroplane)|glider|lighter_than_air_(airship|balloon)|powered_lift|powered_parachute|weight_shift_control|instrument_(airplane|helicopter|powered_lift)|cfi_(airplane_single_engine|airplane_multi_engine|instrument_airplane|instrument_helicopter|helicopter|gyroplane|glider|sport)|type:[A-Z0-9-]{2,10})$"))]
+    #[oai(validator(
+        max_items = 40,
+        unique_items,
+        pattern = "^(airplane_(single|multi)_engine_(land|sea)|rotorcraft_(helicopter|gyroplane)|glider|lighter_than_air_(airship|balloon)|powered_lift|powered_parachute|weight_shift_control|instrument_(airplane|helicopter|powered_lift)|cfi_(airplane_single_engine|airplane_multi_engine|instrument_airplane|instrument_helicopter|helicopter|gyroplane|glider|sport)|type:[A-Z0-9-]{2,10})$"
+    ))]
     pub ratings: Option<Vec<String>>,
     #[oai(validator(max_length = 2000))]
     pub limitations: MaybeUndefined<String>,

@@ -221,7 +221,11 @@ pub async fn load(
     };
     for m in &row.medicals.0 {
         let class = MedicalClass::try_from(m.class.clone()).ok();
-        match (class.and_then(faa_class), class.and_then(easa_class), m.course_on) {
+        match (
+            class.and_then(faa_class),
+            class.and_then(easa_class),
+            m.course_on,
+        ) {
             (Some(class), _, _) => p.medicals.push(FaaMedical {
                 class,
                 examined_on: m.examined_on,
@@ -268,19 +272,22 @@ pub async fn load(
             .copied()
             .max_by_key(|e| e.unwrap_or(NaiveDate::MAX))
     });
-    Ok((Loaded {
-        person: p,
-        authority: match row.authority.as_deref() {
-            Some("easa") => Authority::Easa,
-            _ => Authority::Faa,
+    Ok((
+        Loaded {
+            person: p,
+            authority: match row.authority.as_deref() {
+                Some("easa") => Authority::Easa,
+                _ => Authority::Faa,
+            },
+            on,
+            privileges: if row.kinds.iter().any(|k| k == "atp") {
+                FaaPrivileges::AirlineTransport
+            } else if row.kinds.iter().any(|k| k == "commercial") {
+                FaaPrivileges::Commercial
+            } else {
+                FaaPrivileges::Private
+            },
         },
-        on,
-        privileges: if row.kinds.iter().any(|k| k == "atp") {
-            FaaPrivileges::AirlineTransport
-        } else if row.kinds.iter().any(|k| k == "commercial") {
-            FaaPrivileges::Commercial
-        } else {
-            FaaPrivileges::Private
-        },
-    }, row.aircraft))
+        row.aircraft,
+    ))
 }

@@ -56,11 +56,7 @@ pub const MANIFEST: Manifest = Manifest {
         prefix: "/api/v1/certificates",
         on_for: ALL_KINDS,
     }],
-    permissions: &[
-        CERTIFICATES_READ,
-        CERTIFICATES_MANAGE,
-        CERTIFICATES_ENDORSE,
-    ],
+    permissions: &[CERTIFICATES_READ, CERTIFICATES_MANAGE, CERTIFICATES_ENDORSE],
     attachments: &[
         AttachmentOwner {
             resource_type: "pilot_certificate",

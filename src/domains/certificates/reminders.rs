@@ -37,7 +37,11 @@ fn run(conn: &mut PgConnection, tenant: Uuid) -> BoxFuture<'_, Result<u64, sqlx:
 
 /// The most urgent threshold reached with `days_left` to go, if any.
 pub fn threshold(days_left: i64) -> Option<i64> {
-    THRESHOLDS.iter().copied().filter(|t| days_left >= 0 && days_left <= *t).min()
+    THRESHOLDS
+        .iter()
+        .copied()
+        .filter(|t| days_left >= 0 && days_left <= *t)
+        .min()
 }
 
 async fn remind(conn: &mut PgConnection, tenant: Uuid) -> crate::error::Result<u64> {
@@ -45,7 +49,13 @@ async fn remind(conn: &mut PgConnection, tenant: Uuid) -> crate::error::Result<u
     let mut sent = 0;
     for (person, name) in people_with_records(conn, None).await? {
         let (loaded, _) = facts::load(conn, person, now, None).await?;
-        for l in lapsing(&loaded.person, loaded.on, loaded.authority, loaded.privileges, 30) {
+        for l in lapsing(
+            &loaded.person,
+            loaded.on,
+            loaded.authority,
+            loaded.privileges,
+            30,
+        ) {
             let Some(until) = l.finding.valid_until else {
                 continue;
             };

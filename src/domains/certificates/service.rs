@@ -39,7 +39,11 @@ pub struct AircraftFacts {
 
 /// [`AircraftFacts`] of the fleet's jsonb object (`fleet::service::compliance_json_sql`).
 pub(super) fn aircraft_from_json(v: &serde_json::Value) -> AircraftFacts {
-    let text = |k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
     let equipment: Vec<String> = v
         .get("equipment")
         .and_then(|e| serde_json::from_value(e.clone()).ok())

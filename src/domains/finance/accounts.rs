@@ -158,7 +158,12 @@ pub async fn insert(conn: &mut PgConnection, a: &NewAccount<'_>) -> Result<Accou
                     field: Some("user_id".into()),
                 });
             }
-            Some("23503") => return Err(AppError::validation("user_id", "names no user of this organisation")),
+            Some("23503") => {
+                return Err(AppError::validation(
+                    "user_id",
+                    "names no user of this organisation",
+                ));
+            }
             _ => {}
         }
     }
@@ -423,10 +428,7 @@ impl AccountsApi {
             .map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?;
         Ok(CsvFile::Ok(
             Binary(body),
-            format!(
-                "attachment; filename=\"statement-{}-{}.csv\"",
-                s.from, s.to
-            ),
+            format!("attachment; filename=\"statement-{}-{}.csv\"", s.from, s.to),
         ))
     }
 }

@@ -20,9 +20,7 @@ use super::{FINANCE_MANAGE, FINANCE_READ};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::kernel::manifest::{
-    LinkBody, LinkCharge, LinkKind, LinkPayment, LinkRequest, LinkView,
-};
+use crate::kernel::manifest::{LinkBody, LinkCharge, LinkKind, LinkPayment, LinkRequest, LinkView};
 use crate::mail::{self, Email, escape_html};
 use crate::state::AppState;
 
@@ -41,7 +39,10 @@ fn render_boxed(
     Box::pin(render_link(conn, req))
 }
 
-fn pay_boxed(conn: &mut PgConnection, digest: Vec<u8>) -> BoxFuture<'_, Result<LinkPayment, sqlx::Error>> {
+fn pay_boxed(
+    conn: &mut PgConnection,
+    digest: Vec<u8>,
+) -> BoxFuture<'_, Result<LinkPayment, sqlx::Error>> {
     Box::pin(pay_link(conn, digest))
 }
 
@@ -70,7 +71,10 @@ async fn pay_link(conn: &mut PgConnection, digest: Vec<u8>) -> Result<LinkPaymen
         return Ok(LinkPayment::NoLink);
     };
     if inv.kind != InvoiceKind::Invoice
-        || !matches!(inv.status, InvoiceStatus::Issued | InvoiceStatus::PartlyPaid)
+        || !matches!(
+            inv.status,
+            InvoiceStatus::Issued | InvoiceStatus::PartlyPaid
+        )
         || inv.due_minor <= 0
     {
         return Ok(LinkPayment::NothingDue);
@@ -141,7 +145,13 @@ fn file_name(inv: &Invoice) -> String {
         .as_deref()
         .unwrap_or("draft")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{n}.pdf")
 }
@@ -161,7 +171,10 @@ fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
             money(l.amount_minor)
         ));
     }
-    let mut totals = format!("<tr><td>Subtotal</td><td class=n>{}</td></tr>", money(inv.subtotal_minor));
+    let mut totals = format!(
+        "<tr><td>Subtotal</td><td class=n>{}</td></tr>",
+        money(inv.subtotal_minor)
+    );
     for t in &inv.taxes {
         totals.push_str(&format!(
             "<tr><td>{}{}</td><td class=n>{}</td></tr>",
@@ -202,7 +215,10 @@ fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
         token = escape_html(token),
         pay = if payable
             && inv.kind == InvoiceKind::Invoice
-            && matches!(inv.status, InvoiceStatus::Issued | InvoiceStatus::PartlyPaid)
+            && matches!(
+                inv.status,
+                InvoiceStatus::Issued | InvoiceStatus::PartlyPaid
+            )
             && inv.due_minor > 0
         {
             format!(
@@ -227,7 +243,10 @@ fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
 }
 
 /// Renders the invoice whose link digest is `req.digest`; never a draft.
-async fn render_link(conn: &mut PgConnection, req: LinkRequest) -> Result<Option<LinkBody>, sqlx::Error> {
+async fn render_link(
+    conn: &mut PgConnection,
+    req: LinkRequest,
+) -> Result<Option<LinkBody>, sqlx::Error> {
     let Some(inv) = linked(conn, &req.digest).await? else {
         return Ok(None);
     };

@@ -137,7 +137,12 @@ pub async fn post(
     .bind(actor)
     .bind(currency)
     .bind(merged.iter().map(|l| l.ledger).collect::<Vec<_>>())
-    .bind(merged.iter().map(|l| l.category.clone()).collect::<Vec<_>>())
+    .bind(
+        merged
+            .iter()
+            .map(|l| l.category.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind(merged.iter().map(|l| l.tax_rate_id).collect::<Vec<_>>())
     .bind(merged.iter().map(|l| l.customer).collect::<Vec<_>>())
     .bind(merged.iter().map(|l| l.invoice).collect::<Vec<_>>())

@@ -52,7 +52,10 @@ pub type Apis = (
         prices::PricesApi,
         (
             (invoices::InvoicesApi, documents::InvoiceDocumentsApi),
-            (payments::PaymentsApi, (reports::ReportsApi, stripe::StripeApi)),
+            (
+                payments::PaymentsApi,
+                (reports::ReportsApi, stripe::StripeApi),
+            ),
         ),
     ),
 );
@@ -64,7 +67,10 @@ pub fn apis() -> Apis {
             prices::PricesApi,
             (
                 (invoices::InvoicesApi, documents::InvoiceDocumentsApi),
-                (payments::PaymentsApi, (reports::ReportsApi, stripe::StripeApi)),
+                (
+                    payments::PaymentsApi,
+                    (reports::ReportsApi, stripe::StripeApi),
+                ),
             ),
         ),
     )

@@ -69,7 +69,11 @@ fn fit(v: i128) -> Result<i64, TooLarge> {
 /// `round(net × rate / 10^6)` and the last one takes the rounding remainder, so that net plus the
 /// inclusive taxes is exactly the amount. Exclusive rates are added on top of the net, each
 /// `round(net × rate / 10^6)`.
-pub fn price(quantity_milli: i64, unit_price_minor: i64, rates: &[Rate]) -> Result<Priced, TooLarge> {
+pub fn price(
+    quantity_milli: i64,
+    unit_price_minor: i64,
+    rates: &[Rate],
+) -> Result<Priced, TooLarge> {
     let amount = div_round(
         i128::from(quantity_milli) * i128::from(unit_price_minor),
         MILLI,
@@ -189,7 +193,10 @@ mod tests {
     fn a_line_without_tax() {
         // 1.3 hobbs hours at 185.00 = 240.50
         let p = price(1_300, 18_500, &[]).expect("fits");
-        assert_eq!((p.amount_minor, p.net_minor, p.tax_minor), (24_050, 24_050, 0));
+        assert_eq!(
+            (p.amount_minor, p.net_minor, p.tax_minor),
+            (24_050, 24_050, 0)
+        );
         // 0.333 h at 1.00: 0.333 -> 0 minor units; 0.5 cent rounds up
         assert_eq!(price(333, 100, &[]).expect("fits").amount_minor, 33);
         assert_eq!(price(5, 100, &[]).expect("fits").amount_minor, 1);
@@ -200,7 +207,10 @@ mod tests {
     fn exclusive_tax_is_added_on_top() {
         // US federal excise tax on charter, 7.5 %, on 10,000.00
         let p = price(1_000, 1_000_000, &[rate(75_000, false)]).expect("fits");
-        assert_eq!((p.net_minor, p.tax_minor, p.total_minor()), (1_000_000, 75_000, 1_075_000));
+        assert_eq!(
+            (p.net_minor, p.tax_minor, p.total_minor()),
+            (1_000_000, 75_000, 1_075_000)
+        );
         // half a cent rounds away from zero: 7.5 % of 0.10 = 0.0075 -> 0.01
         let p = price(1_000, 10, &[rate(75_000, false)]).expect("fits");
         assert_eq!(p.tax_minor, 1);
@@ -210,7 +220,10 @@ mod tests {
     fn inclusive_tax_comes_out_of_the_price() {
         // Swiss VAT 8.1 % included in 100.00: net 92.51, tax 7.49
         let p = price(1_000, 10_000, &[rate(81_000, true)]).expect("fits");
-        assert_eq!((p.amount_minor, p.net_minor, p.tax_minor), (10_000, 9_251, 749));
+        assert_eq!(
+            (p.amount_minor, p.net_minor, p.tax_minor),
+            (10_000, 9_251, 749)
+        );
         assert_eq!(p.total_minor(), 10_000);
     }
 

@@ -76,8 +76,7 @@ struct RefundRow {
     created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str =
-    "id, account_id, method, amount_minor, currency, received_on, reference, notes, invoice_id, created_at";
+const COLUMNS: &str = "id, account_id, method, amount_minor, currency, received_on, reference, notes, invoice_id, created_at";
 
 async fn with_refunds(conn: &mut PgConnection, rows: Vec<Row>) -> Result<Vec<Payment>> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
@@ -146,13 +145,20 @@ pub struct NewPayment<'a> {
 
 /// Records a payment in the caller's transaction: the money ledger debited, the customer's
 /// deposit credited, then drawn down against their open invoices (`invoice` first).
-pub async fn record(conn: &mut PgConnection, actor: Option<Uuid>, p: &NewPayment<'_>) -> Result<Uuid> {
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: Option<Uuid>,
+    p: &NewPayment<'_>,
+) -> Result<Uuid> {
     lock_account(conn, p.account).await?;
-    let currency: String = sqlx::query_scalar("select currency from finance_accounts where id = $1")
-        .bind(p.account)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| AppError::validation("account_id", "names no account of this organisation"))?;
+    let currency: String =
+        sqlx::query_scalar("select currency from finance_accounts where id = $1")
+            .bind(p.account)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| {
+                AppError::validation("account_id", "names no account of this organisation")
+            })?;
     if p.currency.is_some_and(|c| c != currency) {
         return Err(AppError::validation(
             "currency",
@@ -168,7 +174,10 @@ pub async fn record(conn: &mut PgConnection, actor: Option<Uuid>, p: &NewPayment
         .fetch_one(&mut *conn)
         .await?;
         if !ok {
-            return Err(AppError::validation("invoice_id", "names no invoice of this account"));
+            return Err(AppError::validation(
+                "invoice_id",
+                "names no invoice of this account",
+            ));
         }
     }
     let received_on = match p.received_on {
@@ -402,7 +411,9 @@ impl PaymentsApi {
         let key = idempotency_key.0.as_deref();
         let hash = service::body_hash(&*body);
         if let Some(first) = service::replay(&mut tx, ctx.user_id, key, &hash).await? {
-            let p = get(&mut tx, first).await?.ok_or(AppError::NotFound("payment"))?;
+            let p = get(&mut tx, first)
+                .await?
+                .ok_or(AppError::NotFound("payment"))?;
             tx.end_read();
             return Ok(Created::Created(Json(p)));
         }
@@ -424,8 +435,18 @@ impl PaymentsApi {
         )
         .await?;
         service::remember(&mut tx, ctx.user_id, key, &hash, id).await?;
-        let p = get(&mut tx, id).await?.ok_or(AppError::NotFound("payment"))?;
-        audit::created(&mut tx, (&ctx).into(), "payment.recorded", "payment", id, &p).await?;
+        let p = get(&mut tx, id)
+            .await?
+            .ok_or(AppError::NotFound("payment"))?;
+        audit::created(
+            &mut tx,
+            (&ctx).into(),
+            "payment.recorded",
+            "payment",
+            id,
+            &p,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Created::Created(Json(p)))
     }
@@ -435,7 +456,9 @@ impl PaymentsApi {
     async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Payment>> {
         ctx.require(FINANCE_READ)?;
         let mut tx = ctx.begin().await?;
-        let p = get(&mut tx, id.0).await?.ok_or(AppError::NotFound("payment"))?;
+        let p = get(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("payment"))?;
         tx.end_read();
         Ok(Json(p))
     }
@@ -458,7 +481,9 @@ impl PaymentsApi {
     ) -> Result<RefundCreated> {
         ctx.require(FINANCE_MANAGE)?;
         let mut tx = ctx.begin().await?;
-        let payment = get(&mut tx, id.0).await?.ok_or(AppError::NotFound("payment"))?;
+        let payment = get(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("payment"))?;
         let card = if payment.method == PaymentMethod::Card {
             let connect = super::stripe::connect(&state)?;
             let intent: Option<String> =
@@ -507,15 +532,25 @@ impl PaymentsApi {
                 .execute(&mut *tx)
                 .await?;
         }
-        let after = get(&mut tx, id.0).await?.ok_or(AppError::NotFound("payment"))?;
+        let after = get(&mut tx, id.0)
+            .await?
+            .ok_or(AppError::NotFound("payment"))?;
         let r = after
             .refunds
             .iter()
             .find(|r| r.id == refund_id)
             .cloned()
             .ok_or(AppError::NotFound("refund"))?;
-        audit::updated(&mut tx, (&ctx).into(), "payment.refunded", "payment", id.0, &payment, &after)
-            .await?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "payment.refunded",
+            "payment",
+            id.0,
+            &payment,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(RefundCreated::Created(Json(r)))
     }

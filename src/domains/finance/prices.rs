@@ -36,7 +36,8 @@ enum PriceCreated {
     Created(Json<PriceItem>),
 }
 
-const TAX_COLUMNS: &str = "id, name, rate_ppm::bigint as rate_ppm, inclusive, active, version, created_at, updated_at";
+const TAX_COLUMNS: &str =
+    "id, name, rate_ppm::bigint as rate_ppm, inclusive, active, version, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct TaxRow {
@@ -151,20 +152,27 @@ pub async fn check_tax_rates(conn: &mut PgConnection, field: &str, ids: &[Uuid])
     if ids.is_empty() {
         return Ok(());
     }
-    let found: i64 = sqlx::query_scalar(
-        "select count(*) from tax_rates where id = any($1) and active",
-    )
-    .bind(ids)
-    .fetch_one(conn)
-    .await?;
+    let found: i64 =
+        sqlx::query_scalar("select count(*) from tax_rates where id = any($1) and active")
+            .bind(ids)
+            .fetch_one(conn)
+            .await?;
     if found != ids.len() as i64 {
-        return Err(AppError::validation(field, "names no active tax rate of this organisation"));
+        return Err(AppError::validation(
+            field,
+            "names no active tax rate of this organisation",
+        ));
     }
     Ok(())
 }
 
 /// The rules of a price item's fields together.
-fn check_price(category: Category, unit_price_minor: i64, wet: Option<bool>, aircraft: bool) -> Result<()> {
+fn check_price(
+    category: Category,
+    unit_price_minor: i64,
+    wet: Option<bool>,
+    aircraft: bool,
+) -> Result<()> {
     let mut c = Checks::new();
     c.check(
         (unit_price_minor < 0) == (category == Category::Discount),
@@ -177,7 +185,11 @@ fn check_price(category: Category, unit_price_minor: i64, wet: Option<bool>, air
         "is only valid with category aircraft",
     );
     c.check(
-        !aircraft || matches!(category, Category::Aircraft | Category::Fee | Category::Fuel | Category::Discount),
+        !aircraft
+            || matches!(
+                category,
+                Category::Aircraft | Category::Fee | Category::Fuel | Category::Discount
+            ),
         "aircraft_id",
         "is only valid with category aircraft, fee, fuel or discount",
     );
@@ -219,22 +231,38 @@ impl PricesApi {
     ///
     /// Permission: `finance.manage`. Audited as `tax_rate.created`.
     #[oai(path = "/tax-rates", method = "post")]
-    async fn tax_create(&self, ctx: TenantCtx, body: JsonBody<TaxRateCreate>) -> Result<TaxCreated> {
+    async fn tax_create(
+        &self,
+        ctx: TenantCtx,
+        body: JsonBody<TaxRateCreate>,
+    ) -> Result<TaxCreated> {
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
         ctx.require(FINANCE_MANAGE)?;
         let mut tx = ctx.begin().await?;
         let id = Uuid::now_v7();
-        sqlx::query("insert into tax_rates (id, name, rate_ppm, inclusive) values ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(body.name.trim())
-            .bind(body.rate_ppm as i32)
-            .bind(body.inclusive.unwrap_or(false))
-            .execute(&mut *tx)
-            .await?;
-        let t = tax_get(&mut tx, id, false).await?.ok_or(AppError::NotFound("tax rate"))?;
-        audit::created(&mut tx, (&ctx).into(), "tax_rate.created", "tax_rate", id, &t).await?;
+        sqlx::query(
+            "insert into tax_rates (id, name, rate_ppm, inclusive) values ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(body.name.trim())
+        .bind(body.rate_ppm as i32)
+        .bind(body.inclusive.unwrap_or(false))
+        .execute(&mut *tx)
+        .await?;
+        let t = tax_get(&mut tx, id, false)
+            .await?
+            .ok_or(AppError::NotFound("tax rate"))?;
+        audit::created(
+            &mut tx,
+            (&ctx).into(),
+            "tax_rate.created",
+            "tax_rate",
+            id,
+            &t,
+        )
+        .await?;
         tx.commit().await?;
         Ok(TaxCreated::Created(Json(t)))
     }
@@ -254,7 +282,9 @@ impl PricesApi {
         }
         ctx.require(FINANCE_MANAGE)?;
         let mut tx = ctx.begin().await?;
-        let before = tax_get(&mut tx, id.0, true).await?.ok_or(AppError::NotFound("tax rate"))?;
+        let before = tax_get(&mut tx, id.0, true)
+            .await?
+            .ok_or(AppError::NotFound("tax rate"))?;
         AppError::check_version("tax rate", body.version, before.version)?;
         sqlx::query(
             "update tax_rates set name = $2, rate_ppm = $3, inclusive = $4, active = $5,
@@ -267,8 +297,19 @@ impl PricesApi {
         .bind(body.active.unwrap_or(before.active))
         .execute(&mut *tx)
         .await?;
-        let after = tax_get(&mut tx, id.0, false).await?.ok_or(AppError::NotFound("tax rate"))?;
-        audit::updated(&mut tx, (&ctx).into(), "tax_rate.updated", "tax_rate", id.0, &before, &after).await?;
+        let after = tax_get(&mut tx, id.0, false)
+            .await?
+            .ok_or(AppError::NotFound("tax rate"))?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "tax_rate.updated",
+            "tax_rate",
+            id.0,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }
@@ -306,7 +347,10 @@ impl PricesApi {
         .fetch_all(&mut *tx)
         .await?;
         tx.end_read();
-        let items = rows.into_iter().map(PriceItem::try_from).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .into_iter()
+            .map(PriceItem::try_from)
+            .collect::<Result<Vec<_>>>()?;
         let (items, next_cursor) = page::finish(items, limit, |p| p.id);
         Ok(Json(PriceItemPage { items, next_cursor }))
     }
@@ -316,11 +360,20 @@ impl PricesApi {
     ///
     /// Permission: `finance.manage`. Audited as `price_item.created`.
     #[oai(path = "/prices", method = "post")]
-    async fn price_create(&self, ctx: TenantCtx, body: JsonBody<PriceItemCreate>) -> Result<PriceCreated> {
+    async fn price_create(
+        &self,
+        ctx: TenantCtx,
+        body: JsonBody<PriceItemCreate>,
+    ) -> Result<PriceCreated> {
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
-        check_price(body.category, body.unit_price_minor, body.wet, body.aircraft_id.is_some())?;
+        check_price(
+            body.category,
+            body.unit_price_minor,
+            body.wet,
+            body.aircraft_id.is_some(),
+        )?;
         ctx.require(FINANCE_MANAGE)?;
         let mut tx = ctx.begin().await?;
         let taxes = body.tax_rate_ids.clone().unwrap_or_default();
@@ -350,8 +403,18 @@ impl PricesApi {
         .bind(&taxes)
         .execute(&mut *tx)
         .await?;
-        let p = price_get(&mut tx, id, false).await?.ok_or(AppError::NotFound("price item"))?;
-        audit::created(&mut tx, (&ctx).into(), "price_item.created", "price_item", id, &p).await?;
+        let p = price_get(&mut tx, id, false)
+            .await?
+            .ok_or(AppError::NotFound("price item"))?;
+        audit::created(
+            &mut tx,
+            (&ctx).into(),
+            "price_item.created",
+            "price_item",
+            id,
+            &p,
+        )
+        .await?;
         tx.commit().await?;
         Ok(PriceCreated::Created(Json(p)))
     }
@@ -361,7 +424,9 @@ impl PricesApi {
     async fn price_get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<PriceItem>> {
         ctx.require(FINANCE_READ)?;
         let mut tx = ctx.begin().await?;
-        let p = price_get(&mut tx, id.0, false).await?.ok_or(AppError::NotFound("price item"))?;
+        let p = price_get(&mut tx, id.0, false)
+            .await?
+            .ok_or(AppError::NotFound("price item"))?;
         tx.end_read();
         Ok(Json(p))
     }
@@ -382,7 +447,9 @@ impl PricesApi {
         }
         ctx.require(FINANCE_MANAGE)?;
         let mut tx = ctx.begin().await?;
-        let before = price_get(&mut tx, id.0, true).await?.ok_or(AppError::NotFound("price item"))?;
+        let before = price_get(&mut tx, id.0, true)
+            .await?
+            .ok_or(AppError::NotFound("price item"))?;
         AppError::check_version("price item", body.version, before.version)?;
         let mut next = before.clone();
         if let Some(n) = &body.name {
@@ -397,7 +464,12 @@ impl PricesApi {
             next.tax_rate_ids = t.clone();
         }
         next.active = body.active.unwrap_or(next.active);
-        check_price(next.category, next.unit_price_minor, next.wet, next.aircraft_id.is_some())?;
+        check_price(
+            next.category,
+            next.unit_price_minor,
+            next.wet,
+            next.aircraft_id.is_some(),
+        )?;
         sqlx::query(
             "update price_items set name = $2, unit_price_minor = $3, wet = $4, price_tier = $5,
                  applies_at = $6, tax_rate_ids = $7, active = $8, version = version + 1
@@ -413,8 +485,19 @@ impl PricesApi {
         .bind(next.active)
         .execute(&mut *tx)
         .await?;
-        let after = price_get(&mut tx, id.0, false).await?.ok_or(AppError::NotFound("price item"))?;
-        audit::updated(&mut tx, (&ctx).into(), "price_item.updated", "price_item", id.0, &before, &after).await?;
+        let after = price_get(&mut tx, id.0, false)
+            .await?
+            .ok_or(AppError::NotFound("price item"))?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "price_item.updated",
+            "price_item",
+            id.0,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }

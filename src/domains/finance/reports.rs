@@ -165,7 +165,11 @@ async fn period(
     Ok((from, to, tz))
 }
 
-pub async fn revenue(conn: &mut PgConnection, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<RevenueReport> {
+pub async fn revenue(
+    conn: &mut PgConnection,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<RevenueReport> {
     let (from, to, tz) = period(conn, from, to).await?;
     let rows: Vec<RevenueRow> = sqlx::query_as(
         "select to_char(l.created_at at time zone $3, 'YYYY-MM') as month, l.category, l.currency,
@@ -201,7 +205,11 @@ static AIRCRAFT_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-async fn aircraft(conn: &mut PgConnection, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<AircraftReport> {
+async fn aircraft(
+    conn: &mut PgConnection,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<AircraftReport> {
     let (from, to, _) = period(conn, from, to).await?;
     let mut rows: Vec<AircraftRow> = sqlx::query_as(sqlx::AssertSqlSafe(AIRCRAFT_SQL.as_str()))
         .bind(from)
@@ -219,7 +227,11 @@ async fn aircraft(conn: &mut PgConnection, from: Option<NaiveDate>, to: Option<N
     Ok(AircraftReport { from, to, rows })
 }
 
-async fn instructors(conn: &mut PgConnection, from: Option<NaiveDate>, to: Option<NaiveDate>) -> Result<InstructorReport> {
+async fn instructors(
+    conn: &mut PgConnection,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<InstructorReport> {
     let (from, to, _) = period(conn, from, to).await?;
     let rows: Vec<InstructorRow> = sqlx::query_as(
         "select l.instructor_id, (select name from users where id = l.instructor_id) as name,
@@ -358,7 +370,9 @@ impl ReportsApi {
                         r.currency,
                         r.hours_milli.to_string(),
                         r.revenue_minor.to_string(),
-                        r.revenue_per_hour_minor.map(|v| v.to_string()).unwrap_or_default(),
+                        r.revenue_per_hour_minor
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
                     ]
                 })
                 .collect(),
@@ -396,7 +410,13 @@ impl ReportsApi {
         tx.end_read();
         csv(
             "instructors",
-            &["instructor_id", "name", "currency", "hours_milli", "revenue_minor"],
+            &[
+                "instructor_id",
+                "name",
+                "currency",
+                "hours_milli",
+                "revenue_minor",
+            ],
             r.rows
                 .into_iter()
                 .map(|r| {

@@ -10,12 +10,12 @@ use uuid::Uuid;
 pub use super::FLAG;
 /// For benchmarks and other modules: a customer's statement, the revenue report, issuing.
 pub use super::accounts::statement;
-pub use super::invoices::issue;
-pub use super::reports::revenue as revenue_report;
 use super::accounts::{self, NewAccount};
 use super::dto::{AccountKind, AppliesAt, Category, InvoiceKind, Unit};
+pub use super::invoices::issue;
 use super::invoices::repo::{self, NewLine};
 use super::money;
+pub use super::reports::revenue as revenue_report;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, Result};
 use crate::kernel::units::wire;
@@ -95,18 +95,20 @@ pub fn csv_safe(s: &str) -> String {
 /// The account that bills `user`, opened (as a person, in the tenant's currency, with the
 /// user's name and e-mail) when they have none.
 pub async fn account_for_user(conn: &mut TenantTx, actor: Actor<'_>, user: UserId) -> Result<Uuid> {
-    if let Some(id) = sqlx::query_scalar::<_, Uuid>("select id from finance_accounts where user_id = $1")
-        .bind(user)
-        .fetch_optional(&mut **conn)
-        .await?
+    if let Some(id) =
+        sqlx::query_scalar::<_, Uuid>("select id from finance_accounts where user_id = $1")
+            .bind(user)
+            .fetch_optional(&mut **conn)
+            .await?
     {
         return Ok(id);
     }
-    let (name, email): (String, String) = sqlx::query_as("select name, email from users where id = $1")
-        .bind(user)
-        .fetch_optional(&mut **conn)
-        .await?
-        .ok_or(AppError::NotFound("user"))?;
+    let (name, email): (String, String) =
+        sqlx::query_as("select name, email from users where id = $1")
+            .bind(user)
+            .fetch_optional(&mut **conn)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
     let currency = accounts::tenant_currency(conn).await?;
     let a = accounts::insert(
         conn,
@@ -123,7 +125,15 @@ pub async fn account_for_user(conn: &mut TenantTx, actor: Actor<'_>, user: UserI
         },
     )
     .await?;
-    audit::created(conn, actor, "finance_account.created", "finance_account", a.id, &a).await?;
+    audit::created(
+        conn,
+        actor,
+        "finance_account.created",
+        "finance_account",
+        a.id,
+        &a,
+    )
+    .await?;
     Ok(a.id)
 }
 
@@ -162,18 +172,21 @@ pub async fn charge(
     {
         return Ok(id);
     }
-    let currency: String = sqlx::query_scalar("select currency from finance_accounts where id = $1")
-        .bind(account)
-        .fetch_optional(&mut **conn)
-        .await?
-        .ok_or(AppError::NotFound("account"))?;
+    let currency: String =
+        sqlx::query_scalar("select currency from finance_accounts where id = $1")
+            .bind(account)
+            .fetch_optional(&mut **conn)
+            .await?
+            .ok_or(AppError::NotFound("account"))?;
     let mut new = Vec::with_capacity(lines.len());
     for (i, l) in lines.iter().enumerate() {
         let field = format!("lines[{i}].tax_rate_ids");
         new.push(NewLine {
             description: l.description.chars().take(500).collect(),
-            category: Category::try_from(l.category.to_owned()).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
-            unit: Unit::try_from(l.unit.to_owned()).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
+            category: Category::try_from(l.category.to_owned())
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
+            unit: Unit::try_from(l.unit.to_owned())
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
             quantity_milli: l.quantity_milli,
             unit_price_minor: l.unit_price_minor,
             price_item_id: l.price_item_id,
@@ -288,7 +301,11 @@ pub async fn draft_for_booking(
         unit_price_minor: p.unit_price_minor,
         price_item_id: Some(p.id),
         aircraft_id: p.aircraft_id.map(AircraftId),
-        instructor_id: if p.category == "instructor" { f.instructor_id } else { None },
+        instructor_id: if p.category == "instructor" {
+            f.instructor_id
+        } else {
+            None
+        },
         tax_rate_ids: p.tax_rate_ids.clone(),
     };
     // The aircraft's rate: the tiered one first (ordering), the first that has a quantity.
@@ -307,7 +324,10 @@ pub async fn draft_for_booking(
     instructor.sort_by_key(|p| (p.instructor_id.is_none(), p.price_tier.is_none()));
     if let Some((p, q)) = instructor.into_iter().find_map(|p| {
         let q = if p.unit == "hour" {
-            f.hobbs_tenths.map(money::tenths_to_milli).filter(|q| *q > 0).or(quantity("hour", f))
+            f.hobbs_tenths
+                .map(money::tenths_to_milli)
+                .filter(|q| *q > 0)
+                .or(quantity("hour", f))
         } else {
             quantity(&p.unit, f)
         };
@@ -326,9 +346,15 @@ pub async fn draft_for_booking(
     if lines.is_empty() {
         return Ok(None);
     }
-    charge(conn, actor, account, ("booking", f.booking_id.into()), &lines)
-        .await
-        .map(Some)
+    charge(
+        conn,
+        actor,
+        account,
+        ("booking", f.booking_id.into()),
+        &lines,
+    )
+    .await
+    .map(Some)
 }
 
 fn static_category(c: &str) -> &'static str {
@@ -378,7 +404,11 @@ pub struct Standing {
 }
 
 /// The standing of `user`'s account; `None` when they have no account.
-pub async fn standing(conn: &mut PgConnection, user: UserId, today: NaiveDate) -> Result<Option<Standing>> {
+pub async fn standing(
+    conn: &mut PgConnection,
+    user: UserId,
+    today: NaiveDate,
+) -> Result<Option<Standing>> {
     Ok(sqlx::query_as(
         "select (coalesce(-sum(l.amount_minor) filter (where l.ledger = 'deposits'), 0)
                  - coalesce(sum(l.amount_minor) filter (where l.ledger = 'receivables'), 0))::bigint

@@ -238,10 +238,7 @@ impl StripeApi {
     ) -> Result<Json<StripeAccount>> {
         ctx.require(FINANCE_READ)?;
         let connect = connect(&state)?;
-        let known = connect
-            .account(ctx.tenant.id)
-            .await
-            .map_err(unavailable)?;
+        let known = connect.account(ctx.tenant.id).await.map_err(unavailable)?;
         let account = match known {
             Some(a) if !a.charges_enabled => match connect.refresh(ctx.tenant.id).await {
                 Ok(fresh) => fresh,
@@ -314,7 +311,8 @@ impl StripeApi {
         ctx.require(FINANCE_MANAGE)?;
         let connect = connect(&state)?;
         let mut tx = ctx.begin().await?;
-        let link = invoice_checkout(connect, &mut tx, ctx.tenant.id, id.0, body.amount_minor).await?;
+        let link =
+            invoice_checkout(connect, &mut tx, ctx.tenant.id, id.0, body.amount_minor).await?;
         audit::created(
             &mut tx,
             (&ctx).into(),
@@ -360,13 +358,9 @@ impl StripeApi {
         // API.md: a retry with the same key and body returns the first result (Stripe's own
         // idempotency key below gives back the same session), with another body `422`.
         let hash = super::service::body_hash(&(account.id, body.amount_minor));
-        let first = super::service::replay(
-            &mut tx,
-            ctx.user_id,
-            idempotency_key.0.as_deref(),
-            &hash,
-        )
-        .await?;
+        let first =
+            super::service::replay(&mut tx, ctx.user_id, idempotency_key.0.as_deref(), &hash)
+                .await?;
         let tenant = ctx.tenant.id;
         let key = match &idempotency_key.0 {
             // Hashed: the client's key may hold any characters and be up to 200 long.

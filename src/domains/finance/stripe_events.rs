@@ -117,7 +117,8 @@ async fn session_paid(conn: &mut PgConnection, event: &PaymentEvent) -> Result<b
     if str_at(s, &["payment_status"]) != Some("paid") || str_at(s, &["mode"]) != Some("payment") {
         return Ok(false);
     }
-    let (Some(session), Some(account)) = (str_at(s, &["id"]), uuid_at(s, &["metadata", "account_id"]))
+    let (Some(session), Some(account)) =
+        (str_at(s, &["id"]), uuid_at(s, &["metadata", "account_id"]))
     else {
         return Ok(false);
     };
@@ -129,12 +130,11 @@ async fn session_paid(conn: &mut PgConnection, event: &PaymentEvent) -> Result<b
     if amount <= 0 {
         return Ok(false);
     }
-    let known: bool = sqlx::query_scalar(
-        "select exists(select 1 from finance_accounts where id = $1)",
-    )
-    .bind(account)
-    .fetch_one(&mut *conn)
-    .await?;
+    let known: bool =
+        sqlx::query_scalar("select exists(select 1 from finance_accounts where id = $1)")
+            .bind(account)
+            .fetch_one(&mut *conn)
+            .await?;
     if !known {
         tracing::warn!(stripe.event = %event.id, "a paid Checkout Session names no account of the tenant");
         return Ok(false);
@@ -151,16 +151,17 @@ async fn session_paid(conn: &mut PgConnection, event: &PaymentEvent) -> Result<b
     if recorded {
         return Ok(false);
     }
-    let invoice = match (kind, uuid_at(s, &["metadata", "invoice_id"])) {
-        (Some("invoice"), Some(inv)) => sqlx::query_scalar::<_, Uuid>(
-            "select id from invoices where id = $1 and account_id = $2 and kind = 'invoice'",
-        )
-        .bind(inv)
-        .bind(account)
-        .fetch_optional(&mut *conn)
-        .await?,
-        _ => None,
-    };
+    let invoice =
+        match (kind, uuid_at(s, &["metadata", "invoice_id"])) {
+            (Some("invoice"), Some(inv)) => sqlx::query_scalar::<_, Uuid>(
+                "select id from invoices where id = $1 and account_id = $2 and kind = 'invoice'",
+            )
+            .bind(inv)
+            .bind(account)
+            .fetch_optional(&mut *conn)
+            .await?,
+            _ => None,
+        };
     let currency = str_at(s, &["currency"]).map(str::to_ascii_uppercase);
     let intent = str_at(s, &["payment_intent"]);
     let id = payments::record(
@@ -221,7 +222,8 @@ async fn charge_refunded(conn: &mut PgConnection, event: &PaymentEvent) -> Resul
         .cloned()
         .unwrap_or_default();
     for r in &listed {
-        let (Some(rid), Some(amount)) = (str_at(r, &["id"]), r.get("amount").and_then(Value::as_i64))
+        let (Some(rid), Some(amount)) =
+            (str_at(r, &["id"]), r.get("amount").and_then(Value::as_i64))
         else {
             continue;
         };
@@ -236,14 +238,35 @@ async fn charge_refunded(conn: &mut PgConnection, event: &PaymentEvent) -> Resul
         if seen {
             continue;
         }
-        let current = payments::get(conn, payment_id).await?.ok_or(AppError::NotFound("payment"))?;
-        let id = payments::refund(conn, None, &current, amount, Some("Refunded in Stripe"), Some(rid)).await?;
-        audited(conn, event, "payment.refunded", "payment", payment_id, Some(serde_json::json!({"refund_id": id, "amount_minor": amount}))).await?;
+        let current = payments::get(conn, payment_id)
+            .await?
+            .ok_or(AppError::NotFound("payment"))?;
+        let id = payments::refund(
+            conn,
+            None,
+            &current,
+            amount,
+            Some("Refunded in Stripe"),
+            Some(rid),
+        )
+        .await?;
+        audited(
+            conn,
+            event,
+            "payment.refunded",
+            "payment",
+            payment_id,
+            Some(serde_json::json!({"refund_id": id, "amount_minor": amount})),
+        )
+        .await?;
         changed = true;
     }
     // What Stripe says is refunded beyond what the books hold (a refund the event does not
     // list): recorded without an id; a replay finds nothing left to record.
-    let total = c.get("amount_refunded").and_then(Value::as_i64).unwrap_or(0);
+    let total = c
+        .get("amount_refunded")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     let recorded: i64 = sqlx::query_scalar(
         "select coalesce(sum(amount_minor), 0)::bigint from refunds where payment_id = $1",
     )
@@ -252,9 +275,20 @@ async fn charge_refunded(conn: &mut PgConnection, event: &PaymentEvent) -> Resul
     .await?;
     let rest = total.min(payment.amount_minor) - recorded;
     if rest > 0 {
-        let current = payments::get(conn, payment_id).await?.ok_or(AppError::NotFound("payment"))?;
-        let id = payments::refund(conn, None, &current, rest, Some("Refunded in Stripe"), None).await?;
-        audited(conn, event, "payment.refunded", "payment", payment_id, Some(serde_json::json!({"refund_id": id, "amount_minor": rest}))).await?;
+        let current = payments::get(conn, payment_id)
+            .await?
+            .ok_or(AppError::NotFound("payment"))?;
+        let id =
+            payments::refund(conn, None, &current, rest, Some("Refunded in Stripe"), None).await?;
+        audited(
+            conn,
+            event,
+            "payment.refunded",
+            "payment",
+            payment_id,
+            Some(serde_json::json!({"refund_id": id, "amount_minor": rest})),
+        )
+        .await?;
         changed = true;
     }
     Ok(changed)

@@ -8,17 +8,18 @@ use poem_openapi::{ApiResponse, OpenApi};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::checks::{aircraft_type, check_fields, check_photo, normalize_registration};
 use super::dto::{
-    Aircraft, AircraftCreate, Category, EngineType, AircraftPage, AircraftUpdate, FleetStatus, merge, tenths, wire,
+    Aircraft, AircraftCreate, AircraftPage, AircraftUpdate, Category, EngineType, FleetStatus,
+    merge, tenths, wire,
 };
 use super::repo::{self, AircraftFilter, NewReading};
-use super::checks::{aircraft_type, check_fields, check_photo, normalize_registration};
 use crate::audit;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
-use crate::kernel::page;
 use crate::kernel::manifest::CountedLimit;
+use crate::kernel::page;
 use crate::tenancy::limits;
 use crate::timezone::TenantClock;
 
@@ -40,7 +41,11 @@ enum AircraftCreated {
 }
 
 /// Loads one aircraft with its airworthiness on the tenant's local day.
-pub async fn load(conn: &mut PgConnection, id: crate::kernel::AircraftId, lock: bool) -> Result<Aircraft> {
+pub async fn load(
+    conn: &mut PgConnection,
+    id: crate::kernel::AircraftId,
+    lock: bool,
+) -> Result<Aircraft> {
     let a = repo::get_aircraft(conn, id, lock)
         .await?
         .ok_or(AppError::NotFound("aircraft"))?;
@@ -119,8 +124,7 @@ impl AircraftApi {
             "must be 2 to 10 letters, digits or `-`",
         );
         let mut tx = p.begin().await?;
-        limits::guard(&mut tx, &p.tenant, &AIRCRAFT_LIMIT)
-        .await?;
+        limits::guard(&mut tx, &p.tenant, &AIRCRAFT_LIMIT).await?;
         let ty = match body.aircraft_type_id {
             Some(id) => Some(aircraft_type(&mut tx, id).await?),
             None => None,
@@ -304,8 +308,7 @@ impl AircraftApi {
         check_fields(&mut c, &next);
         c.done()?;
         if before.status == FleetStatus::Retired && next.status != FleetStatus::Retired {
-            limits::guard(&mut tx, &p.tenant, &AIRCRAFT_LIMIT)
-            .await?;
+            limits::guard(&mut tx, &p.tenant, &AIRCRAFT_LIMIT).await?;
         }
         if let MaybeUndefined::Value(photo) = body.photo_attachment_id {
             check_photo(&mut tx, Some(photo)).await?;

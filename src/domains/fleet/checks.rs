@@ -54,7 +54,10 @@ pub(super) fn check_fields(c: &mut Checks, a: &Aircraft) {
 }
 
 /// The aircraft type, which must exist in this organisation (422 otherwise).
-pub(super) async fn aircraft_type(conn: &mut PgConnection, id: Uuid) -> Result<super::dto::AircraftType> {
+pub(super) async fn aircraft_type(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<super::dto::AircraftType> {
     super::types::load_type(conn, id).await?.ok_or_else(|| {
         AppError::validation(
             "aircraft_type_id",

@@ -12,9 +12,9 @@ pub mod types;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{AttachmentOwner, Flag, Manifest, Permission};
 use crate::kernel::TenantKind::{CharterOperator, FlightSchool};
-use crate::kernel::roles::{school, charter};
+use crate::kernel::manifest::{AttachmentOwner, Flag, Manifest, Permission};
+use crate::kernel::roles::{charter, school};
 
 /// The OpenAPI tags of this domain.
 #[derive(Tags)]
@@ -24,30 +24,36 @@ pub enum Tag {
 }
 
 /// The APIs of this domain, in the order the OpenAPI document lists them.
-pub type Apis = (api::AircraftApi, meters::MetersApi, types::AircraftTypesApi, simulators::SimulatorsApi,);
+pub type Apis = (
+    api::AircraftApi,
+    meters::MetersApi,
+    types::AircraftTypesApi,
+    simulators::SimulatorsApi,
+);
 
 pub fn apis() -> Apis {
-    (api::AircraftApi, meters::MetersApi, types::AircraftTypesApi, simulators::SimulatorsApi,)
+    (
+        api::AircraftApi,
+        meters::MetersApi,
+        types::AircraftTypesApi,
+        simulators::SimulatorsApi,
+    )
 }
 
 pub const MANIFEST: Manifest = Manifest {
     name: "fleet",
     prefixes: &["/api/v1/fleet"],
-    flags: &[
-        Flag {
-            key: "fleet",
-            description: "Aircraft, simulators and meters",
-            prefix: "/api/v1/fleet",
-            on_for: &[FlightSchool, CharterOperator],
-        },
-    ],
+    flags: &[Flag {
+        key: "fleet",
+        description: "Aircraft, simulators and meters",
+        prefix: "/api/v1/fleet",
+        on_for: &[FlightSchool, CharterOperator],
+    }],
     permissions: &[FLEET_READ, FLEET_MANAGE],
-    attachments: &[
-        AttachmentOwner {
-            resource_type: "aircraft",
-            table: "aircraft",
-        },
-    ],
+    attachments: &[AttachmentOwner {
+        resource_type: "aircraft",
+        table: "aircraft",
+    }],
     feeds: &[],
     links: &[],
     jobs: &[],
@@ -59,7 +65,16 @@ pub const MANIFEST: Manifest = Manifest {
 pub const FLEET_READ: Permission = Permission::new(
     "fleet.read",
     "View aircraft, simulators and meters",
-    &[school::ORGANIZATION_ADMIN, school::INSTRUCTOR, school::STUDENT, school::STAFF, school::MECHANIC, charter::DISPATCHER, charter::PILOT, charter::SALES],
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        school::STAFF,
+        school::MECHANIC,
+        charter::DISPATCHER,
+        charter::PILOT,
+        charter::SALES,
+    ],
 );
 /// Add and edit aircraft, simulators and meter corrections.
 pub const FLEET_MANAGE: Permission = Permission::new(

@@ -7,7 +7,8 @@ use uuid::Uuid;
 use crate::kernel::{AircraftId, BookingId, UserId};
 
 use super::dto::{
-    Aircraft, AircraftClass, Category, EngineType, FleetStatus, MeterReading, MeterSource, hours, wire,
+    Aircraft, AircraftClass, Category, EngineType, FleetStatus, MeterReading, MeterSource, hours,
+    wire,
 };
 use crate::domains::maintenance::service::airworthiness::{self, Airworthiness};
 

@@ -8,14 +8,15 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    DeviceType, FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge, wire,
+    DeviceType, FleetStatus, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate, merge,
+    wire,
 };
 use crate::audit;
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 
 /// Simulators: the plain get.
 const SIMULATOR: Record = Record {
@@ -203,13 +204,11 @@ impl SimulatorsApi {
 
     /// Get a simulator. Permission: `fleet.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Simulator>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Simulator>> {
         SIMULATOR
-            .get(&ctx, super::FLEET_READ, async |c| load_simulator(c, id.0).await)
+            .get(&ctx, super::FLEET_READ, async |c| {
+                load_simulator(c, id.0).await
+            })
             .await
     }
 
@@ -273,11 +272,7 @@ impl SimulatorsApi {
     ///
     /// Permission: `fleet.manage`. Audited as `simulator.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         let p = &ctx;
         p.require(super::FLEET_MANAGE)?;
         let mut tx = p.begin().await?;

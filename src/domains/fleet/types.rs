@@ -14,11 +14,11 @@ use super::dto::{
 };
 use super::repo::ClassColumn;
 use crate::audit;
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 
 /// Aircraft types: plain get and delete.
 const AIRCRAFT_TYPE: Record = Record {
@@ -127,7 +127,10 @@ enum TypeCreated {
     Created(Json<AircraftType>),
 }
 
-#[OpenApi(prefix_path = "/api/v1/fleet/aircraft-types", tag = "super::Tag::Fleet")]
+#[OpenApi(
+    prefix_path = "/api/v1/fleet/aircraft-types",
+    tag = "super::Tag::Fleet"
+)]
 impl AircraftTypesApi {
     /// List aircraft types, newest first. Filter: `designator`.
     ///
@@ -156,10 +159,7 @@ impl AircraftTypesApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let types = rows
-            .into_iter()
-            .map(AircraftType::from)
-            .collect::<Vec<_>>();
+        let types = rows.into_iter().map(AircraftType::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(types, limit, |t| t.id);
         Ok(Json(AircraftTypePage { items, next_cursor }))
     }
@@ -218,11 +218,7 @@ impl AircraftTypesApi {
 
     /// Get an aircraft type. Permission: `fleet.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<AircraftType>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<AircraftType>> {
         AIRCRAFT_TYPE
             .get(&ctx, super::FLEET_READ, async |c| load_type(c, id.0).await)
             .await
@@ -297,13 +293,11 @@ impl AircraftTypesApi {
     ///
     /// Permission: `fleet.manage`. Audited as `aircraft_type.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         AIRCRAFT_TYPE
-            .delete(&ctx, super::FLEET_MANAGE, id.0, async |c| load_type(c, id.0).await)
+            .delete(&ctx, super::FLEET_MANAGE, id.0, async |c| {
+                load_type(c, id.0).await
+            })
             .await
     }
 }

@@ -121,8 +121,11 @@ impl CurrencyColumns {
         let dates = self.e_date.unwrap_or_default();
         let n = dates.len();
         let text = |v: Option<Vec<Option<String>>>| v.unwrap_or_else(|| vec![None; n]);
-        let (category, class, type_code) =
-            (text(self.e_category), text(self.e_class), text(self.e_type_code));
+        let (category, class, type_code) = (
+            text(self.e_category),
+            text(self.e_class),
+            text(self.e_type_code),
+        );
         let int = |v: Option<Vec<i32>>| v.unwrap_or_else(|| vec![0; n]);
         let flag = |v: Option<Vec<bool>>| v.unwrap_or_else(|| vec![false; n]);
         let (tailwheel, intercept, ipc, review) = (
@@ -224,10 +227,17 @@ pub async fn draft_from_booking(
         let student = b.instructor_id.is_some() || matches!(b.kind.as_str(), "dual" | "solo");
         crew.push(CrewMember {
             person_id: p,
-            role: if student { CrewRole::Student } else { CrewRole::Pic },
+            role: if student {
+                CrewRole::Student
+            } else {
+                CrewRole::Pic
+            },
         });
     }
-    let at = b.checked_out_at.or(b.checked_in_at).unwrap_or_else(Utc::now);
+    let at = b
+        .checked_out_at
+        .or(b.checked_in_at)
+        .unwrap_or_else(Utc::now);
     let f = FlightFields {
         aircraft_id: b.aircraft_id,
         date: clock.date_of(at),

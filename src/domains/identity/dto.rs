@@ -6,9 +6,9 @@ use poem_openapi::types::MaybeUndefined;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::auth::password::Password;
 /// Defined with the current user's view (`GET /api/v1/auth/me`), below the domains.
 pub use crate::auth::RoleRef;
+use crate::auth::password::Password;
 
 /// A user of this organisation.
 #[derive(Object, Clone, Debug, serde::Serialize)]

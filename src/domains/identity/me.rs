@@ -120,7 +120,8 @@ impl MeApi {
         let p = &ctx;
         let mut tx = p.begin().await?;
         let revoked =
-            tokens::revoke_sessions(&mut tx, p.user_id.into(), Some(id.0), "revoked_by_user").await?;
+            tokens::revoke_sessions(&mut tx, p.user_id.into(), Some(id.0), "revoked_by_user")
+                .await?;
         if revoked.is_empty() {
             return Err(AppError::NotFound("session"));
         }
@@ -185,11 +186,7 @@ impl MeApi {
     ///
     /// Any authenticated user (own data). Audited as `api_key.created`.
     #[oai(path = "/api-keys", method = "post")]
-    async fn create_key(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<ApiKeyCreate>,
-    ) -> Result<KeyCreated> {
+    async fn create_key(&self, ctx: TenantCtx, body: JsonBody<ApiKeyCreate>) -> Result<KeyCreated> {
         let p = &ctx;
         let mut errors = Vec::new();
         if body.name.trim().is_empty() {

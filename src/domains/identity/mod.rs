@@ -11,7 +11,7 @@ pub mod users;
 use poem_openapi::Tags;
 
 use crate::kernel::manifest::{Manifest, Permission};
-use crate::kernel::roles::{school, charter, fbo};
+use crate::kernel::roles::{charter, fbo, school};
 
 /// The OpenAPI tags of this domain.
 #[derive(Tags)]
@@ -21,10 +21,10 @@ pub enum Tag {
 }
 
 /// The APIs of this domain, in the order the OpenAPI document lists them.
-pub type Apis = (me::MeApi, roles::RolesApi, teams::TeamsApi, users::UsersApi,);
+pub type Apis = (me::MeApi, roles::RolesApi, teams::TeamsApi, users::UsersApi);
 
 pub fn apis() -> Apis {
-    (me::MeApi, roles::RolesApi, teams::TeamsApi, users::UsersApi,)
+    (me::MeApi, roles::RolesApi, teams::TeamsApi, users::UsersApi)
 }
 
 pub const MANIFEST: Manifest = Manifest {
@@ -44,7 +44,13 @@ pub const MANIFEST: Manifest = Manifest {
 pub const USERS_READ: Permission = Permission::new(
     "users.read",
     "List and view users, roles and teams",
-    &[school::ORGANIZATION_ADMIN, school::INSTRUCTOR, school::STAFF, charter::DISPATCHER, fbo::LINE_MANAGER],
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STAFF,
+        charter::DISPATCHER,
+        fbo::LINE_MANAGER,
+    ],
 );
 /// Create, update, deactivate users; assign roles; unlock accounts.
 pub const USERS_MANAGE: Permission = Permission::new(

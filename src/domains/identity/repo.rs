@@ -115,7 +115,10 @@ pub async fn list_users(
         .collect())
 }
 
-pub async fn get_user(conn: &mut PgConnection, id: crate::kernel::UserId) -> Result<Option<User>, sqlx::Error> {
+pub async fn get_user(
+    conn: &mut PgConnection,
+    id: crate::kernel::UserId,
+) -> Result<Option<User>, sqlx::Error> {
     let sql = format!("select {USER_COLUMNS} from users where id = $1");
     let Some(row) = sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -179,7 +182,10 @@ pub async fn other_active_admins(
     .await
 }
 
-pub async fn is_admin(conn: &mut PgConnection, user: crate::kernel::UserId) -> Result<bool, sqlx::Error> {
+pub async fn is_admin(
+    conn: &mut PgConnection,
+    user: crate::kernel::UserId,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "select exists(select 1 from user_roles ur join roles r on r.id = ur.role_id
                        where ur.user_id = $1 and r.name = 'admin' and r.is_system)",

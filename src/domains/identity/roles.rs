@@ -12,13 +12,13 @@ use uuid::Uuid;
 use super::dto::{Permission, PermissionPage, Role, RoleCreate, RolePage, RoleUpdate};
 use super::repo;
 use crate::audit;
-use crate::record::Record;
 use crate::auth::access::{self, Invalidation};
-use crate::domains::CATALOG;
 use crate::auth::{Principal, TenantCtx};
+use crate::domains::CATALOG;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 use crate::state::AppState;
 
 /// Roles: the plain get.
@@ -117,11 +117,7 @@ impl RolesApi {
     /// Create a custom role. Permission: `roles.manage`; it cannot grant what the caller does
     /// not hold. Audited as `role.created`.
     #[oai(path = "/roles", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<RoleCreate>,
-    ) -> Result<RoleCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<RoleCreate>) -> Result<RoleCreated> {
         let p = &ctx;
         p.require(super::ROLES_MANAGE)?;
         if body.name.trim().is_empty() {
@@ -153,14 +149,11 @@ impl RolesApi {
 
     /// Get a role. Permission: `users.read`.
     #[oai(path = "/roles/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Role>> {
-        ROLE
-            .get(&ctx, super::USERS_READ, async |c| repo::get_role(c, id.0).await)
-            .await
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Role>> {
+        ROLE.get(&ctx, super::USERS_READ, async |c| {
+            repo::get_role(c, id.0).await
+        })
+        .await
     }
 
     /// Update a role. Takes effect for its users at once, on every replica. The system `admin`

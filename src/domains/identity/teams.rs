@@ -13,11 +13,11 @@ use super::dto::{
 };
 use super::repo;
 use crate::audit::{self, Change};
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 
 /// Teams: plain get and delete.
 const TEAM: Record = Record {
@@ -74,11 +74,7 @@ impl TeamsApi {
 
     /// Create a team. Permission: `teams.manage`. Audited as `team.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<TeamCreate>,
-    ) -> Result<TeamCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<TeamCreate>) -> Result<TeamCreated> {
         let p = &ctx;
         p.require(super::TEAMS_MANAGE)?;
         if body.name.trim().is_empty() {
@@ -103,14 +99,11 @@ impl TeamsApi {
 
     /// Get a team. Permission: `users.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Team>> {
-        TEAM
-            .get(&ctx, super::USERS_READ, async |c| repo::get_team(c, id.0).await)
-            .await
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Team>> {
+        TEAM.get(&ctx, super::USERS_READ, async |c| {
+            repo::get_team(c, id.0).await
+        })
+        .await
     }
 
     /// Update a team. Permission: `teams.manage`. Audited as `team.updated`.
@@ -162,14 +155,11 @@ impl TeamsApi {
     /// Delete a team (its memberships go with it). Permission: `teams.manage`. Audited as
     /// `team.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
-        TEAM
-            .delete(&ctx, super::TEAMS_MANAGE, id.0, async |c| repo::get_team(c, id.0).await)
-            .await
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
+        TEAM.delete(&ctx, super::TEAMS_MANAGE, id.0, async |c| {
+            repo::get_team(c, id.0).await
+        })
+        .await
     }
 
     /// List a team's members, by when they joined. Permission: `users.read`.

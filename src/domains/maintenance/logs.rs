@@ -10,10 +10,10 @@ use uuid::Uuid;
 
 use crate::audit;
 use crate::auth::TenantCtx;
-use crate::kernel::units::{hours, tenths};
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
 use crate::kernel::page;
+use crate::kernel::units::{hours, tenths};
 
 /// A maintenance log entry.
 #[derive(Object, Clone, Debug, serde::Serialize)]
@@ -161,7 +161,10 @@ pub async fn insert(conn: &mut PgConnection, n: &NewLog<'_>) -> Result<Maintenan
 
 pub struct LogsApi;
 
-#[OpenApi(prefix_path = "/api/v1/maintenance/logs", tag = "super::Tag::Maintenance")]
+#[OpenApi(
+    prefix_path = "/api/v1/maintenance/logs",
+    tag = "super::Tag::Maintenance"
+)]
 impl LogsApi {
     /// The maintenance log, newest first. Filters: `aircraft_id`, `signed` (signed off or not).
     ///
@@ -193,7 +196,10 @@ impl LogsApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let logs = rows.into_iter().map(MaintenanceLog::from).collect::<Vec<_>>();
+        let logs = rows
+            .into_iter()
+            .map(MaintenanceLog::from)
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(logs, limit, |l| l.id);
         Ok(Json(MaintenanceLogPage { items, next_cursor }))
     }
@@ -261,11 +267,7 @@ impl LogsApi {
 
     /// Get a log entry. Permission: `maintenance.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<MaintenanceLog>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<MaintenanceLog>> {
         ctx.require(super::MAINTENANCE_READ)?;
         let mut tx = ctx.begin().await?;
         let entry = load(&mut tx, id.0, false).await?;

@@ -13,10 +13,10 @@ use uuid::Uuid;
 use super::due;
 use crate::audit;
 use crate::auth::TenantCtx;
-use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, Result};
 use crate::http::JsonBody;
 use crate::kernel::page;
+use crate::kernel::units::wire;
 use crate::timezone::TenantClock;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -162,7 +162,10 @@ async fn load(
 
 pub struct MelApi;
 
-#[OpenApi(prefix_path = "/api/v1/maintenance/mel", tag = "super::Tag::Maintenance")]
+#[OpenApi(
+    prefix_path = "/api/v1/maintenance/mel",
+    tag = "super::Tag::Maintenance"
+)]
 impl MelApi {
     /// List MEL deferrals, newest first. Filters: `aircraft_id`, `open` (true: not cleared),
     /// `expired`.
@@ -301,11 +304,7 @@ impl MelApi {
 
     /// Get an MEL deferral. Permission: `maintenance.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<MelDeferral>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<MelDeferral>> {
         ctx.require(super::MAINTENANCE_READ)?;
         let mut tx = ctx.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();
@@ -319,11 +318,7 @@ impl MelApi {
     ///
     /// Permission: `maintenance.sign_off`. Audited as `mel_deferral.cleared`.
     #[oai(path = "/:id/clear", method = "post")]
-    async fn clear(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<MelDeferral>> {
+    async fn clear(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<MelDeferral>> {
         let p = &ctx;
         p.require(super::MAINTENANCE_SIGN_OFF)?;
         let mut tx = p.begin().await?;

@@ -13,9 +13,9 @@ pub mod squawks;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{AttachmentOwner, Flag, Manifest, Permission};
 use crate::kernel::TenantKind::{CharterOperator, FlightSchool};
-use crate::kernel::roles::{school, charter};
+use crate::kernel::manifest::{AttachmentOwner, Flag, Manifest, Permission};
+use crate::kernel::roles::{charter, school};
 
 /// The OpenAPI tags of this domain.
 #[derive(Tags)]
@@ -25,23 +25,31 @@ pub enum Tag {
 }
 
 /// The APIs of this domain, in the order the OpenAPI document lists them.
-pub type Apis = (inspections::InspectionsApi, squawks::SquawksApi, mel::MelApi, logs::LogsApi,);
+pub type Apis = (
+    inspections::InspectionsApi,
+    squawks::SquawksApi,
+    mel::MelApi,
+    logs::LogsApi,
+);
 
 pub fn apis() -> Apis {
-    (inspections::InspectionsApi, squawks::SquawksApi, mel::MelApi, logs::LogsApi,)
+    (
+        inspections::InspectionsApi,
+        squawks::SquawksApi,
+        mel::MelApi,
+        logs::LogsApi,
+    )
 }
 
 pub const MANIFEST: Manifest = Manifest {
     name: "maintenance",
     prefixes: &["/api/v1/maintenance"],
-    flags: &[
-        Flag {
-            key: "maintenance",
-            description: "Inspections, squawks, MEL, maintenance logs",
-            prefix: "/api/v1/maintenance",
-            on_for: &[FlightSchool, CharterOperator],
-        },
-    ],
+    flags: &[Flag {
+        key: "maintenance",
+        description: "Inspections, squawks, MEL, maintenance logs",
+        prefix: "/api/v1/maintenance",
+        on_for: &[FlightSchool, CharterOperator],
+    }],
     permissions: &[MAINTENANCE_READ, MAINTENANCE_MANAGE, MAINTENANCE_SIGN_OFF],
     attachments: &[
         AttachmentOwner {
@@ -64,7 +72,13 @@ pub const MANIFEST: Manifest = Manifest {
 pub const MAINTENANCE_READ: Permission = Permission::new(
     "maintenance.read",
     "View inspections, squawks, MEL deferrals and logs",
-    &[school::ORGANIZATION_ADMIN, school::INSTRUCTOR, school::MECHANIC, charter::DISPATCHER, charter::PILOT],
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::MECHANIC,
+        charter::DISPATCHER,
+        charter::PILOT,
+    ],
 );
 /// Record inspections, squawks and MEL deferrals.
 pub const MAINTENANCE_MANAGE: Permission = Permission::new(

@@ -14,10 +14,10 @@ use crate::kernel::{AircraftId, BookingId, UserId};
 
 use crate::audit;
 use crate::auth::TenantCtx;
-use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, Result};
 use crate::http::JsonBody;
 use crate::kernel::page;
+use crate::kernel::units::wire;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -249,11 +249,7 @@ impl SquawksApi {
     /// Permission: `maintenance.manage` (pilots report squawks at check-in). Audited as
     /// `squawk.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<SquawkCreate>,
-    ) -> Result<SquawkCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<SquawkCreate>) -> Result<SquawkCreated> {
         let p = &ctx;
         p.require(super::MAINTENANCE_MANAGE)?;
         if body.title.trim().is_empty() {
@@ -279,11 +275,7 @@ impl SquawksApi {
 
     /// Get a squawk. Permission: `maintenance.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Squawk>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Squawk>> {
         ctx.require(super::MAINTENANCE_READ)?;
         let mut tx = ctx.begin().await?;
         let s = load(&mut tx, id.0, false).await?;

@@ -16,11 +16,11 @@ use super::repo::{self, Filter};
 use super::rules::Mode;
 use super::service;
 use crate::auth::{Principal, TenantCtx};
-use crate::tenancy::TenantTx;
-use crate::kernel::units::wire;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
 use crate::kernel::page;
+use crate::kernel::units::wire;
+use crate::tenancy::TenantTx;
 
 pub struct BookingsApi;
 
@@ -33,7 +33,10 @@ enum BookingCreated {
 }
 
 /// The user whose bookings alone the caller may see, if restricted.
-pub async fn owner_scope(tx: &mut TenantTx, p: &Principal) -> Result<Option<crate::kernel::UserId>> {
+pub async fn owner_scope(
+    tx: &mut TenantTx,
+    p: &Principal,
+) -> Result<Option<crate::kernel::UserId>> {
     if p.has(super::SCHEDULING_MANAGE) {
         return Ok(None);
     }
@@ -104,10 +107,7 @@ impl BookingsApi {
     async fn create(
         &self,
         ctx: TenantCtx,
-        #[oai(
-            name = "Idempotency-Key",
-            validator(min_length = 1, max_length = 200)
-        )]
+        #[oai(name = "Idempotency-Key", validator(min_length = 1, max_length = 200))]
         idempotency_key: Header<Option<String>>,
         body: JsonBody<BookingCreate>,
     ) -> Result<BookingCreated> {
@@ -164,9 +164,7 @@ impl BookingsApi {
         body: JsonBody<BookingCancel>,
     ) -> Result<Json<Booking>> {
         ctx.require(super::SCHEDULING_BOOK)?;
-        Ok(Json(
-            service::cancel(&ctx, id.0, &body.reason).await?,
-        ))
+        Ok(Json(service::cancel(&ctx, id.0, &body.reason).await?))
     }
 
     /// Check out: the check-out dispatch rules run (airworthiness again, maintenance due) and
@@ -182,9 +180,7 @@ impl BookingsApi {
         body: JsonBody<CheckOut>,
     ) -> Result<Json<Booking>> {
         ctx.require(super::SCHEDULING_BOOK)?;
-        Ok(Json(
-            super::checkin::check_out(&ctx, id.0, &body).await?,
-        ))
+        Ok(Json(super::checkin::check_out(&ctx, id.0, &body).await?))
     }
 
     /// Check in: meters in (required with an aircraft, not below the meters out) become the

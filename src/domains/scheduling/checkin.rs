@@ -10,12 +10,12 @@ use super::rules::{self, Candidate, Stage};
 use super::service::{blocked, load_for, state_conflict};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
-use crate::kernel::units::{hours, tenths, wire};
-use crate::domains::fleet::service::{self as fleet, NewReading};
 use crate::domains::finance::service as finance;
+use crate::domains::fleet::service::{self as fleet, NewReading};
 use crate::domains::flights::service::{self as flights, BookingFlown};
 use crate::domains::maintenance::service::{self as maintenance, NewSquawk};
 use crate::error::{AppError, Checks, Result};
+use crate::kernel::units::{hours, tenths, wire};
 use crate::tenancy::TenantTx;
 
 /// Checks the aircraft out: the check-out rules run (airworthiness again, maintenance due)

@@ -57,8 +57,8 @@ async fn opening_hours(tx: &mut crate::tenancy::TenantTx) -> Result<OpeningHours
     let rows = sqlx::query_as::<_, (i32, NaiveTime, NaiveTime)>(
         "select weekday, opens, closes from opening_hours order by weekday",
     )
-        .fetch_all(&mut **tx)
-        .await?;
+    .fetch_all(&mut **tx)
+    .await?;
     let mut items = Vec::new();
     for (weekday, opens, closes) in rows {
         items.push(OpeningDay {
@@ -116,10 +116,7 @@ impl SchedulingConfigApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let list = rows
-            .into_iter()
-            .map(Availability::from)
-            .collect::<Vec<_>>();
+        let list = rows.into_iter().map(Availability::from).collect::<Vec<_>>();
         let (items, next_cursor) = page::finish_by_time(list, limit, |a| (a.starts_at, a.id));
         Ok(Json(AvailabilityPage { items, next_cursor }))
     }
@@ -180,11 +177,7 @@ impl SchedulingConfigApi {
     /// Permission: `scheduling.book` for one's own, `scheduling.manage` for any. Audited as
     /// `availability.deleted`.
     #[oai(path = "/availability/:id", method = "delete")]
-    async fn availability_delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn availability_delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         let p = &ctx;
         p.require(super::SCHEDULING_BOOK)?;
         let mut tx = p.begin().await?;
@@ -215,10 +208,7 @@ impl SchedulingConfigApi {
 
     /// The opening hours, in the tenant's time zone. Permission: `scheduling.read`.
     #[oai(path = "/opening-hours", method = "get")]
-    async fn opening_hours_get(
-        &self,
-        ctx: TenantCtx,
-    ) -> Result<Json<OpeningHours>> {
+    async fn opening_hours_get(&self, ctx: TenantCtx) -> Result<Json<OpeningHours>> {
         ctx.require(super::SCHEDULING_READ)?;
         let mut tx = ctx.begin().await?;
         let hours = opening_hours(&mut tx).await?;
@@ -294,10 +284,7 @@ impl SchedulingConfigApi {
     ///
     /// Permission: `scheduling.read`.
     #[oai(path = "/dispatch-rules", method = "get")]
-    async fn rules_list(
-        &self,
-        ctx: TenantCtx,
-    ) -> Result<Json<DispatchRulePage>> {
+    async fn rules_list(&self, ctx: TenantCtx) -> Result<Json<DispatchRulePage>> {
         ctx.require(super::SCHEDULING_READ)?;
         let mut tx = ctx.begin().await?;
         let rows = sqlx::query_as::<_, (String, String)>("select rule, mode from dispatch_rules")

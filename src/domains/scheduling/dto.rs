@@ -67,7 +67,13 @@ pub enum FlightRules {
     Ifr,
 }
 
-text_enum!(BookingKind, BookingStatus, WaitlistStatus, CalendarResource, FlightRules);
+text_enum!(
+    BookingKind,
+    BookingStatus,
+    WaitlistStatus,
+    CalendarResource,
+    FlightRules
+);
 
 /// A booking of an aircraft, an instructor and/or a simulator.
 #[derive(Object, Clone, Debug, serde::Serialize)]

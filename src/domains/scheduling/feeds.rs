@@ -17,10 +17,10 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
-use futures_util::future::BoxFuture;
 use crate::error::{AppError, Result};
 use crate::http::NoContent;
 use crate::state::AppState;
+use futures_util::future::BoxFuture;
 
 const WINDOW: &str = "b.status <> 'cancelled' and b.ends_at > now() - interval '30 days'
      and b.starts_at < now() + interval '1 year'";
@@ -222,11 +222,7 @@ async fn issue(
     Ok(issued)
 }
 
-async fn status(
-    p: &TenantCtx,
-    kind: &FeedKind,
-    subject: Option<Uuid>,
-) -> Result<Feed> {
+async fn status(p: &TenantCtx, kind: &FeedKind, subject: Option<Uuid>) -> Result<Feed> {
     let mut tx = p.begin().await?;
     if let Some(a) = subject {
         aircraft_exists(&mut tx, a).await?;
@@ -238,11 +234,7 @@ async fn status(
     Ok(f)
 }
 
-async fn revoke(
-    p: &TenantCtx,
-    kind: &FeedKind,
-    subject: Option<Uuid>,
-) -> Result<()> {
+async fn revoke(p: &TenantCtx, kind: &FeedKind, subject: Option<Uuid>) -> Result<()> {
     let mut tx = p.begin().await?;
     let id = calendar::revoke_for(&mut tx, p.user_id, kind, subject)
         .await?
@@ -254,7 +246,9 @@ async fn revoke(
             action: "calendar_feed.revoked",
             resource_type: "calendar_feed",
             resource_id: Some(id.to_string()),
-            before: Some(serde_json::json!({"kind": kind.key, "user_id": p.user_id, "subject_id": subject})),
+            before: Some(
+                serde_json::json!({"kind": kind.key, "user_id": p.user_id, "subject_id": subject}),
+            ),
             after: None,
         },
     )
@@ -265,7 +259,10 @@ async fn revoke(
 
 pub struct FeedsApi;
 
-#[OpenApi(prefix_path = "/api/v1/scheduling/feeds", tag = "super::Tag::Scheduling")]
+#[OpenApi(
+    prefix_path = "/api/v1/scheduling/feeds",
+    tag = "super::Tag::Scheduling"
+)]
 impl FeedsApi {
     /// The caller's live bookings feed, if any (the URL is shown only when issued).
     ///
@@ -273,9 +270,7 @@ impl FeedsApi {
     #[oai(path = "/me", method = "get")]
     async fn me_status(&self, ctx: TenantCtx) -> Result<Json<Feed>> {
         ctx.require(super::SCHEDULING_READ)?;
-        Ok(Json(
-            status(&ctx, &super::BOOKINGS_FEED, None).await?,
-        ))
+        Ok(Json(status(&ctx, &super::BOOKINGS_FEED, None).await?))
     }
 
     /// Issue the caller's secret iCal feed of the bookings they fly or teach (RFC 5545). A
@@ -304,11 +299,7 @@ impl FeedsApi {
     ///
     /// Permission: `scheduling.read`.
     #[oai(path = "/aircraft/:id", method = "get")]
-    async fn aircraft_status(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Feed>> {
+    async fn aircraft_status(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Feed>> {
         ctx.require(super::SCHEDULING_READ)?;
         Ok(Json(
             status(&ctx, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?,
@@ -336,11 +327,7 @@ impl FeedsApi {
     ///
     /// Permission: `scheduling.read`. Audited as `calendar_feed.revoked`.
     #[oai(path = "/aircraft/:id", method = "delete")]
-    async fn aircraft_revoke(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn aircraft_revoke(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         ctx.require(super::SCHEDULING_READ)?;
         revoke(&ctx, &super::AIRCRAFT_BOOKINGS_FEED, Some(id.0)).await?;
         Ok(NoContent::NoContent)

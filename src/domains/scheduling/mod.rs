@@ -16,9 +16,9 @@ pub mod waitlist;
 
 use poem_openapi::Tags;
 
-use crate::kernel::manifest::{FeedKind, Flag, Manifest, Permission};
 use crate::kernel::TenantKind::{CharterOperator, FlightSchool};
-use crate::kernel::roles::{school, charter};
+use crate::kernel::manifest::{FeedKind, Flag, Manifest, Permission};
+use crate::kernel::roles::{charter, school};
 
 /// The OpenAPI tags of this domain.
 #[derive(Tags)]
@@ -28,24 +28,39 @@ pub enum Tag {
 }
 
 /// The APIs of this domain, in the order the OpenAPI document lists them.
-pub type Apis = (api::BookingsApi, calendar::CalendarApi, config::SchedulingConfigApi, waitlist::WaitlistApi, feeds::FeedsApi,);
+pub type Apis = (
+    api::BookingsApi,
+    calendar::CalendarApi,
+    config::SchedulingConfigApi,
+    waitlist::WaitlistApi,
+    feeds::FeedsApi,
+);
 
 pub fn apis() -> Apis {
-    (api::BookingsApi, calendar::CalendarApi, config::SchedulingConfigApi, waitlist::WaitlistApi, feeds::FeedsApi,)
+    (
+        api::BookingsApi,
+        calendar::CalendarApi,
+        config::SchedulingConfigApi,
+        waitlist::WaitlistApi,
+        feeds::FeedsApi,
+    )
 }
 
 pub const MANIFEST: Manifest = Manifest {
     name: "scheduling",
     prefixes: &["/api/v1/scheduling"],
-    flags: &[
-        Flag {
-            key: "scheduling",
-            description: "Bookings, availability and dispatch",
-            prefix: "/api/v1/scheduling",
-            on_for: &[FlightSchool, CharterOperator],
-        },
+    flags: &[Flag {
+        key: "scheduling",
+        description: "Bookings, availability and dispatch",
+        prefix: "/api/v1/scheduling",
+        on_for: &[FlightSchool, CharterOperator],
+    }],
+    permissions: &[
+        SCHEDULING_READ,
+        SCHEDULING_BOOK,
+        SCHEDULING_MANAGE,
+        SCHEDULING_OVERRIDE,
     ],
-    permissions: &[SCHEDULING_READ, SCHEDULING_BOOK, SCHEDULING_MANAGE, SCHEDULING_OVERRIDE],
     attachments: &[],
     feeds: &[BOOKINGS_FEED, AIRCRAFT_BOOKINGS_FEED],
     links: &[],
@@ -74,19 +89,37 @@ pub const AIRCRAFT_BOOKINGS_FEED: FeedKind = FeedKind {
 pub const SCHEDULING_READ: Permission = Permission::new(
     "scheduling.read",
     "View the schedule",
-    &[school::ORGANIZATION_ADMIN, school::INSTRUCTOR, school::STUDENT, school::STAFF, school::MECHANIC, charter::DISPATCHER, charter::PILOT],
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        school::STAFF,
+        school::MECHANIC,
+        charter::DISPATCHER,
+        charter::PILOT,
+    ],
 );
 /// Book resources for oneself.
 pub const SCHEDULING_BOOK: Permission = Permission::new(
     "scheduling.book",
     "Book resources for oneself",
-    &[school::ORGANIZATION_ADMIN, school::INSTRUCTOR, school::STUDENT, school::STAFF],
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        school::STAFF,
+    ],
 );
 /// Book for others, move and cancel any booking, dispatch.
 pub const SCHEDULING_MANAGE: Permission = Permission::new(
     "scheduling.manage",
     "Book for others, move and cancel any booking, dispatch",
-    &[school::ORGANIZATION_ADMIN, school::INSTRUCTOR, school::STAFF, charter::DISPATCHER],
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STAFF,
+        charter::DISPATCHER,
+    ],
 );
 /// Override dispatch rules that block a booking.
 pub const SCHEDULING_OVERRIDE: Permission = Permission::new(

@@ -12,8 +12,8 @@ use crate::kernel::{AircraftId, BookingId, UserId};
 use super::dto::{Booking, BookingKind, BookingStatus, FlightRules};
 use super::rules::{BookingRules, Candidate, Facts, Mode, crew};
 use crate::domains::certificates::service as certificates;
-use crate::kernel::units::{hours, wire};
 use crate::domains::maintenance::service::airworthiness;
+use crate::kernel::units::{hours, wire};
 use crate::timezone::TenantClock;
 
 pub const COLUMNS: &str = "id, kind, status, starts_at, ends_at, aircraft_id, instructor_id, simulator_id, pilot_id,
@@ -202,7 +202,10 @@ pub async fn facts(conn: &mut PgConnection, c: &Candidate) -> crate::error::Resu
     if crew::any_on(&facts.modes) {
         facts.crew = crew_answers(conn, c).await?;
     }
-    if let Some(pilot) = c.pilot_id.filter(|_| super::rules::account::any_on(&facts.modes)) {
+    if let Some(pilot) = c
+        .pilot_id
+        .filter(|_| super::rules::account::any_on(&facts.modes))
+    {
         facts.account =
             crate::domains::finance::service::standing(conn, pilot, facts.clock.today()).await?;
     }

@@ -14,9 +14,9 @@ use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit;
 use crate::auth::{Principal, TenantCtx};
-use crate::tenancy::TenantTx;
-use crate::kernel::units::wire;
 use crate::error::{AppError, Checks, FieldError, Result};
+use crate::kernel::units::wire;
+use crate::tenancy::TenantTx;
 
 /// `409 dispatch-blocked`, one entry per blocking rule.
 pub(super) fn blocked(outcomes: Vec<RuleOutcome>) -> AppError {
@@ -244,10 +244,7 @@ pub(super) async fn load_for(
 pub(super) fn state_conflict(b: &Booking, wanted: &str) -> AppError {
     AppError::Conflict {
         code: "booking-state",
-        detail: format!(
-            "the booking is {}; it must be {wanted}",
-            wire(&b.status)
-        ),
+        detail: format!("the booking is {}; it must be {wanted}", wire(&b.status)),
         field: None,
     }
 }

@@ -10,12 +10,12 @@ use uuid::Uuid;
 use super::dto::{WaitlistCreate, WaitlistEntry, WaitlistPage, WaitlistStatus};
 use crate::audit;
 use crate::auth::TenantCtx;
-use crate::tenancy::TenantTx;
 use crate::domains::scheduling::dto::Booking;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
 use crate::mail::{self, Email};
+use crate::tenancy::TenantTx;
 use crate::timezone::TenantClock;
 use chrono::{DateTime, Utc};
 
@@ -100,7 +100,10 @@ impl WaitlistApi {
             .fetch_all(&mut *tx)
             .await?;
         tx.end_read();
-        let list = rows.into_iter().map(WaitlistEntry::from).collect::<Vec<_>>();
+        let list = rows
+            .into_iter()
+            .map(WaitlistEntry::from)
+            .collect::<Vec<_>>();
         let (items, next_cursor) = page::finish(list, limit, |e| e.id);
         Ok(Json(WaitlistPage { items, next_cursor }))
     }
@@ -167,11 +170,7 @@ impl WaitlistApi {
     /// Permission: `scheduling.book` for one's own entries, `scheduling.manage` for any.
     /// Audited as `waitlist.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         let p = &ctx;
         p.require(super::SCHEDULING_BOOK)?;
         let mut tx = p.begin().await?;

@@ -9,13 +9,13 @@ use poem_openapi::{Enum, Object, OpenApi};
 
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
+use crate::domains::CATALOG;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
+use crate::kernel::Flag;
 use crate::kernel::page;
 use crate::state::AppState;
 use crate::tenancy::Tenant;
-use crate::domains::CATALOG;
-use crate::kernel::Flag;
 use crate::tenancy::flags;
 
 /// Where a flag's value comes from.

@@ -21,10 +21,10 @@ pub enum Tag {
 }
 
 /// The APIs of this domain, in the order the OpenAPI document lists them.
-pub type Apis = (audit::AuditApi, flags::FlagsApi, api::SettingsApi,);
+pub type Apis = (audit::AuditApi, flags::FlagsApi, api::SettingsApi);
 
 pub fn apis() -> Apis {
-    (audit::AuditApi, flags::FlagsApi, api::SettingsApi,)
+    (audit::AuditApi, flags::FlagsApi, api::SettingsApi)
 }
 
 pub const MANIFEST: Manifest = Manifest {

@@ -10,11 +10,11 @@ use uuid::Uuid;
 use super::dto::{Note, NoteCreate, NotePage, NoteUpdate};
 use super::repo;
 use crate::audit::{self, Change};
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 
 /// Notes: the plain get and delete.
 const NOTE: Record = Record {
@@ -68,11 +68,7 @@ impl NotesApi {
     ///
     /// Permission: `tools.notes.write`. Audited as `note.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<NoteCreate>,
-    ) -> Result<NoteCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<NoteCreate>) -> Result<NoteCreated> {
         if body.title.trim().is_empty() {
             return Err(AppError::validation("title", "must not be blank"));
         }
@@ -104,14 +100,11 @@ impl NotesApi {
 
     /// Get one note. Permission: `tools.notes.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Note>> {
-        NOTE
-            .get(&ctx, super::TOOLS_NOTES_READ, async |c| repo::get_note(c, id.0, false).await)
-            .await
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Note>> {
+        NOTE.get(&ctx, super::TOOLS_NOTES_READ, async |c| {
+            repo::get_note(c, id.0, false).await
+        })
+        .await
     }
 
     /// Update a note partially. With `version`, a concurrent change answers `409`.

@@ -9,11 +9,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 
 /// Call logs: plain get and delete.
 const CALL_LOG: Record = Record {
@@ -195,11 +195,7 @@ impl CallsApi {
 
     /// Log a call. Permission: `tools.calls.write`. Audited as `call_log.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<CallLogCreate>,
-    ) -> Result<CallCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<CallLogCreate>) -> Result<CallCreated> {
         let p = &ctx;
         p.require(super::TOOLS_CALLS_WRITE)?;
         if body.contact_name.trim().is_empty() {
@@ -231,11 +227,7 @@ impl CallsApi {
 
     /// Get a call log. Permission: `tools.calls.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<CallLog>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<CallLog>> {
         CALL_LOG
             .get(&ctx, super::TOOLS_CALLS_READ, async |c| load(c, id.0).await)
             .await
@@ -276,9 +268,7 @@ impl CallsApi {
                 .unwrap_or(&before.contact_name),
         )
         .bind(keep(&body.phone, &before.phone))
-        .bind(
-            direction_str(body.direction.unwrap_or(before.direction)),
-        )
+        .bind(direction_str(body.direction.unwrap_or(before.direction)))
         .bind(body.occurred_at.unwrap_or(before.occurred_at))
         .bind(keep(&body.duration_seconds, &before.duration_seconds))
         .bind(keep(&body.summary, &before.summary))
@@ -303,13 +293,11 @@ impl CallsApi {
 
     /// Delete a call log. Permission: `tools.calls.write`. Audited as `call_log.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         CALL_LOG
-            .delete(&ctx, super::TOOLS_CALLS_WRITE, id.0, async |c| load(c, id.0).await)
+            .delete(&ctx, super::TOOLS_CALLS_WRITE, id.0, async |c| {
+                load(c, id.0).await
+            })
             .await
     }
 }

@@ -8,11 +8,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 
 /// Reviews: plain get and delete.
 const REVIEW: Record = Record {
@@ -185,11 +185,7 @@ impl ReviewsApi {
 
     /// Record a review. Permission: `tools.reviews.write`. Audited as `review.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<ReviewCreate>,
-    ) -> Result<ReviewCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<ReviewCreate>) -> Result<ReviewCreated> {
         let p = &ctx;
         p.require(super::TOOLS_REVIEWS_WRITE)?;
         if body.subject.trim().is_empty() {
@@ -220,13 +216,11 @@ impl ReviewsApi {
 
     /// Get a review. Permission: `tools.reviews.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Review>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Review>> {
         REVIEW
-            .get(&ctx, super::TOOLS_REVIEWS_READ, async |c| load(c, id.0).await)
+            .get(&ctx, super::TOOLS_REVIEWS_READ, async |c| {
+                load(c, id.0).await
+            })
             .await
     }
 
@@ -269,13 +263,11 @@ impl ReviewsApi {
 
     /// Delete a review. Permission: `tools.reviews.write`. Audited as `review.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         REVIEW
-            .delete(&ctx, super::TOOLS_REVIEWS_WRITE, id.0, async |c| load(c, id.0).await)
+            .delete(&ctx, super::TOOLS_REVIEWS_WRITE, id.0, async |c| {
+                load(c, id.0).await
+            })
             .await
     }
 }

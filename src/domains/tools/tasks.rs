@@ -9,11 +9,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit;
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 
 /// Tasks: plain get and delete.
 const TASK: Record = Record {
@@ -223,11 +223,7 @@ impl TasksApi {
 
     /// Create a task. Permission: `tools.tasks.write`. Audited as `task.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<TaskCreate>,
-    ) -> Result<TaskCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<TaskCreate>) -> Result<TaskCreated> {
         let p = &ctx;
         p.require(super::TOOLS_TASKS_WRITE)?;
         if body.title.trim().is_empty() {
@@ -260,14 +256,11 @@ impl TasksApi {
 
     /// Get a task. Permission: `tools.tasks.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Task>> {
-        TASK
-            .get(&ctx, super::TOOLS_TASKS_READ, async |c| load(c, id.0, false).await)
-            .await
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Task>> {
+        TASK.get(&ctx, super::TOOLS_TASKS_READ, async |c| {
+            load(c, id.0, false).await
+        })
+        .await
     }
 
     /// Update a task partially; moving it to `done` records `completed_at`.
@@ -340,13 +333,10 @@ impl TasksApi {
 
     /// Delete a task. Permission: `tools.tasks.write`. Audited as `task.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
-        TASK
-            .delete(&ctx, super::TOOLS_TASKS_WRITE, id.0, async |c| load(c, id.0, true).await)
-            .await
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
+        TASK.delete(&ctx, super::TOOLS_TASKS_WRITE, id.0, async |c| {
+            load(c, id.0, true).await
+        })
+        .await
     }
 }

@@ -122,7 +122,8 @@ impl EndorsementsApi {
         );
         c.check(given_on <= today, "given_on", "must not be in the future");
         c.check(
-            body.instructor_certificate_expires_on.is_none_or(|e| e >= given_on),
+            body.instructor_certificate_expires_on
+                .is_none_or(|e| e >= given_on),
             "instructor_certificate_expires_on",
             "must not be before given_on",
         );
@@ -211,8 +212,7 @@ impl EndorsementsApi {
                 field: None,
             });
         }
-        let after =
-            repo::revoke_endorsement(&mut tx, before.id, ctx.user_id, &body.reason).await?;
+        let after = repo::revoke_endorsement(&mut tx, before.id, ctx.user_id, &body.reason).await?;
         audit::updated(
             &mut tx,
             (&ctx).into(),

@@ -60,7 +60,11 @@ fn check(m: &Medical) -> Result<()> {
     );
     // A day of slack for a time zone ahead of UTC.
     let tomorrow = Utc::now().date_naive().succ_opt().unwrap_or(NaiveDate::MAX);
-    c.check(m.examined_on <= tomorrow, "examined_on", "must not be in the future");
+    c.check(
+        m.examined_on <= tomorrow,
+        "examined_on",
+        "must not be in the future",
+    );
     c.check(
         m.course_on.is_none_or(|d| d <= tomorrow),
         "course_on",

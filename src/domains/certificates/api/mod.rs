@@ -84,7 +84,10 @@ pub(super) fn check_ratings(ratings: &[String]) -> Result<()> {
             ));
         }
         if ratings[..i].contains(r) {
-            return Err(AppError::validation(format!("ratings[{i}]"), "is listed twice"));
+            return Err(AppError::validation(
+                format!("ratings[{i}]"),
+                "is listed twice",
+            ));
         }
     }
     Ok(())

@@ -79,7 +79,11 @@ impl PilotCertificatesApi {
     ///
     /// Permission: `certificates.manage`. Audited as `pilot_certificate.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(&self, ctx: TenantCtx, body: JsonBody<PilotCertificateCreate>) -> Result<Created> {
+    async fn create(
+        &self,
+        ctx: TenantCtx,
+        body: JsonBody<PilotCertificateCreate>,
+    ) -> Result<Created> {
         ctx.require(CERTIFICATES_MANAGE)?;
         let body = body.0;
         let c = PilotCertificate {

@@ -89,9 +89,17 @@ pub async fn endorsement(
     lock: bool,
 ) -> Result<Option<Endorsement>, sqlx::Error> {
     let sql = if lock {
-        concat!("select ", endorsement_columns!(), " from endorsements where id = $1 for update")
+        concat!(
+            "select ",
+            endorsement_columns!(),
+            " from endorsements where id = $1 for update"
+        )
     } else {
-        concat!("select ", endorsement_columns!(), " from endorsements where id = $1")
+        concat!(
+            "select ",
+            endorsement_columns!(),
+            " from endorsements where id = $1"
+        )
     };
     let row: Option<EndorsementRow> = sqlx::query_as(sql).bind(id).fetch_optional(conn).await?;
     Ok(row.map(Into::into))

@@ -10,7 +10,9 @@ mod endorsements;
 
 pub use endorsements::{endorsement, endorsements, insert_endorsement, revoke_endorsement};
 
-use super::dto::{Authority, CertificateKind, Medical, MedicalAuthority, MedicalClass, PilotCertificate};
+use super::dto::{
+    Authority, CertificateKind, Medical, MedicalAuthority, MedicalClass, PilotCertificate,
+};
 use super::facts;
 use crate::kernel::UserId;
 
@@ -130,9 +132,17 @@ pub async fn certificate(
     lock: bool,
 ) -> Result<Option<PilotCertificate>, sqlx::Error> {
     let sql = if lock {
-        concat!("select ", certificate_columns!(), " from pilot_certificates where id = $1 for update")
+        concat!(
+            "select ",
+            certificate_columns!(),
+            " from pilot_certificates where id = $1 for update"
+        )
     } else {
-        concat!("select ", certificate_columns!(), " from pilot_certificates where id = $1")
+        concat!(
+            "select ",
+            certificate_columns!(),
+            " from pilot_certificates where id = $1"
+        )
     };
     let row: Option<CertificateRow> = sqlx::query_as(sql).bind(id).fetch_optional(conn).await?;
     Ok(row.map(Into::into))
@@ -217,9 +227,17 @@ pub async fn medical(
     lock: bool,
 ) -> Result<Option<Medical>, sqlx::Error> {
     let sql = if lock {
-        concat!("select ", medical_columns!(), " from medical_certificates where id = $1 for update")
+        concat!(
+            "select ",
+            medical_columns!(),
+            " from medical_certificates where id = $1 for update"
+        )
     } else {
-        concat!("select ", medical_columns!(), " from medical_certificates where id = $1")
+        concat!(
+            "select ",
+            medical_columns!(),
+            " from medical_certificates where id = $1"
+        )
     };
     let row: Option<MedicalRow> = sqlx::query_as(sql).bind(id).fetch_optional(conn).await?;
     Ok(row.map(Into::into))

@@ -12,8 +12,8 @@ use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use super::dto::{
-    CreditNoteCreate, Invoice, InvoiceCreate, InvoiceKind, InvoicePage,
-    InvoiceStatus, InvoiceUpdate, InvoiceVoid,
+    CreditNoteCreate, Invoice, InvoiceCreate, InvoiceKind, InvoicePage, InvoiceStatus,
+    InvoiceUpdate, InvoiceVoid,
 };
 use super::{FINANCE_MANAGE, FINANCE_READ, accounts, service};
 use crate::audit;
@@ -118,9 +118,14 @@ impl InvoicesApi {
         }
         let account = accounts::get(&mut tx, body.account_id, true)
             .await?
-            .ok_or_else(|| AppError::validation("account_id", "names no account of this organisation"))?;
+            .ok_or_else(|| {
+                AppError::validation("account_id", "names no account of this organisation")
+            })?;
         if account.archived_at.is_some() {
-            return Err(AppError::validation("account_id", "names no open account of this organisation"));
+            return Err(AppError::validation(
+                "account_id",
+                "names no open account of this organisation",
+            ));
         }
         let lines = repo::resolve(&mut tx, &account.currency, &body.lines).await?;
         let priced = repo::price_all(lines)?;
@@ -141,7 +146,15 @@ impl InvoicesApi {
         repo::write_lines(&mut tx, id, &priced).await?;
         service::remember(&mut tx, ctx.user_id, key, &hash, id).await?;
         let inv = load(&mut tx, id, false).await?;
-        audit::created(&mut tx, (&ctx).into(), "invoice.created", "invoice", id, &inv).await?;
+        audit::created(
+            &mut tx,
+            (&ctx).into(),
+            "invoice.created",
+            "invoice",
+            id,
+            &inv,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Created::Created(Json(inv)))
     }
@@ -190,15 +203,25 @@ impl InvoicesApi {
         crate::kernel::units::merge(&mut due, &body.due_date);
         let mut notes = before.notes.clone();
         crate::kernel::units::merge(&mut notes, &body.notes);
-        sqlx::query("update invoices set due_date = $2, notes = $3, version = version + 1 where id = $1")
-            .bind(id.0)
-            .bind(due)
-            .bind(notes)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "update invoices set due_date = $2, notes = $3, version = version + 1 where id = $1",
+        )
+        .bind(id.0)
+        .bind(due)
+        .bind(notes)
+        .execute(&mut *tx)
+        .await?;
         let after = load(&mut tx, id.0, false).await?;
-        audit::updated(&mut tx, (&ctx).into(), "invoice.updated", "invoice", id.0, &before, &after)
-            .await?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "invoice.updated",
+            "invoice",
+            id.0,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }
@@ -218,8 +241,16 @@ impl InvoicesApi {
                 field: None,
             });
         }
-        audit::delete_recorded(&mut tx, (&ctx).into(), "invoices", "invoice.deleted", "invoice", id.0, &before)
-            .await?;
+        audit::delete_recorded(
+            &mut tx,
+            (&ctx).into(),
+            "invoices",
+            "invoice.deleted",
+            "invoice",
+            id.0,
+            &before,
+        )
+        .await?;
         tx.commit().await?;
         Ok(NoContent::NoContent)
     }
@@ -235,8 +266,16 @@ impl InvoicesApi {
         let mut tx = ctx.begin().await?;
         let before = load(&mut tx, id.0, false).await?;
         let after = post::issue(&mut tx, Some(ctx.user_id.into()), id.0).await?;
-        audit::updated(&mut tx, (&ctx).into(), "invoice.issued", "invoice", id.0, &before, &after)
-            .await?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "invoice.issued",
+            "invoice",
+            id.0,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }
@@ -246,7 +285,12 @@ impl InvoicesApi {
     ///
     /// Permission: `finance.manage`. Audited as `invoice.voided`.
     #[oai(path = "/:id/void", method = "post")]
-    async fn void(&self, ctx: TenantCtx, id: Path<Uuid>, body: JsonBody<InvoiceVoid>) -> Result<Json<Invoice>> {
+    async fn void(
+        &self,
+        ctx: TenantCtx,
+        id: Path<Uuid>,
+        body: JsonBody<InvoiceVoid>,
+    ) -> Result<Json<Invoice>> {
         if body.reason.trim().is_empty() {
             return Err(AppError::validation("reason", "must not be blank"));
         }
@@ -254,8 +298,16 @@ impl InvoicesApi {
         let mut tx = ctx.begin().await?;
         let before = load(&mut tx, id.0, false).await?;
         let after = post::void(&mut tx, Some(ctx.user_id.into()), id.0, body.reason.trim()).await?;
-        audit::updated(&mut tx, (&ctx).into(), "invoice.voided", "invoice", id.0, &before, &after)
-            .await?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "invoice.voided",
+            "invoice",
+            id.0,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }
@@ -287,7 +339,15 @@ impl InvoicesApi {
             body.lines.as_deref(),
         )
         .await?;
-        audit::created(&mut tx, (&ctx).into(), "invoice.credited", "invoice", note.id, &note).await?;
+        audit::created(
+            &mut tx,
+            (&ctx).into(),
+            "invoice.credited",
+            "invoice",
+            note.id,
+            &note,
+        )
+        .await?;
         tx.commit().await?;
         Ok(CreditCreated::Created(Json(note)))
     }

@@ -63,10 +63,7 @@ pub async fn next_number(conn: &mut PgConnection, year: i32) -> Result<String> {
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_else(|| "INV-".into());
     let start = get("next_number").and_then(|v| v.as_i64()).unwrap_or(1);
-    let padding = get("padding")
-        .and_then(|v| v.as_u64())
-        .unwrap_or(5)
-        .min(12) as usize;
+    let padding = get("padding").and_then(|v| v.as_u64()).unwrap_or(5).min(12) as usize;
     sqlx::query(
         "insert into invoice_sequences (year, next_number) values ($1, $2) on conflict do nothing",
     )
@@ -110,10 +107,16 @@ pub async fn issue(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid) -> Re
         .await?
         .ok_or(AppError::NotFound("invoice"))?;
     if inv.status != InvoiceStatus::Draft || inv.kind != InvoiceKind::Invoice {
-        return Err(conflict("invoice-not-draft", "only a draft invoice can be issued"));
+        return Err(conflict(
+            "invoice-not-draft",
+            "only a draft invoice can be issued",
+        ));
     }
     if inv.lines.is_empty() || inv.total_minor <= 0 {
-        return Err(AppError::validation("lines", "an invoice needs lines with a positive total"));
+        return Err(AppError::validation(
+            "lines",
+            "an invoice needs lines with a positive total",
+        ));
     }
     let (archived, terms): (bool, i32) = sqlx::query_as(
         "select archived_at is not null, payment_terms_days from finance_accounts where id = $1",
@@ -129,7 +132,10 @@ pub async fn issue(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid) -> Re
         .due_date
         .unwrap_or(today + chrono::Days::new(u64::try_from(terms).unwrap_or(0)));
     if due < today {
-        return Err(AppError::validation("due_date", "must not be before issue_date"));
+        return Err(AppError::validation(
+            "due_date",
+            "must not be before issue_date",
+        ));
     }
     let number = next_number(conn, chrono::Datelike::year(&today)).await?;
     sqlx::query(
@@ -167,7 +173,12 @@ pub async fn issue(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid) -> Re
 /// Voids a draft, or an issued invoice nothing was paid or credited on (its ledger entry is
 /// reversed by a new transaction; its number stays used). Otherwise `409 invoice-settled`:
 /// correct it with a credit note.
-pub async fn void(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid, reason: &str) -> Result<Invoice> {
+pub async fn void(
+    conn: &mut PgConnection,
+    actor: Option<Uuid>,
+    id: Uuid,
+    reason: &str,
+) -> Result<Invoice> {
     let inv = repo::get(conn, id, false)
         .await?
         .ok_or(AppError::NotFound("invoice"))?;
@@ -176,9 +187,14 @@ pub async fn void(conn: &mut PgConnection, actor: Option<Uuid>, id: Uuid, reason
         .await?
         .ok_or(AppError::NotFound("invoice"))?;
     match (inv.kind, inv.status) {
-        (_, InvoiceStatus::Void) => return Err(conflict("invoice-void", "the invoice is void already")),
+        (_, InvoiceStatus::Void) => {
+            return Err(conflict("invoice-void", "the invoice is void already"));
+        }
         (InvoiceKind::CreditNote, _) => {
-            return Err(conflict("invoice-settled", "a credit note cannot be voided"));
+            return Err(conflict(
+                "invoice-settled",
+                "a credit note cannot be voided",
+            ));
         }
         (_, InvoiceStatus::Draft) => {}
         (_, InvoiceStatus::Issued) if inv.paid_minor == 0 && inv.credited_minor == 0 => {
@@ -309,7 +325,11 @@ pub async fn credit(
                 "names no line of this invoice",
             ));
         };
-        if wanted.is_some() && lines.iter().any(|p| p.line.credits_line_id == Some(line_id)) {
+        if wanted.is_some()
+            && lines
+                .iter()
+                .any(|p| p.line.credits_line_id == Some(line_id))
+        {
             return Err(AppError::validation(
                 format!("lines[{i}].line_id"),
                 "appears more than once",
@@ -372,8 +392,15 @@ pub async fn credit(
                 format!("must not exceed the {left} not credited yet"),
             ));
         }
-        let priced = money::credit_part(&original, l.unit_price_minor, l.quantity_milli, credited_q, &credited, q)
-            .map_err(|_| AppError::validation(format!("lines[{i}].quantity_milli"), "is too large"))?;
+        let priced = money::credit_part(
+            &original,
+            l.unit_price_minor,
+            l.quantity_milli,
+            credited_q,
+            &credited,
+            q,
+        )
+        .map_err(|_| AppError::validation(format!("lines[{i}].quantity_milli"), "is too large"))?;
         lines.push(PricedLine {
             line: NewLine {
                 description: l.description.clone(),
@@ -392,7 +419,10 @@ pub async fn credit(
     }
     let total: i64 = lines.iter().map(|l| l.priced.total_minor()).sum();
     if lines.is_empty() || total <= 0 {
-        return Err(conflict("nothing-to-credit", "nothing of this invoice is left to credit"));
+        return Err(conflict(
+            "nothing-to-credit",
+            "nothing of this invoice is left to credit",
+        ));
     }
     let note = repo::insert_draft(
         conn,

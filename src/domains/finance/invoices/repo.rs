@@ -171,7 +171,11 @@ pub async fn get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option
     .await?;
     let mut by_line: HashMap<Uuid, Vec<LineTax>> = HashMap::new();
     for t in taxes {
-        match inv.taxes.iter_mut().find(|s| s.tax_rate_id == t.tax_rate_id) {
+        match inv
+            .taxes
+            .iter_mut()
+            .find(|s| s.tax_rate_id == t.tax_rate_id)
+        {
             Some(s) => s.amount_minor += t.amount_minor,
             None => inv.taxes.push(TaxTotal {
                 tax_rate_id: t.tax_rate_id,
@@ -316,7 +320,10 @@ pub async fn resolve(
                     .await?
                     .filter(|p| p.active)
                     .ok_or_else(|| {
-                        AppError::validation(at("price_item_id"), "names no active price item of this organisation")
+                        AppError::validation(
+                            at("price_item_id"),
+                            "names no active price item of this organisation",
+                        )
                     })?;
                 if p.currency != currency {
                     return Err(AppError::validation(
@@ -334,11 +341,15 @@ pub async fn resolve(
             .map(str::trim)
             .or(item.as_ref().map(|p| p.name.as_str()))
             .filter(|d| !d.is_empty())
-            .ok_or_else(|| AppError::validation(at("description"), "is required without a price item"))?;
+            .ok_or_else(|| {
+                AppError::validation(at("description"), "is required without a price item")
+            })?;
         let category = l
             .category
             .or(item.as_ref().map(|p| p.category))
-            .ok_or_else(|| AppError::validation(at("category"), "is required without a price item"))?;
+            .ok_or_else(|| {
+                AppError::validation(at("category"), "is required without a price item")
+            })?;
         let unit = l
             .unit
             .or(item.as_ref().map(|p| p.unit))
@@ -397,7 +408,10 @@ pub fn price_all(lines: Vec<NewLine>) -> Result<Vec<PricedLine>> {
         .map(|(i, line)| {
             let priced = money::price(line.quantity_milli, line.unit_price_minor, &line.rates)
                 .map_err(|_| {
-                    AppError::validation(format!("lines[{i}].quantity_milli"), "makes too large an amount")
+                    AppError::validation(
+                        format!("lines[{i}].quantity_milli"),
+                        "makes too large an amount",
+                    )
                 })?;
             Ok(PricedLine { line, priced })
         })
@@ -405,7 +419,11 @@ pub fn price_all(lines: Vec<NewLine>) -> Result<Vec<PricedLine>> {
 }
 
 /// Replaces a draft's lines with `lines` and sets its totals from them.
-pub async fn write_lines(conn: &mut PgConnection, invoice: Uuid, lines: &[PricedLine]) -> Result<()> {
+pub async fn write_lines(
+    conn: &mut PgConnection,
+    invoice: Uuid,
+    lines: &[PricedLine],
+) -> Result<()> {
     sqlx::query("delete from invoice_lines where invoice_id = $1")
         .bind(invoice)
         .execute(&mut *conn)
@@ -427,18 +445,58 @@ pub async fn write_lines(conn: &mut PgConnection, invoice: Uuid, lines: &[Priced
     .bind(invoice)
     .bind(&ids)
     .bind(&no)
-    .bind(lines.iter().map(|l| l.line.description.clone()).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| wire(&l.line.category)).collect::<Vec<_>>())
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.line.description.clone())
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        lines
+            .iter()
+            .map(|l| wire(&l.line.category))
+            .collect::<Vec<_>>(),
+    )
     .bind(lines.iter().map(|l| wire(&l.line.unit)).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.line.quantity_milli).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.line.unit_price_minor).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.priced.amount_minor).collect::<Vec<_>>())
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.line.quantity_milli)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.line.unit_price_minor)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.priced.amount_minor)
+            .collect::<Vec<_>>(),
+    )
     .bind(lines.iter().map(|l| l.priced.net_minor).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.priced.tax_minor).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.line.price_item_id).collect::<Vec<_>>())
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.line.price_item_id)
+            .collect::<Vec<_>>(),
+    )
     .bind(lines.iter().map(|l| l.line.aircraft_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.line.instructor_id).collect::<Vec<_>>())
-    .bind(lines.iter().map(|l| l.line.credits_line_id).collect::<Vec<_>>())
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.line.instructor_id)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        lines
+            .iter()
+            .map(|l| l.line.credits_line_id)
+            .collect::<Vec<_>>(),
+    )
     .execute(&mut *conn)
     .await?;
     let mut t_line = Vec::new();

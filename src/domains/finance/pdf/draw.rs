@@ -19,7 +19,12 @@ pub(super) fn solid(r: u8, g: u8, b: u8) -> Fill {
     }
 }
 
-pub(super) fn draw(fm: &FontMetrics, font: &Font, pages: Vec<Vec<Op>>, title: String) -> Option<Vec<u8>> {
+pub(super) fn draw(
+    fm: &FontMetrics,
+    font: &Font,
+    pages: Vec<Vec<Op>>,
+    title: String,
+) -> Option<Vec<u8>> {
     let mut doc = Document::new();
     doc.set_metadata(Metadata::new().title(title).creator("Flightline".into()));
     let settings = PageSettings::from_wh(pt(PAGE_W), pt(PAGE_H))?;
@@ -152,4 +157,3 @@ pub fn render(inv: &PdfInvoice<'_>) -> Vec<u8> {
     });
     rendered.unwrap_or_else(fallback_pdf)
 }
-

@@ -296,4 +296,3 @@ pub(super) fn clean(s: &str, max_chars: usize, keep_newlines: bool) -> String {
     }
     out
 }
-

@@ -103,7 +103,15 @@ impl<'m> Layout<'m> {
     }
 
     /// Right-aligned at `right`; the font size shrinks (down to 4 pt) when wider than `max_w`.
-    pub(super) fn fit_right(&mut self, right: i64, y: i64, size: i64, max_w: i64, text: String, style: Style) {
+    pub(super) fn fit_right(
+        &mut self,
+        right: i64,
+        y: i64,
+        size: i64,
+        max_w: i64,
+        text: String,
+        style: Style,
+    ) {
         let mut size = size;
         let w = self.fm.width(&text, size);
         if w > max_w && w > 0 {
@@ -461,4 +469,3 @@ pub(super) fn layout(fm: &FontMetrics, inv: &PdfInvoice<'_>) -> Vec<Vec<Op>> {
     }
     pages
 }
-

@@ -72,7 +72,6 @@ pub struct PdfInvoice<'a> {
     pub pay_url: Option<&'a str>,
 }
 
-
 mod draw;
 mod font;
 mod layout;
@@ -81,8 +80,8 @@ mod text;
 pub use draw::render;
 use font::*;
 use layout::*;
-pub use text::{format_money, format_quantity, format_rate};
 use text::*;
+pub use text::{format_money, format_quantity, format_rate};
 
 #[cfg(test)]
 mod tests;

@@ -89,4 +89,3 @@ pub fn format_rate(ppm: i64) -> String {
 pub(super) fn format_date(d: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
-

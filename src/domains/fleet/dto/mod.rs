@@ -16,7 +16,14 @@ mod simulators;
 pub use meters::{MeterReading, MeterReadingCreate, MeterReadingPage, MeterSource};
 pub use simulators::{DeviceType, Simulator, SimulatorCreate, SimulatorPage, SimulatorUpdate};
 
-text_enum!(Category, AircraftClass, EngineType, FleetStatus, DeviceType, MeterSource);
+text_enum!(
+    Category,
+    AircraftClass,
+    EngineType,
+    FleetStatus,
+    DeviceType,
+    MeterSource
+);
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]

@@ -52,7 +52,11 @@ pub fn may_edit(ctx: &TenantCtx, e: &LogbookEntry) -> Result<()> {
 }
 
 /// `404` unless `person` is a user of this tenant (the caller always is).
-pub async fn ensure_person(ctx: &TenantCtx, conn: &mut sqlx::PgConnection, person: UserId) -> Result<()> {
+pub async fn ensure_person(
+    ctx: &TenantCtx,
+    conn: &mut sqlx::PgConnection,
+    person: UserId,
+) -> Result<()> {
     if person == ctx.user_id {
         return Ok(());
     }
@@ -60,5 +64,9 @@ pub async fn ensure_person(ctx: &TenantCtx, conn: &mut sqlx::PgConnection, perso
         .bind(person)
         .fetch_one(conn)
         .await?;
-    if exists { Ok(()) } else { Err(AppError::NotFound("person")) }
+    if exists {
+        Ok(())
+    } else {
+        Err(AppError::NotFound("person"))
+    }
 }

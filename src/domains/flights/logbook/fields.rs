@@ -50,7 +50,9 @@ fn ident(s: Option<&str>) -> Option<String> {
 
 /// A location identifier: ICAO, IATA or local, 2-7 letters or digits.
 pub fn is_location(s: &str) -> bool {
-    (2..=7).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (2..=7).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn is_registration(s: &str) -> bool {
@@ -62,7 +64,9 @@ fn is_registration(s: &str) -> bool {
 }
 
 fn is_type_code(s: &str) -> bool {
-    (2..=4).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    (2..=4).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// [`ident`] of a partial update's value: blank clears.
@@ -165,7 +169,10 @@ impl Fields {
         let set = |field: &mut i32, v: Option<i32>| *field = v.unwrap_or(*field);
         set(&mut self.day_landings, u.day_landings);
         set(&mut self.day_full_stop_landings, u.day_full_stop_landings);
-        set(&mut self.night_full_stop_landings, u.night_full_stop_landings);
+        set(
+            &mut self.night_full_stop_landings,
+            u.night_full_stop_landings,
+        );
         set(&mut self.approaches, u.approaches);
         set(&mut self.holds, u.holds);
         let flag = |field: &mut bool, v: Option<bool>| *field = v.unwrap_or(*field);
@@ -279,7 +286,9 @@ impl Fields {
             );
         }
         v.check(
-            self.remarks.as_ref().is_none_or(|r| r.chars().count() <= 10000),
+            self.remarks
+                .as_ref()
+                .is_none_or(|r| r.chars().count() <= 10000),
             "remarks",
             "must be at most 10000 characters",
         );

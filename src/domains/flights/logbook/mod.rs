@@ -49,17 +49,13 @@ fn cursor_of(e: &LogbookEntry) -> (chrono::DateTime<chrono::Utc>, Uuid) {
 
 /// Fills what the aircraft knows (registration, type, category, class) into the fields `keep`
 /// does not name as given; `422 aircraft_id` when the id names no aircraft here.
-async fn fill_from_aircraft(
-    tx: &mut TenantTx,
-    f: &mut Fields,
-    keep: [bool; 4],
-) -> Result<()> {
+async fn fill_from_aircraft(tx: &mut TenantTx, f: &mut Fields, keep: [bool; 4]) -> Result<()> {
     let Some(id) = f.aircraft_id else {
         return Ok(());
     };
-    let a = fleet::get_aircraft(tx, id, false)
-        .await?
-        .ok_or_else(|| AppError::validation("aircraft_id", "names no aircraft of this organisation"))?;
+    let a = fleet::get_aircraft(tx, id, false).await?.ok_or_else(|| {
+        AppError::validation("aircraft_id", "names no aircraft of this organisation")
+    })?;
     if !keep[0] {
         f.registration = Some(a.registration);
     }
@@ -87,7 +83,10 @@ fn check(f: &Fields, person: UserId) -> Result<()> {
     v.done()
 }
 
-#[OpenApi(prefix_path = "/api/v1/flights/logbook/entries", tag = "super::Tag::Flights")]
+#[OpenApi(
+    prefix_path = "/api/v1/flights/logbook/entries",
+    tag = "super::Tag::Flights"
+)]
 impl LogbookApi {
     /// A person's logbook, newest first (by date), with keyset pagination. `person_id`
     /// defaults to the caller; `from` and `to` bound the date (inclusive).
@@ -106,8 +105,8 @@ impl LogbookApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<LogbookEntryPage>> {
         let limit = limit.0.get();
-        let after = page::decode_time_cursor(cursor.0.as_deref())?
-            .map(|(at, id)| (at.date_naive(), id));
+        let after =
+            page::decode_time_cursor(cursor.0.as_deref())?.map(|(at, id)| (at.date_naive(), id));
         let person = person_for(&ctx, person_id.0)?;
         let mut tx = ctx.begin().await?;
         ensure_person(&ctx, &mut tx, person).await?;
@@ -128,7 +127,11 @@ impl LogbookApi {
     /// Permission: `flights.read` for one's own logbook, `flights.manage` for another's.
     /// Audited as `logbook_entry.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(&self, ctx: TenantCtx, body: JsonBody<LogbookEntryCreate>) -> Result<EntryCreated> {
+    async fn create(
+        &self,
+        ctx: TenantCtx,
+        body: JsonBody<LogbookEntryCreate>,
+    ) -> Result<EntryCreated> {
         let person = person_for(&ctx, body.person_id)?;
         let mut f = Fields::from_create(&body);
         let mut tx = ctx.begin().await?;
@@ -261,7 +264,10 @@ impl LogbookApi {
         ctx.require(FLIGHTS_READ)?;
         let certificate = body.certificate_number.trim();
         if certificate.is_empty() {
-            return Err(AppError::validation("certificate_number", "must not be blank"));
+            return Err(AppError::validation(
+                "certificate_number",
+                "must not be blank",
+            ));
         }
         let mut tx = ctx.begin().await?;
         let before = repo::get(&mut tx, id.0, true)

@@ -323,7 +323,10 @@ pub async fn sign(
 }
 
 /// The entries flight `flight` generated, locked.
-pub async fn by_flight(conn: &mut PgConnection, flight: Uuid) -> Result<Vec<LogbookEntry>, sqlx::Error> {
+pub async fn by_flight(
+    conn: &mut PgConnection,
+    flight: Uuid,
+) -> Result<Vec<LogbookEntry>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         "select ",
         columns!(),
@@ -336,7 +339,10 @@ pub async fn by_flight(conn: &mut PgConnection, flight: Uuid) -> Result<Vec<Logb
 }
 
 /// Every entry of `person`, oldest first (an export).
-pub async fn all_of(conn: &mut PgConnection, person: UserId) -> Result<Vec<LogbookEntry>, sqlx::Error> {
+pub async fn all_of(
+    conn: &mut PgConnection,
+    person: UserId,
+) -> Result<Vec<LogbookEntry>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         "select ",
         columns!(),

@@ -216,7 +216,11 @@ pub async fn totals(
             (true, _, _) => {
                 let band = r.totals();
                 let windows: &mut [&mut Totals] = match r.win {
-                    Some(30) => &mut [&mut t.last_30_days, &mut t.last_90_days, &mut t.last_365_days],
+                    Some(30) => &mut [
+                        &mut t.last_30_days,
+                        &mut t.last_90_days,
+                        &mut t.last_365_days,
+                    ],
                     Some(90) => &mut [&mut t.last_90_days, &mut t.last_365_days],
                     Some(365) => &mut [&mut t.last_365_days],
                     _ => &mut [],
@@ -239,14 +243,22 @@ pub async fn totals(
     }
     t.by_category_class
         .sort_by_key(|c| std::cmp::Reverse(c.totals.minutes.total + c.totals.minutes.simulator));
-    t.by_type
-        .sort_by(|a, b| b.totals.minutes.total.cmp(&a.totals.minutes.total).then(a.type_code.cmp(&b.type_code)));
+    t.by_type.sort_by(|a, b| {
+        b.totals
+            .minutes
+            .total
+            .cmp(&a.totals.minutes.total)
+            .then(a.type_code.cmp(&b.type_code))
+    });
     Ok(t)
 }
 
 pub struct TotalsApi;
 
-#[OpenApi(prefix_path = "/api/v1/flights/logbook/totals", tag = "super::super::Tag::Flights")]
+#[OpenApi(
+    prefix_path = "/api/v1/flights/logbook/totals",
+    tag = "super::super::Tag::Flights"
+)]
 impl TotalsApi {
     /// A person's logbook totals: every time (minutes) and count overall, over the last 30, 90
     /// and 365 days ending today in the tenant's time zone, and by category and class and by
@@ -254,7 +266,11 @@ impl TotalsApi {
     ///
     /// Permission: `flights.read` for one's own logbook, `flights.manage` for another's.
     #[oai(path = "/", method = "get")]
-    async fn get(&self, ctx: TenantCtx, person_id: Query<Option<UserId>>) -> Result<Json<LogbookTotals>> {
+    async fn get(
+        &self,
+        ctx: TenantCtx,
+        person_id: Query<Option<UserId>>,
+    ) -> Result<Json<LogbookTotals>> {
         let person = person_for(&ctx, person_id.0)?;
         let mut tx = ctx.begin().await?;
         ensure_person(&ctx, &mut tx, person).await?;

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::types::MaybeUndefined;
 
-use super::dto::{CrewMember, CrewRole, Flight, FlightCreate, FlightMinutes, FlightUpdate, FuelUplift};
+use super::dto::{
+    CrewMember, CrewRole, Flight, FlightCreate, FlightMinutes, FlightUpdate, FuelUplift,
+};
 use crate::domains::flights::logbook::dto::Approach;
 use crate::domains::flights::logbook::fields::is_location;
 use crate::error::Checks;
@@ -70,7 +72,8 @@ pub fn flight_minutes(
     hobbs: (Option<i64>, Option<i64>),
     off_on: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
 ) -> i32 {
-    let span = |a: DateTime<Utc>, b: DateTime<Utc>| i32::try_from((b - a).num_minutes()).unwrap_or(0);
+    let span =
+        |a: DateTime<Utc>, b: DateTime<Utc>| i32::try_from((b - a).num_minutes()).unwrap_or(0);
     match (hobbs, out_in, off_on) {
         ((Some(a), Some(b)), _, _) => i32::try_from((b - a) * 6).unwrap_or(0),
         (_, (Some(o), Some(i)), _) => span(o, i),
@@ -160,7 +163,10 @@ impl FlightFields {
         let set = |field: &mut i32, v: Option<i32>| *field = v.unwrap_or(*field);
         set(&mut self.day_landings, u.day_landings);
         set(&mut self.day_full_stop_landings, u.day_full_stop_landings);
-        set(&mut self.night_full_stop_landings, u.night_full_stop_landings);
+        set(
+            &mut self.night_full_stop_landings,
+            u.night_full_stop_landings,
+        );
         set(&mut self.holds, u.holds);
         if let Some(a) = &u.approaches {
             self.approaches = a.clone();
@@ -218,16 +224,32 @@ impl FlightFields {
             }
         }
         if let (Some(o), Some(i)) = (self.out_at, self.in_at) {
-            v.check((i - o).num_hours() < 48, "in_at", "a flight lasts at most 48 hours");
+            v.check(
+                (i - o).num_hours() < 48,
+                "in_at",
+                "a flight lasts at most 48 hours",
+            );
         }
         let pair = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) => b >= a,
             _ => true,
         };
-        v.check(pair(self.hobbs_out, self.hobbs_in), "hobbs_in", "must not be below hobbs_out");
-        v.check(pair(self.tach_out, self.tach_in), "tach_in", "must not be below tach_out");
+        v.check(
+            pair(self.hobbs_out, self.hobbs_in),
+            "hobbs_in",
+            "must not be below hobbs_out",
+        );
+        v.check(
+            pair(self.tach_out, self.tach_in),
+            "tach_in",
+            "must not be below tach_out",
+        );
         let total = self.total_minutes();
-        v.check(total <= 48 * 60, "hobbs_in", "a flight lasts at most 48 hours");
+        v.check(
+            total <= 48 * 60,
+            "hobbs_in",
+            "a flight lasts at most 48 hours",
+        );
         let m = &self.minutes;
         for (field, t) in [
             ("minutes.night", m.night),
@@ -266,12 +288,19 @@ impl FlightFields {
             );
         }
         v.check(
-            self.crew.iter().any(|c| matches!(c.role, CrewRole::Pic | CrewRole::Student | CrewRole::Instructor)),
+            self.crew.iter().any(|c| {
+                matches!(
+                    c.role,
+                    CrewRole::Pic | CrewRole::Student | CrewRole::Instructor
+                )
+            }),
             "crew",
             "a crew needs a pic, a student or an instructor",
         );
         v.check(
-            self.fuel_uplift.as_ref().is_none_or(|f| (0.0..=100_000.0).contains(&f.quantity)),
+            self.fuel_uplift
+                .as_ref()
+                .is_none_or(|f| (0.0..=100_000.0).contains(&f.quantity)),
             "fuel_uplift.quantity",
             "must be between 0 and 100000",
         );

@@ -33,7 +33,11 @@ pub struct AircraftFacts {
 /// The entries of `f`, as (person, fields).
 pub fn entries(f: &FlightFields, a: &AircraftFacts) -> Vec<(UserId, Fields)> {
     let total = f.total_minutes();
-    let instructor = f.crew.iter().find(|c| c.role == CrewRole::Instructor).map(|c| c.person_id);
+    let instructor = f
+        .crew
+        .iter()
+        .find(|c| c.role == CrewRole::Instructor)
+        .map(|c| c.person_id);
     let has_student = f.has(CrewRole::Student);
     let flying = [CrewRole::Student, CrewRole::Pic, CrewRole::Instructor]
         .into_iter()
@@ -132,40 +136,97 @@ mod tests {
             approaches: vec![],
             holds: 1,
             intercept_track: true,
-            minutes: FlightMinutes { night: 0, cross_country: 0, actual_instrument: 0, simulated_instrument: sim },
+            minutes: FlightMinutes {
+                night: 0,
+                cross_country: 0,
+                actual_instrument: 0,
+                simulated_instrument: sim,
+            },
             fuel_uplift: None,
             remarks: None,
-            crew: crew.iter().map(|(p, r)| CrewMember { person_id: *p, role: *r }).collect(),
+            crew: crew
+                .iter()
+                .map(|(p, r)| CrewMember {
+                    person_id: *p,
+                    role: *r,
+                })
+                .collect(),
         }
     }
 
     #[test]
     fn dual_lesson_student_receives_instructor_gives() {
         let (s, i) = (UserId::new(), UserId::new());
-        let e = entries(&flight(&[(s, CrewRole::Student), (i, CrewRole::Instructor)], 20), &AircraftFacts::default());
+        let e = entries(
+            &flight(&[(s, CrewRole::Student), (i, CrewRole::Instructor)], 20),
+            &AircraftFacts::default(),
+        );
         assert_eq!(e.len(), 2);
         let (student, instructor) = (&e[0].1, &e[1].1);
-        assert_eq!((student.minutes.total, student.minutes.dual_received, student.minutes.pic), (90, 90, 0));
+        assert_eq!(
+            (
+                student.minutes.total,
+                student.minutes.dual_received,
+                student.minutes.pic
+            ),
+            (90, 90, 0)
+        );
         assert_eq!(student.instructor_id, Some(i));
-        assert_eq!((student.day_landings, student.minutes.simulated_instrument, student.holds), (3, 20, 1));
-        assert_eq!((instructor.minutes.pic, instructor.minutes.dual_given, instructor.day_landings), (90, 90, 0));
+        assert_eq!(
+            (
+                student.day_landings,
+                student.minutes.simulated_instrument,
+                student.holds
+            ),
+            (3, 20, 1)
+        );
+        assert_eq!(
+            (
+                instructor.minutes.pic,
+                instructor.minutes.dual_given,
+                instructor.day_landings
+            ),
+            (90, 90, 0)
+        );
         assert_eq!(instructor.minutes.simulated_instrument, 0);
     }
 
     #[test]
     fn solo_student_logs_solo_and_pic() {
         let s = UserId::new();
-        let e = entries(&flight(&[(s, CrewRole::Student)], 0), &AircraftFacts::default());
-        assert_eq!((e[0].1.minutes.solo, e[0].1.minutes.pic, e[0].1.minutes.dual_received), (90, 90, 0));
+        let e = entries(
+            &flight(&[(s, CrewRole::Student)], 0),
+            &AircraftFacts::default(),
+        );
+        assert_eq!(
+            (
+                e[0].1.minutes.solo,
+                e[0].1.minutes.pic,
+                e[0].1.minutes.dual_received
+            ),
+            (90, 90, 0)
+        );
     }
 
     #[test]
     fn a_safety_pilot_logs_sic_only_under_the_hood() {
         let (p, sp) = (UserId::new(), UserId::new());
-        let hood = entries(&flight(&[(p, CrewRole::Pic), (sp, CrewRole::SafetyPilot)], 30), &AircraftFacts::default());
+        let hood = entries(
+            &flight(&[(p, CrewRole::Pic), (sp, CrewRole::SafetyPilot)], 30),
+            &AircraftFacts::default(),
+        );
         assert_eq!(hood.len(), 2);
-        assert_eq!((hood[1].1.minutes.sic, hood[0].1.minutes.simulated_instrument), (90, 30));
-        let visual = entries(&flight(&[(p, CrewRole::Pic), (sp, CrewRole::SafetyPilot)], 0), &AircraftFacts::default());
+        assert_eq!(
+            (
+                hood[1].1.minutes.sic,
+                hood[0].1.minutes.simulated_instrument
+            ),
+            (90, 30)
+        );
+        let visual = entries(
+            &flight(&[(p, CrewRole::Pic), (sp, CrewRole::SafetyPilot)], 0),
+            &AircraftFacts::default(),
+        );
         assert_eq!(visual.len(), 1);
     }
 }

@@ -124,8 +124,8 @@ impl FlightsApi {
         cursor: Query<Option<String>>,
     ) -> Result<Json<FlightPage>> {
         let limit = limit.0.get();
-        let after = page::decode_time_cursor(cursor.0.as_deref())?
-            .map(|(at, id)| (at.date_naive(), id));
+        let after =
+            page::decode_time_cursor(cursor.0.as_deref())?.map(|(at, id)| (at.date_naive(), id));
         ctx.require(FLIGHTS_READ)?;
         let person = if ctx.has(FLIGHTS_MANAGE) {
             person_id.0
@@ -162,8 +162,15 @@ impl FlightsApi {
         let mut tx = ctx.begin().await?;
         aircraft_facts(&mut tx, f.aircraft_id).await?;
         let flight = repo::save(&mut tx, Uuid::now_v7(), None, &f, Some(ctx.user_id)).await?;
-        audit::created(&mut tx, (&ctx).into(), "flight.created", "flight", flight.id, &flight)
-            .await?;
+        audit::created(
+            &mut tx,
+            (&ctx).into(),
+            "flight.created",
+            "flight",
+            flight.id,
+            &flight,
+        )
+        .await?;
         tx.commit().await?;
         Ok(FlightCreated::Created(Json(flight)))
     }
@@ -207,9 +214,18 @@ impl FlightsApi {
         if f.aircraft_id != before.aircraft_id {
             aircraft_facts(&mut tx, f.aircraft_id).await?;
         }
-        let after = repo::save(&mut tx, before.id, before.booking_id, &f, Some(ctx.user_id)).await?;
-        audit::updated(&mut tx, (&ctx).into(), "flight.updated", "flight", after.id, &before, &after)
-            .await?;
+        let after =
+            repo::save(&mut tx, before.id, before.booking_id, &f, Some(ctx.user_id)).await?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "flight.updated",
+            "flight",
+            after.id,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }

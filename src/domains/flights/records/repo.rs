@@ -174,7 +174,11 @@ pub async fn get(
     lock: bool,
 ) -> Result<Option<Flight>, sqlx::Error> {
     let sql = if lock {
-        concat!("select ", columns!(), " from flights f where f.id = $1 for update of f")
+        concat!(
+            "select ",
+            columns!(),
+            " from flights f where f.id = $1 for update of f"
+        )
     } else {
         concat!("select ", columns!(), " from flights f where f.id = $1")
     };
@@ -183,7 +187,10 @@ pub async fn get(
 }
 
 /// The flight made from `booking`, if any.
-pub async fn by_booking(conn: &mut PgConnection, booking: BookingId) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn by_booking(
+    conn: &mut PgConnection,
+    booking: BookingId,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar("select id from flights where booking_id = $1")
         .bind(booking)
         .fetch_optional(conn)
@@ -322,7 +329,10 @@ struct RevisionRow {
     revised_at: DateTime<Utc>,
 }
 
-pub async fn revisions(conn: &mut PgConnection, flight: Uuid) -> Result<Vec<FlightRevision>, sqlx::Error> {
+pub async fn revisions(
+    conn: &mut PgConnection,
+    flight: Uuid,
+) -> Result<Vec<FlightRevision>, sqlx::Error> {
     let rows: Vec<RevisionRow> = sqlx::query_as(
         "select id, revision, snapshot, reason, revised_by, revised_at from flight_revisions
           where flight_id = $1 order by revision desc",

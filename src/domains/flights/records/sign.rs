@@ -30,7 +30,15 @@ async fn enter(ctx: &TenantCtx, tx: &mut TenantTx, flight: Uuid, f: &FlightField
     let facts = aircraft_facts(tx, f.aircraft_id).await?;
     for (person, fields) in generate::entries(f, &facts) {
         let e = logbook::insert(tx, person, &fields, EntrySource::Flight, Some(flight)).await?;
-        audit::created(tx, ctx.into(), "logbook_entry.created", "logbook_entry", e.id, &e).await?;
+        audit::created(
+            tx,
+            ctx.into(),
+            "logbook_entry.created",
+            "logbook_entry",
+            e.id,
+            &e,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -44,7 +52,12 @@ impl FlightSigningApi {
     /// Permission: `flights.manage`. Audited as `flight.signed` and one `logbook_entry.created`
     /// per entry.
     #[oai(path = "/:id/sign", method = "post")]
-    async fn sign(&self, ctx: TenantCtx, id: Path<Uuid>, body: JsonBody<FlightSign>) -> Result<Json<Flight>> {
+    async fn sign(
+        &self,
+        ctx: TenantCtx,
+        id: Path<Uuid>,
+        body: JsonBody<FlightSign>,
+    ) -> Result<Json<Flight>> {
         ctx.require(FLIGHTS_MANAGE)?;
         let mut tx = ctx.begin().await?;
         let before = repo::get(&mut tx, id.0, true)
@@ -67,8 +80,16 @@ impl FlightSigningApi {
         let after = repo::get(&mut tx, before.id, false)
             .await?
             .ok_or(AppError::NotFound("flight"))?;
-        audit::updated(&mut tx, (&ctx).into(), "flight.signed", "flight", after.id, &before, &after)
-            .await?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "flight.signed",
+            "flight",
+            after.id,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }
@@ -151,8 +172,16 @@ impl FlightSigningApi {
         let after = repo::get(&mut tx, before.id, false)
             .await?
             .ok_or(AppError::NotFound("flight"))?;
-        audit::updated(&mut tx, (&ctx).into(), "flight.corrected", "flight", after.id, &before, &after)
-            .await?;
+        audit::updated(
+            &mut tx,
+            (&ctx).into(),
+            "flight.corrected",
+            "flight",
+            after.id,
+            &before,
+            &after,
+        )
+        .await?;
         tx.commit().await?;
         Ok(Json(after))
     }

@@ -16,15 +16,15 @@ use super::guards::{
 };
 use super::update::update_user;
 use crate::audit::{self, Change};
+use crate::auth::TenantCtx;
 use crate::auth::password::check_policy;
 use crate::auth::tokens::{self, Purpose};
-use crate::auth::TenantCtx;
 use crate::error::{AppError, FieldError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
 use crate::mail::{self, Link, LinkKind};
-use crate::tenancy::limits;
 use crate::state::AppState;
+use crate::tenancy::limits;
 
 pub struct UsersApi;
 
@@ -160,11 +160,7 @@ impl UsersApi {
 
     /// Get a user. Permission: `users.read`, or none for one's own record.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<crate::kernel::UserId>,
-    ) -> Result<Json<User>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<crate::kernel::UserId>) -> Result<Json<User>> {
         if ctx.user_id != id.0 {
             ctx.require(super::USERS_READ)?;
         }
@@ -295,11 +291,7 @@ impl UsersApi {
     ///
     /// Permission: `users.manage`. Audited as `user.unlocked`.
     #[oai(path = "/:id/unlock", method = "post")]
-    async fn unlock(
-        &self,
-        ctx: TenantCtx,
-        id: Path<crate::kernel::UserId>,
-    ) -> Result<Json<User>> {
+    async fn unlock(&self, ctx: TenantCtx, id: Path<crate::kernel::UserId>) -> Result<Json<User>> {
         let p = &ctx;
         p.require(super::USERS_MANAGE)?;
         let mut tx = p.begin().await?;

@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::super::dto::User;
 use super::super::repo;
-use crate::kernel::manifest::CountedLimit;
 use crate::auth::Principal;
 use crate::auth::access::{self, Invalidation};
 use crate::error::{AppError, Result};
+use crate::kernel::manifest::CountedLimit;
 use crate::state::AppState;
 use crate::tenancy::TenantTx;
 

@@ -17,7 +17,12 @@ use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::tenancy::limits;
 
-pub(super) async fn update_user(state: &AppState, p: &TenantCtx, id: crate::kernel::UserId, body: &UserUpdate) -> Result<User> {
+pub(super) async fn update_user(
+    state: &AppState,
+    p: &TenantCtx,
+    id: crate::kernel::UserId,
+    body: &UserUpdate,
+) -> Result<User> {
     let admin_fields = body.is_active.is_some() || body.role_ids.is_some();
     if p.user_id != id || admin_fields {
         p.require(super::USERS_MANAGE)?;

@@ -14,11 +14,11 @@ use super::super::due::{self, DueStatus};
 use super::repo::{COLUMNS, Row, inspection, kind_name, load};
 use crate::audit;
 use crate::auth::TenantCtx;
-use crate::record::Record;
 use crate::error::{AppError, Checks, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
 use crate::kernel::units::{tenths, wire};
+use crate::record::Record;
 use crate::timezone::TenantClock;
 
 #[derive(ApiResponse)]
@@ -198,11 +198,7 @@ impl InspectionsApi {
 
     /// Get an inspection item with what is due. Permission: `maintenance.read`.
     #[oai(path = "/inspections/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Inspection>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Inspection>> {
         ctx.require(super::MAINTENANCE_READ)?;
         let mut tx = ctx.begin().await?;
         let today = TenantClock::load(&mut tx).await?.today();

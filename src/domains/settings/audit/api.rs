@@ -17,7 +17,10 @@ use crate::kernel::page;
 
 pub struct AuditApi;
 
-#[OpenApi(prefix_path = "/api/v1/settings/audit-logs", tag = "super::Tag::Settings")]
+#[OpenApi(
+    prefix_path = "/api/v1/settings/audit-logs",
+    tag = "super::Tag::Settings"
+)]
 impl AuditApi {
     /// The audit log, newest first, with keyset pagination.
     ///

@@ -107,7 +107,9 @@ pub(super) struct ExportState {
     pub(super) done: bool,
 }
 
-pub(super) async fn next_chunk(mut st: ExportState) -> Option<(std::io::Result<Vec<u8>>, ExportState)> {
+pub(super) async fn next_chunk(
+    mut st: ExportState,
+) -> Option<(std::io::Result<Vec<u8>>, ExportState)> {
     if st.done {
         return None;
     }

@@ -15,12 +15,12 @@ use super::dto::{Attachment, AttachmentPage, AttachmentUpdate};
 use super::multipart::{AttachmentUpload, FRAMING_ALLOWANCE, read_parts, upload_limit};
 use super::repo::{COLUMNS, Row, check_link, load, owner_table};
 use crate::audit;
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
 use crate::http::upload;
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 use crate::state::AppState;
 use crate::storage::{Area, ObjectKey};
 
@@ -201,13 +201,11 @@ impl AttachmentsApi {
 
     /// An attachment's metadata. Permission: `tools.attachments.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Attachment>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Attachment>> {
         ATTACHMENT
-            .get(&ctx, super::TOOLS_ATTACHMENTS_READ, async |c| load(c, id.0).await)
+            .get(&ctx, super::TOOLS_ATTACHMENTS_READ, async |c| {
+                load(c, id.0).await
+            })
             .await
     }
 

@@ -109,7 +109,11 @@ pub(super) struct Parts {
     pub(super) resource_id: Option<String>,
 }
 
-pub(super) async fn read_parts(mut multipart: Multipart, state: &AppState, limit: u64) -> Result<Parts> {
+pub(super) async fn read_parts(
+    mut multipart: Multipart,
+    state: &AppState,
+    limit: u64,
+) -> Result<Parts> {
     let mut parts = Parts::default();
     let spool_dir = state
         .storage

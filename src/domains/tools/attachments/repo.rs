@@ -42,14 +42,17 @@ impl From<Row> for Attachment {
     }
 }
 
-pub(super) async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Option<Attachment>, sqlx::Error> {
+pub(super) async fn load(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Attachment>, sqlx::Error> {
     sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
         "select {COLUMNS} from attachments where id = $1"
     )))
     .bind(id)
     .fetch_optional(conn)
     .await
-        .map(|r| r.map(Into::into))
+    .map(|r| r.map(Into::into))
 }
 
 /// `422` unless (`resource_type`, `resource_id`) names a record of this tenant.
@@ -69,7 +72,11 @@ pub(super) fn owner_table(resource_type: &str) -> Result<&'static str> {
         })
 }
 
-pub(super) async fn check_link(conn: &mut PgConnection, resource_type: &str, resource_id: Uuid) -> Result<()> {
+pub(super) async fn check_link(
+    conn: &mut PgConnection,
+    resource_type: &str,
+    resource_id: Uuid,
+) -> Result<()> {
     let table = owner_table(resource_type)?;
     // `table` is a literal of a manifest. Kept: an attachment's owner is any domain's row, so
     // no foreign key can check it.

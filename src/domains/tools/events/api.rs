@@ -14,12 +14,12 @@ use super::dto::{Event, EventCreate, EventPage, EventUpdate};
 use super::repo::{Row, SELECT, check_attendees, load, set_attendees, write_timing};
 use super::timing::timing;
 use crate::audit::{self, Change};
-use crate::record::Record;
 use crate::auth::TenantCtx;
 use crate::calendar::{self, Feed, IssuedFeed};
 use crate::error::{AppError, Result};
 use crate::http::{JsonBody, NoContent};
 use crate::kernel::page;
+use crate::record::Record;
 use crate::state::AppState;
 
 /// Events: plain get and delete.
@@ -103,11 +103,7 @@ impl EventsApi {
     ///
     /// Permission: `tools.events.write`. Audited as `event.created`.
     #[oai(path = "/", method = "post")]
-    async fn create(
-        &self,
-        ctx: TenantCtx,
-        body: JsonBody<EventCreate>,
-    ) -> Result<EventCreated> {
+    async fn create(&self, ctx: TenantCtx, body: JsonBody<EventCreate>) -> Result<EventCreated> {
         let p = &ctx;
         p.require(super::TOOLS_EVENTS_WRITE)?;
         if body.title.trim().is_empty() {
@@ -220,13 +216,11 @@ impl EventsApi {
 
     /// Get an event. Permission: `tools.events.read`.
     #[oai(path = "/:id", method = "get")]
-    async fn get(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<Json<Event>> {
+    async fn get(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Json<Event>> {
         EVENT
-            .get(&ctx, super::TOOLS_EVENTS_READ, async |c| load(c, id.0).await)
+            .get(&ctx, super::TOOLS_EVENTS_READ, async |c| {
+                load(c, id.0).await
+            })
             .await
     }
 
@@ -309,13 +303,11 @@ impl EventsApi {
 
     /// Delete an event. Permission: `tools.events.write`. Audited as `event.deleted`.
     #[oai(path = "/:id", method = "delete")]
-    async fn delete(
-        &self,
-        ctx: TenantCtx,
-        id: Path<Uuid>,
-    ) -> Result<NoContent> {
+    async fn delete(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<NoContent> {
         EVENT
-            .delete(&ctx, super::TOOLS_EVENTS_WRITE, id.0, async |c| load(c, id.0).await)
+            .delete(&ctx, super::TOOLS_EVENTS_WRITE, id.0, async |c| {
+                load(c, id.0).await
+            })
             .await
     }
 }

@@ -99,7 +99,11 @@ pub(super) async fn set_attendees(
 }
 
 /// Writes the timing columns of `id`: all-day days become instants in the tenant's time zone.
-pub(super) async fn write_timing(conn: &mut PgConnection, id: Uuid, t: Timing) -> Result<(), sqlx::Error> {
+pub(super) async fn write_timing(
+    conn: &mut PgConnection,
+    id: Uuid,
+    t: Timing,
+) -> Result<(), sqlx::Error> {
     let tz = values::timezone(&mut *conn).await?;
     let (all_day, starts, ends, first, last) = match t {
         Timing::Timed(s, e) => (false, Some(s), Some(e), None, None),

@@ -10,7 +10,11 @@ use crate::kernel::UserId;
 use crate::kernel::units::wire;
 
 /// Inserts `rows` into `person`'s logbook as imported entries; returns how many.
-pub async fn insert_all(conn: &mut PgConnection, person: UserId, rows: &[Fields]) -> Result<u64, sqlx::Error> {
+pub async fn insert_all(
+    conn: &mut PgConnection,
+    person: UserId,
+    rows: &[Fields],
+) -> Result<u64, sqlx::Error> {
     let col = |f: fn(&Fields) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
     let int = |f: fn(&Fields) -> i32| rows.iter().map(f).collect::<Vec<_>>();
     let flag = |f: fn(&Fields) -> bool| rows.iter().map(f).collect::<Vec<_>>();

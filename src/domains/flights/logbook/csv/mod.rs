@@ -73,7 +73,10 @@ enum Imported {
 
 pub struct LogbookCsvApi;
 
-#[OpenApi(prefix_path = "/api/v1/flights/logbook", tag = "super::super::Tag::Flights")]
+#[OpenApi(
+    prefix_path = "/api/v1/flights/logbook",
+    tag = "super::super::Tag::Flights"
+)]
 impl LogbookCsvApi {
     /// A person's whole logbook as CSV (`format`: `foreflight` or `csv`, default `csv`).
     /// `person_id` defaults to the caller.
@@ -107,10 +110,7 @@ impl LogbookCsvApi {
             }
         };
         tx.end_read();
-        let name = format!(
-            "attachment; filename=\"logbook-{}.csv\"",
-            wire(&format)
-        );
+        let name = format!("attachment; filename=\"logbook-{}.csv\"", wire(&format));
         Ok(CsvFile::Ok(Binary(bytes), name))
     }
 
@@ -132,13 +132,16 @@ impl LogbookCsvApi {
         let person = person_for(&ctx, person_id.0)?;
         let format = format.0.unwrap_or_default();
         let CsvUpload::Csv(Binary(body)) = body;
-        let bytes = body.into_bytes_limit(common::MAX_BYTES).await.map_err(|_| {
-            AppError::status(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                format!("an import takes at most {} bytes", common::MAX_BYTES),
-            )
-        })?;
+        let bytes = body
+            .into_bytes_limit(common::MAX_BYTES)
+            .await
+            .map_err(|_| {
+                AppError::status(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    format!("an import takes at most {} bytes", common::MAX_BYTES),
+                )
+            })?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| AppError::validation("body", "must be UTF-8 text"))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -152,7 +155,11 @@ impl LogbookCsvApi {
             detail: format!(
                 "{} row error(s){}; nothing was imported",
                 e.errors.len() + e.more,
-                if e.more > 0 { format!(", the first {} listed", e.errors.len()) } else { String::new() }
+                if e.more > 0 {
+                    format!(", the first {} listed", e.errors.len())
+                } else {
+                    String::new()
+                }
             ),
             errors: e.errors,
         })?;

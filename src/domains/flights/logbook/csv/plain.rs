@@ -114,7 +114,9 @@ pub fn write(entries: &[LogbookEntry]) -> Result<Vec<u8>, csv::Error> {
 fn choice<T: TryFrom<String>>(s: &str) -> Result<Option<T>, &'static str> {
     match text(s) {
         None => Ok(None),
-        Some(s) => T::try_from(s).map(Some).map_err(|_| "is not one of the allowed values"),
+        Some(s) => T::try_from(s)
+            .map(Some)
+            .map_err(|_| "is not one of the allowed values"),
     }
 }
 
@@ -140,13 +142,21 @@ pub fn parse(body: &str, max_rows: usize) -> Result<Vec<Fields>, RowErrors> {
     for (i, rec) in r.records().enumerate() {
         let line = i + 2;
         if out.len() >= max_rows {
-            errs.push(line, "row", &format!("an import takes at most {max_rows} rows"));
+            errs.push(
+                line,
+                "row",
+                &format!("an import takes at most {max_rows} rows"),
+            );
             break;
         }
         let rec = match rec {
             Ok(rec) => rec,
             Err(_) => {
-                errs.push(line, "row", "is not a CSV row (UTF-8, quoted fields closed)");
+                errs.push(
+                    line,
+                    "row",
+                    "is not a CSV row (UTF-8, quoted fields closed)",
+                );
                 continue;
             }
         };
