@@ -230,7 +230,13 @@ async fn main() {
         checkout: true,
     };
     let mut times = Vec::new();
-    for i in 0..250 {
+    // `BENCH_COMPLIANCE_N` answers in all (default 250, the first 50 not timed): more for a
+    // profile.
+    let n: usize = std::env::var("BENCH_COMPLIANCE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(250);
+    for i in 0..n {
         let mut tx = tenant.begin(&db).await.expect("tx");
         let t = Instant::now();
         let answer = certificates::assess(&mut tx, UserId(c), &aircraft, &ask)

@@ -12,8 +12,10 @@
 
 pub mod assess;
 pub mod calendar;
+pub mod crew;
 pub mod currency;
 pub mod easa;
+pub mod fcl;
 pub mod medical;
 
 use chrono::NaiveDate;

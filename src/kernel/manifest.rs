@@ -202,6 +202,18 @@ pub struct LinkRequest {
     /// The link's kind can take a card payment now (it has `pay`, card payments are on and the
     /// tenant's Stripe account is enabled): the page may offer a pay button.
     pub payable: bool,
+    /// The customer came back from Stripe Checkout (the page is Checkout's return address).
+    pub returned: Option<LinkReturn>,
+}
+
+/// How a customer came back from Stripe Checkout to a link's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkReturn {
+    /// Checkout completed: the payment is recorded when Stripe's webhook confirms it, which
+    /// may be after the customer is back.
+    Paid,
+    /// The customer left Checkout without paying.
+    Cancelled,
 }
 
 /// Renders a public link inside the tenant's transaction. `None`: no such link (an unknown,

@@ -212,6 +212,129 @@ async fn the_logbook_and_endorsements_make_a_pilot_current() {
 }
 
 #[tokio::test]
+async fn crew_roles_read_certificates_and_easa_reads_part_fcl() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let (_, cfi) = app.user_with_roles(&t, &["instructor"]).await;
+    let aircraft = id(&post(
+        &app,
+        &t,
+        "/api/v1/fleet/aircraft",
+        json!({"registration": "HB-SIC", "make": "Cessna", "model": "172S", "type_designator": "C172",
+               "category": "airplane", "class": "single_engine_land"}),
+    )
+    .await);
+    let (p, pt) = student(&app, &t, &cfi, None).await;
+    let ask =
+        |role: &str| format!("/api/v1/compliance/people/{p}?aircraft_id={aircraft}&role={role}");
+    let certs = "/api/v1/certificates/pilot-certificates";
+    // A student certificate with the class rating, and an expired private one: neither counts.
+    post(
+        &app,
+        &t,
+        certs,
+        json!({"person_id": p, "authority": "faa", "kind": "student", "issued_on": days_ago(400),
+               "ratings": ["airplane_single_engine_land"]}),
+    )
+    .await;
+    post(
+        &app,
+        &t,
+        certs,
+        json!({"person_id": p, "authority": "faa", "kind": "private", "issued_on": days_ago(400),
+               "expires_on": days_ago(1), "ratings": ["airplane_single_engine_land"]}),
+    )
+    .await;
+    let safety = call(
+        app.tenant_req(&pt, Method::GET, &ask("safety_pilot")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        rules(&safety),
+        [
+            ("faa.61.23".into(), "met".into()),
+            ("faa.91.109.c".into(), "failed".into())
+        ]
+    );
+    post(
+        &app,
+        &t,
+        certs,
+        json!({"person_id": p, "authority": "faa", "kind": "private", "issued_on": days_ago(30),
+               "ratings": ["airplane_single_engine_land"]}),
+    )
+    .await;
+    let safety = call(
+        app.tenant_req(&pt, Method::GET, &ask("safety_pilot")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(safety["state"], "met", "{safety}");
+    // Second in command under IFR: the class rating is there, the instrument rating is not.
+    let sic = call(
+        app.tenant_req(
+            &pt,
+            Method::GET,
+            &format!("{}&flight_rules=ifr", ask("sic")),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        rules(&sic),
+        [
+            ("faa.61.23".into(), "met".into()),
+            ("faa.61.55.a.1".into(), "met".into()),
+            ("faa.61.55.a.2".into(), "failed".into())
+        ]
+    );
+
+    // Under EASA: a class 2 medical, FCL.060(b) instead of 61.57, no flight review.
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/compliance.authority")
+            .json(&json!({"value": "easa"})),
+        StatusCode::OK,
+    )
+    .await;
+    post(
+        &app,
+        &t,
+        "/api/v1/certificates/medicals",
+        json!({"person_id": p, "authority": "easa", "class": "class_2",
+               "examined_on": days_ago(100), "date_of_birth": "1995-03-01"}),
+    )
+    .await;
+    let night = format!("{}&night=true", ask("pic_with_passengers"));
+    let before = call(app.tenant_req(&pt, Method::GET, &night), StatusCode::OK).await;
+    assert_eq!(
+        rules(&before),
+        [
+            ("easa.med.a.045".into(), "met".into()),
+            ("easa.fcl.060.b.1".into(), "failed".into()),
+            ("easa.fcl.060.b.2".into(), "failed".into())
+        ]
+    );
+    // Two touch-and-goes by day and one full stop at night, 20 days ago: current.
+    post(
+        &app,
+        &pt,
+        "/api/v1/flights/logbook/entries",
+        json!({"date": days_ago(20), "aircraft_id": aircraft,
+               "minutes": {"total": 60, "pic": 60, "night": 30},
+               "day_landings": 2, "night_full_stop_landings": 1}),
+    )
+    .await;
+    let after = call(app.tenant_req(&pt, Method::GET, &night), StatusCode::OK).await;
+    assert_eq!(after["state"], "met", "{after}");
+    assert_eq!(
+        after["findings"][2]["valid_until"],
+        json!((days_ago(20) + Duration::days(90)).to_string())
+    );
+    app.assert_currency_days_match(&t).await;
+}
+
+#[tokio::test]
 async fn what_lapses_soon_and_the_reminders_at_30_7_and_0_days() {
     let app = TestApp::spawn().await;
     let t = app.signup("flight_school").await;

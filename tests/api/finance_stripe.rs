@@ -685,6 +685,41 @@ async fn the_customer_pays_from_the_secret_link() {
         .as_str()
         .expect("acct")
         .to_owned();
+    // Checkout sends the customer back to this page, which says how it went.
+    let req = stripe
+        .requests("/v1/checkout/sessions")
+        .pop()
+        .expect("session");
+    let public = &app.state.settings.server.public_url;
+    assert_eq!(
+        req.form["success_url"],
+        format!("{public}{path}?payment=success&session_id={{CHECKOUT_SESSION_ID}}")
+    );
+    assert_eq!(
+        req.form["cancel_url"],
+        format!("{public}{path}?payment=cancelled")
+    );
+    let back = |query: &'static str| {
+        let path = path.clone();
+        let app = &app;
+        async move {
+            app.req(Method::GET, &format!("{path}?{query}"))
+                .send()
+                .await
+                .expect("send")
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    let html = back("payment=cancelled").await;
+    assert!(html.contains("nothing was charged"), "{html}");
+    assert!(html.contains("/pay\""), "the button is back: {html}");
+    // Back from a completed Checkout before the webhook: being confirmed, and no button (no
+    // second payment while the first is on its way).
+    let html = back("payment=success&session_id=cs_test_1").await;
+    assert!(html.contains("being confirmed"), "{html}");
+    assert!(!html.contains("/pay\""), "{html}");
     let session = paid_session(&stripe, &acct);
     assert_eq!(session["amount_total"], 12_500);
     assert_eq!(session["metadata"]["invoice_id"], inv_id.as_str());
@@ -695,6 +730,8 @@ async fn the_customer_pays_from_the_secret_link() {
     .await;
     let now = get(&app, &t, &format!("{INVOICES}/{inv_id}")).await;
     assert_eq!(now["status"], "paid");
+    let html = back("payment=success&session_id=cs_test_1").await;
+    assert!(html.contains("Paid in full"), "{html}");
     // Paid: no button, and nothing to pay.
     let html = app
         .req(Method::GET, &path)

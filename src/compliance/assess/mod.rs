@@ -3,19 +3,23 @@
 //! [`Finding`] with its regulation, state and evidence, and the worst of their states.
 //!
 //! Roles modelled: pilot in command, pilot in command with passengers, a student pilot flying
-//! solo, and a flight instructor giving instruction (who acts as pilot in command). Second in
-//! command and safety pilot are not modelled yet.
+//! solo, a flight instructor giving instruction (who acts as pilot in command), second in
+//! command (14 CFR 61.55; Part-FCL's co-pilot) and the safety pilot of a simulated instrument
+//! flight (14 CFR 91.109(c)).
 //!
-//! The medical requirement follows the tenant's authority ([`Authority`]): the FAA table of
-//! 14 CFR 61.23 or EASA Part-MED. Recency and endorsements are the FAA's (14 CFR 61.56, 61.57,
-//! 61.87) under either authority in this release.
+//! The tenant's authority ([`Authority`]) picks the rule set: the FAA's (medicals of 14 CFR
+//! 61.23, recency of 61.56 and 61.57) or EASA's (Part-MED medicals, Part-FCL recency of
+//! FCL.060(b) and the instrument rating of FCL.600; Part-FCL has no flight review, and the
+//! revalidation of class and instrument ratings, FCL.740 and FCL.625, is not on record yet).
+//! Endorsements and the school's checkout are the same under both.
 
 use chrono::NaiveDate;
 
+use super::crew::{self, Held};
 use super::currency::{self, Aircraft, Entry};
 use super::easa::{self, EasaMedical, EasaPrivileges};
 use super::medical::{self, BasicMed, FaaMedical, FaaPrivileges};
-use super::{Finding, State, calendar, state};
+use super::{Finding, State, calendar, fcl, state};
 
 /// The aviation authority whose medical rules apply (the tenant's `compliance.authority`
 /// setting).
@@ -39,6 +43,10 @@ pub enum Role {
     SoloStudent,
     /// A flight instructor giving flight instruction, acting as pilot in command.
     Instructor,
+    /// Second in command (co-pilot) of an aircraft that requires one.
+    Sic,
+    /// The safety pilot of a flight under simulated instrument conditions (14 CFR 91.109(c)).
+    SafetyPilot,
 }
 
 /// Visual or instrument flight rules.
@@ -105,6 +113,8 @@ pub struct Person {
     /// The flight instructor certificate held, if any: `Some(None)` when it has no expiry date,
     /// `Some(Some(day))` when it expires after `day`.
     pub instructor_certificate: Option<Option<NaiveDate>>,
+    /// The pilot certificates on record with their ratings.
+    pub held: Vec<Held>,
 }
 
 /// The answer: each requirement that applies, and the worst state among them.
@@ -118,20 +128,47 @@ pub struct Answer {
 pub fn assess(person: &Person, q: &Question) -> Answer {
     let mut findings = Vec::new();
     findings.push(medical_requirement(person, q));
+    let faa = q.authority == Authority::Faa;
+    let type_rating = q.aircraft.type_rating.as_deref();
     match q.role {
-        Role::Pic | Role::PicWithPassengers => {
+        // Part-FCL has no flight review (class rating revalidation, FCL.740, instead).
+        Role::Pic | Role::PicWithPassengers if faa => {
             findings.push(currency::flight_review(&person.entries, q.on, q.warn_days));
         }
+        Role::Pic | Role::PicWithPassengers => {}
         Role::SoloStudent => findings.push(solo_endorsement(person, q)),
         Role::Instructor => {
             findings.push(instructor_certificate(person, q));
-            findings.push(currency::flight_review(&person.entries, q.on, q.warn_days));
+            if faa {
+                findings.push(currency::flight_review(&person.entries, q.on, q.warn_days));
+            }
         }
+        Role::Sic if faa => {
+            findings.push(crew::certificate_with_class(
+                &person.held,
+                &q.aircraft,
+                "faa.61.55.a.1",
+                "14 CFR 61.55(a)(1)",
+            ));
+            if let Some(t) = type_rating {
+                findings.push(crew::sic_type_rating(&person.held, t));
+                findings.push(crew::sic_recency(&person.entries, t, q.on, q.warn_days));
+            }
+        }
+        Role::Sic => {
+            findings.push(crew::easa_licence_with_rating(&person.held, &q.aircraft));
+        }
+        Role::SafetyPilot => findings.push(crew::certificate_with_class(
+            &person.held,
+            &q.aircraft,
+            "faa.91.109.c",
+            "14 CFR 91.109(c)(1)",
+        )),
     }
     if q.checkout {
         findings.push(checkout(person, q));
     }
-    if q.role == Role::PicWithPassengers {
+    if q.role == Role::PicWithPassengers && faa {
         findings.push(currency::passengers_day(
             &person.entries,
             &q.aircraft,
@@ -147,13 +184,39 @@ pub fn assess(person: &Person, q: &Question) -> Answer {
             ));
         }
     }
-    if q.rules == FlightRules::Ifr {
-        findings.push(currency::instrument(
+    if q.role == Role::PicWithPassengers && !faa {
+        findings.push(fcl::passengers(
             &person.entries,
-            &q.aircraft.category,
+            &q.aircraft,
             q.on,
             q.warn_days,
         ));
+        if q.night {
+            findings.push(fcl::passengers_night(
+                &person.entries,
+                &q.aircraft,
+                &person.held,
+                q.on,
+                q.warn_days,
+            ));
+        }
+    }
+    if q.rules == FlightRules::Ifr {
+        match q.role {
+            // The safety pilot watches for traffic on a flight under VFR; they need no rating
+            // for the instrument part.
+            Role::SafetyPilot => {}
+            Role::Sic if faa => {
+                findings.push(crew::sic_instrument_rating(&person.held, &q.aircraft));
+            }
+            _ if faa => findings.push(currency::instrument(
+                &person.entries,
+                &q.aircraft.category,
+                q.on,
+                q.warn_days,
+            )),
+            _ => findings.push(crew::easa_instrument_rating(&person.held, &q.aircraft)),
+        }
     }
     let state = worst(&findings);
     Answer { state, findings }
@@ -174,7 +237,8 @@ pub fn worst(findings: &[Finding]) -> State {
 pub(super) fn medical_requirement(person: &Person, q: &Question) -> Finding {
     // A flight instructor acting as pilot in command needs at least a third-class medical (or
     // BasicMed): 14 CFR 61.23(a)(3)(iv).
-    let privileges = if q.role == Role::Instructor {
+    // A safety pilot is a required crew member exercising private privileges at least.
+    let privileges = if matches!(q.role, Role::Instructor | Role::SafetyPilot) {
         FaaPrivileges::Private
     } else {
         q.privileges
@@ -338,10 +402,12 @@ pub fn lapsing(
     if has_medical {
         push(medical_requirement(person, &q(Role::Pic, "", false)), None);
     }
-    push(
-        currency::flight_review(&person.entries, on, warn_days),
-        None,
-    );
+    if authority == Authority::Faa {
+        push(
+            currency::flight_review(&person.entries, on, warn_days),
+            None,
+        );
+    }
     if matches!(person.instructor_certificate, Some(Some(_))) {
         push(
             instructor_certificate(person, &q(Role::Instructor, "", false)),

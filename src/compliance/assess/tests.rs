@@ -1,4 +1,6 @@
 use super::*;
+use crate::compliance::crew::Held;
+use crate::compliance::easa::EasaClass;
 use crate::compliance::medical::FaaClass;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -251,5 +253,159 @@ fn lapsing_lists_what_has_a_last_day() {
             30
         )
         .is_empty()
+    );
+}
+
+fn held(kind: &str, ratings: &[&str]) -> Held {
+    Held {
+        kind: kind.into(),
+        ratings: ratings.iter().map(|r| (*r).to_owned()).collect(),
+    }
+}
+
+/// A Citation: multi-engine, a type rating required (14 CFR 61.31(a)).
+fn citation(role: Role, on: NaiveDate) -> Question {
+    Question {
+        aircraft: Aircraft {
+            category: "airplane".into(),
+            class: "multi_engine_land".into(),
+            type_rating: Some("C525".into()),
+            tailwheel: false,
+        },
+        type_code: "C525".into(),
+        privileges: FaaPrivileges::Commercial,
+        ..question(role, on)
+    }
+}
+
+#[test]
+fn a_second_in_command_needs_the_class_the_type_rating_and_three_full_stops_in_the_type() {
+    let on = d(2026, 12, 6);
+    let mut p = pilot();
+    p.medicals = vec![FaaMedical {
+        class: FaaClass::Second,
+        examined_on: d(2026, 6, 1),
+    }];
+    let q = citation(Role::Sic, on);
+    assert_eq!(
+        rules_of(&assess(&p, &q)),
+        [
+            ("faa.61.23", State::Met),
+            ("faa.61.55.a.1", State::Failed),
+            ("faa.61.55.a.3", State::Failed),
+            ("faa.61.55.b", State::Failed),
+        ]
+    );
+    p.held = vec![held(
+        "commercial",
+        &["airplane_multi_engine_land", "type:C525"],
+    )];
+    p.entries.push(Entry {
+        date: d(2025, 12, 2),
+        category: Some("airplane".into()),
+        class: Some("multi_engine_land".into()),
+        type_code: Some("C525".into()),
+        day_landings: 3,
+        day_full_stop_landings: 3,
+        ..Entry::default()
+    });
+    // Three full stops on 2 December 2025: good through 31 December 2026, inside the warning.
+    let a = assess(&p, &q);
+    assert_eq!(a.state, State::Expiring, "{a:?}");
+    assert_eq!(
+        a.findings.last().map(|f| f.valid_until),
+        Some(Some(d(2026, 12, 31)))
+    );
+    // Under IFR an instrument rating is needed too (61.55(a)(2)), not 61.57(c) currency.
+    let ifr = assess(
+        &p,
+        &Question {
+            rules: FlightRules::Ifr,
+            ..q.clone()
+        },
+    );
+    assert_eq!(
+        ifr.findings.last().map(|f| (f.rule, f.state)),
+        Some(("faa.61.55.a.2", State::Failed))
+    );
+    // In an aircraft without a type rating, the category and class rating is all.
+    let king_air = Question {
+        aircraft: Aircraft {
+            type_rating: None,
+            ..q.aircraft.clone()
+        },
+        ..q
+    };
+    assert_eq!(
+        rules_of(&assess(&p, &king_air)),
+        [("faa.61.23", State::Met), ("faa.61.55.a.1", State::Met)]
+    );
+}
+
+#[test]
+fn a_safety_pilot_needs_a_private_certificate_with_the_class_and_a_medical() {
+    let on = d(2026, 12, 6);
+    let mut p = pilot();
+    let q = Question {
+        rules: FlightRules::Ifr,
+        privileges: FaaPrivileges::Commercial,
+        ..question(Role::SafetyPilot, on)
+    };
+    // A third-class medical suffices; a student certificate does not; no instrument currency.
+    p.held = vec![held("student", &["airplane_single_engine_land"])];
+    assert_eq!(
+        rules_of(&assess(&p, &q)),
+        [("faa.61.23", State::Met), ("faa.91.109.c", State::Failed)]
+    );
+    p.held
+        .push(held("private", &["airplane_single_engine_land"]));
+    assert_eq!(assess(&p, &q).state, State::Met);
+}
+
+#[test]
+fn under_easa_fcl_060_replaces_61_57_and_there_is_no_flight_review() {
+    let on = d(2026, 12, 6);
+    let mut p = pilot();
+    p.easa_medicals.push(EasaMedical {
+        class: EasaClass::Class2,
+        examined_on: d(2025, 1, 10),
+    });
+    let q = Question {
+        authority: Authority::Easa,
+        night: true,
+        ..question(Role::PicWithPassengers, on)
+    };
+    // Three day landings on 20 November; no night landing and no instrument rating.
+    assert_eq!(
+        rules_of(&assess(&p, &q)),
+        [
+            ("easa.med.a.045", State::Met),
+            ("easa.fcl.060.b.1", State::Met),
+            ("easa.fcl.060.b.2", State::Failed),
+        ]
+    );
+    // An instrument rating replaces night recency (FCL.060(b)(2)(ii)) and answers IFR.
+    p.held = vec![held(
+        "private",
+        &["airplane_single_engine_land", "instrument_airplane"],
+    )];
+    let ifr = Question {
+        rules: FlightRules::Ifr,
+        ..q
+    };
+    assert_eq!(
+        rules_of(&assess(&p, &ifr)),
+        [
+            ("easa.med.a.045", State::Met),
+            ("easa.fcl.060.b.1", State::Met),
+            ("easa.fcl.060.b.2", State::Met),
+            ("easa.fcl.600", State::Met),
+        ]
+    );
+    // The flight review is not listed as lapsing under EASA.
+    assert!(
+        lapsing(&p, on, Authority::Easa, FaaPrivileges::Private, 30)
+            .iter()
+            .all(|l| l.finding.rule != "faa.61.56")
     );
 }

@@ -14,7 +14,10 @@ use chrono::NaiveDate;
 use super::calendar::{days_after, end_of_nth_month_after, first_of_nth_month_before};
 use super::{Finding, state};
 
-/// One logbook entry, reduced to what recency rules read.
+/// One logbook entry, reduced to what recency rules read; or the sum of one day's entries in one
+/// kind of aircraft (category, class, type, tailwheel), which every rule here answers the same
+/// for (the flights domain reads such sums, kept on write, so that a busy pilot's answer reads a
+/// third of the rows).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Entry {
     /// The local date of the flight.
@@ -66,7 +69,9 @@ impl Aircraft {
         }
     }
 
-    fn same(&self, e: &Entry) -> bool {
+    /// Whether an entry was flown in the same category and class (and type, where a type
+    /// rating is required).
+    pub(crate) fn same(&self, e: &Entry) -> bool {
         e.category.as_deref() == Some(self.category.as_str())
             && e.class.as_deref() == Some(self.class.as_str())
             && self
@@ -78,7 +83,10 @@ impl Aircraft {
 
 /// The 90-day rule: given dated counts, the last day on which the latest `needed` of them fall
 /// within the preceding 90 days, and the days counted (newest first).
-fn ninety_days(counted: Vec<(NaiveDate, u32)>, needed: u32) -> (Option<NaiveDate>, Vec<NaiveDate>) {
+pub(crate) fn ninety_days(
+    counted: Vec<(NaiveDate, u32)>,
+    needed: u32,
+) -> (Option<NaiveDate>, Vec<NaiveDate>) {
     // Per day, so that several entries of one day count as that day once in the evidence.
     let mut per_day: std::collections::BTreeMap<NaiveDate, u32> = std::collections::BTreeMap::new();
     for (date, n) in counted.into_iter().filter(|c| c.1 > 0) {
@@ -217,7 +225,9 @@ pub fn instrument(entries: &[Entry], category: &str, on: NaiveDate, warn_days: u
         })
         .map(|e| e.date)
         .collect();
+    // Newest first, each day once (several entries of a day are one day of evidence).
     evidence.sort_unstable_by(|a, b| b.cmp(a));
+    evidence.dedup();
     let (regulation, detail) = match valid_until {
         Some(until) if until >= on => (
             "14 CFR 61.57(c)(1)",

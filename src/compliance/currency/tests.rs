@@ -305,6 +305,56 @@ proptest! {
         prop_assert_eq!(flight_review(&entries, on, 30), flight_review(&shuffled, on, 30));
     }
 
+    /// The answers over the entries equal those over their per-day sums (one per day and kind
+    /// of aircraft, as the flights domain's `currency_days` keeps them).
+    #[test]
+    fn per_day_sums_answer_as_the_entries_do(
+        entries in prop::collection::vec(arbitrary_entry(), 0..60),
+        on_day in 0u32..520,
+    ) {
+        let on = d(2025, 8, 1) + chrono::Days::new(u64::from(on_day));
+        // Several entries a day: the dates moved back to every fourth day.
+        let entries: Vec<Entry> = entries
+            .into_iter()
+            .map(|mut e| {
+                let offset = (e.date - d(2025, 8, 1)).num_days() / 4 * 4;
+                e.date = d(2025, 8, 1) + chrono::Days::new(u64::try_from(offset).unwrap_or(0));
+                e
+            })
+            .collect();
+        let mut sums: std::collections::BTreeMap<_, Entry> = std::collections::BTreeMap::new();
+        for e in &entries {
+            let key = (e.date, e.category.clone(), e.class.clone(), e.type_code.clone(), e.tailwheel);
+            let s = sums.entry(key).or_insert_with(|| Entry {
+                day_landings: 0,
+                day_full_stop_landings: 0,
+                night_full_stop_landings: 0,
+                approaches: 0,
+                holds: 0,
+                intercept_track: false,
+                ipc: false,
+                flight_review: false,
+                ..e.clone()
+            });
+            s.day_landings += e.day_landings;
+            s.day_full_stop_landings += e.day_full_stop_landings;
+            s.night_full_stop_landings += e.night_full_stop_landings;
+            s.approaches += e.approaches;
+            s.holds += e.holds;
+            s.intercept_track |= e.intercept_track;
+            s.ipc |= e.ipc;
+            s.flight_review |= e.flight_review;
+        }
+        let summed: Vec<Entry> = sums.into_values().collect();
+        let cub = Aircraft { tailwheel: true, ..c172() };
+        for a in [c172(), cub] {
+            prop_assert_eq!(passengers_day(&entries, &a, on, 30), passengers_day(&summed, &a, on, 30));
+            prop_assert_eq!(passengers_night(&entries, &a, on, 30), passengers_night(&summed, &a, on, 30));
+        }
+        prop_assert_eq!(instrument(&entries, "airplane", on, 30), instrument(&summed, "airplane", on, 30));
+        prop_assert_eq!(flight_review(&entries, on, 30), flight_review(&summed, on, 30));
+    }
+
     /// Adding an entry never makes a 90-day currency end sooner.
     #[test]
     fn more_landings_never_shorten_currency(

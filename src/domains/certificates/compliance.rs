@@ -23,12 +23,21 @@ use crate::kernel::{AircraftId, UserId};
 pub enum RoleParam {
     /// Pilot in command, no passengers.
     Pic,
-    /// Pilot in command carrying passengers (adds 14 CFR 61.57(a), and (b) at night).
+    /// Pilot in command carrying passengers (adds 14 CFR 61.57(a), and (b) at night; under
+    /// EASA, FCL.060(b)).
     PicWithPassengers,
     /// A student pilot flying solo (adds the 14 CFR 61.87(n) solo endorsement).
     SoloStudent,
     /// A flight instructor giving instruction as pilot in command.
     Instructor,
+    /// Second in command: a private certificate or higher with the category and class rating,
+    /// and for an aircraft that requires a type rating the type rating and three full-stop
+    /// landings in the type in the previous 12 calendar months (14 CFR 61.55); an instrument
+    /// rating under IFR. Under EASA, a licence with the class or type rating (FCL.700).
+    Sic,
+    /// The safety pilot of a simulated instrument flight: a private certificate or higher with
+    /// the category and class rating, and a medical (14 CFR 91.109(c)(1)).
+    SafetyPilot,
 }
 
 /// Visual or instrument flight rules (IFR adds 14 CFR 61.57(c)).
@@ -162,7 +171,9 @@ impl ComplianceApi {
         id: Path<UserId>,
         /// The aircraft of the flight.
         aircraft_id: Query<AircraftId>,
-        /// Default `pic`.
+        /// Default `pic`. `pic_with_passengers` adds passenger currency (FAA 61.57(a), (b);
+        /// EASA FCL.060(b)); `sic` (14 CFR 61.55) and `safety_pilot` (91.109(c)) read the
+        /// person's pilot certificates and ratings.
         role: Query<Option<RoleParam>>,
         /// The moment of the flight (RFC 3339); default now.
         at: Query<Option<DateTime<Utc>>>,
@@ -196,6 +207,8 @@ impl ComplianceApi {
                 RoleParam::PicWithPassengers => Role::PicWithPassengers,
                 RoleParam::SoloStudent => Role::SoloStudent,
                 RoleParam::Instructor => Role::Instructor,
+                RoleParam::Sic => Role::Sic,
+                RoleParam::SafetyPilot => Role::SafetyPilot,
             },
             at: at.0.unwrap_or_else(Utc::now),
             night: night.0.unwrap_or(false),

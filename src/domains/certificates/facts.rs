@@ -12,6 +12,7 @@ use sqlx::types::Json;
 use super::dto::{EndorsementKind, MedicalClass, MedicalValidity};
 use crate::compliance::assess::{Authority, Checkout, Person, SoloEndorsement};
 use crate::compliance::calendar::{days_after, end_of_nth_month_after};
+use crate::compliance::crew::Held;
 use crate::compliance::currency::Entry;
 use crate::compliance::easa::{self, EasaClass, EasaMedical, EasaPrivileges};
 use crate::compliance::medical::{self, BasicMed, FaaClass, FaaMedical, FaaPrivileges};
@@ -136,6 +137,12 @@ struct EndorsementFact {
     recency_days: Option<u32>,
 }
 
+#[derive(serde::Deserialize)]
+struct HeldFact {
+    kind: String,
+    ratings: Vec<String>,
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     medicals: Json<Vec<MedicalFact>>,
@@ -144,8 +151,8 @@ struct Row {
     instructor: Option<Vec<Option<NaiveDate>>>,
     authority: Option<String>,
     tz: Option<String>,
-    /// The kinds of pilot certificate held.
-    kinds: Vec<String>,
+    /// The pilot certificates held (unexpired on the day asked about), with their ratings.
+    held: Json<Vec<HeldFact>>,
     aircraft: Option<serde_json::Value>,
     #[sqlx(flatten)]
     entries: flights::CurrencyColumns,
@@ -182,7 +189,10 @@ static LOAD_SQL: LazyLock<String> = LazyLock::new(|| {
               where person_id = $1 and kind = 'flight_instructor') as instructor,
              (select value #>> '{{}}' from settings where key = 'compliance.authority') as authority,
              s.tz as tz,
-             array(select kind from pilot_certificates where person_id = $1) as kinds,
+             coalesce((select jsonb_agg(jsonb_build_object('kind', kind, 'ratings', ratings))
+                       from pilot_certificates
+                       where person_id = $1
+                         and (expires_on is null or expires_on >= ($2::timestamptz at time zone s.tz)::date)), '[]') as held,
              {} as aircraft,
              e.*
          from s, {}",
@@ -212,7 +222,7 @@ pub async fn load(
         .await?;
     let clock = TenantClock::from_setting(row.tz.as_deref());
     let on = clock.date_of(at);
-    let mut entries = row.entries.entries();
+    let mut entries = row.entries.entries()?;
     let mut p = Person {
         // The latest examination's date of birth (they are one person's; the latest is the
         // most likely corrected).
@@ -265,6 +275,23 @@ pub async fn load(
         }
     }
     p.entries = entries;
+    p.held = row
+        .held
+        .0
+        .into_iter()
+        .map(|h| Held {
+            kind: h.kind,
+            ratings: h.ratings,
+        })
+        .collect();
+    let holds = |kind: &str| p.held.iter().any(|h| h.kind == kind);
+    let privileges = if holds("atp") {
+        FaaPrivileges::AirlineTransport
+    } else if holds("commercial") {
+        FaaPrivileges::Commercial
+    } else {
+        FaaPrivileges::Private
+    };
     // No expiry beats any expiry; otherwise the latest.
     p.instructor_certificate = row.instructor.and_then(|certs| {
         certs
@@ -280,13 +307,7 @@ pub async fn load(
                 _ => Authority::Faa,
             },
             on,
-            privileges: if row.kinds.iter().any(|k| k == "atp") {
-                FaaPrivileges::AirlineTransport
-            } else if row.kinds.iter().any(|k| k == "commercial") {
-                FaaPrivileges::Commercial
-            } else {
-                FaaPrivileges::Private
-            },
+            privileges,
         },
         row.aircraft,
     ))

@@ -20,7 +20,9 @@ use super::{FINANCE_MANAGE, FINANCE_READ};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::kernel::manifest::{LinkBody, LinkCharge, LinkKind, LinkPayment, LinkRequest, LinkView};
+use crate::kernel::manifest::{
+    LinkBody, LinkCharge, LinkKind, LinkPayment, LinkRequest, LinkReturn, LinkView,
+};
 use crate::mail::{self, Email, escape_html};
 use crate::state::AppState;
 
@@ -158,8 +160,16 @@ fn file_name(inv: &Invoice) -> String {
 
 /// The customer's page: the invoice as an HTML table, every text escaped.
 /// `token` is the link's own last path segment (relative links resolve against it); `payable`
-/// shows the pay button while something is due.
-fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
+/// shows the pay button while something is due; `returned` says how the customer came back from
+/// Stripe Checkout (after a completed Checkout the button stays hidden until the webhook has
+/// recorded the payment, so nobody pays twice while it is on its way).
+fn page(
+    inv: &Invoice,
+    issuer: &str,
+    token: &str,
+    payable: bool,
+    returned: Option<LinkReturn>,
+) -> String {
     let money = |m: i64| escape_html(&format_money(m, &inv.currency));
     let mut rows = String::new();
     for l in &inv.lines {
@@ -195,9 +205,16 @@ fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
     } else {
         "Invoice"
     };
-    let status = match inv.status {
-        InvoiceStatus::Void => "<p class=void>This invoice is void.</p>",
-        InvoiceStatus::Paid => "<p>Paid in full. Thank you.</p>",
+    let status = match (inv.status, returned) {
+        (InvoiceStatus::Void, _) => "<p class=void>This invoice is void.</p>",
+        (InvoiceStatus::Paid, _) => "<p>Paid in full. Thank you.</p>",
+        (_, Some(LinkReturn::Paid)) => {
+            "<p class=note>Thank you: your card payment is being confirmed. This page shows it \
+             as paid once it is; reload it in a minute.</p>"
+        }
+        (_, Some(LinkReturn::Cancelled)) => {
+            "<p class=note>The card payment was cancelled: nothing was charged.</p>"
+        }
         _ => "",
     };
     format!(
@@ -206,7 +223,7 @@ fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
          <title>{title} {number}</title><style>body{{font-family:sans-serif;max-width:48em;\
          margin:2em auto;padding:0 1em}}table{{border-collapse:collapse;width:100%}}\
          td,th{{padding:.3em;border-bottom:1px solid #ddd;text-align:left}}.n{{text-align:right}}\
-         .void{{color:#b00;font-weight:bold}}</style></head><body>\
+         .void{{color:#b00;font-weight:bold}}.note{{background:#f4f4f4;padding:.5em}}</style></head><body>\
          <h1>{issuer}</h1><h2>{title} {number}</h2>{status}\
          <p>For {customer}. Issued {issued}, due {due}.</p>\
          <table><tr><th>Description</th><th class=n>Quantity</th><th class=n>Unit price</th>\
@@ -214,6 +231,7 @@ fn page(inv: &Invoice, issuer: &str, token: &str, payable: bool) -> String {
          <p><a href=\"{token}/pdf\">Download as PDF</a></p></body></html>",
         token = escape_html(token),
         pay = if payable
+            && returned != Some(LinkReturn::Paid)
             && inv.kind == InvoiceKind::Invoice
             && matches!(
                 inv.status,
@@ -253,7 +271,7 @@ async fn render_link(
     Ok(Some(match req.view {
         LinkView::Page => LinkBody {
             content_type: "text/html; charset=utf-8",
-            body: page(&inv, &req.issuer, &req.token, req.payable).into_bytes(),
+            body: page(&inv, &req.issuer, &req.token, req.payable, req.returned).into_bytes(),
             filename: None,
         },
         LinkView::Pdf => LinkBody {

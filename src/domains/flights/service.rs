@@ -33,7 +33,12 @@ struct CurrencyRow {
     flight_review: bool,
 }
 
-/// Every logbook entry of `person` dated on or after `since`, reduced to what currency rules read.
+/// `person`'s logbook from `since` on, reduced to what currency rules read: one [`Entry`] per day
+/// and kind of aircraft (category, class, type, tailwheel), its counts the sums of that day's
+/// entries, newest first. Read from `currency_days`, the summary the logbook's triggers keep
+/// (tenant migration `202612061900_currency_days.sql`): every rule counts per day, so the
+/// answers are those of the entries, from a third of the rows for a pilot flying three times a
+/// day.
 ///
 /// An entry flown only in a training device (simulator time, no flight time) has no category
 /// or class (`compliance::currency::Entry`'s convention for a device).
@@ -43,13 +48,11 @@ pub async fn currency_entries(
     since: NaiveDate,
 ) -> Result<Vec<Entry>> {
     let rows: Vec<CurrencyRow> = sqlx::query_as(
-        "select date,
-                case when total_minutes = 0 and simulator_minutes > 0 then null else category end as category,
-                case when total_minutes = 0 and simulator_minutes > 0 then null else class end as class,
-                type_code, tailwheel, day_landings, day_full_stop_landings,
-                night_full_stop_landings, approaches, holds, intercept_track, ipc, flight_review
-           from logbook_entries where person_id = $1 and date >= $2
-          order by date desc, id desc",
+        "select date, category, class, type_code, tailwheel, day_landings, day_full_stop_landings,
+                night_full_stop_landings, approaches, holds, intercept_track > 0 as intercept_track,
+                ipc > 0 as ipc, flight_review > 0 as flight_review
+           from currency_days where person_id = $1 and date >= $2
+          order by date desc, category, class, type_code, tailwheel",
     )
     .bind(person)
     .bind(since)
@@ -77,91 +80,97 @@ pub async fn currency_entries(
 }
 
 /// [`currency_entries`] as a `FROM` item, for a caller that loads them with other facts in one
-/// statement: `lateral (...) alias` giving one row of parallel arrays (one element per entry of
-/// the person in SQL expression `person` dated on or after SQL date expression `since`), read by
-/// [`CurrencyColumns`] (`#[sqlx(flatten)]`). Arrays, not a jsonb document: PostgreSQL builds
-/// and sends them several times faster for thousands of entries.
+/// statement: `lateral (...) alias` giving one column `e_packed`, the person's rows of
+/// `currency_days` (person: SQL expression `person`; dated on or after SQL date expression
+/// `since`) packed into one `bytea`, read by [`CurrencyColumns`] (`#[sqlx(flatten)]`). One value,
+/// not an array per column: PostgreSQL sends each array element through its own send call and
+/// buffer, which for a busy pilot's 25 months cost more than reading the rows
+/// (docs/benchmarks.md). The packing is the table's generated column `packed` (tenant
+/// migration `202612061900_currency_days.sql`), decoded by [`CurrencyColumns::entries`].
 pub fn currency_lateral_sql(person: &str, since: &str, alias: &str) -> String {
     format!(
-        "lateral (select array_agg(date) as e_date,
-             array_agg(case when total_minutes = 0 and simulator_minutes > 0 then null else category end) as e_category,
-             array_agg(case when total_minutes = 0 and simulator_minutes > 0 then null else class end) as e_class,
-             array_agg(type_code) as e_type_code, array_agg(tailwheel) as e_tailwheel,
-             array_agg(day_landings) as e_day_landings,
-             array_agg(day_full_stop_landings) as e_day_full_stop_landings,
-             array_agg(night_full_stop_landings) as e_night_full_stop_landings,
-             array_agg(approaches) as e_approaches, array_agg(holds) as e_holds,
-             array_agg(intercept_track) as e_intercept_track, array_agg(ipc) as e_ipc,
-             array_agg(flight_review) as e_flight_review
-           from logbook_entries where person_id = {person} and date >= {since}) {alias}"
+        "lateral (select string_agg(packed, ''::bytea) as e_packed
+           from currency_days where person_id = {person} and date >= {since}) {alias}"
     )
 }
 
-/// The columns of [`currency_lateral_sql`] (each null when there are no entries).
+/// The column of [`currency_lateral_sql`] (null when there are no entries).
 #[derive(sqlx::FromRow, Debug, Default)]
 pub struct CurrencyColumns {
-    e_date: Option<Vec<NaiveDate>>,
-    e_category: Option<Vec<Option<String>>>,
-    e_class: Option<Vec<Option<String>>>,
-    e_type_code: Option<Vec<Option<String>>>,
-    e_tailwheel: Option<Vec<bool>>,
-    e_day_landings: Option<Vec<i32>>,
-    e_day_full_stop_landings: Option<Vec<i32>>,
-    e_night_full_stop_landings: Option<Vec<i32>>,
-    e_approaches: Option<Vec<i32>>,
-    e_holds: Option<Vec<i32>>,
-    e_intercept_track: Option<Vec<bool>>,
-    e_ipc: Option<Vec<bool>>,
-    e_flight_review: Option<Vec<bool>>,
+    e_packed: Option<Vec<u8>>,
 }
 
 impl CurrencyColumns {
-    /// The entries, in the arrays' order.
-    pub fn entries(self) -> Vec<Entry> {
-        let dates = self.e_date.unwrap_or_default();
-        let n = dates.len();
-        let text = |v: Option<Vec<Option<String>>>| v.unwrap_or_else(|| vec![None; n]);
-        let (category, class, type_code) = (
-            text(self.e_category),
-            text(self.e_class),
-            text(self.e_type_code),
-        );
-        let int = |v: Option<Vec<i32>>| v.unwrap_or_else(|| vec![0; n]);
-        let flag = |v: Option<Vec<bool>>| v.unwrap_or_else(|| vec![false; n]);
-        let (tailwheel, intercept, ipc, review) = (
-            flag(self.e_tailwheel),
-            flag(self.e_intercept_track),
-            flag(self.e_ipc),
-            flag(self.e_flight_review),
-        );
-        let (day, day_full, night_full, approaches, holds) = (
-            int(self.e_day_landings),
-            int(self.e_day_full_stop_landings),
-            int(self.e_night_full_stop_landings),
-            int(self.e_approaches),
-            int(self.e_holds),
-        );
-        let count = |n: i32| u32::try_from(n).unwrap_or(0);
-        dates
-            .into_iter()
-            .enumerate()
-            .map(|(i, date)| Entry {
-                date,
-                category: category.get(i).cloned().flatten(),
-                class: class.get(i).cloned().flatten(),
-                type_code: type_code.get(i).cloned().flatten(),
-                tailwheel: tailwheel.get(i).copied().unwrap_or(false),
-                day_landings: day.get(i).copied().map_or(0, count),
-                day_full_stop_landings: day_full.get(i).copied().map_or(0, count),
-                night_full_stop_landings: night_full.get(i).copied().map_or(0, count),
-                approaches: approaches.get(i).copied().map_or(0, count),
-                holds: holds.get(i).copied().map_or(0, count),
-                intercept_track: intercept.get(i).copied().unwrap_or(false),
-                ipc: ipc.get(i).copied().unwrap_or(false),
-                flight_review: review.get(i).copied().unwrap_or(false),
-            })
-            .collect()
+    /// The entries, in the order packed; an error when the bytes do not follow the layout of
+    /// `currency_days.packed` (a migration changed one side only).
+    pub fn entries(self) -> Result<Vec<Entry>> {
+        decode_packed(self.e_packed.as_deref().unwrap_or_default()).ok_or_else(|| {
+            crate::error::AppError::Internal(anyhow::anyhow!(
+                "currency_days.packed does not decode"
+            ))
+        })
     }
+}
+
+/// The day 0 of `currency_days.packed`'s dates.
+const PACKED_EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("2000-01-01 is a date"),
+};
+
+/// Reads `currency_days.packed` records back to back: the day (int4 days since 2000-01-01),
+/// eight int4 counts (day landings, day full stop, night full stop, approaches, holds, and the
+/// counts of entries intercepting and tracking, with an IPC, with a flight review), a tailwheel
+/// byte, then category, class and type code as int2 byte length (-1: null) and bytes; all
+/// big-endian. `None` when the bytes end inside a record or a text is not UTF-8.
+pub fn decode_packed(mut b: &[u8]) -> Option<Vec<Entry>> {
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = b.split_at_checked(n)?;
+        *b = rest;
+        Some(head)
+    }
+    fn int(b: &mut &[u8]) -> Option<i32> {
+        Some(i32::from_be_bytes(take(b, 4)?.try_into().ok()?))
+    }
+    fn count(b: &mut &[u8]) -> Option<u32> {
+        Some(u32::try_from(int(b)?).unwrap_or(0))
+    }
+    fn text(b: &mut &[u8], last: &mut Option<String>) -> Option<Option<String>> {
+        let len = i16::from_be_bytes(take(b, 2)?.try_into().ok()?);
+        let Ok(len) = usize::try_from(len) else {
+            return Some(None);
+        };
+        let s = std::str::from_utf8(take(b, len)?).ok()?;
+        // Rows of one person mostly repeat the same few texts.
+        if last.as_deref() != Some(s) {
+            *last = Some(s.to_owned());
+        }
+        Some(last.clone())
+    }
+    let mut out = Vec::with_capacity(b.len() / 50);
+    let (mut category, mut class, mut type_code) = (None, None, None);
+    while !b.is_empty() {
+        let days = int(&mut b)?;
+        let date = PACKED_EPOCH.checked_add_signed(chrono::TimeDelta::try_days(days.into())?)?;
+        let mut e = Entry {
+            date,
+            day_landings: count(&mut b)?,
+            day_full_stop_landings: count(&mut b)?,
+            night_full_stop_landings: count(&mut b)?,
+            approaches: count(&mut b)?,
+            holds: count(&mut b)?,
+            intercept_track: count(&mut b)? > 0,
+            ipc: count(&mut b)? > 0,
+            flight_review: count(&mut b)? > 0,
+            ..Entry::default()
+        };
+        e.tailwheel = take(&mut b, 1)?[0] != 0;
+        e.category = text(&mut b, &mut category)?;
+        e.class = text(&mut b, &mut class)?;
+        e.type_code = text(&mut b, &mut type_code)?;
+        out.push(e);
+    }
+    Some(out)
 }
 
 /// The date of `person`'s last entry with flight time in type `type_code` (an ICAO designator),
@@ -291,4 +300,75 @@ pub async fn mark_invoiced(
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `currency_days.packed` as the migration's generation expression writes it.
+    fn pack(e: &Entry) -> Vec<u8> {
+        let mut b = Vec::new();
+        let days = i32::try_from((e.date - PACKED_EPOCH).num_days()).expect("days");
+        b.extend(days.to_be_bytes());
+        for n in [
+            e.day_landings,
+            e.day_full_stop_landings,
+            e.night_full_stop_landings,
+            e.approaches,
+            e.holds,
+            u32::from(e.intercept_track),
+            u32::from(e.ipc),
+            u32::from(e.flight_review),
+        ] {
+            b.extend(i32::try_from(n).expect("count").to_be_bytes());
+        }
+        b.push(u8::from(e.tailwheel));
+        for s in [&e.category, &e.class, &e.type_code] {
+            match s {
+                Some(s) => {
+                    b.extend(i16::try_from(s.len()).expect("len").to_be_bytes());
+                    b.extend(s.as_bytes());
+                }
+                None => b.extend((-1i16).to_be_bytes()),
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn packed_rows_decode_back() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        let entries = vec![
+            Entry {
+                date: d(2026, 12, 6),
+                category: Some("airplane".into()),
+                class: Some("single_engine_land".into()),
+                type_code: Some("C172".into()),
+                day_landings: 3,
+                day_full_stop_landings: 1,
+                night_full_stop_landings: 2,
+                approaches: 6,
+                holds: 1,
+                intercept_track: true,
+                ..Entry::default()
+            },
+            // A device session: no category or class.
+            Entry {
+                date: d(1999, 12, 31),
+                type_code: Some("C172".into()),
+                ipc: true,
+                flight_review: true,
+                tailwheel: true,
+                ..Entry::default()
+            },
+        ];
+        let bytes: Vec<u8> = entries.iter().flat_map(pack).collect();
+        assert_eq!(decode_packed(&bytes), Some(entries));
+        assert_eq!(decode_packed(&[]), Some(Vec::new()));
+        // Cut short anywhere inside a record: refused, never half read.
+        for cut in 1..bytes.len() / 2 {
+            assert_eq!(decode_packed(&bytes[..cut]), None, "cut at {cut}");
+        }
+    }
 }

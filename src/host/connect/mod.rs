@@ -58,7 +58,8 @@ pub struct CheckoutRequest<'a> {
     pub amount_minor: i64,
     /// ISO 4217, any case.
     pub currency: &'a str,
-    /// Where Stripe sends the payer back, under `server.public_url` (`/pay/success`, ...).
+    /// Where Stripe sends the payer back, under `server.public_url` (`/pay/success`, a
+    /// public link's page, ...); Checkout's `session_id` is appended to the success path.
     pub success_path: &'a str,
     pub cancel_path: &'a str,
     /// Stable for one intent to pay, so a retry gets the same session back.
@@ -373,7 +374,11 @@ impl Connect {
                         }],
                         "metadata": meta,
                         "payment_intent_data": {"metadata": meta},
-                        "success_url": format!("{base}{}?session_id={{CHECKOUT_SESSION_ID}}", r.success_path),
+                        "success_url": format!(
+                            "{base}{}{}session_id={{CHECKOUT_SESSION_ID}}",
+                            r.success_path,
+                            if r.success_path.contains('?') { '&' } else { '?' }
+                        ),
                         "cancel_url": format!("{base}{}", r.cancel_path),
                     }),
                 ),

@@ -9,15 +9,15 @@
 //! serving all answer `404`.
 
 pub use crate::kernel::manifest::{
-    LinkBody, LinkCharge, LinkKind, LinkPay, LinkPayment, LinkRequest, LinkView,
+    LinkBody, LinkCharge, LinkKind, LinkPay, LinkPayment, LinkRequest, LinkReturn, LinkView,
 };
 
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Response};
-use poem_openapi::{ApiResponse, OpenApi};
+use poem_openapi::{ApiResponse, Enum, OpenApi};
 use uuid::Uuid;
 
 use crate::auth::tokens;
@@ -104,7 +104,23 @@ async fn resolve(
     Ok((kind, tenant, tokens::digest(secret)))
 }
 
-async fn open(state: &AppState, token: &str, view: LinkView) -> Result<LinkBody> {
+/// How the customer came back from Stripe Checkout (the `payment` query parameter of the
+/// return addresses the pay button gives Checkout).
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[oai(rename = "LinkPaymentReturn", rename_all = "snake_case")]
+enum Returned {
+    /// Checkout completed; the page says the payment is being confirmed until it is.
+    Success,
+    /// The customer left Checkout without paying.
+    Cancelled,
+}
+
+async fn open(
+    state: &AppState,
+    token: &str,
+    view: LinkView,
+    returned: Option<LinkReturn>,
+) -> Result<LinkBody> {
     let (kind, tenant, digest) = resolve(state, token).await?;
     let payable = match (&state.connect, kind.pay) {
         (Some(connect), Some(_)) => connect
@@ -124,6 +140,7 @@ async fn open(state: &AppState, token: &str, view: LinkView) -> Result<LinkBody>
             issuer: tenant.name.clone(),
             token: token.to_owned(),
             payable,
+            returned,
         },
     )
     .await?
@@ -145,14 +162,27 @@ pub struct PublicLinkApi;
 impl PublicLinkApi {
     /// A document a customer was sent a secret link to (an invoice): its page, `text/html`. No
     /// header or login: the secret URL is the credential. Unknown, replaced or malformed links,
-    /// and links of a module the tenant switched off, answer `404`.
+    /// and links of a module the tenant switched off, answer `404`. Stripe Checkout sends the
+    /// customer back here (`payment=success` with Checkout's `session_id`, or
+    /// `payment=cancelled`), and the page says so; what is paid is still only what Stripe's
+    /// webhook confirmed.
     #[oai(path = "/:token", method = "get")]
     async fn page(
         &self,
         state: Data<&Arc<AppState>>,
         token: Path<String>,
+        /// Set by the return addresses given to Stripe Checkout.
+        payment: Query<Option<Returned>>,
+        /// Stripe Checkout's session id, appended to the success address; not read (the
+        /// webhook, not the address, records a payment).
+        session_id: Query<Option<String>>,
     ) -> Result<Response<Page>> {
-        let b = open(&state, &token.0, LinkView::Page).await?;
+        let _ = session_id;
+        let returned = payment.0.map(|p| match p {
+            Returned::Success => LinkReturn::Paid,
+            Returned::Cancelled => LinkReturn::Cancelled,
+        });
+        let b = open(&state, &token.0, LinkView::Page, returned).await?;
         Ok(Response::new(Page::Ok(Binary(b.body)))
             .header("cache-control", "private, no-store")
             .header("x-content-type-options", "nosniff")
@@ -207,8 +237,9 @@ impl PublicLinkApi {
                     description: &charge.description,
                     amount_minor: charge.amount_minor,
                     currency: &charge.currency,
-                    success_path: "/pay/success",
-                    cancel_path: "/pay/cancelled",
+                    // Back to this page, which says how it went.
+                    success_path: &format!("/api/v1/public/links/{}?payment=success", token.0),
+                    cancel_path: &format!("/api/v1/public/links/{}?payment=cancelled", token.0),
                     idempotency_key: &charge.idempotency_key,
                 },
             )
@@ -236,7 +267,7 @@ impl PublicLinkApi {
     /// The same document as a PDF (`application/pdf`), under the same rules as its page.
     #[oai(path = "/:token/pdf", method = "get")]
     async fn pdf(&self, state: Data<&Arc<AppState>>, token: Path<String>) -> Result<Response<Pdf>> {
-        let b = open(&state, &token.0, LinkView::Pdf).await?;
+        let b = open(&state, &token.0, LinkView::Pdf, None).await?;
         let name = b.filename.unwrap_or_else(|| "document.pdf".into());
         Ok(Response::new(Pdf::Ok(
             Binary(b.body),

@@ -184,6 +184,7 @@ async fn export_then_import_gives_identical_totals() {
         audit_actions(&app, &t, "logbook").await,
         ["logbook.imported", "logbook.imported"]
     );
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]
@@ -247,6 +248,7 @@ async fn an_invalid_file_lists_every_row_error_and_stores_nothing() {
         "validation-failed",
     )
     .await;
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]
@@ -474,6 +476,7 @@ async fn a_foreflight_export_imports_with_its_aircraft_and_persons() {
     assert_eq!(fields, ["rows[12].Person2", "rows[13].Person1"]);
     let list = call(app.tenant_req(&other, Method::GET, ENTRIES), StatusCode::OK).await;
     assert_eq!(list["items"], json!([]));
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]

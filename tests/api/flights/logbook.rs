@@ -154,6 +154,7 @@ async fn entries_are_kept_signed_and_audited() {
             "logbook_entry.created"
         ]
     );
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]
@@ -228,6 +229,7 @@ async fn a_student_keeps_only_their_own_logbook() {
     )
     .await;
     assert_eq!(signed["instructor_id"], signed["signed_by"]);
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]
@@ -313,6 +315,7 @@ async fn bad_entries_are_422_and_store_nothing() {
     assert_eq!(list["items"], json!([]));
     let mine = call(app.tenant_req(&t, Method::GET, ENTRIES), StatusCode::OK).await;
     assert_eq!(mine["items"], json!([]));
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]

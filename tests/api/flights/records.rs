@@ -252,6 +252,7 @@ async fn flights_are_drafted_signed_into_logbooks_and_corrected() {
         StatusCode::NO_CONTENT,
     )
     .await;
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]
@@ -398,6 +399,7 @@ async fn check_in_makes_the_draft_flight_once() {
     );
     assert!(f["out_at"].is_string() && f["in_at"].is_string());
     assert_eq!(audit_actions(&app, &t, "flight").await, ["flight.created"]);
+    app.assert_currency_days_match(&t).await;
 }
 
 #[tokio::test]

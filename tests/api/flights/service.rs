@@ -2,7 +2,9 @@
 //! logbook and the last day they flew a type.
 
 use chrono::NaiveDate;
-use flightline::domains::flights::service::{currency_entries, last_flown};
+use flightline::domains::flights::service::{
+    CurrencyColumns, currency_entries, currency_lateral_sql, last_flown,
+};
 use flightline::kernel::UserId;
 use serde_json::json;
 
@@ -39,6 +41,20 @@ async fn currency_entries_and_last_flown() {
     let got = currency_entries(&mut tx, person, since)
         .await
         .expect("entries");
+    // The packed column (what the compliance engine reads in its one statement) decodes to the
+    // same entries.
+    let packed: CurrencyColumns = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select e.* from {}",
+        currency_lateral_sql("$1", "$2", "e")
+    )))
+    .bind(person)
+    .bind(since)
+    .fetch_one(&mut *tx)
+    .await
+    .expect("packed");
+    let mut unpacked = packed.entries().expect("decodes");
+    unpacked.sort_by_key(|e| std::cmp::Reverse(e.date));
+    assert_eq!(unpacked, got);
     assert_eq!(got.len(), 2, "{got:?}");
     let (device, flight) = (&got[0], &got[1]);
     assert_eq!(device.date.to_string(), "2026-10-05");
@@ -75,4 +91,5 @@ async fn currency_entries_and_last_flown() {
         last_flown(&mut tx, person, "PA28").await.expect("last"),
         None
     );
+    app.assert_currency_days_match(&t).await;
 }

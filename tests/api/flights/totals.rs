@@ -109,4 +109,5 @@ async fn totals_over_the_windows_and_breakdowns() {
     assert_eq!(by_type[1]["type_code"], "DA42");
     assert_eq!(by_type[2]["type_code"], json!(null));
     assert_eq!(by_type[2]["totals"]["minutes"]["simulator"], 90);
+    app.assert_currency_days_match(&t).await;
 }

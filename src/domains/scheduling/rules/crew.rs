@@ -68,11 +68,11 @@ fn solo_endorsement(_: &Candidate, f: &Facts) -> Option<String> {
 }
 
 fn passenger_currency(_: &Candidate, f: &Facts) -> Option<String> {
-    failed(f, &["faa.61.57.a", "faa.61.57.b"])
+    failed(f, &["faa.61.57.a", "faa.61.57.b", "easa.fcl.060"])
 }
 
 fn instrument_currency(_: &Candidate, f: &Facts) -> Option<String> {
-    failed(f, &["faa.61.57.c"])
+    failed(f, &["faa.61.57.c", "easa.fcl.600"])
 }
 
 fn instructor_certificate(_: &Candidate, f: &Facts) -> Option<String> {
@@ -98,7 +98,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         key: "flight_review",
-        description: "The pilot in command completed a flight review within the preceding 24 calendar months (14 CFR 61.56)",
+        description: "The pilot in command completed a flight review within the preceding 24 calendar months (14 CFR 61.56; Part-FCL has none)",
         default: Mode::Warn,
         stages: BOTH,
         check: flight_review,
@@ -112,14 +112,14 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         key: "passenger_currency",
-        description: "A renter has made 3 takeoffs and landings in the preceding 90 days in the category and class (and at night, 3 to a full stop at night) to carry passengers (14 CFR 61.57(a), (b))",
+        description: "A renter has made 3 takeoffs and landings in the preceding 90 days in the category and class (and at night, 3 to a full stop at night) to carry passengers (14 CFR 61.57(a), (b); under EASA, 3 take-offs and landings in the type or class and 1 at night or an instrument rating, Part-FCL FCL.060(b))",
         default: Mode::Warn,
         stages: BOTH,
         check: passenger_currency,
     },
     Rule {
         key: "instrument_currency",
-        description: "Under IFR, the pilot in command is instrument current: 6 approaches, holding, intercepting and tracking in the preceding 6 calendar months, or an IPC (14 CFR 61.57(c), (d))",
+        description: "Under IFR, the pilot in command is instrument current: 6 approaches, holding, intercepting and tracking in the preceding 6 calendar months, or an IPC (14 CFR 61.57(c), (d)); under EASA, holds an instrument rating (Part-FCL FCL.600)",
         default: Mode::Warn,
         stages: BOTH,
         check: instrument_currency,
