@@ -40,6 +40,7 @@ pub mod identity;
 pub mod maintenance;
 pub mod scheduling;
 pub mod settings;
+pub mod theory;
 pub mod tools;
 
 /// Lists the built domains: the nested tuple of their APIs (nested pairs, so poem-openapi's
@@ -75,8 +76,9 @@ domains! {
     scheduling,
     flights,
     certificates,
-    finance;
-    planned: planned::TRAINING, planned::THEORY,
+    finance,
+    theory;
+    planned: planned::TRAINING,
     planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,
 }

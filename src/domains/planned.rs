@@ -3,7 +3,7 @@
 //! declared here. When a domain is built, its manifest and constants move into its own folder
 //! (`scripts/new-domain`), unchanged, and its entry here is deleted.
 
-use crate::kernel::TenantKind::{CharterOperator, Fbo, FlightSchool};
+use crate::kernel::TenantKind::{CharterOperator, Fbo};
 use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
 use crate::kernel::roles::{charter, fbo, school};
 
@@ -46,41 +46,6 @@ pub const TRAINING_MANAGE: Permission = Permission::new(
         school::INSTRUCTOR,
         fbo::LINE_MANAGER,
     ],
-);
-
-pub const THEORY: Manifest = Manifest {
-    name: "theory",
-    prefixes: &["/api/v1/theory"],
-    flags: &[Flag {
-        key: "theory",
-        description: "Theory courses and exams",
-        prefix: "/api/v1/theory",
-        on_for: &[FlightSchool],
-    }],
-    permissions: &[THEORY_READ, THEORY_MANAGE],
-    attachments: &[],
-    feeds: &[],
-    links: &[],
-    jobs: &[],
-    limits: &[],
-    payment_events: &[],
-};
-
-/// View theory courses and exams.
-pub const THEORY_READ: Permission = Permission::new(
-    "theory.read",
-    "View theory courses and exams",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::INSTRUCTOR,
-        school::STUDENT,
-    ],
-);
-/// Manage question banks and exams.
-pub const THEORY_MANAGE: Permission = Permission::new(
-    "theory.manage",
-    "Manage question banks and exams",
-    &[school::ORGANIZATION_ADMIN],
 );
 
 pub const DOCUMENTS: Manifest = Manifest {

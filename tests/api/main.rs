@@ -34,4 +34,5 @@ mod smtp;
 mod strict;
 mod stripe_fake;
 mod tenancy;
+mod theory;
 mod tools;
