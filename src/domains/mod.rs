@@ -42,6 +42,7 @@ pub mod scheduling;
 pub mod settings;
 pub mod theory;
 pub mod tools;
+pub mod training;
 
 /// Lists the built domains: the nested tuple of their APIs (nested pairs, so poem-openapi's
 /// 16-element tuple limit never applies) and, with the planned domains and the core's own
@@ -77,8 +78,9 @@ domains! {
     flights,
     certificates,
     finance,
-    theory;
-    planned: planned::TRAINING,
+    theory,
+    training;
+    planned:
     planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,
 }

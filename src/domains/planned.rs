@@ -7,47 +7,6 @@ use crate::kernel::TenantKind::{CharterOperator, Fbo};
 use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
 use crate::kernel::roles::{charter, fbo, school};
 
-pub const TRAINING: Manifest = Manifest {
-    name: "training",
-    prefixes: &["/api/v1/training"],
-    flags: &[Flag {
-        key: "training",
-        description: "Courses, lessons, enrolment and progress",
-        prefix: "/api/v1/training",
-        on_for: ALL_KINDS,
-    }],
-    permissions: &[TRAINING_READ, TRAINING_MANAGE],
-    attachments: &[],
-    feeds: &[],
-    links: &[],
-    jobs: &[],
-    limits: &[],
-    payment_events: &[],
-};
-
-/// View courses, enrolments and progress.
-pub const TRAINING_READ: Permission = Permission::new(
-    "training.read",
-    "View courses, enrolments and progress",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::INSTRUCTOR,
-        school::STUDENT,
-        fbo::LINE_MANAGER,
-        fbo::FUELER,
-    ],
-);
-/// Manage courses, lessons, enrolments and grading.
-pub const TRAINING_MANAGE: Permission = Permission::new(
-    "training.manage",
-    "Manage courses, lessons, enrolments and grading",
-    &[
-        school::ORGANIZATION_ADMIN,
-        school::INSTRUCTOR,
-        fbo::LINE_MANAGER,
-    ],
-);
-
 pub const DOCUMENTS: Manifest = Manifest {
     name: "documents",
     prefixes: &["/api/v1/documents"],

@@ -36,3 +36,4 @@ mod stripe_fake;
 mod tenancy;
 mod theory;
 mod tools;
+mod training;

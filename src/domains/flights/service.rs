@@ -173,6 +173,91 @@ pub fn decode_packed(mut b: &[u8]) -> Option<Vec<Entry>> {
     Some(out)
 }
 
+/// A logbook column other domains count (training's hour requirements): minutes, or a count
+/// for the landing columns.
+#[derive(
+    poem_openapi::Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum LogColumn {
+    Total,
+    Pic,
+    Sic,
+    DualReceived,
+    Solo,
+    CrossCountry,
+    Night,
+    ActualInstrument,
+    SimulatedInstrument,
+    Simulator,
+    GroundTraining,
+    DayLandings,
+    NightFullStopLandings,
+}
+
+impl LogColumn {
+    /// Its column of `logbook_entries`.
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Total => "total_minutes",
+            Self::Pic => "pic_minutes",
+            Self::Sic => "sic_minutes",
+            Self::DualReceived => "dual_received_minutes",
+            Self::Solo => "solo_minutes",
+            Self::CrossCountry => "cross_country_minutes",
+            Self::Night => "night_minutes",
+            Self::ActualInstrument => "actual_instrument_minutes",
+            Self::SimulatedInstrument => "simulated_instrument_minutes",
+            Self::Simulator => "simulator_minutes",
+            Self::GroundTraining => "ground_training_minutes",
+            Self::DayLandings => "day_landings",
+            Self::NightFullStopLandings => "night_full_stop_landings",
+        }
+    }
+}
+
+/// For each `(column, with)`, the sum over `person`'s logbook entries dated on or after `since`
+/// of `column`, or with `with` of the smaller of the two per entry (dual received at night).
+/// One statement; the column names come from [`LogColumn`], never from input.
+pub async fn column_sums(
+    conn: &mut PgConnection,
+    person: UserId,
+    since: NaiveDate,
+    columns: &[(LogColumn, Option<LogColumn>)],
+) -> Result<Vec<i64>> {
+    if columns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sums: Vec<String> = columns
+        .iter()
+        .map(|(c, with)| match with {
+            Some(w) => format!("coalesce(sum(least({}, {})), 0)::int8", c.sql(), w.sql()),
+            None => format!("coalesce(sum({}), 0)::int8", c.sql()),
+        })
+        .collect();
+    let sql = format!(
+        "select array[{}] from logbook_entries where person_id = $1 and date >= $2",
+        sums.join(", ")
+    );
+    let row: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(person)
+        .bind(since)
+        .fetch_one(conn)
+        .await?;
+    Ok(row)
+}
+
+/// Whether `id` is a flight record of the organisation (training's lesson records name one).
+pub async fn flight_exists(conn: &mut PgConnection, id: Uuid) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("select exists(select 1 from flights where id = $1)")
+            .bind(id)
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
 /// The date of `person`'s last entry with flight time in type `type_code` (an ICAO designator),
 /// for aircraft checkout recency; `None` when they never flew it.
 pub async fn last_flown(

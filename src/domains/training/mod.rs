@@ -1,0 +1,81 @@
+//! Training: syllabi (versioned: a draft is written, then published and frozen) of stages,
+//! lessons and graded items with hour requirements; students' enrollments in a syllabus version
+//! with their progress and pace; and instructors' graded lesson records, which students
+//! acknowledge. Ground school and exams are the `theory` domain's. See docs/training.md.
+//!
+//! Hours against requirements come from the student's logbook through the flights domain
+//! (`flights::service::column_sums`).
+
+mod api;
+pub mod dto;
+mod enrollments;
+mod progress;
+mod records;
+mod repo;
+
+use poem_openapi::Tags;
+
+use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
+use crate::kernel::roles::{fbo, school};
+
+/// The OpenAPI tags of this domain.
+#[derive(Tags)]
+pub enum Tag {
+    /// Syllabi: versions of stages, lessons, graded items and hour requirements.
+    Syllabi,
+    /// Students' enrollments, their progress and pace, and graded lesson records.
+    Enrollments,
+}
+
+pub type Apis = (
+    api::SyllabiApi,
+    (enrollments::EnrollmentsApi, records::RecordsApi),
+);
+
+pub fn apis() -> Apis {
+    (
+        api::SyllabiApi,
+        (enrollments::EnrollmentsApi, records::RecordsApi),
+    )
+}
+
+pub const MANIFEST: Manifest = Manifest {
+    name: "training",
+    prefixes: &["/api/v1/training"],
+    flags: &[Flag {
+        key: "training",
+        description: "Courses, lessons, enrolment and progress",
+        prefix: "/api/v1/training",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[TRAINING_READ, TRAINING_MANAGE],
+    attachments: &[],
+    feeds: &[],
+    links: &[],
+    jobs: &[],
+    limits: &[],
+    payment_events: &[],
+};
+
+/// View courses, enrolments and progress.
+pub const TRAINING_READ: Permission = Permission::new(
+    "training.read",
+    "View courses, enrolments and progress",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        fbo::LINE_MANAGER,
+        fbo::FUELER,
+    ],
+);
+/// Manage courses, lessons, enrolments and grading.
+pub const TRAINING_MANAGE: Permission = Permission::new(
+    "training.manage",
+    "Manage courses, lessons, enrolments and grading",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        fbo::LINE_MANAGER,
+    ],
+);
