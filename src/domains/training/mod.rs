@@ -12,6 +12,7 @@ mod enrollments;
 mod progress;
 mod records;
 mod repo;
+pub mod service;
 
 use poem_openapi::Tags;
 
