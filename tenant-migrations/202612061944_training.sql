@@ -158,10 +158,16 @@ create table training_enrollments (
     lessons_per_week smallint not null,
     instructor_ids uuid[] not null default '{}',
     completed_on date,
+    -- Days spent on hold before the current stretch, and the day the current hold began: the
+    -- pace does not count them.
+    held_days integer not null default 0,
+    on_hold_since date,
     notes text,
     version integer not null default 1,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
+    constraint training_enrollments_held_check
+        check (held_days >= 0 and (status = 'on_hold') = (on_hold_since is not null)),
     constraint training_enrollments_status_check
         check (status in ('active', 'on_hold', 'completed', 'withdrawn')),
     constraint training_enrollments_completed_check

@@ -588,15 +588,47 @@ async fn the_school_list_puts_who_is_behind_first() {
     .await;
     assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(mine["items"][0]["id"], eb["id"]);
-    // On hold and back; withdrawn closes it and frees the syllabus for a new enrollment.
-    for status in ["on_hold", "active", "withdrawn"] {
-        call(
-            app.tenant_req(&t, Method::PATCH, &format!("{ENROLLMENTS}/{}", id(&ea)))
-                .json(&json!({"status": status})),
-            StatusCode::OK,
-        )
-        .await;
-    }
+    // Two weeks on hold are left out of the pace: 1 day of training, nothing expected yet.
+    let path_a = format!("{ENROLLMENTS}/{}", id(&ea));
+    call(
+        app.tenant_req(&t, Method::PATCH, &path_a)
+            .json(&json!({"status": "on_hold"})),
+        StatusCode::OK,
+    )
+    .await;
+    let tenant = app.tenant(&t).await;
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
+    sqlx::query(
+        "update training_enrollments set on_hold_since = current_date - 14 where id = $1::uuid",
+    )
+    .bind(id(&ea))
+    .execute(&mut *tx)
+    .await
+    .expect("back-date the hold");
+    tx.commit().await.expect("commit");
+    let held = call(app.tenant_req(&t, Method::GET, &path_a), StatusCode::OK).await;
+    assert_eq!(held["days_on_hold"], 14);
+    assert_eq!(
+        (
+            held["progress"]["lessons_expected"].as_i64(),
+            held["progress"]["pace"].as_str()
+        ),
+        (Some(0), Some("on_track"))
+    );
+    // Back to active: the 14 days are kept; withdrawn closes it and frees the syllabus.
+    let back = call(
+        app.tenant_req(&t, Method::PATCH, &path_a)
+            .json(&json!({"status": "active"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(back["days_on_hold"], 14);
+    call(
+        app.tenant_req(&t, Method::PATCH, &path_a)
+            .json(&json!({"status": "withdrawn"})),
+        StatusCode::OK,
+    )
+    .await;
     call(
         app.tenant_req(&t, Method::POST, ENROLLMENTS)
             .json(&json!({"student_id": a, "syllabus_id": sid})),

@@ -259,7 +259,8 @@ pub struct Progress {
     pub lessons_total: i32,
     /// Lessons whose latest record is `completed`.
     pub lessons_completed: i32,
-    /// Lessons the plan expects done by today: whole weeks since the start × lessons a week.
+    /// Lessons the plan expects done by today: whole weeks of training since the start (days on
+    /// hold left out) × lessons a week, at most the total.
     pub lessons_expected: i32,
     pub pace: Pace,
     /// At the pace so far (at the plan's while under two weeks or nothing is done yet);
@@ -285,6 +286,8 @@ pub struct Enrollment {
     pub lessons_per_week: i16,
     pub instructor_ids: Vec<UserId>,
     pub completed_on: Option<NaiveDate>,
+    /// Days spent on hold so far (the current hold included); the pace leaves them out.
+    pub days_on_hold: i64,
     pub notes: Option<String>,
     /// Computed on the organisation's local today.
     pub progress: Progress,

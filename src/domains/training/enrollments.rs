@@ -63,14 +63,15 @@ pub(super) async fn progress_of(
         .map(|r| (r.column, r.with_column))
         .collect();
     let sums = flights::column_sums(tx, UserId(e.student_id), e.started_on, &columns).await?;
-    let expected = progress::expected(e.started_on, today, e.lessons_per_week);
+    let elapsed = progress::elapsed(e.started_on, today, e.held(today));
+    let expected = progress::expected(elapsed, e.lessons_per_week);
     Ok(Progress {
         lessons_total: total,
         lessons_completed: completed,
         lessons_expected: expected.min(total),
         pace: progress::pace(completed, expected.min(total)),
         forecast_completion: progress::forecast(
-            e.started_on,
+            elapsed,
             today,
             e.lessons_per_week,
             completed,
@@ -99,6 +100,7 @@ pub(super) async fn view(
     today: NaiveDate,
 ) -> Result<Enrollment> {
     let progress = progress_of(tx, &e, today).await?;
+    let days_on_hold = e.held(today);
     Ok(Enrollment {
         id: e.id,
         student_id: UserId(e.student_id),
@@ -110,6 +112,7 @@ pub(super) async fn view(
         lessons_per_week: e.lessons_per_week,
         instructor_ids: e.instructor_ids.into_iter().map(UserId).collect(),
         completed_on: e.completed_on,
+        days_on_hold,
         notes: e.notes,
         progress,
         version: e.version,
@@ -343,6 +346,16 @@ impl EnrollmentsApi {
                     ));
                 }
                 next.completed_on = Some(today);
+            }
+            // Time on hold does not count toward the pace.
+            match (before.status, s) {
+                (EnrollmentStatus::OnHold, EnrollmentStatus::OnHold) => {}
+                (EnrollmentStatus::OnHold, _) => {
+                    next.held_days = i32::try_from(before.held(today)).unwrap_or(i32::MAX);
+                    next.on_hold_since = None;
+                }
+                (_, EnrollmentStatus::OnHold) => next.on_hold_since = Some(today),
+                _ => {}
             }
             next.status = s;
         }

@@ -494,17 +494,30 @@ pub struct EnrollmentRow {
     pub lessons_per_week: i16,
     pub instructor_ids: Vec<Uuid>,
     pub completed_on: Option<NaiveDate>,
+    pub held_days: i32,
+    pub on_hold_since: Option<NaiveDate>,
     pub notes: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+impl EnrollmentRow {
+    /// Days on hold up to `today`: the earlier stretches and the current one.
+    pub fn held(&self, today: NaiveDate) -> i64 {
+        i64::from(self.held_days)
+            + self
+                .on_hold_since
+                .map_or(0, |since| (today - since).num_days().max(0))
+    }
+}
+
 macro_rules! enrollment_select {
     () => {
         "select e.id, e.student_id, e.syllabus_id, s.code as syllabus_code, e.version_id,
                 v.number as version_number, s.grading_scale, e.status, e.started_on,
-                e.lessons_per_week, e.instructor_ids, e.completed_on, e.notes, e.version,
+                e.lessons_per_week, e.instructor_ids, e.completed_on, e.held_days, e.on_hold_since,
+                e.notes, e.version,
                 e.created_at, e.updated_at
            from training_enrollments e
            join syllabi s on s.id = e.syllabus_id
@@ -583,7 +596,8 @@ pub async fn update_enrollment(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update training_enrollments set status = $2, lessons_per_week = $3, instructor_ids = $4,
-             notes = $5, completed_on = $6, version_id = $7, version = version + 1
+             notes = $5, completed_on = $6, version_id = $7, held_days = $8, on_hold_since = $9,
+             version = version + 1
           where id = $1",
     )
     .bind(e.id)
@@ -593,6 +607,8 @@ pub async fn update_enrollment(
     .bind(&e.notes)
     .bind(e.completed_on)
     .bind(e.version_id)
+    .bind(e.held_days)
+    .bind(e.on_hold_since)
     .execute(conn)
     .await?;
     Ok(())
