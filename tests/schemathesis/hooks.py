@@ -221,6 +221,25 @@ BUSINESS_RULES = [
     (r"must be the account's currency, [A-Z]{3}", "must match the currency of the row named"),
     # An Idempotency-Key replays its first request; another body with it is refused (API.md §1).
     (r"was used before with another body", "an idempotency key names its first body"),
+    # Theory: a question's key takes the shape its kind asks for (options and one or more right
+    # ones for choice questions, a boolean or a number with its tolerance otherwise).
+    (r"an? [a-z-]+ question has .+", "the key's shape follows the question's kind"),
+    (r"only for choice questions", "allowed only when another field has a given value"),
+    (r"each is the 0-based index of an option", "an index into another field"),
+    (r"an option is 1 to 1000 characters, not blank", "no blank option (whitespace only)"),
+    # Training: a syllabus version is one document; its lessons' codes are unique and a
+    # prerequisite names a lesson that comes earlier in it. A lesson's grades name its own
+    # items once each, on the syllabus's scale; a completed lesson grades every item, none
+    # below the standard.
+    (r"names no lesson that comes earlier in this version", "a reference within the document, in order"),
+    (r"is used by another lesson of this version", "unique by one property across nested items"),
+    (r"names no lesson of the enrollment's version", "reference to a row that does not exist"),
+    (r"is not an item of this lesson", "reference to a row that does not exist"),
+    (r"is graded twice", "unique by one property of the items"),
+    (r"is not a grade of this syllabus's scale .+", "allowed values set by the row named"),
+    (r"a completed lesson grades every item of the lesson", "required when another field has a given value"),
+    (r"an item is below the standard: the lesson is incomplete", "a bound set by other fields"),
+    (r"the syllabus has no such version", "reference to a row that does not exist"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

@@ -169,7 +169,8 @@ pub struct ExamCreate {
     pub course_id: Option<Uuid>,
     #[oai(validator(min_items = 1, max_items = 20, unique_items))]
     pub bank_ids: Vec<Uuid>,
-    #[oai(validator(max_items = 50, unique_items))]
+    /// Subject tags (as a question's `subject`); empty or absent: every subject.
+    #[oai(validator(max_items = 50, unique_items, pattern = r"^[a-z0-9][a-z0-9_-]{0,39}$"))]
     pub subjects: Option<Vec<String>>,
     #[oai(validator(minimum(value = "1"), maximum(value = "500")))]
     pub question_count: i32,
