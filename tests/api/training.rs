@@ -743,6 +743,12 @@ async fn permissions_other_tenants_and_the_flag() {
             json!({"lesson_code": "G1", "result": "incomplete"}),
         ),
         (
+            Method::POST,
+            format!("{ENROLLMENTS}/{eid}/next-booking"),
+            false,
+            json!({"starts_at": "2030-01-01T09:00:00Z"}),
+        ),
+        (
             Method::GET,
             format!("/api/v1/training/records/{rid}"),
             true,
@@ -821,4 +827,84 @@ async fn permissions_other_tenants_and_the_flag() {
             }
         );
     }
+}
+
+#[tokio::test]
+async fn the_next_lesson_is_booked_through_scheduling() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("flight_school").await;
+    let sid = published(&app, &t, "PPL-A", "five_point").await;
+    let (student_id, student) = app.user_with_roles(&t, &["student"]).await;
+    let (cfi_id, cfi) = app.user_with_roles(&t, &["instructor"]).await;
+    let aircraft = id(&app.create_aircraft(&t, "HB-TRN").await);
+    let e = call(
+        app.tenant_req(&t, Method::POST, ENROLLMENTS).json(
+            &json!({"student_id": student_id, "syllabus_id": sid, "instructor_ids": [cfi_id]}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!("{ENROLLMENTS}/{}/next-booking", id(&e));
+    let start = (Utc::now() + Duration::days(2))
+        .date_naive()
+        .and_hms_opt(9, 0, 0)
+        .expect("time")
+        .and_utc();
+    // The next lesson, G1: a ground lesson of 60 minutes with the enrollment's instructor.
+    let b = call(
+        app.tenant_req(&cfi, Method::POST, &path)
+            .json(&json!({"starts_at": start})),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(b["kind"], "ground");
+    assert_eq!(b["pilot_id"], student_id.as_str());
+    assert_eq!(b["instructor_id"], cfi_id.as_str());
+    assert_eq!(b["title"], "PPL-A G1: Aircraft systems");
+    let ends = chrono::DateTime::parse_from_rfc3339(b["ends_at"].as_str().expect("ends_at"))
+        .expect("time");
+    assert_eq!(ends.with_timezone(&Utc) - start, Duration::minutes(60));
+    // F1 is a flight: an aircraft is required; with one, a 90-minute dual booking.
+    let p = problem(
+        app.tenant_req(&cfi, Method::POST, &path)
+            .json(&json!({"lesson_code": "F1", "starts_at": start + Duration::hours(2)})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "aircraft_id");
+    let f = call(
+        app.tenant_req(&cfi, Method::POST, &path).json(&json!({
+            "lesson_code": "F1", "starts_at": start + Duration::hours(2), "aircraft_id": aircraft})),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(
+        (f["kind"].as_str(), f["aircraft_id"].as_str()),
+        (Some("dual"), Some(aircraft.as_str()))
+    );
+    // The instructor is busy then: scheduling's own conflict answer.
+    problem(
+        app.tenant_req(&cfi, Method::POST, &path).json(&json!({
+            "lesson_code": "F1", "starts_at": start + Duration::hours(2), "aircraft_id": aircraft})),
+        StatusCode::CONFLICT,
+        "booking-conflict",
+    )
+    .await;
+    // A student does not book lessons for themselves this way; an unknown lesson is 422.
+    problem(
+        app.tenant_req(&student, Method::POST, &path)
+            .json(&json!({"starts_at": start})),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let p = problem(
+        app.tenant_req(&cfi, Method::POST, &path)
+            .json(&json!({"lesson_code": "X9", "starts_at": start})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "lesson_code");
 }

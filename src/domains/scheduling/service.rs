@@ -9,7 +9,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::dto::{Booking, BookingCreate, BookingStatus, BookingUpdate, FlightRules};
+pub use super::dto::{Booking, BookingCreate, BookingKind, FlightRules};
+use super::dto::{BookingStatus, BookingUpdate};
 use super::repo;
 use super::rules::{self, Candidate, RuleOutcome, Stage};
 use crate::audit;

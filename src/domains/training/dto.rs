@@ -412,3 +412,23 @@ pub struct LessonRecordPage {
     pub items: Vec<LessonRecord>,
     pub next_cursor: Option<String>,
 }
+
+/// The next lesson booked through scheduling: its planned duration, the resource its kind needs
+/// (an aircraft for a flight, a simulator for a simulator lesson, the instructor for both and
+/// for a ground lesson), the student as pilot.
+#[derive(Object)]
+pub struct NextLessonBooking {
+    /// Default the enrollment's next lesson (`progress.next_lesson`).
+    #[oai(validator(min_length = 1, max_length = 20))]
+    pub lesson_code: Option<String>,
+    pub starts_at: DateTime<Utc>,
+    /// Required for a flight lesson.
+    pub aircraft_id: Option<crate::kernel::AircraftId>,
+    /// Required for a simulator lesson.
+    pub simulator_id: Option<Uuid>,
+    /// Default the enrollment's first instructor.
+    pub instructor_id: Option<UserId>,
+    /// Blocking dispatch rules to override (needs `scheduling.override`).
+    #[oai(validator(max_items = 20))]
+    pub override_rules: Option<Vec<String>>,
+}

@@ -11,13 +11,15 @@ use uuid::Uuid;
 
 use super::dto::{
     Enrollment, EnrollmentCreate, EnrollmentList, EnrollmentMove, EnrollmentStatus,
-    EnrollmentUpdate, Pace, Progress, RequirementProgress, VersionStatus,
+    EnrollmentUpdate, LessonKind, NextLessonBooking, Pace, Progress, RequirementProgress,
+    VersionStatus,
 };
 use super::repo::{self, EnrollmentRow, NewEnrollment};
 use super::{TRAINING_MANAGE, TRAINING_READ, progress};
 use crate::audit;
 use crate::auth::TenantCtx;
 use crate::domains::flights::service as flights;
+use crate::domains::scheduling::service as scheduling;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
 use crate::kernel::{UserId, page};
@@ -31,6 +33,13 @@ enum Created {
     /// The enrollment, with its progress.
     #[oai(status = 201)]
     Created(Json<Enrollment>),
+}
+
+#[derive(ApiResponse)]
+enum Booked {
+    /// The booking scheduling made.
+    #[oai(status = 201)]
+    Created(Json<scheduling::Booking>),
 }
 
 fn conflict(code: &'static str, detail: &str) -> AppError {
@@ -425,5 +434,98 @@ impl EnrollmentsApi {
         .await?;
         tx.commit().await?;
         Ok(Json(after))
+    }
+
+    /// Book an open enrollment's next lesson (or `lesson_code`) through scheduling: the lesson's
+    /// planned duration from `starts_at`, the student as pilot, a `dual` booking with an
+    /// aircraft for a flight lesson (`422` without `aircraft_id`), `simulator` with a
+    /// simulator, `ground` with the instructor only; the instructor defaults to the
+    /// enrollment's first. Scheduling's dispatch rules, conflicts (`409 booking-conflict`) and
+    /// audit apply as for any booking. `409 nothing-to-book` when every lesson is done.
+    ///
+    /// Permission: `training.manage` and `scheduling.book` (booking for the student needs
+    /// `scheduling.manage`, as scheduling's `own_bookings_only` rule says). Audited as
+    /// `booking.created`.
+    #[oai(path = "/:id/next-booking", method = "post")]
+    async fn book_next(
+        &self,
+        ctx: TenantCtx,
+        id: Path<Uuid>,
+        body: JsonBody<NextLessonBooking>,
+    ) -> Result<Booked> {
+        ctx.require(TRAINING_MANAGE)?;
+        ctx.require(crate::domains::scheduling::SCHEDULING_BOOK)?;
+        let mut tx = ctx.begin().await?;
+        let today = TenantClock::load(&mut tx).await?.today();
+        let e = visible(&ctx, &mut tx, id.0, false).await?;
+        if e.status != EnrollmentStatus::Active {
+            return Err(conflict(
+                "enrollment-not-active",
+                "lessons are booked on an active enrollment",
+            ));
+        }
+        let code = match &body.lesson_code {
+            Some(c) => c.clone(),
+            None => progress_of(&mut tx, &e, today)
+                .await?
+                .next_lesson
+                .ok_or_else(|| conflict("nothing-to-book", "every lesson is completed"))?,
+        };
+        let lesson = repo::lesson_by_code(&mut tx, e.version_id, &code)
+            .await?
+            .ok_or_else(|| {
+                AppError::validation("lesson_code", "names no lesson of the enrollment's version")
+            })?;
+        tx.end_read();
+        let kind = match lesson.kind {
+            LessonKind::Flight => {
+                if body.aircraft_id.is_none() {
+                    return Err(AppError::validation(
+                        "aircraft_id",
+                        "is required for a flight lesson",
+                    ));
+                }
+                scheduling::BookingKind::Dual
+            }
+            LessonKind::Simulator => {
+                if body.simulator_id.is_none() {
+                    return Err(AppError::validation(
+                        "simulator_id",
+                        "is required for a simulator lesson",
+                    ));
+                }
+                scheduling::BookingKind::Simulator
+            }
+            LessonKind::Ground => scheduling::BookingKind::Ground,
+        };
+        let booking = scheduling::BookingCreate {
+            kind,
+            starts_at: body.starts_at,
+            ends_at: body.starts_at + chrono::Duration::minutes(i64::from(lesson.planned_minutes)),
+            aircraft_id: if lesson.kind == LessonKind::Flight {
+                body.aircraft_id
+            } else {
+                None
+            },
+            instructor_id: body
+                .instructor_id
+                .or_else(|| e.instructor_ids.first().copied().map(UserId)),
+            simulator_id: if lesson.kind == LessonKind::Simulator {
+                body.simulator_id
+            } else {
+                None
+            },
+            pilot_id: Some(UserId(e.student_id)),
+            flight_rules: None,
+            night: None,
+            title: Some(format!(
+                "{} {}: {}",
+                e.syllabus_code, lesson.code, lesson.title
+            )),
+            notes: None,
+            override_rules: body.override_rules.clone(),
+        };
+        let b = scheduling::create(&ctx, &booking, None).await?;
+        Ok(Booked::Created(Json(b)))
     }
 }

@@ -856,3 +856,28 @@ pub async fn user_exists(conn: &mut PgConnection, id: UserId) -> Result<bool, sq
         .fetch_one(conn)
         .await
 }
+
+/// A lesson of a version, for booking it.
+#[derive(sqlx::FromRow)]
+pub struct LessonForBooking {
+    pub code: String,
+    pub title: String,
+    #[sqlx(try_from = "String")]
+    pub kind: LessonKind,
+    pub planned_minutes: i32,
+}
+
+pub async fn lesson_by_code(
+    conn: &mut PgConnection,
+    version: Uuid,
+    code: &str,
+) -> Result<Option<LessonForBooking>, sqlx::Error> {
+    sqlx::query_as(
+        "select code, title, kind, planned_minutes from syllabus_lessons
+          where version_id = $1 and code = $2",
+    )
+    .bind(version)
+    .bind(code)
+    .fetch_optional(conn)
+    .await
+}
