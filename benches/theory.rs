@@ -24,42 +24,11 @@ use flightline::domains::theory::service::{self as theory, AnswerInput, Attempt,
 use flightline::kernel::UserId;
 use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
 use serde_json::json;
-use sqlx::Connection;
 use tokio::sync::Barrier;
 use uuid::Uuid;
 
-async fn recreate_database(url: &str) {
-    let (server, name) = url.rsplit_once('/').expect("db url");
-    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
-        .await
-        .expect("connect postgres");
-    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "drop database if exists \"{name}\" with (force)"
-    )))
-    .execute(&mut conn)
-    .await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
-        .execute(&mut conn)
-        .await
-        .expect("create bench database");
-}
-
-fn cpu() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("model name"))
-        .and_then(|l| l.split(':').nth(1))
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
-}
-
-fn summary(mut times: Vec<Duration>) -> serde_json::Value {
-    times.sort_unstable();
-    let ms = |d: Duration| (d.as_secs_f64() * 1e5).round() / 100.0;
-    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
-    json!({"n": times.len(), "p50_ms": ms(pct(50)), "p99_ms": ms(pct(99)), "max_ms": ms(times[times.len() - 1])})
-}
+mod common;
+use common::{cpu, recreate_database, summary};
 
 /// An answer to every question of `a`, of the right kind (right or wrong does not matter here).
 fn answers(a: &Attempt) -> Vec<AnswerInput> {

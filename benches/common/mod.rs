@@ -1,0 +1,45 @@
+//! What every in-process benchmark shares: a fresh database, the host's CPU name, and the
+//! p50 / p99 / max summary of a run's timings.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::Connection;
+
+/// Drops and creates the database of `url`.
+pub async fn recreate_database(url: &str) {
+    let (server, name) = url.rsplit_once('/').expect("db url");
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("connect postgres");
+    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database if exists \"{name}\" with (force)"
+    )))
+    .execute(&mut conn)
+    .await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("create bench database");
+}
+
+/// The host's CPU model, for the report.
+pub fn cpu() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// n, p50, p99 and max of `times`, in milliseconds.
+pub fn summary(mut times: Vec<Duration>) -> serde_json::Value {
+    times.sort_unstable();
+    let ms = |d: Duration| (d.as_secs_f64() * 1e5).round() / 100.0;
+    let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+    json!({"n": times.len(), "p50_ms": ms(pct(50)), "p99_ms": ms(pct(99)), "max_ms": ms(times[times.len() - 1])})
+}
