@@ -40,6 +40,7 @@ pub mod identity;
 pub mod maintenance;
 pub mod scheduling;
 pub mod settings;
+pub mod skills;
 pub mod theory;
 pub mod tools;
 pub mod training;
@@ -79,7 +80,8 @@ domains! {
     certificates,
     finance,
     theory,
-    training;
+    training,
+    skills;
     planned:
     planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,

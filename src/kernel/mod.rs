@@ -12,6 +12,7 @@ pub mod kind;
 pub mod manifest;
 pub mod net;
 pub mod page;
+pub mod pdf;
 pub mod plans;
 pub mod roles;
 pub mod tags;

@@ -30,6 +30,7 @@ mod provisioning;
 mod scheduling;
 mod settings;
 mod signup;
+mod skills;
 mod smtp;
 mod strict;
 mod stripe_fake;

@@ -48,7 +48,7 @@ fn content() -> Value {
 }
 
 /// A published syllabus `code` with [`content`]; returns its id.
-async fn published(app: &TestApp, t: &TestTenant, code: &str, scale: &str) -> String {
+pub(crate) async fn published(app: &TestApp, t: &TestTenant, code: &str, scale: &str) -> String {
     let s = call(
         app.tenant_req(t, Method::POST, SYLLABI)
             .json(&json!({"code": code, "title": "Private pilot", "grading_scale": scale})),
@@ -74,7 +74,7 @@ async fn published(app: &TestApp, t: &TestTenant, code: &str, scale: &str) -> St
     sid
 }
 
-async fn grade(app: &TestApp, who: &TestTenant, enrollment: &str, body: Value) -> Value {
+pub(crate) async fn grade(app: &TestApp, who: &TestTenant, enrollment: &str, body: Value) -> Value {
     call(
         app.tenant_req(
             who,
@@ -87,7 +87,7 @@ async fn grade(app: &TestApp, who: &TestTenant, enrollment: &str, body: Value) -
     .await
 }
 
-async fn item_ids(
+pub(crate) async fn item_ids(
     app: &TestApp,
     t: &TestTenant,
     sid: &str,

@@ -34,6 +34,10 @@ pub const KNOWN: &[(&str, &str)] = &[
         "\"faa\" or \"easa\": whose medical rules the compliance engine applies (unset: faa)",
     ),
     (
+        "training.required_skills",
+        "\"warn\" or \"refuse\": whether enrolling a student who lacks a skill the syllabus, a lesson or the course requires goes ahead with the shortfall shown, or answers 409 skills-missing (unset: warn)",
+    ),
+    (
         "finance.overdue_grace_days",
         "days past its due date an invoice may be before dispatch's invoice_overdue rule speaks, 0..365 (unset: 0)",
     ),
@@ -126,6 +130,9 @@ pub fn validate(key: &str, value: &Value) -> Result<(), Vec<FieldError>> {
     match key {
         "compliance.authority" if !matches!(value.as_str(), Some("faa" | "easa")) => {
             return Err(err("value", "must be \"faa\" or \"easa\""));
+        }
+        "training.required_skills" if !matches!(value.as_str(), Some("warn" | "refuse")) => {
+            return Err(err("value", "must be \"warn\" or \"refuse\""));
         }
         "timezone" => {
             let ok = value.as_str().is_some_and(|s| {

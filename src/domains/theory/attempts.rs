@@ -183,6 +183,10 @@ impl AttemptsApi {
             &body.answers,
         )
         .await?;
+        if let Submitted::Graded(a) = &outcome {
+            // A passed exam may earn an achievement.
+            crate::domains::skills::service::award(&mut tx, Some(a.student_id.0)).await?;
+        }
         tx.commit().await?;
         match outcome {
             Submitted::Graded(a) => Ok(Json(a)),

@@ -240,6 +240,10 @@ pub struct Enrollment {
     /// When the last lesson was completed.
     pub completed_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Only in the answer to enrolling: the skills the course requires that the student
+    /// lacked (the `training.required_skills` setting `warn`; under `refuse` the enrolment is
+    /// `409 skills-missing`). Empty in every other answer.
+    pub skill_shortfalls: Vec<crate::domains::skills::dto::SkillShortfall>,
 }
 
 /// A page of enrolments, newest first.

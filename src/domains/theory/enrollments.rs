@@ -71,6 +71,7 @@ impl From<Row> for Enrollment {
             progress_percent,
             completed_at: r.completed_at,
             created_at: r.created_at,
+            skill_shortfalls: Vec::new(),
         }
     }
 }
@@ -158,6 +159,12 @@ impl EnrollmentsApi {
                     .collect(),
             });
         }
+        let shortfalls = crate::domains::skills::service::check_enrolment(
+            &mut tx,
+            student,
+            crate::domains::skills::service::Target::Course(course.id),
+        )
+        .await?;
         let eid: Option<Uuid> = sqlx::query_scalar(
             "insert into theory_enrollments (id, course_id, student_id, enrolled_by)
              values ($1, $2, $3, $4) on conflict (course_id, student_id) do nothing returning id",
@@ -175,9 +182,10 @@ impl EnrollmentsApi {
                 field: None,
             });
         };
-        let e = load(&mut tx, eid)
+        let mut e = load(&mut tx, eid)
             .await?
             .ok_or(AppError::NotFound("enrollment"))?;
+        e.skill_shortfalls = shortfalls;
         audit::created(
             &mut tx,
             (&ctx).into(),
@@ -310,6 +318,10 @@ impl EnrollmentsApi {
             &after,
         )
         .await?;
+        if after.completed_at.is_some() {
+            // A completed course may earn an achievement.
+            crate::domains::skills::service::award(&mut tx, Some(after.student_id.0)).await?;
+        }
         tx.commit().await?;
         Ok(Json(after))
     }

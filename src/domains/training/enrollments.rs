@@ -20,6 +20,7 @@ use crate::audit;
 use crate::auth::TenantCtx;
 use crate::domains::flights::service as flights;
 use crate::domains::scheduling::service as scheduling;
+use crate::domains::skills::service as skills;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
 use crate::kernel::{UserId, page};
@@ -110,6 +111,19 @@ pub(super) async fn view(
 ) -> Result<Enrollment> {
     let progress = progress_of(tx, &e, today).await?;
     let days_on_hold = e.held(today);
+    let skill_shortfalls = if is_open(e.status) {
+        skills::shortfalls(
+            tx,
+            UserId(e.student_id),
+            skills::Target::Syllabus {
+                id: e.syllabus_id,
+                lesson: progress.next_lesson.as_deref(),
+            },
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     Ok(Enrollment {
         id: e.id,
         student_id: UserId(e.student_id),
@@ -124,6 +138,7 @@ pub(super) async fn view(
         days_on_hold,
         notes: e.notes,
         progress,
+        skill_shortfalls,
         version: e.version,
         created_at: e.created_at,
         updated_at: e.updated_at,
@@ -254,6 +269,15 @@ impl EnrollmentsApi {
                     )
                 })?,
         };
+        skills::check_enrolment(
+            &mut tx,
+            body.student_id,
+            skills::Target::Syllabus {
+                id: body.syllabus_id,
+                lesson: None,
+            },
+        )
+        .await?;
         let instructors: Vec<Uuid> = body.instructor_ids.iter().map(|u| u.0).collect();
         let id = repo::insert_enrollment(
             &mut tx,
@@ -382,6 +406,9 @@ impl EnrollmentsApi {
             &after,
         )
         .await?;
+        if after.status == EnrollmentStatus::Completed {
+            skills::award(&mut tx, Some(after.student_id.0)).await?;
+        }
         tx.commit().await?;
         Ok(Json(after))
     }
@@ -476,6 +503,15 @@ impl EnrollmentsApi {
             .ok_or_else(|| {
                 AppError::validation("lesson_code", "names no lesson of the enrollment's version")
             })?;
+        skills::check_enrolment(
+            &mut tx,
+            UserId(e.student_id),
+            skills::Target::Lesson {
+                syllabus: e.syllabus_id,
+                code: &lesson.code,
+            },
+        )
+        .await?;
         tx.end_read();
         let kind = match lesson.kind {
             LessonKind::Flight => {

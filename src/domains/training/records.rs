@@ -215,6 +215,8 @@ impl RecordsApi {
             &r,
         )
         .await?;
+        // A completed stage check may earn an achievement (first solo waits for the logbook).
+        crate::domains::skills::service::award(&mut tx, Some(e.student_id)).await?;
         tx.commit().await?;
         Ok(Created::Created(Json(r)))
     }

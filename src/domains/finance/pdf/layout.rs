@@ -6,9 +6,6 @@ use super::*;
 // Layout (integers, mpt = 1/1000 pt, origin top-left, y downwards)
 // ---------------------------------------------------------------------------------------------
 
-pub(super) const PT: i64 = 1000;
-pub(super) const PAGE_W: i64 = 595_276; // A4
-pub(super) const PAGE_H: i64 = 841_890;
 pub(super) const LEFT: i64 = 50 * PT;
 pub(super) const RIGHT: i64 = PAGE_W - 50 * PT;
 pub(super) const CONTENT_W: i64 = RIGHT - LEFT;
@@ -37,46 +34,6 @@ pub(super) const LABEL_R: i64 = 420 * PT;
 pub(super) const LABEL_W: i64 = 170 * PT;
 pub(super) const VALUE_W: i64 = 115 * PT;
 pub(super) const TOTAL_ROW: i64 = 16 * PT;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Style {
-    Normal,
-    Bold,
-    Muted,
-    Alert,
-    Link,
-}
-
-pub(super) enum Op {
-    Text {
-        x: i64,
-        y: i64,
-        size: i64,
-        text: String,
-        style: Style,
-    },
-    Rule {
-        x1: i64,
-        x2: i64,
-        y: i64,
-        width: i64,
-        gray: u8,
-    },
-    Band {
-        x: i64,
-        y: i64,
-        w: i64,
-        h: i64,
-        gray: u8,
-    },
-    Link {
-        x: i64,
-        y: i64,
-        w: i64,
-        h: i64,
-        uri: String,
-    },
-}
 
 pub(super) struct Layout<'m> {
     pub(super) fm: &'m FontMetrics,
@@ -425,6 +382,7 @@ pub(super) fn layout(fm: &FontMetrics, inv: &PdfInvoice<'_>) -> Vec<Vec<Op>> {
                         w,
                         h: BODY_LEAD,
                         uri: url.clone(),
+                        label: "Pay online".into(),
                     });
                 }
                 lay.text(LEFT, lay.y + 9 * PT, BODY_SIZE, text, Style::Link);

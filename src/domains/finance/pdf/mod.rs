@@ -1,31 +1,16 @@
 //! Invoice and credit-note PDFs, plus money / quantity / rate formatting.
 //!
-//! Everything here is pure: no I/O, no network, no clock. The PDF is drawn with `krilla`
-//! (default features off, so no shaping engine and no image codecs) using DejaVu Sans, which is
-//! embedded in the binary with `include_bytes!` and subset into each PDF. Glyph lookup and
-//! advance widths come from a tiny reader of the font's `cmap`/`hmtx` tables below.
+//! Everything here is pure: no I/O, no network, no clock. The pages are drawn by the kernel's
+//! PDF toolkit (`crate::kernel::pdf`: krilla, DejaVu Sans embedded and subset, glyph lookup
+//! and advance widths from a tiny reader of the font's `cmap`/`hmtx` tables).
 //!
 //! Money never touches floating point. Layout is computed in integers (thousandths of a point,
 //! "mpt", y growing downwards from the top of the page); conversion to `f32` happens only when
 //! coordinates are handed to the PDF crate.
 
-use std::ops::Range;
-
 use chrono::{Datelike, NaiveDate};
-use krilla::Document;
-use krilla::action::LinkAction;
-use krilla::annotation::{Annotation, LinkAnnotation, Target};
-use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect};
-use krilla::metadata::Metadata;
-use krilla::num::NormalizedF32;
-use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
-use krilla::text::{Font, GlyphId, KrillaGlyph};
 
-/// DejaVu Sans (Bitstream Vera licence, DejaVu changes public domain; see
-/// `DejaVuSans.LICENSE.txt` next to this file).
-const FONT_DATA: &[u8] = include_bytes!("DejaVuSans.ttf");
+use crate::kernel::pdf::{self, FontMetrics, Op, PAGE_H, PAGE_W, PT, Style, clean};
 
 /// One invoice line.
 #[derive(Debug, Clone, Copy)]
@@ -73,12 +58,10 @@ pub struct PdfInvoice<'a> {
 }
 
 mod draw;
-mod font;
 mod layout;
 mod text;
 
 pub use draw::render;
-use font::*;
 use layout::*;
 use text::*;
 pub use text::{format_money, format_quantity, format_rate};

@@ -1,38 +1,7 @@
 //! Tests of the PDF renderer and the number formatting.
 
-use super::draw::fallback_pdf;
 use super::*;
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-/// Text of a PDF via `pdftotext -layout` (Debian package `poppler-utils`).
-fn pdf_text(pdf: &[u8]) -> String {
-    let mut child = match Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8", "-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) => panic!(
-            "cannot run `pdftotext` ({e}); install it with `apt-get install -y poppler-utils`"
-        ),
-    };
-    child
-        .stdin
-        .take()
-        .expect("pdftotext stdin")
-        .write_all(pdf)
-        .expect("write PDF to pdftotext");
-    let out = child.wait_with_output().expect("pdftotext output");
-    assert!(
-        out.status.success(),
-        "pdftotext failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("pdftotext prints UTF-8")
-}
+use crate::kernel::pdf::{fallback_pdf, pdf_text};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
@@ -136,20 +105,6 @@ fn rate_formats() {
     assert_eq!(format_rate(1_000_000), "100 %");
     assert_eq!(format_rate(-25_000), "-2.5 %");
     assert_eq!(format_rate(i64::MIN), "-922,337,203,685,477.5808 %");
-}
-
-#[test]
-fn font_metrics_read() {
-    let fm = FontMetrics::parse(FONT_DATA).expect("font parses");
-    assert_eq!(fm.units_per_em, 2048);
-    for c in ['A', 'ü', 'Ø', 'Ł', 'ź', '…', '€', '—'] {
-        assert_ne!(fm.glyph(c), 0, "missing glyph for {c}");
-        assert!(fm.char_units(c) > 0);
-    }
-    assert_eq!(fm.glyph('\u{10FFFF}'), 0);
-    let lines = fm.wrap("aaa bbb ccc", BODY_SIZE, 1, 2);
-    assert_eq!(lines.len(), 2);
-    assert!(lines[1].ends_with('…'));
 }
 
 #[test]

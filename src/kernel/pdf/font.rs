@@ -1,40 +1,42 @@
 //! Just enough TrueType reading for glyph ids and advance widths, and text cleaning.
 
-use super::*;
+use std::ops::Range;
+
+use krilla::text::{GlyphId, KrillaGlyph};
 
 // ---------------------------------------------------------------------------------------------
 // Font metrics: just enough TrueType reading for glyph ids and advance widths
 // ---------------------------------------------------------------------------------------------
 
-pub(super) fn be16(d: &[u8], at: usize) -> Option<u16> {
+fn be16(d: &[u8], at: usize) -> Option<u16> {
     let bytes = d.get(at..at.checked_add(2)?)?;
     Some(u16::from_be_bytes(bytes.try_into().ok()?))
 }
 
-pub(super) fn be32(d: &[u8], at: usize) -> Option<u32> {
+fn be32(d: &[u8], at: usize) -> Option<u32> {
     let bytes = d.get(at..at.checked_add(4)?)?;
     Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
 #[derive(Clone, Copy)]
-pub(super) enum Cmap {
+enum Cmap {
     /// Segment mapping to delta values (BMP).
     Format4(usize),
     /// Segmented coverage (full Unicode).
     Format12(usize),
 }
 
-pub(super) struct FontMetrics {
-    pub(super) data: &'static [u8],
-    pub(super) units_per_em: i64,
-    pub(super) num_glyphs: u16,
-    pub(super) num_h_metrics: usize,
-    pub(super) hmtx: usize,
-    pub(super) cmap: Cmap,
+pub struct FontMetrics {
+    data: &'static [u8],
+    units_per_em: i64,
+    num_glyphs: u16,
+    num_h_metrics: usize,
+    hmtx: usize,
+    cmap: Cmap,
 }
 
 impl FontMetrics {
-    pub(super) fn parse(data: &'static [u8]) -> Option<Self> {
+    pub fn parse(data: &'static [u8]) -> Option<Self> {
         let num_tables = usize::from(be16(data, 4)?);
         let table = |tag: &[u8; 4]| -> Option<usize> {
             (0..num_tables).find_map(|i| {
@@ -75,7 +77,7 @@ impl FontMetrics {
         })
     }
 
-    pub(super) fn lookup(&self, cp: u32) -> Option<u16> {
+    pub fn lookup(&self, cp: u32) -> Option<u16> {
         let d = self.data;
         match self.cmap {
             Cmap::Format12(sub) => {
@@ -135,7 +137,7 @@ impl FontMetrics {
     }
 
     /// Glyph id for a character; 0 (.notdef) when the font lacks it.
-    pub(super) fn glyph(&self, c: char) -> u16 {
+    pub fn glyph(&self, c: char) -> u16 {
         match self.lookup(u32::from(c)) {
             Some(g) if g < self.num_glyphs => g,
             _ => 0,
@@ -143,31 +145,31 @@ impl FontMetrics {
     }
 
     /// Advance width in font units.
-    pub(super) fn advance(&self, gid: u16) -> i64 {
+    pub fn advance(&self, gid: u16) -> i64 {
         let idx = usize::from(gid).min(self.num_h_metrics.saturating_sub(1));
         i64::from(be16(self.data, self.hmtx + 4 * idx).unwrap_or(0))
     }
 
-    pub(super) fn char_units(&self, c: char) -> i64 {
+    pub fn char_units(&self, c: char) -> i64 {
         self.advance(self.glyph(c))
     }
 
-    pub(super) fn units(&self, s: &str) -> i64 {
+    pub fn units(&self, s: &str) -> i64 {
         s.chars()
             .fold(0i64, |acc, c| acc.saturating_add(self.char_units(c)))
     }
 
     /// Width of `s` in mpt at font size `size` (mpt).
-    pub(super) fn width(&self, s: &str, size: i64) -> i64 {
+    pub fn width(&self, s: &str, size: i64) -> i64 {
         self.units(s).saturating_mul(size) / self.units_per_em
     }
 
     /// A width in mpt converted to font units at font size `size` (mpt).
-    pub(super) fn limit_units(&self, max_w: i64, size: i64) -> i64 {
+    pub fn limit_units(&self, max_w: i64, size: i64) -> i64 {
         max_w.saturating_mul(self.units_per_em) / size.max(1)
     }
 
-    pub(super) fn glyphs(&self, s: &str) -> Vec<KrillaGlyph> {
+    pub fn glyphs(&self, s: &str) -> Vec<KrillaGlyph> {
         let upem = self.units_per_em as f32;
         s.char_indices()
             .map(|(i, c)| {
@@ -188,7 +190,7 @@ impl FontMetrics {
     }
 
     /// `s` shortened (from the end) so that `s…` fits within `limit` font units.
-    pub(super) fn with_ellipsis(&self, s: &str, limit: i64) -> String {
+    pub fn with_ellipsis(&self, s: &str, limit: i64) -> String {
         let ell = self.char_units('…');
         let mut out: String = s.to_owned();
         while !out.is_empty() && self.units(&out).saturating_add(ell) > limit {
@@ -200,7 +202,7 @@ impl FontMetrics {
     }
 
     /// `s` on one line, truncated with `…` when wider than `max_w`.
-    pub(super) fn ellipsize(&self, s: &str, size: i64, max_w: i64) -> String {
+    pub fn ellipsize(&self, s: &str, size: i64, max_w: i64) -> String {
         let limit = self.limit_units(max_w, size);
         let mut w = 0i64;
         for (i, c) in s.char_indices() {
@@ -214,7 +216,7 @@ impl FontMetrics {
 
     /// Greedy word wrap into at most `max_lines` lines of width `max_w`; words wider than a
     /// line are broken between characters; overflow ends the last line with `…`.
-    pub(super) fn wrap(&self, text: &str, size: i64, max_w: i64, max_lines: usize) -> Vec<String> {
+    pub fn wrap(&self, text: &str, size: i64, max_w: i64, max_lines: usize) -> Vec<String> {
         let mut lines: Vec<String> = Vec::new();
         if max_lines == 0 {
             return lines;
@@ -277,7 +279,7 @@ impl FontMetrics {
 
 /// Control characters become spaces (newlines too unless `keep_newlines`), input is capped at
 /// `max_chars` characters so that absurd input stays cheap.
-pub(super) fn clean(s: &str, max_chars: usize, keep_newlines: bool) -> String {
+pub fn clean(s: &str, max_chars: usize, keep_newlines: bool) -> String {
     let mut out: String = s
         .chars()
         .take(max_chars)
