@@ -240,6 +240,16 @@ BUSINESS_RULES = [
     (r"a completed lesson grades every item of the lesson", "required when another field has a given value"),
     (r"an item is below the standard: the lesson is incomplete", "a bound set by other fields"),
     (r"the syllabus has no such version", "reference to a row that does not exist"),
+    # Skills: an assessment's evidence names its record by the kind it is; a level within the
+    # skill's levels; a rule's parameters follow its kind (docs/skills.md).
+    (r"says what was observed \(required with observation\)", "required when another field has a given value"),
+    (r"only with [a-z_]+", "allowed only when another field has a given value"),
+    (r"names a lesson of a syllabus: only with syllabus_id", "allowed only when another field has a given value"),
+    (r"is above the skill's highest level \(\d+\)", "a bound set by the row named"),
+    (r"names no lesson of any version of the syllabus", "reference to a row that does not exist"),
+    (r"names nothing of this organisation", "reference to a row that does not exist"),
+    (r"at most one of [a-z_, ]+", "at most one of several fields"),
+    (r"does not apply to this kind of rule", "allowed only when another field has a given value"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),
