@@ -59,6 +59,9 @@ pub async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let db = Db::connect_with(&settings, 8)?;
             let v = db::migrate_platform(&db).await?;
             println!("platform schema at version {v}");
+            for name in db::load_reference(&db, &crate::domains::CATALOG).await? {
+                println!("loaded reference data: {name}");
+            }
             let dropped = tenancy::drop_stale_warm_schemas(&db).await?;
             if dropped > 0 {
                 println!("dropped {dropped} outdated warm schema(s)");
@@ -125,6 +128,7 @@ async fn migrate_and_report(
 async fn open(settings: &Settings) -> anyhow::Result<(Db, TenantRegistry)> {
     let db = Db::connect_with(settings, 4)?;
     db::migrate_platform(&db).await?;
+    db::load_reference(&db, &crate::domains::CATALOG).await?;
     let registry = TenantRegistry::new(
         db.clone(),
         std::time::Duration::from_secs(1),

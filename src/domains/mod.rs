@@ -32,6 +32,7 @@ macro_rules! text_enum {
 // The built domains' modules. They are declared here, not inside `domains!`, because rustfmt
 // (and so `cargo fmt`) does not reach a module declared inside a macro call; a unit test below
 // checks that every folder is both declared and listed.
+pub mod airports;
 pub mod certificates;
 pub mod finance;
 pub mod fleet;
@@ -40,7 +41,6 @@ pub mod identity;
 pub mod maintenance;
 pub mod scheduling;
 pub mod settings;
-pub mod skills;
 pub mod theory;
 pub mod tools;
 pub mod training;
@@ -78,10 +78,10 @@ domains! {
     scheduling,
     flights,
     certificates,
+    airports,
     finance,
     theory,
-    training,
-    skills;
+    training;
     planned:
     planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,
@@ -173,6 +173,7 @@ mod tests {
                 "tools.notes.read",
                 "tools.notes.write",
                 "tools.events.read",
+                "airports.read",
                 "training.read",
                 "fbo.read",
                 "fbo.fuel"

@@ -23,6 +23,7 @@ pub const DOCUMENTS: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View documents.
@@ -66,6 +67,7 @@ pub const REPORTS: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// Run reports.
@@ -95,6 +97,7 @@ pub const NOTIFICATIONS: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// Manage notification templates and rules.
@@ -126,6 +129,7 @@ pub const CHARTER: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View charter trips, quotes, crew and passengers.
@@ -181,6 +185,7 @@ pub const FBO: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View FBO operations: fuel, parking, line service.

@@ -127,6 +127,7 @@ impl AppState {
         catalog: &'static Catalog,
     ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
         crate::db::migrate_platform(&self.db).await?;
+        crate::db::load_reference(&self.db, catalog).await?;
         crate::platform::operators::bootstrap(self).await?;
         let mut background = vec![
             crate::jobs::queue::spawn(self.clone(), JOB_KINDS),

@@ -80,6 +80,25 @@ pub struct Manifest {
     /// What it does with the card-payment events of the tenant's own Stripe account (Stripe
     /// Connect), handed over by the host's `/webhooks/stripe/connect` once each.
     pub payment_events: &'static [PaymentEventHandler],
+    /// Shared read-only data it ships in the binary (the world's airports), loaded into the
+    /// `reference` schema for every tenant to read (`crate::db::load_reference`).
+    pub reference: &'static [ReferenceData],
+}
+
+/// Replaces one reference dataset inside the loading transaction; returns the rows loaded.
+pub type ReferenceLoad =
+    for<'c> fn(&'c mut sqlx::PgConnection) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+
+/// Reference data a domain ships with the binary. `flightline migrate` and every start load it
+/// when `reference.datasets` holds another version (or none), under one advisory lock, so a
+/// version is loaded once however many replicas start together.
+#[derive(Debug, Clone, Copy)]
+pub struct ReferenceData {
+    /// Its key in `reference.datasets`.
+    pub name: &'static str,
+    /// The version shipped.
+    pub version: &'static str,
+    pub load: ReferenceLoad,
 }
 
 /// A verified event of a tenant's connected Stripe account, as the host hands it to a domain:
@@ -295,6 +314,11 @@ impl Catalog {
         self.manifests.iter().flat_map(|m| m.permissions.iter())
     }
 
+    /// Every reference dataset, in manifest order.
+    pub fn references(&self) -> impl Iterator<Item = &'static ReferenceData> + '_ {
+        self.manifests.iter().flat_map(|m| m.reference.iter())
+    }
+
     /// Every calendar feed kind, in manifest order.
     pub fn feeds(&self) -> impl Iterator<Item = &'static FeedKind> + '_ {
         self.manifests.iter().flat_map(|m| m.feeds.iter())
@@ -507,4 +531,5 @@ pub const CORE: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };

@@ -1,6 +1,7 @@
 //! Integration tests: the real application on port 0 against a real PostgreSQL, fresh tenants
 //! per test (so tests isolate each other and exercise isolation at the same time).
 
+mod airports;
 mod architecture;
 mod attachments;
 mod audit;

@@ -539,7 +539,7 @@ async fn achievements_are_awarded_by_rules_audited_and_revoked() {
         StatusCode::CREATED,
     )
     .await;
-    let job = &flightline::domains::skills::ACHIEVEMENTS;
+    let job = &flightline::domains::training::ACHIEVEMENTS;
     flightline::jobs::run_for_every_tenant(app.state.db(), job)
         .await
         .expect("achievements job");

@@ -76,6 +76,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[reminders::COMPLIANCE_REMINDERS],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View licences, ratings and medicals: everyone's with `certificates.manage` or

@@ -95,6 +95,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[stripe_events::PAYMENT_EVENTS],
+    reference: &[],
 };
 
 /// View accounts, invoices and payments.

@@ -59,6 +59,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[],
     limits: &[api::AIRCRAFT_LIMIT],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View aircraft, simulators and meters.

@@ -22,3 +22,18 @@ pub fn compliance_json_sql(id: &str) -> String {
 pub fn registration_sql(id: &str) -> String {
     format!("(select registration from aircraft where id = {id})")
 }
+
+/// The cruise speeds of aircraft `id`: its own and its type's (knots), each where set; `None`
+/// when no such aircraft exists (the airports domain's block time).
+pub async fn cruise_speeds(
+    conn: &mut sqlx::PgConnection,
+    id: uuid::Uuid,
+) -> Result<Option<(Option<i32>, Option<i32>)>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.cruise_speed_kts, t.cruise_speed_kts from aircraft a
+           left join aircraft_types t on t.id = a.aircraft_type_id where a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}

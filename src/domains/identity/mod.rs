@@ -38,6 +38,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[],
     limits: &[users::ACTIVE_USERS_LIMIT],
     payment_events: &[],
+    reference: &[],
 };
 
 /// List and view users, roles and teams.

@@ -66,6 +66,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View inspections, squawks, MEL deferrals and logs.

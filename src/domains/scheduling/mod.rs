@@ -67,6 +67,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// The calendar feed of the bookings a user flies or teaches.

@@ -38,6 +38,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[retention::AUDIT_RETENTION],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// Read tenant settings and feature flags.

@@ -185,7 +185,7 @@ impl AttemptsApi {
         .await?;
         if let Submitted::Graded(a) = &outcome {
             // A passed exam may earn an achievement.
-            crate::domains::skills::service::award(&mut tx, Some(a.student_id.0)).await?;
+            crate::domains::training::service::award(&mut tx, Some(a.student_id.0)).await?;
         }
         tx.commit().await?;
         match outcome {

@@ -243,7 +243,7 @@ pub struct Enrollment {
     /// Only in the answer to enrolling: the skills the course requires that the student
     /// lacked (the `training.required_skills` setting `warn`; under `refuse` the enrolment is
     /// `409 skills-missing`). Empty in every other answer.
-    pub skill_shortfalls: Vec<crate::domains::skills::dto::SkillShortfall>,
+    pub skill_shortfalls: Vec<crate::domains::training::service::SkillShortfall>,
 }
 
 /// A page of enrolments, newest first.

@@ -159,10 +159,10 @@ impl EnrollmentsApi {
                     .collect(),
             });
         }
-        let shortfalls = crate::domains::skills::service::check_enrolment(
+        let shortfalls = crate::domains::training::service::check_enrolment(
             &mut tx,
             student,
-            crate::domains::skills::service::Target::Course(course.id),
+            crate::domains::training::service::Target::Course(course.id),
         )
         .await?;
         let eid: Option<Uuid> = sqlx::query_scalar(
@@ -320,7 +320,7 @@ impl EnrollmentsApi {
         .await?;
         if after.completed_at.is_some() {
             // A completed course may earn an achievement.
-            crate::domains::skills::service::award(&mut tx, Some(after.student_id.0)).await?;
+            crate::domains::training::service::award(&mut tx, Some(after.student_id.0)).await?;
         }
         tx.commit().await?;
         Ok(Json(after))

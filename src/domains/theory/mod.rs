@@ -82,6 +82,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View theory courses and exams.

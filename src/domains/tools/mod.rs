@@ -125,6 +125,7 @@ pub const MANIFEST: Manifest = Manifest {
     jobs: &[],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// The calendar feed of the events a user organises or attends.

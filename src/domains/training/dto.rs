@@ -294,7 +294,7 @@ pub struct Enrollment {
     /// Skills the syllabus or its next lesson requires that the student lacks (an open
     /// enrollment's; empty once it is closed). Under the `training.required_skills` setting
     /// `refuse`, enrolling or booking with a shortfall is refused instead.
-    pub skill_shortfalls: Vec<crate::domains::skills::dto::SkillShortfall>,
+    pub skill_shortfalls: Vec<super::skills::dto::SkillShortfall>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

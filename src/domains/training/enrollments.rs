@@ -15,12 +15,12 @@ use super::dto::{
     VersionStatus,
 };
 use super::repo::{self, EnrollmentRow, NewEnrollment};
+use super::skills::service as skills;
 use super::{TRAINING_MANAGE, TRAINING_READ, progress};
 use crate::audit;
 use crate::auth::TenantCtx;
 use crate::domains::flights::service as flights;
 use crate::domains::scheduling::service as scheduling;
-use crate::domains::skills::service as skills;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
 use crate::kernel::{UserId, page};

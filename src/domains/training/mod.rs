@@ -4,7 +4,8 @@
 //! acknowledge. Ground school and exams are the `theory` domain's. See docs/training.md.
 //!
 //! Hours against requirements come from the student's logbook through the flights domain
-//! (`flights::service::column_sums`).
+//! (`flights::service::column_sums`). Skills, achievements and completion certificates are
+//! `skills` (docs/skills.md).
 
 mod api;
 pub mod dto;
@@ -13,6 +14,7 @@ mod progress;
 mod records;
 mod repo;
 pub mod service;
+pub mod skills;
 
 use poem_openapi::Tags;
 
@@ -26,22 +28,35 @@ pub enum Tag {
     Syllabi,
     /// Students' enrollments, their progress and pace, and graded lesson records.
     Enrollments,
+    /// The skill catalogue, people's assessed levels and the skills syllabi and courses require.
+    Skills,
+    /// Achievements awarded by rules, and completion certificates.
+    Achievements,
 }
 
 pub type Apis = (
     api::SyllabiApi,
-    (enrollments::EnrollmentsApi, records::RecordsApi),
+    (
+        (enrollments::EnrollmentsApi, records::RecordsApi),
+        skills::Apis,
+    ),
 );
 
 pub fn apis() -> Apis {
     (
         api::SyllabiApi,
-        (enrollments::EnrollmentsApi, records::RecordsApi),
+        (
+            (enrollments::EnrollmentsApi, records::RecordsApi),
+            skills::apis(),
+        ),
     )
 }
 
+pub use skills::ACHIEVEMENTS;
+
 pub const MANIFEST: Manifest = Manifest {
     name: "training",
+    // Skills, achievements and certificates (`skills`) live under the same prefix.
     prefixes: &["/api/v1/training"],
     flags: &[Flag {
         key: "training",
@@ -52,10 +67,11 @@ pub const MANIFEST: Manifest = Manifest {
     permissions: &[TRAINING_READ, TRAINING_MANAGE],
     attachments: &[],
     feeds: &[],
-    links: &[],
-    jobs: &[],
+    links: &[skills::CERTIFICATE_LINK],
+    jobs: &[skills::ACHIEVEMENTS],
     limits: &[],
     payment_events: &[],
+    reference: &[],
 };
 
 /// View courses, enrolments and progress.

@@ -216,7 +216,7 @@ impl RecordsApi {
         )
         .await?;
         // A completed stage check may earn an achievement (first solo waits for the logbook).
-        crate::domains::skills::service::award(&mut tx, Some(e.student_id)).await?;
+        super::skills::service::award(&mut tx, Some(e.student_id)).await?;
         tx.commit().await?;
         Ok(Created::Created(Json(r)))
     }

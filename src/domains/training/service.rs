@@ -19,3 +19,8 @@ pub async fn enrollment(tx: &mut TenantTx, id: Uuid) -> Result<Option<Enrollment
         None => Ok(None),
     }
 }
+
+/// What the theory domain asks of skills and achievements: the shortfall check at enrolment and
+/// the achievement rules after a completion or a passed exam (docs/skills.md).
+pub use super::skills::dto::SkillShortfall;
+pub use super::skills::service::{Target, award, check_enrolment, shortfalls};

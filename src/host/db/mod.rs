@@ -6,6 +6,7 @@
 //! fails the build's tests if a domain module mentions it.
 
 mod migrate;
+mod reference;
 mod tenant_tx;
 
 use std::time::Duration;
@@ -18,6 +19,7 @@ pub use migrate::{
     EmbeddedMigration, Migration, MigrationOutcome, MigrationStatus, TenantFilter,
     latest_tenant_version, migrate_platform, migrate_tenants, tenant_migrations,
 };
+pub use reference::load_reference;
 pub use tenant_tx::{SchemaName, TenantTx};
 
 use crate::config::Settings;

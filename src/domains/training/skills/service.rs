@@ -87,7 +87,7 @@ pub async fn check_enrolment(
     if missing.is_empty() {
         return Ok(missing);
     }
-    let refuse = crate::domains::settings::values::read(&mut *conn, "training.required_skills")
+    let refuse = crate::domains::settings::service::read(&mut *conn, "training.required_skills")
         .await?
         .is_some_and(|v| v.as_str() == Some("refuse"));
     if refuse {

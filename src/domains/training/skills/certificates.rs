@@ -152,7 +152,7 @@ async fn completed(
                 .await?
             }
             (None, Some(id)) => {
-                let tz = crate::domains::settings::values::timezone(&mut *conn).await?;
+                let tz = crate::domains::settings::service::timezone(&mut *conn).await?;
                 sqlx::query_as(
                     "select e.student_id, u.name, c.title, (e.completed_at at time zone $2)::date
                    from theory_enrollments e join users u on u.id = e.student_id

@@ -1,0 +1,384 @@
+//! `/api/v1/airports`: search over the world's airports and the organisation's landing sites,
+//! one airport by code, and distance, course and block time between two.
+
+use poem_openapi::OpenApi;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::AIRPORTS_READ;
+use super::dto::{Airport, AirportList, AirportSource, CruiseSource, RouteEstimate, SiteKind};
+use super::geo::{self, Point};
+use crate::auth::TenantCtx;
+use crate::domains::fleet::service as fleet;
+use crate::error::{AppError, Result};
+use crate::kernel::page;
+
+pub struct AirportsApi;
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AirportRow {
+    code: String,
+    icao: Option<String>,
+    iata: Option<String>,
+    local_id: Option<String>,
+    name: String,
+    city: Option<String>,
+    subdivision: Option<String>,
+    country: Option<String>,
+    latitude: f64,
+    longitude: f64,
+    elevation_ft: Option<i32>,
+    time_zone: String,
+    longest_runway_ft: Option<i32>,
+    site_id: Option<Uuid>,
+    #[sqlx(try_from = "String")]
+    kind: OptKind,
+}
+
+/// A site kind that is absent for a reference airport.
+pub(super) struct OptKind(Option<SiteKind>);
+
+impl TryFrom<String> for OptKind {
+    type Error = String;
+
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        if s.is_empty() {
+            return Ok(Self(None));
+        }
+        SiteKind::try_from(s).map(|k| Self(Some(k)))
+    }
+}
+
+impl From<AirportRow> for Airport {
+    fn from(r: AirportRow) -> Self {
+        Airport {
+            source: if r.site_id.is_some() {
+                AirportSource::Private
+            } else {
+                AirportSource::Reference
+            },
+            code: r.code,
+            icao: r.icao,
+            iata: r.iata,
+            local_id: r.local_id,
+            name: r.name,
+            city: r.city,
+            subdivision: r.subdivision,
+            country: r.country,
+            latitude: r.latitude,
+            longitude: r.longitude,
+            elevation_ft: r.elevation_ft,
+            time_zone: r.time_zone,
+            longest_runway_ft: r.longest_runway_ft,
+            site_id: r.site_id,
+            kind: r.kind.0,
+        }
+    }
+}
+
+/// The columns of a reference airport as an [`AirportRow`].
+macro_rules! reference_columns {
+    () => {
+        "a.icao as code, a.icao, a.iata, a.local_id, a.name, a.city, a.subdivision, a.country, \
+         a.latitude, a.longitude, a.elevation_ft, a.time_zone, a.longest_runway_ft, \
+         null::uuid as site_id, '' as kind"
+    };
+}
+
+/// The columns of a landing site as an [`AirportRow`].
+macro_rules! site_columns {
+    () => {
+        "s.code, null::text as icao, null::text as iata, null::text as local_id, s.name, \
+         null::text as city, null::text as subdivision, s.country, s.latitude, s.longitude, \
+         s.elevation_ft, s.time_zone, null::integer as longest_runway_ft, s.id as site_id, \
+         s.kind"
+    };
+}
+
+/// Search by code and text: the exact codes, then names starting with the term, then names and
+/// cities containing it (with three characters or more; one or two match codes and prefixes
+/// only), the shorter name first. $1 the code (upper case), $2 the LIKE-escaped text (lower
+/// case), $3 whether to look inside names, $4 the country, $5 the limit.
+const SEARCH: &str = concat!(
+    "select code, icao, iata, local_id, name, city, subdivision, country, latitude, longitude,
+            elevation_ft, time_zone, longest_runway_ft, site_id, kind from (
+       select ",
+    reference_columns!(),
+    ",
+              case when a.icao = $1 then 0 when a.iata = $1 then 1 when a.local_id = $1 then 2
+                   when a.search like $2 || '%' then 3 else 4 end as rank,
+              length(a.search) as len
+         from reference.airports a
+        where (a.icao = $1 or a.iata = $1 or a.local_id = $1 or a.search like $2 || '%'
+               or ($3 and a.search like '%' || $2 || '%'))
+          and ($4::text is null or a.country = $4)
+       union all
+       select ",
+    site_columns!(),
+    ",
+              case when s.code = $1 then 0 when lower(s.name) like $2 || '%' then 3 else 4 end,
+              length(s.name)
+         from landing_sites s
+        where s.active and (s.code = $1 or lower(s.name) like $2 || '%'
+                            or ($3 and lower(s.name) like '%' || $2 || '%'))
+          and ($4::text is null or s.country = $4)
+     ) m order by rank, len, code limit $5"
+);
+
+/// Names spelled like the term (trigram similarity above pg_trgm's 0.3), most alike first:
+/// asked only when [`SEARCH`] found fewer than the limit. $1 the text (lower case), $2 the
+/// country, $3 the limit.
+const SEARCH_FUZZY: &str = concat!(
+    "select code, icao, iata, local_id, name, city, subdivision, country, latitude, longitude,
+            elevation_ft, time_zone, longest_runway_ft, site_id, kind from (
+       select ",
+    reference_columns!(),
+    ", public.similarity(a.search, $1) as sim
+         from reference.airports a
+        where a.search operator(public.%) $1 and ($2::text is null or a.country = $2)
+       union all
+       select ",
+    site_columns!(),
+    ", public.similarity(lower(s.name), $1)
+         from landing_sites s
+        where s.active and lower(s.name) operator(public.%) $1
+          and ($2::text is null or s.country = $2)
+     ) m order by sim desc, code limit $3"
+);
+
+/// `text` with LIKE's wildcards and escape character escaped.
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The best `limit` matches of `term` (trimmed, not blank), ranked as docs/airports.md says.
+pub async fn search(
+    conn: &mut PgConnection,
+    term: &str,
+    country: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Airport>> {
+    let text = term.to_lowercase();
+    let long = text.chars().count() >= 3;
+    let rows: Vec<AirportRow> = sqlx::query_as(SEARCH)
+        .bind(term.to_uppercase())
+        .bind(like_escape(&text))
+        .bind(long)
+        .bind(country)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut found: Vec<Airport> = rows.into_iter().map(Airport::from).collect();
+    let want = usize::try_from(limit).unwrap_or(0);
+    if long && found.len() < want {
+        let more: Vec<AirportRow> = sqlx::query_as(SEARCH_FUZZY)
+            .bind(&text)
+            .bind(country)
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?;
+        for a in more.into_iter().map(Airport::from) {
+            if found.len() >= want {
+                break;
+            }
+            if !found.iter().any(|f| f.code == a.code) {
+                found.push(a);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The airport or active-or-not landing site with `code` (ICAO, IATA, local id, then a site's
+/// code), if any.
+pub async fn by_code(conn: &mut PgConnection, code: &str) -> Result<Option<Airport>> {
+    let code = code.trim().to_uppercase();
+    let row: Option<AirportRow> = sqlx::query_as(concat!(
+        "select ",
+        reference_columns!(),
+        " from reference.airports a where a.icao = $1 or a.iata = $1 or a.local_id = $1
+          order by (a.icao = $1) desc, (a.iata = $1) desc, a.icao limit 1"
+    ))
+    .bind(&code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = row {
+        return Ok(Some(row.into()));
+    }
+    let row: Option<AirportRow> = sqlx::query_as(concat!(
+        "select ",
+        site_columns!(),
+        " from landing_sites s where s.code = $1"
+    ))
+    .bind(&code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(Airport::from))
+}
+
+/// Tenths.
+fn tenth(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+#[OpenApi(prefix_path = "/api/v1/airports", tag = "super::Tag::Airports")]
+impl AirportsApi {
+    /// Search the world's airports and the organisation's active landing sites: an ICAO, IATA
+    /// or local code first, then names and cities starting with the term, containing it, and
+    /// (three characters or more) spelled like it. Returns the best `limit` matches.
+    ///
+    /// Permission: `airports.read`.
+    #[oai(path = "/", method = "get")]
+    async fn search(
+        &self,
+        ctx: TenantCtx,
+        /// A code or part of a name or city, 1 to 64 characters.
+        #[oai(validator(min_length = 1, max_length = 64))]
+        q: Query<String>,
+        /// Only this country (ISO 3166-1 alpha-2).
+        #[oai(validator(pattern = r"^[A-Z]{2}$"))]
+        country: Query<Option<String>>,
+        /// At most this many, 1..=200 (default 50).
+        limit: Query<page::Limit>,
+    ) -> Result<Json<AirportList>> {
+        let term = q.0.trim();
+        if term.is_empty() {
+            return Err(AppError::validation("q", "must not be blank"));
+        }
+        ctx.require(AIRPORTS_READ)?;
+        let mut tx = ctx.begin().await?;
+        let items = search(&mut tx, term, country.0.as_deref(), limit.0.get()).await?;
+        tx.end_read();
+        Ok(Json(AirportList { items }))
+    }
+
+    /// Great-circle distance, initial true course and block time between two airports or
+    /// landing sites (by code). The cruise speed is `cruise_kts`, else the cruise speed of
+    /// `aircraft_id` (the aircraft's own, else its type's); block time is taxi out + the
+    /// distance at cruise speed, rounded up to the minute + taxi in (no wind, no climb).
+    ///
+    /// Permission: `airports.read`.
+    #[oai(path = "/distance", method = "get")]
+    #[allow(clippy::too_many_arguments)]
+    async fn distance(
+        &self,
+        ctx: TenantCtx,
+        /// From: a code.
+        #[oai(validator(min_length = 1, max_length = 10))]
+        from: Query<String>,
+        /// To: a code.
+        #[oai(validator(min_length = 1, max_length = 10))]
+        to: Query<String>,
+        /// Cruise true airspeed, knots.
+        #[oai(validator(minimum(value = "1"), maximum(value = "700")))]
+        cruise_kts: Query<Option<i32>>,
+        /// An aircraft of the fleet whose cruise speed to use (when `cruise_kts` is absent).
+        aircraft_id: Query<Option<Uuid>>,
+        /// Default 10.
+        #[oai(validator(minimum(value = "0"), maximum(value = "120")))]
+        taxi_out_minutes: Query<Option<i32>>,
+        /// Default 5.
+        #[oai(validator(minimum(value = "0"), maximum(value = "120")))]
+        taxi_in_minutes: Query<Option<i32>>,
+    ) -> Result<Json<RouteEstimate>> {
+        ctx.require(AIRPORTS_READ)?;
+        let mut tx = ctx.begin().await?;
+        let from = by_code(&mut tx, &from.0)
+            .await?
+            .ok_or_else(|| AppError::validation("from", "names no airport or landing site"))?;
+        let to = by_code(&mut tx, &to.0)
+            .await?
+            .ok_or_else(|| AppError::validation("to", "names no airport or landing site"))?;
+        let (cruise_kts, cruise_source) = match (cruise_kts.0, aircraft_id.0) {
+            (Some(k), _) => (k, CruiseSource::Request),
+            (None, Some(id)) => match fleet::cruise_speeds(&mut tx, id).await? {
+                None => {
+                    return Err(AppError::validation(
+                        "aircraft_id",
+                        "names no aircraft of this organisation",
+                    ));
+                }
+                Some((Some(k), _)) => (k, CruiseSource::Aircraft),
+                Some((None, Some(k))) => (k, CruiseSource::AircraftType),
+                Some((None, None)) => {
+                    return Err(AppError::validation(
+                        "aircraft_id",
+                        "the aircraft and its type have no cruise speed: send cruise_kts",
+                    ));
+                }
+            },
+            (None, None) => {
+                return Err(AppError::validation(
+                    "cruise_kts",
+                    "is required without aircraft_id",
+                ));
+            }
+        };
+        tx.end_read();
+        let (a, b) = (
+            Point {
+                latitude: from.latitude,
+                longitude: from.longitude,
+            },
+            Point {
+                latitude: to.latitude,
+                longitude: to.longitude,
+            },
+        );
+        let distance = geo::distance_nm(a, b);
+        let flight_minutes = geo::flight_minutes(distance, cruise_kts);
+        let taxi_out = taxi_out_minutes.0.unwrap_or(10);
+        let taxi_in = taxi_in_minutes.0.unwrap_or(5);
+        Ok(Json(RouteEstimate {
+            distance_nm: tenth(distance),
+            initial_course_deg: tenth(geo::initial_course(a, b)).rem_euclid(360.0),
+            cruise_kts,
+            cruise_source,
+            flight_minutes,
+            taxi_out_minutes: taxi_out,
+            taxi_in_minutes: taxi_in,
+            block_minutes: taxi_out + flight_minutes + taxi_in,
+            from,
+            to,
+        }))
+    }
+
+    /// One airport or landing site by code: ICAO (`LSZH`), IATA (`ZRH`), a local code (the
+    /// FAA's `JFK`), or a landing site's own code. An unknown code is `404`.
+    ///
+    /// Permission: `airports.read`.
+    #[oai(path = "/:code", method = "get")]
+    async fn get(
+        &self,
+        ctx: TenantCtx,
+        /// The code.
+        #[oai(validator(min_length = 1, max_length = 10))]
+        code: Path<String>,
+    ) -> Result<Json<Airport>> {
+        ctx.require(AIRPORTS_READ)?;
+        let mut tx = ctx.begin().await?;
+        let airport = by_code(&mut tx, &code.0)
+            .await?
+            .ok_or(AppError::NotFound("airport"))?;
+        tx.end_read();
+        Ok(Json(airport))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_escape_escapes_wildcards() {
+        assert_eq!(super::like_escape("a%b_c\\d"), "a\\%b\\_c\\\\d");
+        assert_eq!(super::like_escape("zürich"), "zürich");
+    }
+}

@@ -1,0 +1,83 @@
+//! Airports: the world's airports shipped with the product as shared reference data
+//! (`reference.airports`, loaded from `data/airports`), the organisation's private landing
+//! sites, search by code or name, and great-circle distance, initial course and block time
+//! between two of them. See docs/airports.md.
+
+mod api;
+pub mod dto;
+pub mod geo;
+pub mod reference;
+mod sites;
+
+/// What other domains and the benchmark call: search and lookup by code.
+pub mod service {
+    pub use super::api::{by_code, search};
+}
+
+use poem_openapi::Tags;
+
+use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
+use crate::kernel::roles::{charter, fbo, school};
+
+/// The OpenAPI tags of this domain.
+#[derive(Tags)]
+pub enum Tag {
+    /// The world's airports, private landing sites, distances and block times.
+    Airports,
+}
+
+pub type Apis = (api::AirportsApi, sites::SitesApi);
+
+pub fn apis() -> Apis {
+    (api::AirportsApi, sites::SitesApi)
+}
+
+pub const MANIFEST: Manifest = Manifest {
+    name: "airports",
+    prefixes: &["/api/v1/airports"],
+    flags: &[Flag {
+        key: "airports",
+        description: "Airports: search, distances and block times, private landing sites",
+        prefix: "/api/v1/airports",
+        on_for: ALL_KINDS,
+    }],
+    permissions: &[AIRPORTS_READ, AIRPORTS_MANAGE],
+    attachments: &[],
+    feeds: &[],
+    links: &[],
+    jobs: &[],
+    limits: &[],
+    payment_events: &[],
+    reference: &[reference::AIRPORTS],
+};
+
+/// Search airports and landing sites, distances and block times.
+pub const AIRPORTS_READ: Permission = Permission::new(
+    "airports.read",
+    "Search airports and landing sites, distances and block times",
+    &[
+        school::ORGANIZATION_ADMIN,
+        school::INSTRUCTOR,
+        school::STUDENT,
+        school::STAFF,
+        school::MECHANIC,
+        charter::DISPATCHER,
+        charter::PILOT,
+        charter::MEDICAL_CREW,
+        charter::SALES,
+        charter::FINANCE,
+        fbo::LINE_MANAGER,
+        fbo::FUELER,
+        fbo::FRONT_DESK,
+    ],
+);
+/// Manage the organisation's private landing sites.
+pub const AIRPORTS_MANAGE: Permission = Permission::new(
+    "airports.manage",
+    "Manage the organisation's private landing sites",
+    &[
+        school::ORGANIZATION_ADMIN,
+        charter::DISPATCHER,
+        fbo::LINE_MANAGER,
+    ],
+);
