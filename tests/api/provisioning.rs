@@ -147,6 +147,7 @@ async fn roles_are_seeded_for_each_kind() {
                 "organization_admin",
                 "staff",
                 "student",
+                "trainer",
             ],
         ),
         (

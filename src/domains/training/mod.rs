@@ -66,6 +66,7 @@ pub const TRAINING_READ: Permission = Permission::new(
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,
         school::STUDENT,
+        school::TRAINER,
         fbo::LINE_MANAGER,
         fbo::FUELER,
     ],
@@ -77,6 +78,7 @@ pub const TRAINING_MANAGE: Permission = Permission::new(
     &[
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,
+        school::TRAINER,
         fbo::LINE_MANAGER,
     ],
 );
