@@ -717,6 +717,7 @@ async fn main() {
     let t = Instant::now();
     let outcomes = db::migrate_tenants(
         &db,
+        &flightline::domains::CATALOG,
         &migrations,
         &TenantFilter::All,
         settings.tenancy.migration_concurrency,

@@ -6,6 +6,7 @@ mod attachments;
 mod audit;
 mod auth;
 mod billing;
+mod catalog_sync;
 mod certificates;
 mod cli;
 mod compliance;

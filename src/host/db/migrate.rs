@@ -1,6 +1,8 @@
 //! Our own migration runner (DESIGN §3): platform migrations under one global lock, then tenant
-//! migrations with bounded parallelism, one transaction and one advisory lock per tenant.
-//! Tenants already current are skipped without touching their schema; a failing tenant is
+//! migrations with bounded parallelism, one transaction and one advisory lock per tenant, each
+//! followed in that transaction by the catalogue sync (`crate::tenancy::catalog_sync`: system
+//! roles and permissions declared since the tenant was provisioned). Tenants already current
+//! (schema and catalogue digest) are skipped without touching their schema; a failing tenant is
 //! rolled back to its old version and reported while the others proceed.
 //!
 //! Migrations are keyed by their file name (`0001_core`, `202612061430_flights`; see
@@ -15,6 +17,8 @@ use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::{Db, SchemaName};
+use crate::kernel::{Catalog, TenantKind};
+use crate::tenancy::catalog_sync;
 
 /// A migration compiled into the binary by `build.rs`.
 pub struct EmbeddedMigration {
@@ -215,13 +219,18 @@ pub struct MigrationOutcome {
     pub to_version: i32,
     pub status: MigrationStatus,
     pub error: Option<String>,
+    /// System roles the catalogue sync created or gave new permissions to (each audited as
+    /// `role.synced` in the tenant); the status stays `current` when only these changed.
+    pub catalog_changes: usize,
 }
 
-/// Migrates every tenant matching `filter` to the last of `migrations`, `concurrency` at a
-/// time. Tenants still provisioning (their provisioning transaction applies migrations itself)
-/// and archived tenants are not touched.
+/// Migrates every tenant matching `filter` to the last of `migrations` and syncs it with
+/// `catalog`, `concurrency` at a time. Tenants still provisioning (their provisioning
+/// transaction applies migrations and the catalogue itself) and archived tenants are not
+/// touched; a tenant at the latest version whose catalogue digest matches is skipped.
 pub async fn migrate_tenants(
     db: &Db,
+    catalog: &Catalog,
     migrations: &[Migration],
     filter: &TenantFilter,
     concurrency: usize,
@@ -231,8 +240,8 @@ pub async fn migrate_tenants(
         TenantFilter::All => None,
         TenantFilter::Ids(ids) => Some(ids.clone()),
     };
-    let rows = sqlx::query_as::<_, (Uuid, String, String, i32)>(
-        "select id, slug, schema_name, schema_version from platform.tenants
+    let rows = sqlx::query_as::<_, (Uuid, String, String, i32, String, Option<String>)>(
+        "select id, slug, schema_name, schema_version, kind, catalog_digest from platform.tenants
          where status not in ('provisioning', 'archived') and ($1::uuid[] is null or id = any($1))
          order by created_at, id",
     )
@@ -240,9 +249,19 @@ pub async fn migrate_tenants(
     // Platform SQL outside a transaction: the direct pool, never PgBouncer (see `Db::platform`).
     .fetch_all(&db.platform)
     .await?;
+    let digests: Vec<(TenantKind, String)> = TenantKind::ALL
+        .iter()
+        .map(|k| (*k, catalog_sync::digest(catalog, *k)))
+        .collect();
+    let digests = &digests;
     let outcomes = stream::iter(rows)
-        .map(|(id, slug, schema_name, version)| async move {
-            if version >= latest {
+        .map(|(id, slug, schema_name, version, kind, digest)| async move {
+            let kind = TenantKind::parse(&kind);
+            let current = digests
+                .iter()
+                .find(|(k, _)| Some(*k) == kind)
+                .map(|(_, d)| d);
+            if version >= latest && digest.is_some() && digest.as_ref() == current {
                 return MigrationOutcome {
                     tenant_id: id,
                     slug,
@@ -250,11 +269,12 @@ pub async fn migrate_tenants(
                     to_version: version,
                     status: MigrationStatus::Current,
                     error: None,
+                    catalog_changes: 0,
                 };
             }
             let schema = SchemaName::parse(&schema_name);
-            match migrate_one(db, id, schema, migrations).await {
-                Ok((from, to)) => MigrationOutcome {
+            match migrate_one(db, catalog, id, schema, kind, migrations).await {
+                Ok((from, to, catalog_changes)) => MigrationOutcome {
                     tenant_id: id,
                     slug,
                     from_version: from,
@@ -265,6 +285,7 @@ pub async fn migrate_tenants(
                         MigrationStatus::Migrated
                     },
                     error: None,
+                    catalog_changes,
                 },
                 Err(err) => {
                     let message = format!("{err:#}");
@@ -283,6 +304,7 @@ pub async fn migrate_tenants(
                         to_version: version,
                         status: MigrationStatus::Failed,
                         error: Some(message),
+                        catalog_changes: 0,
                     }
                 }
             }
@@ -293,14 +315,19 @@ pub async fn migrate_tenants(
     Ok(outcomes)
 }
 
+/// One tenant: its pending migrations, then the catalogue sync, in one transaction under the
+/// tenant's lock. Returns (from, to, catalogue changes).
 async fn migrate_one(
     db: &Db,
+    catalog: &Catalog,
     id: Uuid,
     schema: Option<SchemaName>,
+    kind: Option<TenantKind>,
     migrations: &[Migration],
-) -> anyhow::Result<(i32, i32)> {
+) -> anyhow::Result<(i32, i32, usize)> {
     let schema =
         schema.ok_or_else(|| anyhow::anyhow!("tenant {id} has a malformed schema name"))?;
+    let kind = kind.ok_or_else(|| anyhow::anyhow!("tenant {id} has an unknown kind"))?;
     let mut tx = db.pool.begin().await?;
     sqlx::query(
         "select pg_advisory_xact_lock(hashtextextended('flightline:tenant:' || $1::text, 0))",
@@ -309,13 +336,23 @@ async fn migrate_one(
     .execute(&mut *tx)
     .await?;
     let (from, to) = apply_tenant_migrations(&mut tx, &schema, migrations).await?;
+    let synced = catalog_sync::sync(&mut tx, catalog, kind, id).await?;
     sqlx::query(
-        "update platform.tenants set schema_version = $2, last_migration_error = null where id = $1",
+        "update platform.tenants
+         set schema_version = $2, catalog_digest = $3, last_migration_error = null
+         where id = $1",
     )
     .bind(id)
     .bind(to)
+    // Without a digest the next run looks again (a system role it could not create yet).
+    .bind(
+        synced
+            .skipped
+            .is_empty()
+            .then(|| catalog_sync::digest(catalog, kind)),
+    )
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((from, to))
+    Ok((from, to, synced.changes()))
 }

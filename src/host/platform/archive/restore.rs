@@ -122,6 +122,7 @@ pub async fn restore(
     state.registry.invalidate(tenant_id);
     let outcomes = db::migrate_tenants(
         &state.db,
+        state.registry.catalog(),
         &db::tenant_migrations(),
         &TenantFilter::Ids(vec![tenant_id]),
         1,
