@@ -715,7 +715,7 @@ async fn main() {
             .expect("count")
     };
     let t = Instant::now();
-    let outcomes = db::migrate_tenants(
+    let outcomes = tenancy::migrate_tenants(
         &db,
         &flightline::domains::CATALOG,
         &migrations,

@@ -81,7 +81,7 @@ async fn migrate_and_report(
     concurrency: usize,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let outcomes = db::migrate_tenants(
+    let outcomes = crate::tenancy::migrate_tenants(
         db,
         &crate::domains::CATALOG,
         &db::tenant_migrations(),

@@ -1,9 +1,10 @@
 //! The `trainer` role, and the catalogue sync that brings roles and permissions declared after a
 //! tenant was provisioned into it (docs/identity.md, "Seeded roles and the catalogue sync").
 
-use flightline::db::{MigrationOutcome, MigrationStatus, TenantFilter, migrate_tenants};
+use flightline::db::{MigrationOutcome, MigrationStatus, TenantFilter};
 use flightline::domains::CATALOG;
 use flightline::tenancy::catalog_sync;
+use flightline::tenancy::migrate_tenants;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Connection;

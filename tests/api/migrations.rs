@@ -1,9 +1,8 @@
 //! The tenant migration runner: per-tenant transactions, failures isolated.
 
-use flightline::db::{
-    Migration, MigrationStatus, TenantFilter, migrate_tenants, tenant_migrations,
-};
+use flightline::db::{Migration, MigrationStatus, TenantFilter, tenant_migrations};
 use flightline::domains::CATALOG;
+use flightline::tenancy::migrate_tenants;
 use reqwest::{Method, StatusCode};
 use uuid::Uuid;
 

@@ -1,8 +1,9 @@
 //! Our own migration runner (DESIGN §3): platform migrations under one global lock, then tenant
 //! migrations with bounded parallelism, one transaction and one advisory lock per tenant, each
-//! followed in that transaction by the catalogue sync (`crate::tenancy::catalog_sync`: system
-//! roles and permissions declared since the tenant was provisioned). Tenants already current
-//! (schema and catalogue digest) are skipped without touching their schema; a failing tenant is
+//! followed in that transaction by a [`TenantStep`] (the catalogue sync of
+//! `crate::tenancy::catalog_sync`: system roles and permissions declared since the tenant was
+//! provisioned; handed in, so this runner depends on nothing above it). Tenants already current
+//! (schema and step digest) are skipped without touching their schema; a failing tenant is
 //! rolled back to its old version and reported while the others proceed.
 //!
 //! Migrations are keyed by their file name (`0001_core`, `202612061430_flights`; see
@@ -11,14 +12,40 @@
 //! one whose text changed after it was applied stops the run for that schema. A schema's version
 //! is the number of migrations it has applied.
 
+use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::{Db, SchemaName};
-use crate::kernel::{Catalog, TenantKind};
-use crate::tenancy::catalog_sync;
+use crate::kernel::TenantKind;
+
+/// What a [`TenantStep`] did in one tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// How many things it changed (reported per tenant).
+    pub changes: usize,
+    /// Whether the tenant is now fully up to date with the step; when not, no digest is
+    /// stored and the next run looks at the tenant again.
+    pub complete: bool,
+}
+
+/// Work done in each tenant's migration transaction after its migrations (search_path set,
+/// the tenant's lock held): the catalogue sync. Its [`digest`](Self::digest) is stored per
+/// tenant (`platform.tenants.catalog_digest`), and a tenant whose schema is current and whose
+/// digest matches is skipped.
+pub trait TenantStep: Sync {
+    /// A fingerprint of what the step gives a tenant of `kind`.
+    fn digest(&self, kind: TenantKind) -> String;
+    /// Runs the step for tenant `tenant` of `kind` in `conn`'s transaction.
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut PgConnection,
+        kind: TenantKind,
+        tenant: Uuid,
+    ) -> BoxFuture<'c, Result<StepOutcome, sqlx::Error>>;
+}
 
 /// A migration compiled into the binary by `build.rs`.
 pub struct EmbeddedMigration {
@@ -219,18 +246,20 @@ pub struct MigrationOutcome {
     pub to_version: i32,
     pub status: MigrationStatus,
     pub error: Option<String>,
-    /// System roles the catalogue sync created or gave new permissions to (each audited as
-    /// `role.synced` in the tenant); the status stays `current` when only these changed.
+    /// What the [`TenantStep`] changed: system roles the catalogue sync created or gave new
+    /// permissions to (each audited as `role.synced` in the tenant). The status stays
+    /// `current` when only these changed.
     pub catalog_changes: usize,
 }
 
-/// Migrates every tenant matching `filter` to the last of `migrations` and syncs it with
-/// `catalog`, `concurrency` at a time. Tenants still provisioning (their provisioning
-/// transaction applies migrations and the catalogue itself) and archived tenants are not
-/// touched; a tenant at the latest version whose catalogue digest matches is skipped.
+/// Migrates every tenant matching `filter` to the last of `migrations` and runs `step` in it,
+/// `concurrency` at a time (`crate::tenancy::migrate_tenants` passes the catalogue sync).
+/// Tenants still provisioning (their provisioning transaction applies migrations and the
+/// catalogue itself) and archived tenants are not touched; a tenant at the latest version whose
+/// step digest matches is skipped.
 pub async fn migrate_tenants(
     db: &Db,
-    catalog: &Catalog,
+    step: &dyn TenantStep,
     migrations: &[Migration],
     filter: &TenantFilter,
     concurrency: usize,
@@ -251,7 +280,7 @@ pub async fn migrate_tenants(
     .await?;
     let digests: Vec<(TenantKind, String)> = TenantKind::ALL
         .iter()
-        .map(|k| (*k, catalog_sync::digest(catalog, *k)))
+        .map(|k| (*k, step.digest(*k)))
         .collect();
     let digests = &digests;
     let outcomes = stream::iter(rows)
@@ -273,7 +302,7 @@ pub async fn migrate_tenants(
                 };
             }
             let schema = SchemaName::parse(&schema_name);
-            match migrate_one(db, catalog, id, schema, kind, migrations).await {
+            match migrate_one(db, step, id, schema, kind, migrations).await {
                 Ok((from, to, catalog_changes)) => MigrationOutcome {
                     tenant_id: id,
                     slug,
@@ -315,11 +344,11 @@ pub async fn migrate_tenants(
     Ok(outcomes)
 }
 
-/// One tenant: its pending migrations, then the catalogue sync, in one transaction under the
-/// tenant's lock. Returns (from, to, catalogue changes).
+/// One tenant: its pending migrations, then the step, in one transaction under the tenant's
+/// lock. Returns (from, to, the step's changes).
 async fn migrate_one(
     db: &Db,
-    catalog: &Catalog,
+    step: &dyn TenantStep,
     id: Uuid,
     schema: Option<SchemaName>,
     kind: Option<TenantKind>,
@@ -336,7 +365,7 @@ async fn migrate_one(
     .execute(&mut *tx)
     .await?;
     let (from, to) = apply_tenant_migrations(&mut tx, &schema, migrations).await?;
-    let synced = catalog_sync::sync(&mut tx, catalog, kind, id).await?;
+    let done = step.run(&mut tx, kind, id).await?;
     sqlx::query(
         "update platform.tenants
          set schema_version = $2, catalog_digest = $3, last_migration_error = null
@@ -345,14 +374,9 @@ async fn migrate_one(
     .bind(id)
     .bind(to)
     // Without a digest the next run looks again (a system role it could not create yet).
-    .bind(
-        synced
-            .skipped
-            .is_empty()
-            .then(|| catalog_sync::digest(catalog, kind)),
-    )
+    .bind(done.complete.then(|| step.digest(kind)))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((from, to, synced.changes()))
+    Ok((from, to, done.changes))
 }

@@ -20,20 +20,23 @@
 //! permissions its `admin` role holds as offered (that role's permissions cannot be edited, so
 //! it holds exactly what the tenant was given) and its system roles as offered.
 //!
-//! Each changed role is audited once (`role.synced`, before and after) and the access cache is
-//! told in the same transaction; a run that finds nothing new writes nothing but missing
-//! offers. [`digest`] fingerprints the catalogue per kind so a migration run can skip tenants
-//! already synced with this binary's catalogue.
+//! Each changed role is audited once (`role.synced`, before and after); a run that finds
+//! nothing new writes nothing but missing offers. The sync only ever adds permissions, so the
+//! access cache is not told from here (that would make this layer depend on `auth`): cached
+//! permissions pick the additions up within the cache's TTL, and the platform migrate endpoint
+//! drops the tenant's entries at once. [`digest`] fingerprints the catalogue per kind so a
+//! migration run can skip tenants already synced with this binary's catalogue.
 
 use std::collections::HashSet;
 
+use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::audit::{self, Actor, Change};
-use crate::auth::access::{CHANNEL, Invalidation};
+use crate::db::{self, Db, Migration, MigrationOutcome, StepOutcome, TenantFilter, TenantStep};
 use crate::kernel::{Catalog, TenantKind, roles};
 
 /// What one sync changed in a tenant.
@@ -91,8 +94,8 @@ fn snapshot(id: Uuid, name: &str, description: Option<&str>, permissions: &[Stri
 }
 
 /// Brings the tenant whose schema is on the search_path up to the catalogue (see the module).
-/// `tenant` is its id, for the access cache's invalidation. In a schema without roles (a tenant
-/// being provisioned) it creates every system role, unaudited: `tenant.provisioned` covers it.
+/// `tenant` is its id, for the log. In a schema without roles (a tenant being provisioned) it
+/// creates every system role, unaudited: `tenant.provisioned` covers it.
 pub async fn sync(
     conn: &mut PgConnection,
     catalog: &Catalog,
@@ -243,11 +246,6 @@ pub async fn sync(
     .await?;
 
     if out.changes() > 0 && !fresh {
-        sqlx::query("select pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(Invalidation::Tenant(tenant).payload())
-            .execute(&mut *conn)
-            .await?;
         tracing::info!(
             tenant.id = %tenant,
             created = ?out.created,
@@ -276,4 +274,41 @@ async fn audit_synced(
         },
     )
     .await
+}
+
+/// The catalogue sync as the migration runner's per-tenant step.
+pub struct CatalogSync<'a>(pub &'a Catalog);
+
+impl TenantStep for CatalogSync<'_> {
+    fn digest(&self, kind: TenantKind) -> String {
+        digest(self.0, kind)
+    }
+
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut PgConnection,
+        kind: TenantKind,
+        tenant: Uuid,
+    ) -> BoxFuture<'c, Result<StepOutcome, sqlx::Error>> {
+        Box::pin(async move {
+            let synced = sync(conn, self.0, kind, tenant).await?;
+            Ok(StepOutcome {
+                changes: synced.changes(),
+                complete: synced.skipped.is_empty(),
+            })
+        })
+    }
+}
+
+/// Migrates the tenants matching `filter` (`crate::db::migrate_tenants`) and syncs each with
+/// `catalog` in the same transaction: what `flightline migrate`, `tenants migrate`, the platform
+/// migrate endpoint and restore run.
+pub async fn migrate_tenants(
+    db: &Db,
+    catalog: &Catalog,
+    migrations: &[Migration],
+    filter: &TenantFilter,
+    concurrency: usize,
+) -> anyhow::Result<Vec<MigrationOutcome>> {
+    db::migrate_tenants(db, &CatalogSync(catalog), migrations, filter, concurrency).await
 }

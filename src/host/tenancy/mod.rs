@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::db::{Db, SchemaName};
 
+pub use catalog_sync::migrate_tenants;
 pub use provision::{FailPoint, NewTenant, ProvisionError, Provisioned, finish_stuck, provision};
 pub use registry::TenantRegistry;
 pub use resolve::{TenantResolver, is_tenant_scoped};

@@ -120,7 +120,7 @@ pub async fn restore(
     .await?;
     tx.commit().await?;
     state.registry.invalidate(tenant_id);
-    let outcomes = db::migrate_tenants(
+    let outcomes = crate::tenancy::migrate_tenants(
         &state.db,
         state.registry.catalog(),
         &db::tenant_migrations(),

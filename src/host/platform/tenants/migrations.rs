@@ -44,7 +44,7 @@ pub(super) async fn migrate(
             t.status.as_str()
         )));
     }
-    let outcomes = db::migrate_tenants(
+    let outcomes = crate::tenancy::migrate_tenants(
         &state.db,
         state.registry.catalog(),
         &db::tenant_migrations(),
