@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod net;
 pub mod page;
 pub mod plans;
+pub mod registration;
 pub mod roles;
 pub mod tags;
 pub mod units;

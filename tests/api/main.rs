@@ -28,6 +28,7 @@ mod paging;
 mod pgbouncer;
 mod platform;
 mod provisioning;
+mod register;
 mod scheduling;
 mod settings;
 mod signup;

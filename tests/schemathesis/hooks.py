@@ -240,6 +240,10 @@ BUSINESS_RULES = [
     (r"a completed lesson grades every item of the lesson", "required when another field has a given value"),
     (r"an item is below the standard: the lesson is incomplete", "a bound set by other fields"),
     (r"the syllabus has no such version", "reference to a row that does not exist"),
+    # Self-registration (docs/identity.md): a tenant may limit it to its e-mail domains, a
+    # setting no schema can state; and a name is trimmed, so whitespace alone is no name.
+    (r"must be an address in one of this organisation's domains", "allowed values set by a tenant setting"),
+    (r"must not be blank", "not whitespace only (names are trimmed)"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),
