@@ -715,8 +715,9 @@ async fn main() {
             .expect("count")
     };
     let t = Instant::now();
-    let outcomes = db::migrate_tenants(
+    let outcomes = tenancy::migrate_tenants(
         &db,
+        &flightline::domains::CATALOG,
         &migrations,
         &TenantFilter::All,
         settings.tenancy.migration_concurrency,

@@ -8,6 +8,7 @@
 pub(super) const CHECKED_PATTERNS: &[(&str, &str, &str)] = &[
     ("UserCreate", "email", EMAIL_PATTERN),
     ("OperatorCreate", "email", EMAIL_PATTERN),
+    ("RegisterRequest", "email", EMAIL_PATTERN),
     ("SignupRequest", "admin_email", EMAIL_PATTERN),
     ("SignupRequest", "slug", SLUG_PATTERN),
     ("SignupRequest", "plan", PLAN_PATTERN),

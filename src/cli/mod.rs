@@ -84,19 +84,31 @@ async fn migrate_and_report(
     concurrency: usize,
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
-    let outcomes = db::migrate_tenants(db, &db::tenant_migrations(), &filter, concurrency).await?;
+    let outcomes = crate::tenancy::migrate_tenants(
+        db,
+        &crate::domains::CATALOG,
+        &db::tenant_migrations(),
+        &filter,
+        concurrency,
+    )
+    .await?;
     let failed = outcomes
         .iter()
         .filter(|o| o.status == MigrationStatus::Failed)
         .count();
     for o in &outcomes {
-        if o.status != MigrationStatus::Current {
+        if o.status != MigrationStatus::Current || o.catalog_changes > 0 {
             println!(
-                "{:<40} {:>3} -> {:<3} {:?}{}",
+                "{:<40} {:>3} -> {:<3} {:?}{}{}",
                 o.slug,
                 o.from_version,
                 o.to_version,
                 o.status,
+                if o.catalog_changes > 0 {
+                    format!(", {} role(s) synced with the catalogue", o.catalog_changes)
+                } else {
+                    String::new()
+                },
                 o.error
                     .as_deref()
                     .map(|e| format!(": {e}"))

@@ -155,13 +155,37 @@ mod tests {
                 "instructor",
                 "student",
                 "staff",
-                "mechanic"
+                "mechanic",
+                "trainer"
             ]
         );
         assert_eq!(school[0].permissions.len(), CATALOG.permissions().count());
         let mechanic = &school[5];
         assert!(mechanic.permissions.contains(&"maintenance.sign_off"));
         assert!(!mechanic.permissions.contains(&"users.manage"));
+        // The trainer authors and grades (training and theory) and reads what grading needs
+        // (students, their flights and bookings); it writes nothing of fleet or schedule.
+        let trainer = &school[6];
+        assert_eq!(
+            trainer.permissions,
+            [
+                "users.read",
+                "tools.notes.read",
+                "tools.notes.write",
+                "tools.tasks.read",
+                "tools.tasks.write",
+                "tools.attachments.read",
+                "tools.attachments.write",
+                "tools.events.read",
+                "scheduling.read",
+                "flights.read",
+                "theory.read",
+                "theory.manage",
+                "training.read",
+                "training.manage",
+                "documents.read"
+            ]
+        );
         let fueler = CATALOG
             .seeded_roles(TenantKind::Fbo)
             .into_iter()

@@ -36,6 +36,7 @@ pub const DOCUMENTS_READ: Permission = Permission::new(
         school::STUDENT,
         school::STAFF,
         school::MECHANIC,
+        school::TRAINER,
         charter::DISPATCHER,
         charter::PILOT,
         charter::MEDICAL_CREW,

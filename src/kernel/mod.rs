@@ -14,6 +14,7 @@ pub mod net;
 pub mod page;
 pub mod pdf;
 pub mod plans;
+pub mod registration;
 pub mod roles;
 pub mod tags;
 pub mod units;

@@ -45,7 +45,21 @@ pub mod school {
         name: "mechanic",
         description: "Maintains the fleet and signs off work",
     };
-    pub const ALL: &[Role] = &[ORGANIZATION_ADMIN, INSTRUCTOR, STUDENT, STAFF, MECHANIC];
+    /// Ground-school and syllabus author (the training seed's `IsTrainerOrAdmin`): not a flight
+    /// instructor, so no fleet or booking writes.
+    pub const TRAINER: Role = Role {
+        kind: FlightSchool,
+        name: "trainer",
+        description: "Authors syllabi and courses, grades lessons and exams",
+    };
+    pub const ALL: &[Role] = &[
+        ORGANIZATION_ADMIN,
+        INSTRUCTOR,
+        STUDENT,
+        STAFF,
+        MECHANIC,
+        TRAINER,
+    ];
 }
 
 /// Charter and air-ambulance operator roles.

@@ -290,7 +290,11 @@ async fn landing_sites_permissions_other_tenants_and_the_flag() {
 
     // Found by search and by code; usable in a distance.
     let found = call(
-        app.tenant_req(&pilot, Method::GET, &format!("{AIRPORTS}?q=Universit%C3%A4tsspital")),
+        app.tenant_req(
+            &pilot,
+            Method::GET,
+            &format!("{AIRPORTS}?q=Universit%C3%A4tsspital"),
+        ),
         StatusCode::OK,
     )
     .await;

@@ -1,8 +1,8 @@
 //! The tenant migration runner: per-tenant transactions, failures isolated.
 
-use flightline::db::{
-    Migration, MigrationStatus, TenantFilter, migrate_tenants, tenant_migrations,
-};
+use flightline::db::{Migration, MigrationStatus, TenantFilter, tenant_migrations};
+use flightline::domains::CATALOG;
+use flightline::tenancy::migrate_tenants;
 use reqwest::{Method, StatusCode};
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ async fn one_failing_tenant_does_not_stop_the_others() {
         .map(|t| t.id.parse().expect("uuid"))
         .collect();
     let filter = TenantFilter::Ids(ids.clone());
-    let outcomes = migrate_tenants(app.state.db(), &migrations, &filter, 2)
+    let outcomes = migrate_tenants(app.state.db(), &CATALOG, &migrations, &filter, 2)
         .await
         .expect("run");
     assert_eq!(outcomes.len(), 3);
@@ -69,7 +69,7 @@ async fn one_failing_tenant_does_not_stop_the_others() {
         .await;
     }
     // A second run skips the current ones and reports the failure again.
-    let again = migrate_tenants(app.state.db(), &migrations, &filter, 2)
+    let again = migrate_tenants(app.state.db(), &CATALOG, &migrations, &filter, 2)
         .await
         .expect("run");
     for o in again {
@@ -110,7 +110,7 @@ async fn a_migration_that_lands_out_of_order_is_still_applied() {
         "209901021200_b_later",
         "create table later_b (x int)",
     ));
-    let o = migrate_tenants(app.state.db(), &first, &filter, 1)
+    let o = migrate_tenants(app.state.db(), &CATALOG, &first, &filter, 1)
         .await
         .expect("run");
     assert_eq!(
@@ -129,7 +129,7 @@ async fn a_migration_that_lands_out_of_order_is_still_applied() {
         "209901021200_b_later",
         "create table later_b (x int)",
     ));
-    let o = migrate_tenants(app.state.db(), &second, &filter, 1)
+    let o = migrate_tenants(app.state.db(), &CATALOG, &second, &filter, 1)
         .await
         .expect("run");
     assert_eq!(
@@ -170,7 +170,7 @@ async fn a_landed_tenant_migration_that_changed_is_refused() {
         "209901011200_new_table",
         "create table new_table (x int)",
     ));
-    let o = migrate_tenants(app.state.db(), &edited, &filter, 1)
+    let o = migrate_tenants(app.state.db(), &CATALOG, &edited, &filter, 1)
         .await
         .expect("run");
     assert_eq!(o[0].status, MigrationStatus::Failed);

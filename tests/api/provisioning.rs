@@ -147,6 +147,7 @@ async fn roles_are_seeded_for_each_kind() {
                 "organization_admin",
                 "staff",
                 "student",
+                "trainer",
             ],
         ),
         (
@@ -230,5 +231,6 @@ async fn provisioning_claims_a_warm_schema_by_rename() {
     .fetch_one(&mut *conn)
     .await
     .expect("roles");
-    assert_eq!(roles, 6);
+    // admin and the flight school's six.
+    assert_eq!(roles, 7);
 }

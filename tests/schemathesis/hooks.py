@@ -250,6 +250,10 @@ BUSINESS_RULES = [
     (r"names nothing of this organisation", "reference to a row that does not exist"),
     (r"at most one of [a-z_, ]+", "at most one of several fields"),
     (r"does not apply to this kind of rule", "allowed only when another field has a given value"),
+    # Self-registration (docs/identity.md): a tenant may limit it to its e-mail domains, a
+    # setting no schema can state; and a name is trimmed, so whitespace alone is no name.
+    (r"must be an address in one of this organisation's domains", "allowed values set by a tenant setting"),
+    (r"must not be blank", "not whitespace only (names are trimmed)"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

@@ -74,6 +74,7 @@ pub const FLIGHTS_READ: Permission = Permission::new(
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,
         school::STUDENT,
+        school::TRAINER,
         charter::DISPATCHER,
         charter::PILOT,
     ],

@@ -49,6 +49,7 @@ pub const USERS_READ: Permission = Permission::new(
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,
         school::STAFF,
+        school::TRAINER,
         charter::DISPATCHER,
         fbo::LINE_MANAGER,
     ],

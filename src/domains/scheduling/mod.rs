@@ -96,6 +96,7 @@ pub const SCHEDULING_READ: Permission = Permission::new(
         school::STUDENT,
         school::STAFF,
         school::MECHANIC,
+        school::TRAINER,
         charter::DISPATCHER,
         charter::PILOT,
     ],

@@ -188,7 +188,7 @@ impl SettingsApi {
         p.require(super::SETTINGS_MANAGE)?;
         check(&body.key, &body.value)?;
         let mut tx = p.begin().await?;
-        values::validate_in_db(&mut tx, &body.key, &body.value).await?;
+        values::validate_in_db(&mut tx, &body.key, &body.value, |perm| p.holds(perm)).await?;
         let inserted = sqlx::query_as::<_, Row>(
             "insert into settings (id, key, value, description) values ($1, $2, $3, $4) on conflict (key) do nothing
              returning key, value, description, version, created_at, updated_at",
@@ -256,7 +256,7 @@ impl SettingsApi {
         p.require(super::SETTINGS_MANAGE)?;
         check(&key.0, &body.value)?;
         let mut tx = p.begin().await?;
-        values::validate_in_db(&mut tx, &key.0, &body.value).await?;
+        values::validate_in_db(&mut tx, &key.0, &body.value, |perm| p.holds(perm)).await?;
         let before = get(&mut tx, &key.0).await?;
         let row = sqlx::query_as::<_, Row>(
             "insert into settings (id, key, value, description) values ($1, $2, $3, $4)

@@ -4,6 +4,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 
 use crate::error::{AppError, FieldError};
+use crate::kernel::registration;
 
 /// Known keys and what they hold (shown in the OpenAPI description).
 pub const KNOWN: &[(&str, &str)] = &[
@@ -45,18 +46,48 @@ pub const KNOWN: &[(&str, &str)] = &[
         "attachments.max_size_bytes",
         "largest attachment upload in bytes; the server's storage.max_upload_bytes caps it",
     ),
+    (
+        "auth.self_registration",
+        "who may register at POST /api/v1/auth/register: \"off\" (unset: off), \"open\" or {domains: [\"school.example\", ...]} (1..50 domains, case-insensitive)",
+    ),
+    (
+        "auth.self_registration_role",
+        "the role a self-registered user gets (unset: \"student\"): an existing role other than admin whose permissions the writer holds",
+    ),
 ];
 
 /// The largest value `attachments.max_size_bytes` accepts (the server's ceiling applies too).
 pub const MAX_ATTACHMENT_BYTES: i64 = 1 << 30;
 
 /// Checks what only the database knows: a `timezone` must be one PostgreSQL recognises (it
-/// computes calendar days with it).
+/// computes calendar days with it); `auth.self_registration_role` must name a role of the
+/// organisation whose every permission the writer `holds` (else anyone registering would get
+/// what the writer cannot grant: `403`, as for assigning the role).
 pub async fn validate_in_db(
     conn: &mut PgConnection,
     key: &str,
     value: &Value,
+    holds: impl Fn(&str) -> bool,
 ) -> Result<(), AppError> {
+    if key == registration::ROLE_SETTING {
+        let name = registration::parse_role(value).map_err(|m| AppError::validation("value", m))?;
+        let permissions: Option<Vec<String>> =
+            sqlx::query_scalar("select permissions from roles where lower(name) = lower($1)")
+                .bind(name)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let Some(permissions) = permissions else {
+            return Err(AppError::validation(
+                "value",
+                "names no role of this organisation",
+            ));
+        };
+        if let Some(missing) = permissions.iter().find(|p| !holds(p)) {
+            return Err(AppError::Forbidden(format!(
+                "the role grants `{missing}`, which you do not hold"
+            )));
+        }
+    }
     if key == "timezone" {
         let known: bool =
             sqlx::query_scalar("select exists(select 1 from pg_timezone_names where name = $1)")
@@ -210,6 +241,16 @@ pub fn validate(key: &str, value: &Value) -> Result<(), Vec<FieldError>> {
         "finance.overdue_grace_days" if !value.as_i64().is_some_and(|d| (0..=365).contains(&d)) => {
             return Err(err("value", "must be a number of days between 0 and 365"));
         }
+        registration::SETTING => {
+            if let Err(m) = registration::SelfRegistration::parse(Some(value)) {
+                return Err(err("value", m));
+            }
+        }
+        registration::ROLE_SETTING => {
+            if let Err(m) = registration::parse_role(value) {
+                return Err(err("value", m));
+            }
+        }
         "audit.retention_days" if !value.as_i64().is_some_and(|d| (30..=3650).contains(&d)) => {
             return Err(err("value", "must be a number of days between 30 and 3650"));
         }
@@ -253,5 +294,10 @@ mod tests {
         );
         assert!(validate("booking_rules", &json!({"min_notice_minutes": 60, "max_advance_days": 90, "cancellation_notice_hours": 24})).is_ok());
         assert!(validate("whatever", &json!([1, "x", null])).is_ok());
+        assert!(validate("auth.self_registration", &json!("open")).is_ok());
+        assert!(validate("auth.self_registration", &json!({"domains": ["a.example"]})).is_ok());
+        assert!(validate("auth.self_registration", &json!("yes")).is_err());
+        assert!(validate("auth.self_registration_role", &json!("student")).is_ok());
+        assert!(validate("auth.self_registration_role", &json!("admin")).is_err());
     }
 }

@@ -93,11 +93,12 @@ pub const THEORY_READ: Permission = Permission::new(
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,
         school::STUDENT,
+        school::TRAINER,
     ],
 );
 /// Manage question banks and exams.
 pub const THEORY_MANAGE: Permission = Permission::new(
     "theory.manage",
     "Manage question banks and exams",
-    &[school::ORGANIZATION_ADMIN],
+    &[school::ORGANIZATION_ADMIN, school::TRAINER],
 );

@@ -82,6 +82,7 @@ pub const TRAINING_READ: Permission = Permission::new(
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,
         school::STUDENT,
+        school::TRAINER,
         fbo::LINE_MANAGER,
         fbo::FUELER,
     ],
@@ -93,6 +94,7 @@ pub const TRAINING_MANAGE: Permission = Permission::new(
     &[
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,
+        school::TRAINER,
         fbo::LINE_MANAGER,
     ],
 );

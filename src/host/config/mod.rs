@@ -140,7 +140,8 @@ pub struct AuthSettings {
 pub struct RateLimitSettings {
     pub auth_per_second: u32,
     pub api_per_second: u32,
-    /// Signups per client IP per hour; 0 disables.
+    /// Signups per client IP per hour, and as many self-registrations (`POST /auth/register`,
+    /// counted apart); 0 disables.
     #[serde(default)]
     pub signups_per_hour: u32,
 }

@@ -1,6 +1,9 @@
 //! Our own migration runner (DESIGN §3): platform migrations under one global lock, then tenant
-//! migrations with bounded parallelism, one transaction and one advisory lock per tenant.
-//! Tenants already current are skipped without touching their schema; a failing tenant is
+//! migrations with bounded parallelism, one transaction and one advisory lock per tenant, each
+//! followed in that transaction by a [`TenantStep`] (the catalogue sync of
+//! `crate::tenancy::catalog_sync`: system roles and permissions declared since the tenant was
+//! provisioned; handed in, so this runner depends on nothing above it). Tenants already current
+//! (schema and step digest) are skipped without touching their schema; a failing tenant is
 //! rolled back to its old version and reported while the others proceed.
 //!
 //! Migrations are keyed by their file name (`0001_core`, `202612061430_flights`; see
@@ -9,12 +12,40 @@
 //! one whose text changed after it was applied stops the run for that schema. A schema's version
 //! is the number of migrations it has applied.
 
+use futures_util::future::BoxFuture;
 use futures_util::{StreamExt, stream};
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::{Db, SchemaName};
+use crate::kernel::TenantKind;
+
+/// What a [`TenantStep`] did in one tenant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// How many things it changed (reported per tenant).
+    pub changes: usize,
+    /// Whether the tenant is now fully up to date with the step; when not, no digest is
+    /// stored and the next run looks at the tenant again.
+    pub complete: bool,
+}
+
+/// Work done in each tenant's migration transaction after its migrations (search_path set,
+/// the tenant's lock held): the catalogue sync. Its [`digest`](Self::digest) is stored per
+/// tenant (`platform.tenants.catalog_digest`), and a tenant whose schema is current and whose
+/// digest matches is skipped.
+pub trait TenantStep: Sync {
+    /// A fingerprint of what the step gives a tenant of `kind`.
+    fn digest(&self, kind: TenantKind) -> String;
+    /// Runs the step for tenant `tenant` of `kind` in `conn`'s transaction.
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut PgConnection,
+        kind: TenantKind,
+        tenant: Uuid,
+    ) -> BoxFuture<'c, Result<StepOutcome, sqlx::Error>>;
+}
 
 /// A migration compiled into the binary by `build.rs`.
 pub struct EmbeddedMigration {
@@ -215,13 +246,20 @@ pub struct MigrationOutcome {
     pub to_version: i32,
     pub status: MigrationStatus,
     pub error: Option<String>,
+    /// What the [`TenantStep`] changed: system roles the catalogue sync created or gave new
+    /// permissions to (each audited as `role.synced` in the tenant). The status stays
+    /// `current` when only these changed.
+    pub catalog_changes: usize,
 }
 
-/// Migrates every tenant matching `filter` to the last of `migrations`, `concurrency` at a
-/// time. Tenants still provisioning (their provisioning transaction applies migrations itself)
-/// and archived tenants are not touched.
+/// Migrates every tenant matching `filter` to the last of `migrations` and runs `step` in it,
+/// `concurrency` at a time (`crate::tenancy::migrate_tenants` passes the catalogue sync).
+/// Tenants still provisioning (their provisioning transaction applies migrations and the
+/// catalogue itself) and archived tenants are not touched; a tenant at the latest version whose
+/// step digest matches is skipped.
 pub async fn migrate_tenants(
     db: &Db,
+    step: &dyn TenantStep,
     migrations: &[Migration],
     filter: &TenantFilter,
     concurrency: usize,
@@ -231,8 +269,8 @@ pub async fn migrate_tenants(
         TenantFilter::All => None,
         TenantFilter::Ids(ids) => Some(ids.clone()),
     };
-    let rows = sqlx::query_as::<_, (Uuid, String, String, i32)>(
-        "select id, slug, schema_name, schema_version from platform.tenants
+    let rows = sqlx::query_as::<_, (Uuid, String, String, i32, String, Option<String>)>(
+        "select id, slug, schema_name, schema_version, kind, catalog_digest from platform.tenants
          where status not in ('provisioning', 'archived') and ($1::uuid[] is null or id = any($1))
          order by created_at, id",
     )
@@ -240,9 +278,19 @@ pub async fn migrate_tenants(
     // Platform SQL outside a transaction: the direct pool, never PgBouncer (see `Db::platform`).
     .fetch_all(&db.platform)
     .await?;
+    let digests: Vec<(TenantKind, String)> = TenantKind::ALL
+        .iter()
+        .map(|k| (*k, step.digest(*k)))
+        .collect();
+    let digests = &digests;
     let outcomes = stream::iter(rows)
-        .map(|(id, slug, schema_name, version)| async move {
-            if version >= latest {
+        .map(|(id, slug, schema_name, version, kind, digest)| async move {
+            let kind = TenantKind::parse(&kind);
+            let current = digests
+                .iter()
+                .find(|(k, _)| Some(*k) == kind)
+                .map(|(_, d)| d);
+            if version >= latest && digest.is_some() && digest.as_ref() == current {
                 return MigrationOutcome {
                     tenant_id: id,
                     slug,
@@ -250,11 +298,12 @@ pub async fn migrate_tenants(
                     to_version: version,
                     status: MigrationStatus::Current,
                     error: None,
+                    catalog_changes: 0,
                 };
             }
             let schema = SchemaName::parse(&schema_name);
-            match migrate_one(db, id, schema, migrations).await {
-                Ok((from, to)) => MigrationOutcome {
+            match migrate_one(db, step, id, schema, kind, migrations).await {
+                Ok((from, to, catalog_changes)) => MigrationOutcome {
                     tenant_id: id,
                     slug,
                     from_version: from,
@@ -265,6 +314,7 @@ pub async fn migrate_tenants(
                         MigrationStatus::Migrated
                     },
                     error: None,
+                    catalog_changes,
                 },
                 Err(err) => {
                     let message = format!("{err:#}");
@@ -283,6 +333,7 @@ pub async fn migrate_tenants(
                         to_version: version,
                         status: MigrationStatus::Failed,
                         error: Some(message),
+                        catalog_changes: 0,
                     }
                 }
             }
@@ -293,14 +344,19 @@ pub async fn migrate_tenants(
     Ok(outcomes)
 }
 
+/// One tenant: its pending migrations, then the step, in one transaction under the tenant's
+/// lock. Returns (from, to, the step's changes).
 async fn migrate_one(
     db: &Db,
+    step: &dyn TenantStep,
     id: Uuid,
     schema: Option<SchemaName>,
+    kind: Option<TenantKind>,
     migrations: &[Migration],
-) -> anyhow::Result<(i32, i32)> {
+) -> anyhow::Result<(i32, i32, usize)> {
     let schema =
         schema.ok_or_else(|| anyhow::anyhow!("tenant {id} has a malformed schema name"))?;
+    let kind = kind.ok_or_else(|| anyhow::anyhow!("tenant {id} has an unknown kind"))?;
     let mut tx = db.pool.begin().await?;
     sqlx::query(
         "select pg_advisory_xact_lock(hashtextextended('flightline:tenant:' || $1::text, 0))",
@@ -309,13 +365,18 @@ async fn migrate_one(
     .execute(&mut *tx)
     .await?;
     let (from, to) = apply_tenant_migrations(&mut tx, &schema, migrations).await?;
+    let done = step.run(&mut tx, kind, id).await?;
     sqlx::query(
-        "update platform.tenants set schema_version = $2, last_migration_error = null where id = $1",
+        "update platform.tenants
+         set schema_version = $2, catalog_digest = $3, last_migration_error = null
+         where id = $1",
     )
     .bind(id)
     .bind(to)
+    // Without a digest the next run looks again (a system role it could not create yet).
+    .bind(done.complete.then(|| step.digest(kind)))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((from, to))
+    Ok((from, to, done.changes))
 }

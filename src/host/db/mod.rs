@@ -16,8 +16,8 @@ use sqlx::{Connection, PgPool};
 
 pub(in crate::host) use migrate::apply_tenant_migrations;
 pub use migrate::{
-    EmbeddedMigration, Migration, MigrationOutcome, MigrationStatus, TenantFilter,
-    latest_tenant_version, migrate_platform, migrate_tenants, tenant_migrations,
+    EmbeddedMigration, Migration, MigrationOutcome, MigrationStatus, StepOutcome, TenantFilter,
+    TenantStep, latest_tenant_version, migrate_platform, migrate_tenants, tenant_migrations,
 };
 pub use reference::load_reference;
 pub use tenant_tx::{SchemaName, TenantTx};

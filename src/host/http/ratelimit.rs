@@ -1,7 +1,7 @@
 //! Rate limits (governor): per client address and resolved tenant, `rate_limit.auth_per_second` on the
-//! authentication routes (login, refresh, password reset, signup) and `rate_limit.api_per_second`
-//! on the rest of `/api/v1`, and `rate_limit.signups_per_hour` on signups per client IP. `0`
-//! disables a limit. Over the limit: `429 rate-limited` with
+//! authentication routes (login, refresh, password reset, self-registration, signup) and
+//! `rate_limit.api_per_second` on the rest of `/api/v1`, and `rate_limit.signups_per_hour` on
+//! signups and, separately counted, on self-registrations per client IP. `0` disables a limit. Over the limit: `429 rate-limited` with
 //! `Retry-After`.
 //!
 //! Two layers. The outer one, before tenant resolution, decides the client's address (the peer,
@@ -34,7 +34,8 @@ type Limiter = Arc<DefaultKeyedRateLimiter<String>>;
 pub struct RateLimit {
     auth: Option<Limiter>,
     api: Option<Limiter>,
-    /// Signups per client IP per hour, on top of the per-second limit.
+    /// Signups, and self-registrations, per client IP per hour, on top of the per-second limit
+    /// (keyed `signup|<ip>` and `register|<ip>`: each has the whole budget).
     signup: Option<Limiter>,
     proxies: Arc<TrustedProxies>,
 }
@@ -81,18 +82,22 @@ impl RateLimit {
         if let Some(ip) = client {
             req.extensions_mut().insert(ClientAddr(ip));
         }
-        let path = req.uri().path();
-        if path == "/api/v1/signup"
+        let class = match req.uri().path() {
+            "/api/v1/signup" => Some("signup"),
+            "/api/v1/auth/register" => Some("register"),
+            _ => None,
+        };
+        if let Some(class) = class
             && req.method() == poem::http::Method::POST
             && let Some(l) = &self.signup
         {
             let ip = client.map(|ip| ip.to_string()).unwrap_or_default();
-            if let Err(not_until) = l.check_key(&ip) {
+            if let Err(not_until) = l.check_key(&format!("{class}|{ip}")) {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 return Err(AppError::Status {
                     status: StatusCode::TOO_MANY_REQUESTS,
                     code: "rate-limited",
-                    detail: "too many signups from this address; try again later".into(),
+                    detail: format!("too many {class} requests from this address; try again later"),
                     retry_after: Some(wait.as_secs().max(1)),
                 });
             }

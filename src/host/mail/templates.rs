@@ -8,6 +8,9 @@ pub enum LinkKind {
     PasswordReset,
     VerifyEmail,
     Invitation,
+    /// Someone registered (`POST /api/v1/auth/register`) with an address that already has an
+    /// account: told so, with a password-reset link (the token is a reset token).
+    AccountExists,
 }
 
 /// A link to the console carrying a one-time token.
@@ -31,7 +34,7 @@ pub fn escape(s: &str) -> String {
 impl Link<'_> {
     pub fn url(&self) -> String {
         let page = match self.kind {
-            LinkKind::PasswordReset => "reset-password",
+            LinkKind::PasswordReset | LinkKind::AccountExists => "reset-password",
             LinkKind::VerifyEmail => "verify-email",
             LinkKind::Invitation => "set-password",
         };
@@ -63,6 +66,14 @@ impl Link<'_> {
                 format!("An administrator of {org} created an account for you."),
                 "Set my password",
                 "The link works once, within 7 days.",
+            ),
+            LinkKind::AccountExists => (
+                format!("You already have an account at {org}"),
+                format!(
+                    "Someone, perhaps you, tried to register at {org} with this address, which already has an account. No second account was made. If it was not you, ignore this message: nothing changes."
+                ),
+                "Forgot your password? Choose a new one",
+                "The link works once, within one hour.",
             ),
         };
         let text =

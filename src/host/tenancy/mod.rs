@@ -1,6 +1,7 @@
-//! Tenants: the registry (cached), resolution of the tenant of a request, provisioning, and
-//! the warm pool of ready schemas.
+//! Tenants: the registry (cached), resolution of the tenant of a request, provisioning, the
+//! warm pool of ready schemas, and the sync of the catalogue's roles into existing tenants.
 
+pub mod catalog_sync;
 pub mod flags;
 pub mod limits;
 mod provision;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use crate::db::{Db, SchemaName};
 
+pub use catalog_sync::migrate_tenants;
 pub use provision::{FailPoint, NewTenant, ProvisionError, Provisioned, finish_stuck, provision};
 pub use registry::TenantRegistry;
 pub use resolve::{TenantResolver, is_tenant_scoped};

@@ -4,8 +4,9 @@
 //! 1. *Reserve*: one short transaction inserts the tenant row with status `provisioning` (the
 //!    slug is now taken; requests answer `503 tenant-provisioning`) and what step 2 needs.
 //! 2. *Complete*: one transaction claims a warm schema by renaming it (or creates one and runs
-//!    every tenant migration when the warm pool is empty), seeds the roles of the tenant kind and
-//!    the admin user, and flips the status to `active`. DDL is transactional in PostgreSQL, so
+//!    every tenant migration when the warm pool is empty), seeds the roles of the tenant kind
+//!    (through the catalogue sync, which also records what the tenant was offered) and the
+//!    admin user, and flips the status to `active`. DDL is transactional in PostgreSQL, so
 //!    this step either happens entirely or not at all.
 //!
 //! A crash between or during the steps leaves only the reserved row; [`finish_stuck`] (run at
@@ -170,14 +171,16 @@ async fn complete(
     if fail == Some(FailPoint::AfterSchema) {
         return Err(ProvisionError::Injected(FailPoint::AfterSchema));
     }
-    seed(&mut tx, catalog, &new).await?;
+    seed(&mut tx, catalog, id, &new).await?;
     sqlx::query(
         "update platform.tenants
-         set status = 'active', schema_version = $2, provisioning = null, provisioning_error = null
+         set status = 'active', schema_version = $2, catalog_digest = $3, provisioning = null,
+             provisioning_error = null
          where id = $1",
     )
     .bind(id)
     .bind(version)
+    .bind(super::catalog_sync::digest(catalog, new.kind))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -189,24 +192,14 @@ async fn complete(
 async fn seed(
     conn: &mut PgConnection,
     catalog: &Catalog,
+    tenant: Uuid,
     new: &NewTenant,
 ) -> Result<(), sqlx::Error> {
-    let mut admin_role = None;
-    for role in catalog.seeded_roles(new.kind) {
-        let role_id = Uuid::now_v7();
-        sqlx::query(
-            "insert into roles (id, name, description, permissions, is_system) values ($1, $2, $3, $4, true)",
-        )
-        .bind(role_id)
-        .bind(role.name)
-        .bind(role.description)
-        .bind(&role.permissions)
-        .execute(&mut *conn)
-        .await?;
-        if role.name == "admin" {
-            admin_role = Some(role_id);
-        }
-    }
+    super::catalog_sync::sync(&mut *conn, catalog, new.kind, tenant).await?;
+    let admin_role: Option<Uuid> =
+        sqlx::query_scalar("select id from roles where name = 'admin' and is_system")
+            .fetch_optional(&mut *conn)
+            .await?;
     let user_id = Uuid::now_v7();
     sqlx::query(
         "insert into users (id, email, name, password_hash, is_active) values ($1, $2, $3, $4, true)",

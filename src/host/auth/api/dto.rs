@@ -27,6 +27,31 @@ impl poem_openapi::types::Example for LoginRequest {
     }
 }
 
+/// A person registering themselves (`POST /api/v1/auth/register`).
+#[derive(Object)]
+#[oai(example)]
+pub struct RegisterRequest {
+    /// Their address; it receives the verification link. Compared case-insensitively; where
+    /// the organisation limits registration to its e-mail domains, it must be in one of them.
+    #[oai(validator(min_length = 3, max_length = 254))]
+    pub email: String,
+    /// At least 10 and at most 256 characters (the same policy as every password).
+    pub password: Password,
+    /// How the organisation addresses them.
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub name: String,
+}
+
+impl poem_openapi::types::Example for RegisterRequest {
+    fn example() -> Self {
+        RegisterRequest {
+            email: "sam.student@alpine-flight.example".into(),
+            password: "correct horse battery staple".into(),
+            name: "Sam Student".into(),
+        }
+    }
+}
+
 /// An access token (JWT, bound to tenant and session) and an opaque refresh token.
 #[derive(Object)]
 pub struct TokenPair {

@@ -1,4 +1,5 @@
-//! `POST /login`: password login with lockout after repeated failures.
+//! `POST /login`: password login with lockout after repeated failures; a self-registered user
+//! whose address is not verified yet is refused after the right password.
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ struct LoginRow {
     password_hash: Option<String>,
     is_active: bool,
     locked_for: Option<i64>,
+    /// Registered themselves (`POST /register`) and has not confirmed the address yet.
+    unverified_registration: bool,
 }
 
 fn locked(retry_after: i64) -> AppError {
@@ -49,7 +52,9 @@ pub(super) async fn login(
     let mut tx = tenant.begin(&state.db).await?;
     let row = sqlx::query_as::<_, LoginRow>(
         "select id, email, password_hash, is_active, failed_logins,
-                extract(epoch from (locked_until - now()))::bigint as locked_for
+                extract(epoch from (locked_until - now()))::bigint as locked_for,
+                self_registered_at is not null and email_verified_at is null
+                    as unverified_registration
          from users where lower(email) = lower($1) for update",
     )
     .bind(body.email.trim())
@@ -97,6 +102,17 @@ pub(super) async fn login(
         tx.commit().await?;
         return Err(AppError::Unauthorized("invalid e-mail or password"));
     };
+    if row.unverified_registration {
+        // Only after the right password, so the answer reveals nothing to anyone else.
+        audit_system(&mut tx, actor, "auth.login_unverified", "user", user_id).await?;
+        tx.commit().await?;
+        return Err(AppError::status(
+            StatusCode::FORBIDDEN,
+            "email-unverified",
+            "confirm your e-mail address with the link we sent before logging in \
+             (POST /api/v1/auth/verify-email; ask for a new link by registering again)",
+        ));
+    }
     let LoginRow {
         id: user, email, ..
     } = row;

@@ -1,8 +1,9 @@
 //! `/api/v1/auth/*` (API.md §3): login with lockout, refresh with rotation and reuse detection,
-//! logout, the current user, password reset, e-mail verification.
+//! logout, the current user, password reset, e-mail verification, self-registration.
 //!
 //! The operations are declared here; they run in `login`, `session` (refresh, logout), `me`,
-//! `password_reset` and `verify`, the bodies are in `dto`, and the helpers they share below.
+//! `password_reset`, `verify` and `register`, the bodies are in `dto`, and the helpers they
+//! share below.
 
 use std::sync::Arc;
 
@@ -25,17 +26,29 @@ mod dto;
 mod login;
 mod me;
 mod password_reset;
+mod register;
 mod session;
 mod verify;
 
 pub use dto::{
-    LoginRequest, Me, RefreshRequest, ResetConfirm, ResetRequest, TenantRef, TokenPair, VerifyEmail,
+    LoginRequest, Me, RefreshRequest, RegisterRequest, ResetConfirm, ResetRequest, TenantRef,
+    TokenPair, VerifyEmail,
 };
 pub use verify::send_verification;
 
 #[derive(ApiResponse)]
 enum Accepted {
     /// Accepted; if the address belongs to an account, a message is on its way.
+    #[oai(status = 202)]
+    Accepted,
+}
+
+/// The one answer of `POST /register` that is not an error.
+#[derive(ApiResponse)]
+pub enum Registered {
+    /// Accepted. A new account waits for its address to be confirmed: the verification e-mail
+    /// is on its way. An address that already has an account gets an e-mail saying so instead
+    /// (with a password-reset link), and no second account is made; the answer is the same.
     #[oai(status = 202)]
     Accepted,
 }
@@ -91,7 +104,9 @@ impl AuthApi {
     /// Tenant-scoped; no authentication. A wrong password, an unknown e-mail and a deactivated
     /// user all answer the same `401` after the same work. After `auth.max_failed_logins` wrong
     /// passwords the account answers `423 account-locked` with `Retry-After` (even to the right
-    /// password) for 15 minutes or until an administrator unlocks it.
+    /// password) for 15 minutes or until an administrator unlocks it. A user who registered
+    /// themselves (`POST /register`) and has not confirmed their address yet gets
+    /// `403 email-unverified`, only once the password was right.
     #[oai(path = "/login", method = "post")]
     async fn login(
         &self,
@@ -171,6 +186,37 @@ impl AuthApi {
         body: JsonBody<VerifyEmail>,
     ) -> Result<NoContent> {
         verify::verify_email(state, tenant, req, body).await
+    }
+
+    /// Register oneself in the organisation, where it allows it. Tenant-scoped; no
+    /// authentication; rate limited like login, and per client address like signup
+    /// (`rate_limit.signups_per_hour`).
+    ///
+    /// The tenant setting `auth.self_registration` decides: unset or `"off"` (the default)
+    /// answers `403 registration-closed` and creates nothing; `"open"` takes any address;
+    /// `{"domains": [...]}` takes addresses in those domains only (case-insensitive), others
+    /// are `422` on `email`. The new user gets the role named by `auth.self_registration_role`
+    /// (default `student`; `409 registration-role-missing` when the organisation has no such
+    /// role, and nothing is created) and an unverified address: a verification e-mail links to
+    /// `<public_url>/verify-email?tenant=<slug>&token=<token>` (`POST /verify-email`), and until
+    /// then login answers `403 email-unverified`.
+    ///
+    /// Always `202`, whether or not the address already has an account, so the answer reveals
+    /// nothing: an existing account is e-mailed that someone tried to register with its
+    /// address (with a password-reset link), an unconfirmed registration gets a fresh
+    /// verification link, a deactivated account nothing. `422` for an address, name or
+    /// password (10-256 characters) that break the rules of every user; `403
+    /// plan-limit-reached` when the plan's users are used up. Audited as `user.registered`
+    /// (or `auth.registration_existing`).
+    #[oai(path = "/register", method = "post")]
+    async fn register(
+        &self,
+        state: Data<&Arc<AppState>>,
+        tenant: Data<&CurrentTenant>,
+        req: &Request,
+        body: JsonBody<RegisterRequest>,
+    ) -> Result<Registered> {
+        register::register(state, tenant, req, body).await
     }
 
     /// Send (again) a verification e-mail to the current user's address. Any authenticated

@@ -120,8 +120,9 @@ pub async fn restore(
     .await?;
     tx.commit().await?;
     state.registry.invalidate(tenant_id);
-    let outcomes = db::migrate_tenants(
+    let outcomes = crate::tenancy::migrate_tenants(
         &state.db,
+        state.registry.catalog(),
         &db::tenant_migrations(),
         &TenantFilter::Ids(vec![tenant_id]),
         1,

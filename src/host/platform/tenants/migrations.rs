@@ -44,13 +44,20 @@ pub(super) async fn migrate(
             t.status.as_str()
         )));
     }
-    let outcomes = db::migrate_tenants(
+    let outcomes = crate::tenancy::migrate_tenants(
         &state.db,
+        state.registry.catalog(),
         &db::tenant_migrations(),
         &TenantFilter::Ids(vec![t.id]),
         1,
     )
     .await?;
+    // The sync told the replicas over PostgreSQL; over Redis, and here, it is said now.
+    for o in outcomes.iter().filter(|o| o.catalog_changes > 0) {
+        state
+            .access
+            .invalidate(crate::auth::access::Invalidation::Tenant(o.tenant_id));
+    }
     let items: Vec<MigrationResult> = outcomes
         .into_iter()
         .map(|o| MigrationResult {
