@@ -254,6 +254,10 @@ BUSINESS_RULES = [
     # setting no schema can state; and a name is trimmed, so whitespace alone is no name.
     (r"must be an address in one of this organisation's domains", "allowed values set by a tenant setting"),
     (r"must not be blank", "not whitespace only (names are trimmed)"),
+    # Airports: a code names an airport or site of the data; a time zone is one the server's
+    # time zone database knows (docs/airports.md).
+    (r"names no airport or landing site", "reference to a row that does not exist"),
+    (r"is not a time zone known to this server .+", "a name from the server's time zone database"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),
