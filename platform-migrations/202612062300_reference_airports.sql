@@ -1,7 +1,6 @@
 -- Shared, read-only reference data (docs/airports.md): one copy for every tenant, loaded from
 -- data the binary ships (`Manifest::reference`, `crate::db::load_reference`), never written by
 -- a request. Under Citus these are reference tables, copied to every node (docs/operations.md).
-create extension if not exists pg_trgm with schema public;
 create schema if not exists reference;
 
 -- What is loaded, at which version.
@@ -27,8 +26,6 @@ create table reference.airports (
     time_zone text not null,
     -- Not in the shipped dataset: null until a source that has it is loaded.
     longest_runway_ft integer,
-    -- What a search matches by text: name and city, lower case.
-    search text generated always as (lower(name || ' ' || coalesce(city, ''))) stored,
     -- A handful of places without an ICAO code carry a pseudo-code starting with `_`.
     constraint airports_icao_check check (icao ~ '^[A-Z0-9_]{4}$'),
     constraint airports_latitude_check check (latitude between -90 and 90),
@@ -36,6 +33,5 @@ create table reference.airports (
 );
 create index airports_iata_idx on reference.airports (iata) where iata is not null;
 create index airports_local_id_idx on reference.airports (local_id) where local_id is not null;
--- Names starting with a term (b-tree), containing it or spelled like it (trigrams).
-create index airports_search_prefix_idx on reference.airports (search text_pattern_ops);
-create index airports_search_idx on reference.airports using gin (search public.gin_trgm_ops);
+-- Lookups by code (the primary key serves ICAO). Search by name runs in memory over the same
+-- shipped data (src/domains/airports/index.rs: trigram search here missed its 5 ms target).

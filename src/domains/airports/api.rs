@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::AIRPORTS_READ;
 use super::dto::{Airport, AirportList, AirportSource, CruiseSource, RouteEstimate, SiteKind};
 use super::geo::{self, Point};
+use super::index::Index;
 use crate::auth::TenantCtx;
 use crate::domains::fleet::service as fleet;
 use crate::error::{AppError, Result};
@@ -97,56 +98,26 @@ macro_rules! site_columns {
     };
 }
 
-/// Search by code and text: the exact codes, then names starting with the term, then names and
-/// cities containing it (with three characters or more; one or two match codes and prefixes
-/// only), the shorter name first. $1 the code (upper case), $2 the LIKE-escaped text (lower
-/// case), $3 whether to look inside names, $4 the country, $5 the limit.
-const SEARCH: &str = concat!(
-    "select code, icao, iata, local_id, name, city, subdivision, country, latitude, longitude,
-            elevation_ft, time_zone, longest_runway_ft, site_id, kind from (
-       select ",
-    reference_columns!(),
-    ",
-              case when a.icao = $1 then 0 when a.iata = $1 then 1 when a.local_id = $1 then 2
-                   when a.search like $2 || '%' then 3 else 4 end as rank,
-              length(a.search) as len
-         from reference.airports a
-        where (a.icao = $1 or a.iata = $1 or a.local_id = $1 or a.search like $2 || '%'
-               or ($3 and a.search like '%' || $2 || '%'))
-          and ($4::text is null or a.country = $4)
-       union all
-       select ",
+/// The organisation's active landing sites matching a term: the code ($1, upper case), a name
+/// starting with it or (three characters or more, $3) containing it ($2, LIKE-escaped lower
+/// case), ranked like the reference airports. $4 the country, $5 the limit.
+const SITES_SEARCH: &str = concat!(
+    "select ",
     site_columns!(),
-    ",
-              case when s.code = $1 then 0 when lower(s.name) like $2 || '%' then 3 else 4 end,
-              length(s.name)
-         from landing_sites s
-        where s.active and (s.code = $1 or lower(s.name) like $2 || '%'
-                            or ($3 and lower(s.name) like '%' || $2 || '%'))
-          and ($4::text is null or s.country = $4)
-     ) m order by rank, len, code limit $5"
+    ", case when s.code = $1 then 0 when lower(s.name) like $2 || '%' then 3 else 4 end as rank
+       from landing_sites s
+      where s.active and (s.code = $1 or lower(s.name) like $2 || '%'
+                          or ($3 and lower(s.name) like '%' || $2 || '%'))
+        and ($4::text is null or s.country = $4)
+      order by rank, length(s.name), s.code limit $5"
 );
 
-/// Names spelled like the term (trigram similarity above pg_trgm's 0.3), most alike first:
-/// asked only when [`SEARCH`] found fewer than the limit. $1 the text (lower case), $2 the
-/// country, $3 the limit.
-const SEARCH_FUZZY: &str = concat!(
-    "select code, icao, iata, local_id, name, city, subdivision, country, latitude, longitude,
-            elevation_ft, time_zone, longest_runway_ft, site_id, kind from (
-       select ",
-    reference_columns!(),
-    ", public.similarity(a.search, $1) as sim
-         from reference.airports a
-        where a.search operator(public.%) $1 and ($2::text is null or a.country = $2)
-       union all
-       select ",
-    site_columns!(),
-    ", public.similarity(lower(s.name), $1)
-         from landing_sites s
-        where s.active and lower(s.name) operator(public.%) $1
-          and ($2::text is null or s.country = $2)
-     ) m order by sim desc, code limit $3"
-);
+#[derive(sqlx::FromRow)]
+struct SiteMatch {
+    #[sqlx(flatten)]
+    row: AirportRow,
+    rank: i32,
+}
 
 /// `text` with LIKE's wildcards and escape character escaped.
 fn like_escape(text: &str) -> String {
@@ -160,7 +131,9 @@ fn like_escape(text: &str) -> String {
     out
 }
 
-/// The best `limit` matches of `term` (trimmed, not blank), ranked as docs/airports.md says.
+/// The best `limit` matches of `term` (trimmed, not blank) among the shipped airports (the
+/// in-memory index) and the organisation's active landing sites, ranked as docs/airports.md
+/// says; a site before an airport of the same rank.
 pub async fn search(
     conn: &mut PgConnection,
     term: &str,
@@ -168,34 +141,27 @@ pub async fn search(
     limit: i64,
 ) -> Result<Vec<Airport>> {
     let text = term.to_lowercase();
-    let long = text.chars().count() >= 3;
-    let rows: Vec<AirportRow> = sqlx::query_as(SEARCH)
+    let want = usize::try_from(limit).unwrap_or(0);
+    let sites: Vec<SiteMatch> = sqlx::query_as(SITES_SEARCH)
         .bind(term.to_uppercase())
         .bind(like_escape(&text))
-        .bind(long)
+        .bind(text.chars().count() >= 3)
         .bind(country)
         .bind(limit)
-        .fetch_all(&mut *conn)
+        .fetch_all(conn)
         .await?;
-    let mut found: Vec<Airport> = rows.into_iter().map(Airport::from).collect();
-    let want = usize::try_from(limit).unwrap_or(0);
-    if long && found.len() < want {
-        let more: Vec<AirportRow> = sqlx::query_as(SEARCH_FUZZY)
-            .bind(&text)
-            .bind(country)
-            .bind(limit)
-            .fetch_all(&mut *conn)
-            .await?;
-        for a in more.into_iter().map(Airport::from) {
-            if found.len() >= want {
-                break;
-            }
-            if !found.iter().any(|f| f.code == a.code) {
-                found.push(a);
-            }
+    let airports = Index::get().search(term, country, want);
+    let mut sites = sites.into_iter().peekable();
+    let mut out = Vec::with_capacity(want);
+    for (rank, airport) in airports {
+        while let Some(s) = sites.next_if(|s| s.rank <= i32::from(rank)) {
+            out.push(Airport::from(s.row));
         }
+        out.push(airport);
     }
-    Ok(found)
+    out.extend(sites.map(|s| Airport::from(s.row)));
+    out.truncate(want);
+    Ok(out)
 }
 
 /// The airport or active-or-not landing site with `code` (ICAO, IATA, local id, then a site's

@@ -6,6 +6,7 @@
 mod api;
 pub mod dto;
 pub mod geo;
+mod index;
 pub mod reference;
 mod sites;
 

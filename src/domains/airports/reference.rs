@@ -10,7 +10,7 @@ use crate::kernel::manifest::ReferenceData;
 /// The `airportsdata` release the CSV comes from.
 pub const VERSION: &str = "airportsdata-20260905";
 
-const CSV: &[u8] = include_bytes!("../../../data/airports/airports.csv");
+pub(super) const CSV: &[u8] = include_bytes!("../../../data/airports/airports.csv");
 
 pub const AIRPORTS: ReferenceData = ReferenceData {
     name: "airports",
