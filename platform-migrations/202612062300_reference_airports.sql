@@ -11,7 +11,7 @@ create table reference.datasets (
     loaded_at timestamptz not null default now()
 );
 
--- The world's airports (data/airports: airportsdata, MIT).
+-- The world's airports (reference-data/airports: airportsdata, MIT).
 create table reference.airports (
     icao text primary key,
     iata text,

@@ -1,5 +1,5 @@
 //! Airports: the world's airports shipped with the product as shared reference data
-//! (`reference.airports`, loaded from `data/airports`), the organisation's private landing
+//! (`reference.airports`, loaded from `reference-data/airports`), the organisation's private landing
 //! sites, search by code or name, and great-circle distance, initial course and block time
 //! between two of them. See docs/airports.md.
 

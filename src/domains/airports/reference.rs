@@ -1,5 +1,5 @@
-//! The world's airports as reference data: `data/airports/airports.csv` (the `airportsdata`
-//! package, MIT; data/airports/README.md), compiled into the binary and copied into
+//! The world's airports as reference data: `reference-data/airports/airports.csv` (the `airportsdata`
+//! package, MIT; reference-data/airports/README.md), compiled into the binary and copied into
 //! `reference.airports` by the host when the stored version differs (docs/airports.md).
 
 use futures_util::future::BoxFuture;
@@ -10,7 +10,7 @@ use crate::kernel::manifest::ReferenceData;
 /// The `airportsdata` release the CSV comes from.
 pub const VERSION: &str = "airportsdata-20260905";
 
-pub(super) const CSV: &[u8] = include_bytes!("../../../data/airports/airports.csv");
+pub(super) const CSV: &[u8] = include_bytes!("../../../reference-data/airports/airports.csv");
 
 pub const AIRPORTS: ReferenceData = ReferenceData {
     name: "airports",
