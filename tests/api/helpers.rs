@@ -52,6 +52,23 @@ pub async fn create_database(url: &str) {
     }
 }
 
+/// Drops and creates the database of `url`: for a test's own database, so a run never meets
+/// what an earlier run (or an earlier text of an unreleased migration) left in it.
+pub async fn recreate_database(url: &str) {
+    let (server, name) = url.rsplit_once('/').expect("database url has a name");
+    let name = name.split('?').next().unwrap_or(name).to_owned();
+    let mut conn = sqlx::PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("PostgreSQL must be running (see README: scripts/test starts it)");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "drop database if exists \"{name}\" with (force)"
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("drop the test's own database");
+    create_database(url).await;
+}
+
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
@@ -94,7 +111,7 @@ impl TestApp {
         let url = base.database_url();
         let (server, _) = url.rsplit_once('/').expect("database url has a name");
         let url = format!("{server}/flightline_test_{name}");
-        create_database(&url).await;
+        recreate_database(&url).await;
         let settings = settings(overrides.merge(Serialized::default("database.url", &url)));
         let server = flightline::start(settings).await.expect("start the app");
         Self::around(server)

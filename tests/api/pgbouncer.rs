@@ -18,7 +18,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::{Connection, Executor};
 
-use crate::helpers::{PASSWORD, TestApp, call, create_database, problem, settings};
+use crate::helpers::{PASSWORD, TestApp, call, problem, recreate_database, settings};
 use crate::platform::{op, operator_login, operator_overrides};
 
 /// The login role the application uses behind PgBouncer. Its default search_path is the empty
@@ -525,7 +525,7 @@ async fn platform_migrate_archive_and_restore_work_behind_pgbouncer() {
     let base = direct_url();
     let (server, _) = base.rsplit_once('/').expect("database url has a name");
     let own = format!("{server}/flightline_test_pgbouncer_platform");
-    create_database(&own).await;
+    recreate_database(&own).await;
     let bouncer = PgBouncer::start_for(&own, 2, true);
     let url = bouncer.url();
     let (overrides, email) = operator_overrides(
