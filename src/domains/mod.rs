@@ -34,6 +34,7 @@ macro_rules! text_enum {
 // checks that every folder is both declared and listed.
 pub mod airports;
 pub mod certificates;
+pub mod contacts;
 pub mod finance;
 pub mod fleet;
 pub mod flights;
@@ -81,7 +82,8 @@ domains! {
     airports,
     finance,
     theory,
-    training;
+    training,
+    contacts;
     planned:
     planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
     planned::CHARTER, planned::FBO,

@@ -11,6 +11,7 @@ mod catalog_sync;
 mod certificates;
 mod cli;
 mod compliance;
+mod contacts;
 mod events;
 mod finance;
 mod finance_stripe;

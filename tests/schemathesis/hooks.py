@@ -258,6 +258,10 @@ BUSINESS_RULES = [
     # time zone database knows (docs/airports.md).
     (r"names no airport or landing site", "reference to a row that does not exist"),
     (r"is not a time zone known to this server .+", "a name from the server's time zone database"),
+    # Contacts: only a person belongs to an organisation (docs/contacts.md); a history entry
+    # happens now or in the past (a day's slack for clocks).
+    (r"only a person belongs to an organisation, and not to themselves", "allowed only when another field has a given value"),
+    (r"is more than a day ahead", "relative to the current time"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),
