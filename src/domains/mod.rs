@@ -34,6 +34,7 @@ macro_rules! text_enum {
 // checks that every folder is both declared and listed.
 pub mod airports;
 pub mod certificates;
+pub mod charter;
 pub mod contacts;
 pub mod finance;
 pub mod fleet;
@@ -83,10 +84,11 @@ domains! {
     finance,
     theory,
     training,
-    contacts;
+    contacts,
+    charter;
     planned:
     planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
-    planned::CHARTER, planned::FBO,
+    planned::FBO,
 }
 
 /// The catalogue built from [`ALL`]; handed to the layers below the domains.

@@ -3,7 +3,7 @@
 //! declared here. When a domain is built, its manifest and constants move into its own folder
 //! (`scripts/new-domain`), unchanged, and its entry here is deleted.
 
-use crate::kernel::TenantKind::{CharterOperator, Fbo};
+use crate::kernel::TenantKind::Fbo;
 use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
 use crate::kernel::roles::{charter, fbo, school};
 
@@ -106,68 +106,6 @@ pub const NOTIFICATIONS_MANAGE: Permission = Permission::new(
     "notifications.manage",
     "Manage notification templates and rules",
     &[],
-);
-
-pub const CHARTER: Manifest = Manifest {
-    name: "charter",
-    prefixes: &["/api/v1/charter"],
-    flags: &[Flag {
-        key: "charter",
-        description: "Charter quotes, trips, crew, passengers, patients",
-        prefix: "/api/v1/charter",
-        on_for: &[CharterOperator],
-    }],
-    permissions: &[
-        CHARTER_READ,
-        CHARTER_MANAGE,
-        CHARTER_QUOTE,
-        MEDICAL_READ,
-        MEDICAL_MANAGE,
-    ],
-    attachments: &[],
-    feeds: &[],
-    links: &[],
-    jobs: &[],
-    limits: &[],
-    payment_events: &[],
-    reference: &[],
-};
-
-/// View charter trips, quotes, crew and passengers.
-pub const CHARTER_READ: Permission = Permission::new(
-    "charter.read",
-    "View charter trips, quotes, crew and passengers",
-    &[
-        charter::DISPATCHER,
-        charter::PILOT,
-        charter::MEDICAL_CREW,
-        charter::SALES,
-        charter::FINANCE,
-    ],
-);
-/// Manage charter trips, crew and passengers.
-pub const CHARTER_MANAGE: Permission = Permission::new(
-    "charter.manage",
-    "Manage charter trips, crew and passengers",
-    &[charter::DISPATCHER],
-);
-/// Prepare and send charter quotes.
-pub const CHARTER_QUOTE: Permission = Permission::new(
-    "charter.quote",
-    "Prepare and send charter quotes",
-    &[charter::SALES],
-);
-/// View patient records of air-ambulance trips.
-pub const MEDICAL_READ: Permission = Permission::new(
-    "medical.read",
-    "View patient records of air-ambulance trips",
-    &[charter::MEDICAL_CREW],
-);
-/// Record patient data of air-ambulance trips.
-pub const MEDICAL_MANAGE: Permission = Permission::new(
-    "medical.manage",
-    "Record patient data of air-ambulance trips",
-    &[charter::MEDICAL_CREW],
 );
 
 pub const FBO: Manifest = Manifest {

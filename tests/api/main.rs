@@ -9,6 +9,7 @@ mod auth;
 mod billing;
 mod catalog_sync;
 mod certificates;
+mod charter;
 mod cli;
 mod compliance;
 mod contacts;

@@ -262,6 +262,14 @@ BUSINESS_RULES = [
     # happens now or in the past (a day's slack for clocks).
     (r"only a person belongs to an organisation, and not to themselves", "allowed only when another field has a given value"),
     (r"is more than a day ahead", "relative to the current time"),
+    # Charter quotes (docs/charter.md): airports and aircraft are data; legs follow each other in
+    # time; a quote keeps its customer.
+    (r"the aircraft and its type have no cruise speed", "a fact of the row named"),
+    (r"the aircraft's home base names no airport", "reference to a row that does not exist"),
+    (r"must be another airport than from", "two fields naming different places"),
+    (r"is more than the \d+ seats of .+", "a bound set by the row named"),
+    (r"must not be before the aircraft arrives from the leg before \(.+\)", "ordering between items"),
+    (r"a quote's customer stays: make a new quote for another customer", "must match the row named"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

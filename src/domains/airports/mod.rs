@@ -13,6 +13,7 @@ mod sites;
 /// What other domains and the benchmark call: search and lookup by code.
 pub mod service {
     pub use super::api::{by_code, search};
+    pub use super::geo::{Point, distance_nm, flight_minutes};
 }
 
 use poem_openapi::Tags;

@@ -17,12 +17,15 @@ pub struct ContactRef {
     pub email: Option<String>,
     pub finance_account_id: Option<Uuid>,
     pub active: bool,
+    /// Has the role `customer`.
+    pub is_customer: bool,
 }
 
 /// Contact `id`, if the organisation has it.
 pub async fn contact(conn: &mut PgConnection, id: Uuid) -> Result<Option<ContactRef>> {
     Ok(sqlx::query_as(
-        "select id, name, email, finance_account_id, active from contacts where id = $1",
+        "select id, name, email, finance_account_id, active, 'customer' = any(roles) as is_customer
+           from contacts where id = $1",
     )
     .bind(id)
     .fetch_optional(conn)

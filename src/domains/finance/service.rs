@@ -429,3 +429,22 @@ pub async fn standing(
     .fetch_optional(conn)
     .await?)
 }
+
+/// The active tax rates among `ids`: (id, name, rate in ppm, inclusive), in the order asked.
+pub async fn tax_rates(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, i64, bool)>> {
+    let rows: Vec<(Uuid, String, i32, bool)> = sqlx::query_as(
+        "select t.id, t.name, t.rate_ppm, t.inclusive
+           from unnest($1::uuid[]) with ordinality as w(id, n)
+           join tax_rates t on t.id = w.id and t.active order by w.n",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, ppm, inclusive)| (id, name, i64::from(ppm), inclusive))
+        .collect())
+}

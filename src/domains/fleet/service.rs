@@ -37,3 +37,44 @@ pub async fn cruise_speeds(
     .fetch_optional(conn)
     .await
 }
+
+/// What charter quoting needs of an aircraft: its registration, type, base and cruise speed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AircraftFacts {
+    pub registration: String,
+    pub aircraft_type_id: Option<uuid::Uuid>,
+    /// The type designator of the aircraft, else of its type.
+    pub type_designator: Option<String>,
+    pub home_base: Option<String>,
+    /// The aircraft's cruise speed, else its type's.
+    pub cruise_speed_kts: Option<i32>,
+    pub seats: Option<i32>,
+}
+
+/// [`AircraftFacts`] of aircraft `id`, if the organisation has it.
+pub async fn aircraft_facts(
+    conn: &mut sqlx::PgConnection,
+    id: uuid::Uuid,
+) -> Result<Option<AircraftFacts>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.registration, a.aircraft_type_id,
+                coalesce(a.type_designator, t.designator) as type_designator, a.home_base,
+                coalesce(a.cruise_speed_kts, t.cruise_speed_kts) as cruise_speed_kts, a.seats
+           from aircraft a left join aircraft_types t on t.id = a.aircraft_type_id
+          where a.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Whether the organisation has aircraft type `id`.
+pub async fn aircraft_type_exists(
+    conn: &mut sqlx::PgConnection,
+    id: uuid::Uuid,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from aircraft_types where id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
