@@ -210,7 +210,9 @@ struct Interval {
 struct Block {
     start: i64,
     end: i64,
-    /// Every duty period in it is regularly assigned.
+    /// It holds a duty period (not only flights).
+    duty: bool,
+    /// Every duty period in it is regularly assigned (whatever order they were merged in).
     regular: bool,
     /// It holds (part of) the proposal.
     mine: bool,
@@ -319,13 +321,15 @@ impl Timeline {
             match blocks.last_mut() {
                 Some(b) if i.start <= b.end => {
                     b.end = b.end.max(i.end);
+                    b.duty |= i.regular.is_some();
                     b.regular &= i.regular.unwrap_or(true);
                     b.mine |= i.mine;
                 }
                 _ => blocks.push(Block {
                     start: i.start,
                     end: i.end,
-                    regular: i.regular.unwrap_or(false),
+                    duty: i.regular.is_some(),
+                    regular: i.regular.unwrap_or(true),
                     mine: i.mine,
                     flight: 0,
                     limit: None,
@@ -381,7 +385,8 @@ impl Timeline {
                 .map_or(OPEN, |next| next.start - blocks[i].end);
             let b = &blocks[i];
             let len = b.end - b.start;
-            let part_c = b.regular
+            let part_c = b.duty
+                && b.regular
                 && b.limit.is_some_and(|limit| b.flight <= limit)
                 && len <= DUTY_MAX
                 && before >= REST_MIN

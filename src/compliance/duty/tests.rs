@@ -241,6 +241,11 @@ fn regularly_assigned_duty_periods_may_exceed_the_24_hour_limit_under_135_267_c(
     assert!(b.detail.contains("135.267(c)"), "{}", b.detail);
     assert_eq!(l.state, State::Met, "{l:#?}");
 
+    // The same when the shift's first flight blocks off as it begins.
+    let at_report = shift(1, (7, 0), (12, 30), (19, 0), true);
+    let l = check(std::slice::from_ref(&first), Some(&at_report), UTC);
+    assert_eq!(state_amount(&l, "faa.135.267.b"), (State::Met, 690));
+
     // Not regularly assigned: (b) alone.
     let ad_hoc = |d: &DutyPeriod| DutyPeriod {
         regular: false,
@@ -655,13 +660,20 @@ proptest! {
 
     #[test]
     fn the_answer_is_the_same_in_any_order(
-        record in prop::collection::vec((0i64..200, 1i64..10, any::<bool>()), 1..20)
+        record in prop::collection::vec((0i64..200, 1i64..10, any::<bool>(), any::<bool>()), 1..20)
             .prop_map(|days| {
                 days.into_iter()
-                    .map(|(start, hours, pilots)| {
+                    .map(|(start, hours, pilots, regular)| {
+                        // Regular shifts begin with their flight (an interval tie to merge).
                         let off = t(start * 6, 0);
+                        let on = off + TimeDelta::hours(hours);
                         let pilots = if pilots { Pilots::Two } else { Pilots::One };
-                        duty(vec![flight(off, off + TimeDelta::hours(hours), pilots)])
+                        DutyPeriod {
+                            report: if regular { off } else { off - TimeDelta::hours(1) },
+                            release: on + TimeDelta::hours(1),
+                            regular,
+                            segments: vec![flight(off, on, pilots)],
+                        }
                     })
                     .collect::<Vec<_>>()
             })
