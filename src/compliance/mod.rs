@@ -8,12 +8,15 @@
 //! load the facts in their own transactions and hand them over.
 //!
 //! Windows are counted on the tenant's local date ([`calendar::local_date`]), never in UTC: a
-//! landing at 23:30 UTC on 31 March is an April landing in Zurich.
+//! landing at 23:30 UTC on 31 March is an April landing in Zurich. Flight time, duty and rest
+//! ([`duty`]) count elapsed hours between instants instead, and only their calendar quarters and
+//! years on the local calendar.
 
 pub mod assess;
 pub mod calendar;
 pub mod crew;
 pub mod currency;
+pub mod duty;
 pub mod easa;
 pub mod fcl;
 pub mod medical;
