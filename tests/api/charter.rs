@@ -154,9 +154,9 @@ async fn a_quote_prices_positioning_fees_minimums_and_taxes_and_keeps_versions()
         .iter()
         .map(|l| {
             (
-                l["from"].as_str().unwrap(),
-                l["to"].as_str().unwrap(),
-                l["positioning"].as_bool().unwrap(),
+                l["from"].as_str().expect("str"),
+                l["to"].as_str().expect("str"),
+                l["positioning"].as_bool().expect("bool"),
             )
         })
         .collect();
@@ -223,13 +223,13 @@ async fn a_quote_prices_positioning_fees_minimums_and_taxes_and_keeps_versions()
         .iter()
         .map(|v| {
             (
-                v["version"].as_i64().unwrap(),
-                v["total_minor"].as_i64().unwrap(),
+                v["version"].as_i64().expect("int"),
+                v["total_minor"].as_i64().expect("int"),
             )
         })
         .collect();
     assert_eq!(totals.len(), 2);
-    assert_eq!(totals[1], (1, q["total_minor"].as_i64().unwrap()));
+    assert_eq!(totals[1], (1, q["total_minor"].as_i64().expect("int")));
     assert_eq!(totals[0].0, 2);
     assert!(totals[0].1 < totals[1].1);
     let list = call(
@@ -258,8 +258,8 @@ async fn a_quote_prices_positioning_fees_minimums_and_taxes_and_keeps_versions()
         .map(|l| {
             format!(
                 "{}-{}{}",
-                l["from"].as_str().unwrap(),
-                l["to"].as_str().unwrap(),
+                l["from"].as_str().expect("str"),
+                l["to"].as_str().expect("str"),
                 if l["positioning"] == true { "*" } else { "" }
             )
         })

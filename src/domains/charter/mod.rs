@@ -8,6 +8,12 @@ pub mod pricing;
 mod quotes;
 mod rates;
 
+/// What the benchmark and other domains call: pricing a request in a tenant transaction.
+pub mod service {
+    pub use super::dto::{QuoteLegRequest, QuoteRequest};
+    pub use super::quotes::price;
+}
+
 use poem_openapi::Tags;
 
 use crate::kernel::TenantKind::CharterOperator;

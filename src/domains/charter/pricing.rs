@@ -357,7 +357,10 @@ mod tests {
         let base = stop("BASE", 0.0, utc, Some((1_000, 0)));
         let a = stop("AAAA", 0.99, utc, Some((2_000, 10_000)));
         let b = stop("BBBB", 1.98, utc, None);
-        let at = Utc.with_ymd_and_hms(2026, 12, 24, 9, 0, 0).unwrap();
+        let at = Utc
+            .with_ymd_and_hms(2026, 12, 24, 9, 0, 0)
+            .single()
+            .expect("instant");
         let asked = [Asked {
             from: a.clone(),
             to: b.clone(),
@@ -406,7 +409,10 @@ mod tests {
         let utc = Tz::UTC;
         let base = stop("BASE", 0.0, utc, Some((0, 0)));
         let a = stop("AAAA", 0.99, utc, Some((0, 0)));
-        let at = Utc.with_ymd_and_hms(2026, 12, 24, 9, 0, 0).unwrap();
+        let at = Utc
+            .with_ymd_and_hms(2026, 12, 24, 9, 0, 0)
+            .single()
+            .expect("instant");
         let asked = [
             Asked {
                 from: base.clone(),
@@ -431,15 +437,21 @@ mod tests {
 
     #[test]
     fn daily_minimum_counts_idle_days_and_nights_are_local_dates() {
-        let ny: Tz = "America/New_York".parse().unwrap();
+        let ny: Tz = "America/New_York".parse().expect("tz");
         let base = stop("BASE", 0.0, ny, Some((0, 0)));
         let a = stop("AAAA", 0.99, ny, Some((0, 0)));
         let mut r = rate();
         r.daily_minimum_minutes = 120;
         r.crew_overnight_minor = 50_000;
         // Out at 23:00 UTC on the 24th (18:00 in New York), back on the 26th local.
-        let out = Utc.with_ymd_and_hms(2026, 12, 24, 23, 0, 0).unwrap();
-        let back = Utc.with_ymd_and_hms(2026, 12, 26, 15, 0, 0).unwrap();
+        let out = Utc
+            .with_ymd_and_hms(2026, 12, 24, 23, 0, 0)
+            .single()
+            .expect("instant");
+        let back = Utc
+            .with_ymd_and_hms(2026, 12, 26, 15, 0, 0)
+            .single()
+            .expect("instant");
         let asked = [
             Asked {
                 from: base.clone(),
@@ -474,7 +486,10 @@ mod tests {
             ("US FET 7.5%".into(), 75_000, false),
             ("VAT 20% incl.".into(), 200_000, true),
         ];
-        let at = Utc.with_ymd_and_hms(2026, 12, 24, 9, 0, 0).unwrap();
+        let at = Utc
+            .with_ymd_and_hms(2026, 12, 24, 9, 0, 0)
+            .single()
+            .expect("instant");
         let asked = [Asked {
             from: base.clone(),
             to: a,

@@ -55,6 +55,16 @@ struct Row {
     updated_at: DateTime<Utc>,
 }
 
+/// A stored version: number, request, pricing, total, author, when.
+type VersionRow = (
+    i32,
+    serde_json::Value,
+    serde_json::Value,
+    i64,
+    Option<Uuid>,
+    DateTime<Utc>,
+);
+
 fn stored<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T> {
     serde_json::from_value(v).map_err(|e| AppError::Internal(anyhow::anyhow!("stored quote: {e}")))
 }
@@ -167,8 +177,9 @@ async fn stop(
     })
 }
 
-/// Prices `req`: loads the aircraft, its type's rate, the customer, the stops and their fees.
-async fn price(conn: &mut PgConnection, req: &QuoteRequest) -> Result<Priced> {
+/// Prices `req` in the caller's transaction: loads the aircraft, its type's rate, the customer,
+/// the stops and their fees, and prices them (`pricing::price`). For the API and the benchmark.
+pub async fn price(conn: &mut PgConnection, req: &QuoteRequest) -> Result<Priced> {
     contacts::contact(conn, req.customer_id)
         .await?
         .filter(|c| c.is_customer && c.active)
@@ -470,14 +481,7 @@ impl QuotesApi {
         ctx.require(CHARTER_READ)?;
         let mut tx = ctx.begin().await?;
         load(&mut tx, id.0, false).await?;
-        let rows: Vec<(
-            i32,
-            serde_json::Value,
-            serde_json::Value,
-            i64,
-            Option<Uuid>,
-            DateTime<Utc>,
-        )> = sqlx::query_as(
+        let rows: Vec<VersionRow> = sqlx::query_as(
             "select version, request, pricing, total_minor, created_by, created_at
                    from charter_quote_versions where quote_id = $1 order by version desc",
         )
