@@ -50,6 +50,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[reference::AIRPORTS],
+    shared_jobs: &[],
 };
 
 /// Search airports and landing sites, distances and block times.
