@@ -252,6 +252,16 @@ fn taf(row: &Row, now: DateTime<Utc>) -> Option<Taf> {
     })
 }
 
+/// The example of `code` in the document.
+fn example_code() -> String {
+    "KJFK".into()
+}
+
+/// The example of `codes` in the document.
+fn example_codes() -> String {
+    "KJFK,LHR,LSZH".into()
+}
+
 #[OpenApi(
     prefix_path = "/api/v1/airports",
     tag = "crate::domains::airports::Tag::Airports"
@@ -275,7 +285,10 @@ impl WeatherApi {
         ctx: TenantCtx,
         /// 1 to 20 codes separated by commas (ICAO, IATA, local, or a landing site's code):
         /// `KJFK,EGLL,XHUZ`.
-        #[oai(validator(pattern = r"^[A-Za-z0-9-]{1,10}(,[A-Za-z0-9-]{1,10}){0,19}$"))]
+        #[oai(
+            validator(pattern = r"^[A-Za-z0-9-]{1,10}(,[A-Za-z0-9-]{1,10}){0,19}$"),
+            example = "example_codes"
+        )]
         codes: Query<String>,
     ) -> Result<Json<StationWeatherList>> {
         ctx.require(AIRPORTS_READ)?;
@@ -318,7 +331,7 @@ impl WeatherApi {
         state: Data<&Arc<AppState>>,
         ctx: TenantCtx,
         /// The code.
-        #[oai(validator(min_length = 1, max_length = 10))]
+        #[oai(validator(min_length = 1, max_length = 10), example = "example_code")]
         code: Path<String>,
     ) -> Result<Json<StationWeather>> {
         ctx.require(AIRPORTS_READ)?;
