@@ -25,7 +25,11 @@ fn is_stamp(stamp: &str) -> bool {
 
 fn collect(dir: &str) -> String {
     println!("cargo:rerun-if-changed={dir}");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    // The variable as cargo sets it for this run, not `env!` (the value when the script was
+    // compiled): a target directory copied from another checkout keeps the compiled script,
+    // which would then read the other checkout's migrations.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join(dir);
     let mut files: Vec<_> = std::fs::read_dir(&root)
         .unwrap_or_else(|e| panic!("reading {dir}: {e}"))
         .filter_map(|e| e.ok().map(|e| e.path()))

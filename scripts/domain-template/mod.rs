@@ -46,6 +46,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View __title__ items.

@@ -24,6 +24,7 @@ pub const DOCUMENTS: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View documents.
@@ -69,6 +70,7 @@ pub const REPORTS: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// Run reports.
@@ -99,6 +101,7 @@ pub const NOTIFICATIONS: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// Manage notification templates and rules.
@@ -125,6 +128,7 @@ pub const FBO: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View FBO operations: fuel, parking, line service.

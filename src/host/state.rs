@@ -140,6 +140,11 @@ impl AppState {
             crate::telemetry::spawn_upkeep(),
         ];
         background.extend(crate::jobs::spawn_tenant_jobs(self.db.clone(), catalog));
+        background.extend(crate::jobs::spawn_shared_jobs(
+            self.db.clone(),
+            self.settings.clone(),
+            catalog,
+        ));
         let sweeper_db = self.db.clone();
         background.push(tokio::spawn(async move {
             loop {

@@ -83,6 +83,57 @@ pub struct Manifest {
     /// Shared read-only data it ships in the binary (the world's airports), loaded into the
     /// `reference` schema for every tenant to read (`crate::db::load_reference`).
     pub reference: &'static [ReferenceData],
+    /// Work on data every tenant shares, run by the host outside any tenant's transaction
+    /// (weather fetched from a provider into `reference.weather`; `crate::jobs` runs each).
+    pub shared_jobs: &'static [SharedJob],
+}
+
+/// A transaction outside any tenant, as the host lends it to a [`SharedJob`].
+pub type SharedTx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// Opens transactions outside any tenant for a [`SharedJob`]. The connection's search path
+/// names an empty schema: every statement names the schema of its tables (`reference.`).
+pub trait SharedDb: Send + Sync {
+    fn begin(&self) -> BoxFuture<'_, Result<SharedTx, sqlx::Error>>;
+}
+
+/// What the host hands one pass of a [`SharedJob`].
+pub struct SharedJobCtx<'a> {
+    /// Short transactions outside any tenant. A pass never holds one across a call to another
+    /// service (an HTTP request waits for the network, a transaction must not).
+    pub db: &'a dyn SharedDb,
+    /// The host's configuration, `crate::config::Settings` (the kernel cannot name it): the
+    /// job downcasts it to read its own section.
+    pub settings: &'a (dyn std::any::Any + Send + Sync),
+}
+
+/// What one pass of a [`SharedJob`] did: `done` for the log, and how long the host waits
+/// before the next pass (unless the job's `wake` is notified first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedPass {
+    pub done: u64,
+    pub next: std::time::Duration,
+}
+
+/// One pass of a shared job. An `Err` is logged and the next pass follows after
+/// [`SharedJob::retry`].
+pub type SharedJobRun =
+    for<'a> fn(&'a SharedJobCtx<'a>) -> BoxFuture<'a, anyhow::Result<SharedPass>>;
+
+/// Work on data all tenants share, such as weather reports fetched from a provider: the host
+/// runs one loop per job on every replica, outside any tenant's transaction, the first pass at
+/// start. The job decides its own period (each pass answers how long to wait, from its
+/// configuration); the domain notifies `wake` when new work should not wait that long (a
+/// station asked for the first time). Replicas run the same loop: a pass claims its work in
+/// the database (`for update skip locked`) so two replicas do not do it twice.
+#[derive(Debug, Clone, Copy)]
+pub struct SharedJob {
+    pub name: &'static str,
+    pub run: SharedJobRun,
+    /// Notified to run the next pass now.
+    pub wake: &'static tokio::sync::Notify,
+    /// The wait after a failed pass.
+    pub retry: std::time::Duration,
 }
 
 /// Replaces one reference dataset inside the loading transaction; returns the rows loaded.
@@ -357,6 +408,11 @@ impl Catalog {
         self.manifests.iter().flat_map(|m| m.jobs.iter())
     }
 
+    /// Every job over shared data, in manifest order.
+    pub fn shared_jobs(&self) -> impl Iterator<Item = &'static SharedJob> + '_ {
+        self.manifests.iter().flat_map(|m| m.shared_jobs.iter())
+    }
+
     /// The record kinds that take attachments, in manifest order.
     pub fn attachment_owners(&self) -> impl Iterator<Item = &'static AttachmentOwner> + '_ {
         self.manifests.iter().flat_map(|m| m.attachments.iter())
@@ -478,6 +534,15 @@ impl Catalog {
                 ));
             }
         }
+        let mut shared = std::collections::HashSet::new();
+        for j in self.shared_jobs() {
+            if !shared.insert(j.name) || j.retry.is_zero() {
+                problems.push(format!(
+                    "shared job `{}` is declared twice or retries without a pause",
+                    j.name
+                ));
+            }
+        }
         let mut handlers = std::collections::HashSet::new();
         for h in self.payment_event_handlers() {
             if !handlers.insert(h.name) {
@@ -532,4 +597,5 @@ pub const CORE: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };

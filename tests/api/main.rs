@@ -43,3 +43,5 @@ mod tenancy;
 mod theory;
 mod tools;
 mod training;
+mod weather;
+mod weather_fake;

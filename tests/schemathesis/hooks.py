@@ -257,6 +257,8 @@ BUSINESS_RULES = [
     # Airports: a code names an airport or site of the data; a time zone is one the server's
     # time zone database knows (docs/airports.md).
     (r"names no airport or landing site", "reference to a row that does not exist"),
+    # Weather for several places: each code of the list names an airport or site.
+    (r"names no airport or landing site: [A-Z0-9-]+", "reference to a row that does not exist"),
     (r"is not a time zone known to this server .+", "a name from the server's time zone database"),
     # Contacts: only a person belongs to an organisation (docs/contacts.md); a history entry
     # happens now or in the past (a day's slack for clocks).

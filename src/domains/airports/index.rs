@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::dto::{Airport, AirportSource};
+use super::geo::{Point, distance_nm};
 
 /// One airport as searched and returned.
 struct Entry {
@@ -133,6 +134,29 @@ impl Index {
     pub fn get() -> &'static Index {
         static INDEX: OnceLock<Index> = OnceLock::new();
         INDEX.get_or_init(|| Index::build(super::reference::CSV))
+    }
+
+    /// The nearest airport to `p` with an IATA code (scheduled service: nearly always a
+    /// weather reporting station) within `max_nm`, and its distance in nautical miles.
+    pub fn nearest_with_iata(&self, p: Point, max_nm: f64) -> Option<(&Airport, f64)> {
+        // A degree of latitude is 60 nm: a cheap box first, the great circle inside it.
+        let max_deg = max_nm / 60.0 + 0.01;
+        self.entries
+            .iter()
+            .map(|e| &e.airport)
+            .filter(|a| a.iata.is_some() && (a.latitude - p.latitude).abs() <= max_deg)
+            .map(|a| {
+                let d = distance_nm(
+                    p,
+                    Point {
+                        latitude: a.latitude,
+                        longitude: a.longitude,
+                    },
+                );
+                (a, d)
+            })
+            .filter(|(_, d)| *d <= max_nm)
+            .min_by(|x, y| x.1.total_cmp(&y.1))
     }
 
     /// How many airports it holds.
@@ -276,6 +300,25 @@ mod tests {
         );
         assert_eq!(trigrams("a-b").len(), 4);
         assert!(trigrams("  ").is_empty());
+    }
+
+    #[test]
+    fn the_nearest_airport_with_scheduled_service() {
+        let index = Index::get();
+        // The Zurich university hospital's helipad: Zurich airport, about 5 nm away.
+        let usz = Point {
+            latitude: 47.3769,
+            longitude: 8.5509,
+        };
+        let (a, d) = index.nearest_with_iata(usz, 50.0).expect("an airport");
+        assert_eq!(a.code, "LSZH");
+        assert!((4.0..6.0).contains(&d), "{d}");
+        // Mid-Atlantic: nothing within 50 nm.
+        let ocean = Point {
+            latitude: 40.0,
+            longitude: -40.0,
+        };
+        assert!(index.nearest_with_iata(ocean, 50.0).is_none());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Airports: the world's airports shipped with the product as shared reference data
 //! (`reference.airports`, loaded from `reference-data/airports`), the organisation's private landing
-//! sites, search by code or name, and great-circle distance, initial course and block time
-//! between two of them. See docs/airports.md.
+//! sites, search by code or name, great-circle distance, initial course and block time
+//! between two of them, and the weather (METAR and TAF, fetched in the background into
+//! `reference.weather`). See docs/airports.md.
 
 mod api;
 pub mod dto;
@@ -9,11 +10,15 @@ pub mod geo;
 mod index;
 pub mod reference;
 mod sites;
+pub mod weather;
 
-/// What other domains and the benchmark call: search and lookup by code.
+/// What other domains and the benchmark call: search and lookup by code; the weather at
+/// places and the stations wanted (for the airports of upcoming trips).
 pub mod service {
     pub use super::api::{by_code, search};
     pub use super::geo::{Point, distance_nm, flight_minutes};
+    pub use super::weather::dto::{FlightCategory, StationWeather};
+    pub use super::weather::{want_weather, weather_at};
 }
 
 use poem_openapi::Tags;
@@ -28,10 +33,10 @@ pub enum Tag {
     Airports,
 }
 
-pub type Apis = (api::AirportsApi, sites::SitesApi);
+pub type Apis = (api::AirportsApi, sites::SitesApi, weather::api::WeatherApi);
 
 pub fn apis() -> Apis {
-    (api::AirportsApi, sites::SitesApi)
+    (api::AirportsApi, sites::SitesApi, weather::api::WeatherApi)
 }
 
 pub const MANIFEST: Manifest = Manifest {
@@ -39,7 +44,7 @@ pub const MANIFEST: Manifest = Manifest {
     prefixes: &["/api/v1/airports"],
     flags: &[Flag {
         key: "airports",
-        description: "Airports: search, distances and block times, private landing sites",
+        description: "Airports: search, distances and block times, private landing sites, weather",
         prefix: "/api/v1/airports",
         on_for: ALL_KINDS,
     }],
@@ -51,12 +56,13 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[reference::AIRPORTS],
+    shared_jobs: &[weather::refresh::WEATHER_REFRESH],
 };
 
-/// Search airports and landing sites, distances and block times.
+/// Search airports and landing sites, distances and block times, weather.
 pub const AIRPORTS_READ: Permission = Permission::new(
     "airports.read",
-    "Search airports and landing sites, distances and block times",
+    "Search airports and landing sites, distances, block times and weather",
     &[
         school::ORGANIZATION_ADMIN,
         school::INSTRUCTOR,

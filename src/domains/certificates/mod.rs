@@ -77,6 +77,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View licences, ratings and medicals: everyone's with `certificates.manage` or

@@ -58,6 +58,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View charter trips, quotes, crew and passengers.

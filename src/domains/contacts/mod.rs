@@ -54,6 +54,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View contacts, FBO profiles and communication history.

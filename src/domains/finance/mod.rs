@@ -96,6 +96,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[stripe_events::PAYMENT_EVENTS],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View accounts, invoices and payments.

@@ -60,6 +60,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[api::AIRCRAFT_LIMIT],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View aircraft, simulators and meters.

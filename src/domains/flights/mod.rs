@@ -64,6 +64,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// View flights and logbooks.

@@ -39,6 +39,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[users::ACTIVE_USERS_LIMIT],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// List and view users, roles and teams.

@@ -68,6 +68,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// The calendar feed of the bookings a user flies or teaches.

@@ -39,6 +39,7 @@ pub const MANIFEST: Manifest = Manifest {
     limits: &[],
     payment_events: &[],
     reference: &[],
+    shared_jobs: &[],
 };
 
 /// Read tenant settings and feature flags.

@@ -63,6 +63,8 @@ pub struct Settings {
     pub platform: PlatformSettings,
     pub storage: StorageSettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub weather: WeatherSettings,
 }
 
 fn default_env() -> Environment {
@@ -237,6 +239,41 @@ fn default_region() -> String {
 pub enum StorageBackend {
     Local,
     S3,
+}
+
+/// METAR and TAF reports fetched for the airports that are asked about (docs/airports.md,
+/// "Weather").
+#[derive(Debug, Clone, Deserialize)]
+pub struct WeatherSettings {
+    /// Base URL of a provider speaking the aviationweather.gov Data API
+    /// (`https://aviationweather.gov`: `GET {base}/api/data/metar?ids=...&format=json`). Unset:
+    /// no fetching at all, and weather answers say it is unavailable (the product runs offline).
+    #[serde(default)]
+    pub provider_url: Option<String>,
+    /// How often the wanted stations are fetched again.
+    #[serde(default = "default_weather_refresh")]
+    pub refresh_seconds: u64,
+    /// Bound of one request to the provider (connecting included).
+    #[serde(default = "default_weather_timeout")]
+    pub timeout_seconds: u64,
+}
+
+impl Default for WeatherSettings {
+    fn default() -> Self {
+        Self {
+            provider_url: None,
+            refresh_seconds: default_weather_refresh(),
+            timeout_seconds: default_weather_timeout(),
+        }
+    }
+}
+
+fn default_weather_refresh() -> u64 {
+    600
+}
+
+fn default_weather_timeout() -> u64 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -199,6 +199,41 @@ impl Settings {
                 ));
             }
         }
+        self.validate_weather()?;
+        Ok(())
+    }
+
+    fn validate_weather(&mut self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+        };
+        let w = &mut self.weather;
+        if let Some(url) = &w.provider_url {
+            let url = url.trim().trim_end_matches('/');
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if !rest.is_some_and(|r| !r.is_empty() && !r.contains(['?', '#', ' '])) {
+                return Err(invalid(
+                    "weather.provider_url",
+                    "must be an http:// or https:// base URL without query (https://aviationweather.gov)",
+                ));
+            }
+            w.provider_url = Some(url.to_owned());
+        }
+        if !(1..=86_400).contains(&w.refresh_seconds) {
+            return Err(invalid("weather.refresh_seconds", "must be 1 to 86400"));
+        }
+        if self.environment == Environment::Production && w.refresh_seconds < 60 {
+            return Err(invalid(
+                "weather.refresh_seconds",
+                "must be at least 60 in production (the provider is a shared public service)",
+            ));
+        }
+        if !(1..=120).contains(&w.timeout_seconds) {
+            return Err(invalid("weather.timeout_seconds", "must be 1 to 120"));
+        }
         Ok(())
     }
 }
@@ -307,6 +342,35 @@ mod tests {
         )
         .expect_err("must fail");
         assert!(err.to_string().contains("tenancy.base_domain"), "{err}");
+    }
+
+    #[test]
+    fn weather_provider_is_optional_and_checked() {
+        let load = |key: &str, value: &str| {
+            Settings::load_from(
+                &dir(),
+                Environment::Test,
+                Figment::new().merge(Serialized::default(key, value)),
+            )
+        };
+        let offline =
+            Settings::load_from(&dir(), Environment::Test, Figment::new()).expect("valid");
+        assert_eq!(offline.weather.provider_url, None);
+        assert_eq!(offline.weather.refresh_seconds, 600);
+        let s = load("weather.provider_url", "https://aviationweather.gov/").expect("valid");
+        assert_eq!(
+            s.weather.provider_url.as_deref(),
+            Some("https://aviationweather.gov")
+        );
+        for (key, value) in [
+            ("weather.provider_url", "aviationweather.gov"),
+            ("weather.provider_url", "https://x.example/api?ids=1"),
+            ("weather.refresh_seconds", "0"),
+            ("weather.timeout_seconds", "600"),
+        ] {
+            let err = load(key, value).expect_err(value);
+            assert!(err.to_string().contains(key), "{err}");
+        }
     }
 
     #[test]
