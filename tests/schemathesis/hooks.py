@@ -72,7 +72,8 @@ def _operator_token(fresh: bool = False) -> str:
 
 
 def _new_tenant() -> tuple[str, str]:
-    """Provisions a flight school through the operator API and signs its admin in."""
+    """Provisions a flight school through the operator API, signs its admin in and switches
+    every module on."""
     slug = f"st-{_run}-{next(_serial)}"
     email = f"admin@{slug}.example.com"
     for attempt in range(2):
@@ -104,7 +105,22 @@ def _new_tenant() -> tuple[str, str]:
         ),
         "tenant admin login",
     )
-    return slug, login["access_token"]
+    token = login["access_token"]
+    # A flight school has the charter and FBO modules off by default: switch every module on
+    # so their operations answer rather than `404 feature-disabled`.
+    headers = {"X-Tenant-ID": slug, "Authorization": f"Bearer {token}"}
+    flags = requests.get(
+        f"{BASE}/api/v1/settings/feature-flags?limit=200", headers=headers, timeout=30
+    )
+    for flag in flags.json().get("items", []) if flags.ok else []:
+        if not flag.get("enabled", True):
+            requests.put(
+                f"{BASE}/api/v1/settings/feature-flags/{flag['key']}",
+                headers=headers,
+                json={"enabled": True},
+                timeout=30,
+            )
+    return slug, token
 
 
 @schemathesis.auth(refresh_interval=3600, retry_on=[401, 403]).skip_for(path_regex=PLATFORM)
