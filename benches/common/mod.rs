@@ -1,5 +1,5 @@
-//! What every in-process benchmark shares: a fresh database, the host's CPU name, and the
-//! p50 / p99 / max summary of a run's timings.
+//! What every in-process benchmark shares: a fresh database, the host's CPU name and speed (an
+//! argon2id hash), and the p50 / p99 / max summary of a run's timings.
 
 #![allow(dead_code)]
 
@@ -42,4 +42,18 @@ pub fn summary(mut times: Vec<Duration>) -> serde_json::Value {
     let ms = |d: Duration| (d.as_secs_f64() * 1e5).round() / 100.0;
     let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
     json!({"n": times.len(), "p50_ms": ms(pct(50)), "p99_ms": ms(pct(99)), "max_ms": ms(times[times.len() - 1])})
+}
+
+/// The argon2id hash of the service's password settings, the host-speed indicator of
+/// docs/benchmarks.md (median of 5, milliseconds).
+pub async fn argon2id_ms() -> f64 {
+    let passwords = flightline::auth::password::Passwords::new(1, 16).expect("passwords");
+    let mut ms: Vec<f64> = Vec::new();
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        passwords.hash("benchmark-password").await.expect("hash");
+        ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    ms.sort_by(f64::total_cmp);
+    (ms[2] * 10.0).round() / 10.0
 }
