@@ -6,14 +6,14 @@
 //! A report, not a timed test: `cargo bench --bench airports`; the database is
 //! `BENCH_DATABASE_URL` (default `flightline_bench_airports`, recreated).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use figment::Figment;
 use figment::providers::Serialized;
 use flightline::config::{Environment, Settings};
 use flightline::db::{self, Db};
 use flightline::domains::airports::service as airports;
-use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
+use flightline::tenancy::TenantKind;
 use serde_json::json;
 
 mod common;
@@ -64,25 +64,13 @@ async fn main() {
         .await
         .expect("reference data");
     let load = started.elapsed();
-    let registry = TenantRegistry::new(
-        db.clone(),
-        Duration::from_secs(60),
-        &flightline::domains::CATALOG,
-    );
-    let new = NewTenant {
-        slug: "airports-bench".into(),
-        name: "Airports bench".into(),
-        kind: TenantKind::CharterOperator,
-        plan: "trial".into(),
-        admin_email: "admin@airports-bench.example".into(),
-        admin_name: "Bench".into(),
-        admin_password_hash: None,
-        trial_ends_at: None,
-    };
-    let tenant = tenancy::provision(&db, &registry, &new, None)
-        .await
-        .expect("provision")
-        .tenant;
+    let tenant = common::provision(
+        &db,
+        "airports-bench",
+        "Airports bench",
+        TenantKind::CharterOperator,
+    )
+    .await;
     {
         let mut tx = tenant.begin(&db).await.expect("tx");
         sqlx::query("analyze reference.airports")

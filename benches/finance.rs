@@ -12,7 +12,7 @@
 //! `BENCH_DATABASE_URL` (default `flightline_bench_finance`, recreated).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{Days, Utc};
 use figment::Figment;
@@ -22,7 +22,7 @@ use flightline::config::{Environment, Settings};
 use flightline::db::{self, Db};
 use flightline::domains::finance::service::{self as finance, BookingFlown};
 use flightline::kernel::{AircraftId, BookingId, UserId};
-use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
+use flightline::tenancy::TenantKind;
 use serde_json::json;
 use sqlx::Connection;
 use uuid::Uuid;
@@ -51,25 +51,13 @@ async fn main() {
     db::migrate_platform(&db)
         .await
         .expect("platform migrations");
-    let registry = TenantRegistry::new(
-        db.clone(),
-        Duration::from_secs(60),
-        &flightline::domains::CATALOG,
-    );
-    let new = NewTenant {
-        slug: "finance-bench".into(),
-        name: "Finance bench".into(),
-        kind: TenantKind::FlightSchool,
-        plan: "trial".into(),
-        admin_email: "admin@finance-bench.example".into(),
-        admin_name: "Bench".into(),
-        admin_password_hash: None,
-        trial_ends_at: None,
-    };
-    let tenant = tenancy::provision(&db, &registry, &new, None)
-        .await
-        .expect("provision")
-        .tenant;
+    let tenant = common::provision(
+        &db,
+        "finance-bench",
+        "Finance bench",
+        TenantKind::FlightSchool,
+    )
+    .await;
 
     // A student, an instructor, an aircraft, its prices (tiered and not), an instructor rate,
     // a landing fee applied at check-in and a tax.

@@ -6,7 +6,7 @@
 //! HTTP). A report, not a timed test: `cargo bench --bench flights`; the database is
 //! `BENCH_DATABASE_URL` (default `flightline_bench_flights`, recreated).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{Days, Utc};
 use figment::Figment;
@@ -18,7 +18,7 @@ use flightline::domains::flights::logbook::csv::{foreflight, foreflight_parse, i
 use flightline::domains::flights::logbook::{repo, totals};
 use flightline::domains::flights::service;
 use flightline::kernel::UserId;
-use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
+use flightline::tenancy::TenantKind;
 use serde_json::json;
 use sqlx::Connection;
 use uuid::Uuid;
@@ -49,25 +49,13 @@ async fn main() {
     db::migrate_platform(&db)
         .await
         .expect("platform migrations");
-    let registry = TenantRegistry::new(
-        db.clone(),
-        Duration::from_secs(60),
-        &flightline::domains::CATALOG,
-    );
-    let new = NewTenant {
-        slug: "logbook-bench".into(),
-        name: "Logbook bench".into(),
-        kind: TenantKind::FlightSchool,
-        plan: "trial".into(),
-        admin_email: "admin@logbook-bench.example".into(),
-        admin_name: "Bench".into(),
-        admin_password_hash: None,
-        trial_ends_at: None,
-    };
-    let tenant = tenancy::provision(&db, &registry, &new, None)
-        .await
-        .expect("provision")
-        .tenant;
+    let tenant = common::provision(
+        &db,
+        "logbook-bench",
+        "Logbook bench",
+        TenantKind::FlightSchool,
+    )
+    .await;
 
     // Two pilots; the first gets 10,000 entries over 27 years, mixed classes, types,
     // night, instrument, simulator sessions and approaches.

@@ -25,7 +25,7 @@ use figment::providers::Serialized;
 use flightline::config::{Environment, Settings};
 use flightline::db::{self, Db};
 use flightline::domains::charter::service::{self as charter, QuoteLegRequest, QuoteRequest};
-use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
+use flightline::tenancy::TenantKind;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -109,25 +109,13 @@ async fn main() {
     db::load_reference(&db, &flightline::domains::CATALOG)
         .await
         .expect("reference data");
-    let registry = TenantRegistry::new(
-        db.clone(),
-        Duration::from_secs(60),
-        &flightline::domains::CATALOG,
-    );
-    let new = NewTenant {
-        slug: "quotes-bench".into(),
-        name: "Quotes bench".into(),
-        kind: TenantKind::CharterOperator,
-        plan: "trial".into(),
-        admin_email: "admin@quotes-bench.example".into(),
-        admin_name: "Bench".into(),
-        admin_password_hash: None,
-        trial_ends_at: None,
-    };
-    let tenant = tenancy::provision(&db, &registry, &new, None)
-        .await
-        .expect("provision")
-        .tenant;
+    let tenant = common::provision(
+        &db,
+        "quotes-bench",
+        "Quotes bench",
+        TenantKind::CharterOperator,
+    )
+    .await;
 
     // The aircraft, its type and rate, the tax, the customer, the FBOs; other contacts.
     let mut tx = tenant.begin(&db).await.expect("tx");

@@ -12,7 +12,7 @@
 //! `BENCH_DATABASE_URL` (default `flightline_bench_theory`, recreated).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use figment::Figment;
 use figment::providers::Serialized;
@@ -22,7 +22,7 @@ use flightline::db::{self, Db};
 use flightline::domains::theory::grading::QuestionKind;
 use flightline::domains::theory::service::{self as theory, AnswerInput, Attempt, Submitted};
 use flightline::kernel::UserId;
-use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
+use flightline::tenancy::TenantKind;
 use serde_json::json;
 use tokio::sync::Barrier;
 use uuid::Uuid;
@@ -74,25 +74,13 @@ async fn main() {
     db::migrate_platform(&db)
         .await
         .expect("platform migrations");
-    let registry = TenantRegistry::new(
-        db.clone(),
-        Duration::from_secs(60),
-        &flightline::domains::CATALOG,
-    );
-    let new = NewTenant {
-        slug: "theory-bench".into(),
-        name: "Theory bench".into(),
-        kind: TenantKind::FlightSchool,
-        plan: "trial".into(),
-        admin_email: "admin@theory-bench.example".into(),
-        admin_name: "Bench".into(),
-        admin_password_hash: None,
-        trial_ends_at: None,
-    };
-    let tenant = tenancy::provision(&db, &registry, &new, None)
-        .await
-        .expect("provision")
-        .tenant;
+    let tenant = common::provision(
+        &db,
+        "theory-bench",
+        "Theory bench",
+        TenantKind::FlightSchool,
+    )
+    .await;
 
     // 1,250 students, a bank of 400 questions (a hundred of each kind, eight subjects) and an
     // exam of 100 questions, 60 minutes, unlimited attempts.

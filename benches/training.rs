@@ -7,14 +7,14 @@
 //! A report, not a timed test: `cargo bench --bench training`; the database is
 //! `BENCH_DATABASE_URL` (default `flightline_bench_training`, recreated).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use figment::Figment;
 use figment::providers::Serialized;
 use flightline::config::{Environment, Settings};
 use flightline::db::{self, Db};
 use flightline::domains::training::service as training;
-use flightline::tenancy::{self, NewTenant, TenantKind, TenantRegistry};
+use flightline::tenancy::TenantKind;
 use serde_json::json;
 use sqlx::Connection;
 use uuid::Uuid;
@@ -43,25 +43,13 @@ async fn main() {
     db::migrate_platform(&db)
         .await
         .expect("platform migrations");
-    let registry = TenantRegistry::new(
-        db.clone(),
-        Duration::from_secs(60),
-        &flightline::domains::CATALOG,
-    );
-    let new = NewTenant {
-        slug: "training-bench".into(),
-        name: "Training bench".into(),
-        kind: TenantKind::FlightSchool,
-        plan: "trial".into(),
-        admin_email: "admin@training-bench.example".into(),
-        admin_name: "Bench".into(),
-        admin_password_hash: None,
-        trial_ends_at: None,
-    };
-    let tenant = tenancy::provision(&db, &registry, &new, None)
-        .await
-        .expect("provision")
-        .tenant;
+    let tenant = common::provision(
+        &db,
+        "training-bench",
+        "Training bench",
+        TenantKind::FlightSchool,
+    )
+    .await;
 
     // A student and an instructor; a syllabus of 4 stages x 15 lessons (each after the one
     // before), 200 items (3 or 4 a lesson), 5 requirements; published; the student enrolled

@@ -57,3 +57,32 @@ pub async fn argon2id_ms() -> f64 {
     ms.sort_by(f64::total_cmp);
     (ms[2] * 10.0).round() / 10.0
 }
+
+/// Provisions the bench's tenant `slug` of `kind` (plan `trial`) as signup does, with the
+/// tenant registry every bench builds the same way.
+pub async fn provision(
+    db: &flightline::db::Db,
+    slug: &str,
+    name: &str,
+    kind: flightline::tenancy::TenantKind,
+) -> flightline::tenancy::Tenant {
+    let registry = flightline::tenancy::TenantRegistry::new(
+        db.clone(),
+        std::time::Duration::from_secs(60),
+        &flightline::domains::CATALOG,
+    );
+    let new = flightline::tenancy::NewTenant {
+        slug: slug.into(),
+        name: name.into(),
+        kind,
+        plan: "trial".into(),
+        admin_email: format!("admin@{slug}.example"),
+        admin_name: "Bench".into(),
+        admin_password_hash: None,
+        trial_ends_at: None,
+    };
+    flightline::tenancy::provision(db, &registry, &new, None)
+        .await
+        .expect("provision")
+        .tenant
+}
