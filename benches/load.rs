@@ -57,6 +57,10 @@ impl Server {
             .arg("serve")
             .env("FLIGHTLINE_ENV", "production")
             .env(
+                "FLIGHTLINE__SECURITY__DATA_KEY",
+                "bG9hZC1iZW5jaC1kYXRhLWtleS0zMi1ieXRlcy0wMDA=",
+            )
+            .env(
                 "FLIGHTLINE_CONFIG_DIR",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
             )

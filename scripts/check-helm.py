@@ -42,6 +42,7 @@ SECRET_ENV = {
     "DATABASE_URL": True,  # required (optional: false)
     "REDIS_URL": False,
     "FLIGHTLINE__AUTH__JWT_SECRET": True,
+    "FLIGHTLINE__SECURITY__DATA_KEY": True,
     "FLIGHTLINE__MAIL__SMTP_URL": False,
     "FLIGHTLINE__BILLING__STRIPE_SECRET_KEY": False,
     "FLIGHTLINE__BILLING__STRIPE_WEBHOOK_SECRET": False,

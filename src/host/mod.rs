@@ -20,6 +20,7 @@ pub mod billing;
 pub mod calendar;
 pub mod config;
 pub mod connect;
+pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod http;

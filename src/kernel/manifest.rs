@@ -324,6 +324,40 @@ pub type LinkPay = for<'c> fn(
     Vec<u8>,
 ) -> BoxFuture<'c, Result<LinkPayment, sqlx::Error>>;
 
+/// A customer's acceptance of a linked document (a charter quote), as the host hands it over:
+/// who says they accept, when, and from which address.
+#[derive(Debug, Clone)]
+pub struct LinkAcceptance {
+    /// SHA-256 of the link's secret.
+    pub digest: Vec<u8>,
+    /// The name the customer typed (trimmed, 1 to 200 characters).
+    pub name: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The client's address (`crate::net`), when known.
+    pub address: Option<String>,
+}
+
+/// What an acceptance came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkAccepted {
+    /// No such link: `404`.
+    NoLink,
+    /// Accepted now, or accepted before (a second acceptance changes nothing): back to the
+    /// page, which says so.
+    Accepted,
+    /// It cannot be accepted (expired, declined, replaced by a newer version): `409` with
+    /// `code` and `detail`.
+    Refused { code: &'static str, detail: String },
+}
+
+/// Records an acceptance inside the tenant's transaction (committed when it returns `Ok`).
+/// A database error rolls back and is answered as any other (an aircraft no longer free is
+/// `409 booking-conflict`).
+pub type LinkAccept = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    LinkAcceptance,
+) -> BoxFuture<'c, Result<LinkAccepted, sqlx::Error>>;
+
 /// A kind of secret public link (`crate::links`): the URL carries the tenant, the kind's key and
 /// a secret whose digest the domain keeps; it is served while the tenant has `flag` on.
 #[derive(Debug, Clone, Copy)]
@@ -334,6 +368,8 @@ pub struct LinkKind {
     pub render: LinkRender,
     /// The pay button's charge, for a link to something a customer pays (an invoice).
     pub pay: Option<LinkPay>,
+    /// The accept button's effect, for a link to something a customer accepts (a quote).
+    pub accept: Option<LinkAccept>,
 }
 
 /// A kind of record files can be attached to: the `resource_type` clients name and the tenant

@@ -10,18 +10,18 @@ use crate::helpers::{TestApp, TestTenant, audit_actions, call, problem};
 const QUOTES: &str = "/api/v1/charter/quotes";
 const RATES: &str = "/api/v1/charter/rates";
 
-fn id(v: &Value) -> String {
+pub(crate) fn id(v: &Value) -> String {
     v["id"].as_str().expect("id").to_owned()
 }
 
-struct Setup {
-    type_id: String,
-    aircraft: String,
-    customer: String,
-    aspen_fbo: String,
+pub(crate) struct Setup {
+    pub type_id: String,
+    pub aircraft: String,
+    pub customer: String,
+    pub aspen_fbo: String,
 }
 
-async fn post(app: &TestApp, t: &TestTenant, path: &str, body: Value) -> Value {
+pub(crate) async fn post(app: &TestApp, t: &TestTenant, path: &str, body: Value) -> Value {
     call(
         app.tenant_req(t, Method::POST, path).json(&body),
         StatusCode::CREATED,
@@ -31,7 +31,7 @@ async fn post(app: &TestApp, t: &TestTenant, path: &str, body: Value) -> Value {
 
 /// A Citation CJ2 based at Teterboro with its rate, a customer, and FBOs at Teterboro and
 /// Aspen (Aspen's handling fee for the CJ2 differs from its general one).
-async fn setup(app: &TestApp, t: &TestTenant) -> Setup {
+pub(crate) async fn setup(app: &TestApp, t: &TestTenant) -> Setup {
     let cj2 = post(
         app,
         t,
@@ -124,7 +124,7 @@ async fn setup(app: &TestApp, t: &TestTenant) -> Setup {
     }
 }
 
-fn request(s: &Setup) -> Value {
+pub(crate) fn request(s: &Setup) -> Value {
     json!({"customer_id": s.customer, "aircraft_id": s.aircraft, "legs": [
         {"from": "HPN", "to": "ASE", "departs_at": "2026-12-24T14:00:00Z", "passengers": 4,
          "catering": true},

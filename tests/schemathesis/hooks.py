@@ -288,6 +288,25 @@ BUSINESS_RULES = [
     (r"is more than the \d+ seats of .+", "a bound set by the row named"),
     (r"must not be before the aircraft arrives from the leg before \(.+\)", "ordering between items"),
     (r"a quote's customer stays: make a new quote for another customer", "must match the row named"),
+    # Charter trips: a leg's ETA follows its ETD within a day, legs follow each other, an
+    # aircraft without a cruise speed needs the ETA given; a new trip is scheduled or quoted.
+    (r"is needed: the aircraft and its type have no cruise speed", "a fact of the row named"),
+    (r"must be within 24 hours of departs_at", "a span between two fields"),
+    (r"must not be before the aircraft arrives from its leg before", "ordering between items"),
+    (r"legs are in departure order", "ordering between items"),
+    (r"a new trip is `scheduled` or `quoted`", "a subset of an enum allowed on creation"),
+    # Charter crew: an assignment's role needs the crew member's role, legs of the trip, a
+    # crew member once per leg, an active one.
+    (r"needs a crew member with the role [a-z_ ]+", "allowed values set by the row named"),
+    (r"names a leg the trip does not have", "reference to a row that does not exist"),
+    (r"puts a crew member on a leg twice", "unique by one property across nested items"),
+    (r"is an inactive crew member", "a fact of the row named"),
+    # Passengers: an international leg needs the travel document, valid on the leg's day.
+    (r"is required for international leg \d+ \(.+\)", "required when another field has a given value"),
+    (r"must not be before international leg \d+ on \d{4}-\d{2}-\d{2}", "ordering between two fields"),
+    (r"the trip has no leg with passengers: name the legs", "required when the row named says so"),
+    # A quote's accept form: a name, trimmed, so whitespace alone is no name.
+    (r"must be 1 to 200 characters without control characters", "not whitespace only (names are trimmed)"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

@@ -1,12 +1,22 @@
 //! Charter and air-ambulance operations: rates per aircraft type and quotes priced from them
 //! (block time from the airports domain, positioning from the aircraft's base, daily minimums,
-//! crew overnights, FBO fees from contacts, margin and finance's taxes), with versions. See
-//! docs/charter.md.
+//! crew overnights, FBO fees from contacts, margin and finance's taxes), with versions; quotes
+//! e-mailed to the customer and accepted online, which makes a trip; trips with their legs,
+//! holding their aircraft in the availability constraint shared with bookings, and released
+//! after the release checks. See docs/charter.md.
 
+mod acceptance;
+mod crew;
+mod crew_checks;
+mod documents;
 mod dto;
+mod passengers;
+mod patients;
 pub mod pricing;
+mod print;
 mod quotes;
 mod rates;
+mod trips;
 
 /// What the benchmark and other domains call: pricing a request in a tenant transaction.
 pub mod service {
@@ -25,14 +35,36 @@ use crate::kernel::roles::charter;
 pub enum Tag {
     /// Charter rates per aircraft type.
     CharterRates,
-    /// Charter quotes: requests priced into versions.
+    /// Charter quotes: requests priced into versions, sent to the customer, accepted online.
     CharterQuotes,
+    /// Charter trips: legs, status, release.
+    CharterTrips,
+    /// Charter crew: crew members, their 135.267 record, crew rules, trip crews.
+    CharterCrew,
 }
 
-pub type Apis = (rates::RatesApi, quotes::QuotesApi);
+pub type Apis = (
+    rates::RatesApi,
+    quotes::QuotesApi,
+    acceptance::QuoteSendApi,
+    trips::TripsApi,
+    crew::CrewApi,
+    passengers::PassengersApi,
+    patients::PatientsApi,
+    documents::DocumentsApi,
+);
 
 pub fn apis() -> Apis {
-    (rates::RatesApi, quotes::QuotesApi)
+    (
+        rates::RatesApi,
+        quotes::QuotesApi,
+        acceptance::QuoteSendApi,
+        trips::TripsApi,
+        crew::CrewApi,
+        passengers::PassengersApi,
+        patients::PatientsApi,
+        documents::DocumentsApi,
+    )
 }
 
 pub const MANIFEST: Manifest = Manifest {
@@ -53,7 +85,7 @@ pub const MANIFEST: Manifest = Manifest {
     ],
     attachments: &[],
     feeds: &[],
-    links: &[],
+    links: &[acceptance::QUOTE_LINK],
     jobs: &[],
     limits: &[],
     payment_events: &[],

@@ -98,7 +98,7 @@ fn ppm(amount: i64, ppm: i64) -> i64 {
     (amount * ppm + 500_000) / 1_000_000
 }
 
-fn local(at: DateTime<Utc>, tz: Tz) -> (NaiveDate, String) {
+pub(super) fn local(at: DateTime<Utc>, tz: Tz) -> (NaiveDate, String) {
     let l = at.with_timezone(&tz);
     (l.date_naive(), l.format("%Y-%m-%dT%H:%M").to_string())
 }

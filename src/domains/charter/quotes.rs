@@ -11,7 +11,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    Quote, QuotePage, QuotePricing, QuoteRequest, QuoteStatus, QuoteVersion, QuoteVersionList,
+    Quote, QuoteAcceptance, QuotePage, QuotePricing, QuoteRequest, QuoteStatus, QuoteVersion,
+    QuoteVersionList,
 };
 use super::pricing::{self, Asked, Priced, Rate, Stop};
 use super::{CHARTER_QUOTE, CHARTER_READ, rates};
@@ -50,6 +51,13 @@ struct Row {
     notes: Option<String>,
     request: serde_json::Value,
     pricing: serde_json::Value,
+    sent_at: Option<DateTime<Utc>>,
+    sent_to: Option<String>,
+    accepted_at: Option<DateTime<Utc>>,
+    accepted_from: Option<String>,
+    accepted_name: Option<String>,
+    accepted_version: Option<i32>,
+    trip_id: Option<Uuid>,
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -86,6 +94,20 @@ impl TryFrom<Row> for Quote {
             notes: r.notes,
             request: stored(r.request)?,
             pricing: stored(r.pricing)?,
+            sent_at: r.sent_at,
+            sent_to: r.sent_to,
+            acceptance: match (r.accepted_at, r.accepted_name, r.accepted_version) {
+                (Some(accepted_at), Some(accepted_name), Some(accepted_version)) => {
+                    Some(QuoteAcceptance {
+                        accepted_at,
+                        accepted_from: r.accepted_from,
+                        accepted_name,
+                        accepted_version,
+                        trip_id: r.trip_id,
+                    })
+                }
+                _ => None,
+            },
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -96,14 +118,16 @@ impl TryFrom<Row> for Quote {
 macro_rules! quote_select {
     () => {
         "select q.id, q.number, q.customer_id, q.aircraft_id, q.status, q.current_version, \
-         q.valid_until, q.currency, q.total_minor, q.notes, v.request, v.pricing, q.version, \
+         q.valid_until, q.currency, q.total_minor, q.notes, v.request, v.pricing, q.sent_at, \
+         q.sent_to, q.accepted_at, q.accepted_from, q.accepted_name, q.accepted_version, \
+         (select t.id from charter_trips t where t.quote_id = q.id) as trip_id, q.version, \
          q.created_at, q.updated_at \
          from charter_quotes q \
          join charter_quote_versions v on v.quote_id = q.id and v.version = q.current_version"
     };
 }
 
-async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Quote> {
+pub(super) async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Quote> {
     let sql = if lock {
         concat!(quote_select!(), " where q.id = $1 for update of q")
     } else {

@@ -32,6 +32,7 @@ pub const INVOICE_LINK: LinkKind = LinkKind {
     flag: super::FLAG,
     render: render_boxed,
     pay: Some(pay_boxed),
+    accept: None,
 };
 
 fn render_boxed(

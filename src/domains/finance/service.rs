@@ -15,6 +15,8 @@ use super::dto::{AccountKind, AppliesAt, Category, InvoiceKind, Unit};
 pub use super::invoices::issue;
 use super::invoices::repo::{self, NewLine};
 use super::money;
+/// `(123456, "USD")` → `1,234.56 USD`: amounts as every document of the product prints them.
+pub use super::pdf::format_money;
 pub use super::reports::revenue as revenue_report;
 use crate::audit::{self, Actor};
 use crate::error::{AppError, Result};

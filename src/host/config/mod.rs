@@ -65,6 +65,17 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub weather: WeatherSettings,
+    #[serde(default)]
+    pub security: SecuritySettings,
+}
+
+/// Keys of data kept encrypted at rest (`crate::crypto`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SecuritySettings {
+    /// The master key (32 bytes, standard base64) that wraps each tenant's data key: set
+    /// `FLIGHTLINE__SECURITY__DATA_KEY`. Required in production; development and tests use a
+    /// fixed key that production refuses.
+    pub data_key: Option<SecretString>,
 }
 
 fn default_env() -> Environment {
@@ -296,6 +307,9 @@ pub enum ConfigError {
     #[error("configuration key `{key}`: {message}")]
     Invalid { key: String, message: String },
 }
+
+/// The development-only data master key (32 bytes of `d`, base64); refused in production.
+const DEV_DATA_KEY: &str = "ZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGRkZGQ=";
 
 /// The development-only JWT key; refused in any other environment.
 const DEV_JWT_SECRET: &str = "flightline-development-only-secret-do-not-use";

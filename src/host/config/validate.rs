@@ -3,7 +3,10 @@
 
 use secrecy::ExposeSecret;
 
-use super::{ConfigError, DEV_DATABASE_URL, DEV_JWT_SECRET, Environment, Settings, StorageBackend};
+use super::{
+    ConfigError, DEV_DATA_KEY, DEV_DATABASE_URL, DEV_JWT_SECRET, Environment, Settings,
+    StorageBackend,
+};
 
 impl Settings {
     pub(super) fn validate(&mut self) -> Result<(), ConfigError> {
@@ -69,6 +72,39 @@ impl Settings {
                 "auth.jwt_secret",
                 "the development key is not allowed in production",
             ));
+        }
+        match &self.security.data_key {
+            Some(key)
+                if base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    key.expose_secret().trim(),
+                )
+                .map_or(true, |k| k.len() != 32) =>
+            {
+                return Err(invalid(
+                    "security.data_key",
+                    "must be 32 bytes in standard base64",
+                ));
+            }
+            Some(key)
+                if self.environment == Environment::Production
+                    && key.expose_secret() == DEV_DATA_KEY =>
+            {
+                return Err(invalid(
+                    "security.data_key",
+                    "the development key is not allowed in production",
+                ));
+            }
+            Some(_) => {}
+            None if self.environment != Environment::Production => {
+                self.security.data_key = Some(DEV_DATA_KEY.into());
+            }
+            None => {
+                return Err(invalid(
+                    "security.data_key",
+                    "FLIGHTLINE__SECURITY__DATA_KEY is required (32 random bytes, base64)",
+                ));
+            }
         }
         if self.environment == Environment::Production
             && self.mail.smtp_url.is_none()
@@ -283,6 +319,10 @@ mod tests {
                         "postgres://u:hunter2@h/db",
                     ))
                     .merge(Serialized::default("auth.jwt_secret", "x".repeat(40)))
+                    .merge(Serialized::default(
+                        "security.data_key",
+                        "cHJvZHVjdGlvbi1kYXRhLWtleS0zMi1ieXRlcy0wMDA=",
+                    ))
                     .merge(Serialized::default("mail.log_only", log_only)),
             )
         };

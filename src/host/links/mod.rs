@@ -9,15 +9,16 @@
 //! serving all answer `404`.
 
 pub use crate::kernel::manifest::{
-    LinkBody, LinkCharge, LinkKind, LinkPay, LinkPayment, LinkRequest, LinkReturn, LinkView,
+    LinkAccept, LinkAcceptance, LinkAccepted, LinkBody, LinkCharge, LinkKind, LinkPay, LinkPayment,
+    LinkRequest, LinkReturn, LinkView,
 };
 
 use std::sync::Arc;
 
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::{Binary, Response};
-use poem_openapi::{ApiResponse, Enum, OpenApi};
+use poem_openapi::payload::{Binary, Form, Response};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
 use uuid::Uuid;
 
 use crate::auth::tokens;
@@ -156,6 +157,22 @@ enum Pay {
     SeeOther(#[oai(header = "Location")] String),
 }
 
+#[derive(ApiResponse)]
+enum Accept {
+    /// Accepted (now or before): back to the document's page, which says so (`Location`).
+    #[oai(status = 303)]
+    SeeOther(#[oai(header = "Location")] String),
+}
+
+/// What the customer fills in to accept a document (the page's form).
+#[derive(Object, serde::Deserialize)]
+#[oai(rename = "LinkAcceptForm")]
+struct AcceptForm {
+    /// The name of the person accepting, 1 to 200 characters.
+    #[oai(validator(max_length = 200))]
+    name: String,
+}
+
 pub struct PublicLinkApi;
 
 #[OpenApi(prefix_path = "/api/v1/public/links", tag = "CoreTags::Links")]
@@ -262,6 +279,58 @@ impl PublicLinkApi {
                 }
             })?;
         Ok(Pay::SeeOther(session.url))
+    }
+
+    /// Accept the document (a charter quote) as the person named: the time and the client's
+    /// address are recorded with the name, and the domain does what accepting means (a quote
+    /// becomes a trip). Accepting again changes nothing. A `303` back to the page, which shows
+    /// the acceptance. `404` as for the page, and for a link whose kind takes no acceptance;
+    /// `422` without a name; `409` when it can no longer be accepted (`quote-expired`,
+    /// `quote-closed`) or the aircraft is no longer free (`booking-conflict`).
+    #[oai(path = "/:token/accept", method = "post")]
+    async fn accept(
+        &self,
+        state: Data<&Arc<AppState>>,
+        req: &poem::Request,
+        token: Path<String>,
+        body: Form<AcceptForm>,
+    ) -> Result<Accept> {
+        let (kind, tenant, digest) = resolve(&state, &token.0).await?;
+        let accept = kind.accept.ok_or_else(not_found)?;
+        let name = body.0.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(AppError::validation(
+                "name",
+                "must be 1 to 200 characters without control characters",
+            ));
+        }
+        let address = crate::audit::RequestMeta::from_request(req).ip;
+        let mut tx = tenant.begin(&state.db).await?;
+        let outcome = accept(
+            &mut tx,
+            LinkAcceptance {
+                digest,
+                name,
+                at: chrono::Utc::now(),
+                address,
+            },
+        )
+        .await?;
+        match outcome {
+            LinkAccepted::NoLink => Err(not_found()),
+            LinkAccepted::Refused { code, detail } => Err(AppError::Conflict {
+                code,
+                detail,
+                field: None,
+            }),
+            LinkAccepted::Accepted => {
+                tx.commit().await?;
+                Ok(Accept::SeeOther(format!(
+                    "/api/v1/public/links/{}",
+                    token.0
+                )))
+            }
+        }
     }
 
     /// The same document as a PDF (`application/pdf`), under the same rules as its page.

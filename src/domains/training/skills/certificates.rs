@@ -35,6 +35,7 @@ pub const CERTIFICATE_LINK: LinkKind = LinkKind {
     flag: "training",
     render: render_boxed,
     pay: None,
+    accept: None,
 };
 
 fn render_boxed(
