@@ -212,6 +212,52 @@ async fn a_sent_quote_is_accepted_online_once_and_becomes_one_trip() {
         "quote-closed",
     )
     .await;
+    // Invoiced through finance with the quote's lines (finance adds the taxes).
+    let account = post(
+        &app,
+        &t,
+        "/api/v1/finance/accounts",
+        json!({"kind": "organization", "name": "Acme", "currency": "USD"}),
+    )
+    .await;
+    call(
+        app.tenant_req(
+            &t,
+            Method::PATCH,
+            &format!("/api/v1/contacts/{}", s.customer),
+        )
+        .json(&json!({"finance_account_id": account["id"]})),
+        StatusCode::OK,
+    )
+    .await;
+    let invoiced = call(
+        app.tenant_req(&t, Method::POST, &format!("{TRIPS}/{}/invoice", id(trip))),
+        StatusCode::CREATED,
+    )
+    .await;
+    let invoice = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!(
+                "/api/v1/finance/invoices/{}",
+                invoiced["invoice_id"].as_str().expect("id")
+            ),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(invoice["subtotal_minor"], got["pricing"]["subtotal_minor"]);
+    let priced_lines = got["pricing"]["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|l| l["kind"] != "tax")
+        .count();
+    assert_eq!(
+        invoice["lines"].as_array().map(Vec::len),
+        Some(priced_lines)
+    );
     // The trip's documents include the accepted quote.
     let doc = post(
         &app,
@@ -1131,4 +1177,148 @@ async fn trip_documents_are_versioned_pdfs_with_an_access_log() {
         )
         .await;
     }
+}
+
+#[tokio::test]
+async fn trips_are_invoiced_through_finance_once() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("charter_operator").await;
+    let s = setup(&app, &t).await;
+    let account = post(
+        &app,
+        &t,
+        "/api/v1/finance/accounts",
+        json!({"kind": "organization", "name": "Acme", "currency": "USD"}),
+    )
+    .await;
+    // Without a finance account on the customer: refused, and a trip without a customer too.
+    let bare = post(
+        &app,
+        &t,
+        TRIPS,
+        json!({"customer_id": s.customer, "legs": [
+            leg(&s, "2027-07-01T14:00:00Z", Some("2027-07-01T18:30:00Z"))]}),
+    )
+    .await;
+    let invoice_of = |trip: &Value| format!("{TRIPS}/{}/invoice", id(trip));
+    problem(
+        app.tenant_req(&t, Method::POST, &invoice_of(&bare)),
+        StatusCode::CONFLICT,
+        "no-finance-account",
+    )
+    .await;
+    call(
+        app.tenant_req(
+            &t,
+            Method::PATCH,
+            &format!("/api/v1/contacts/{}", s.customer),
+        )
+        .json(&json!({"finance_account_id": account["id"]})),
+        StatusCode::OK,
+    )
+    .await;
+    // A trip made by hand: each leg's block time at the rate ($4,500 an hour, 4.5 hours).
+    let made = call(
+        app.tenant_req(&t, Method::POST, &invoice_of(&bare)),
+        StatusCode::CREATED,
+    )
+    .await;
+    let again = call(
+        app.tenant_req(&t, Method::POST, &invoice_of(&bare)),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(made["invoice_id"], again["invoice_id"], "once");
+    let invoice = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!(
+                "/api/v1/finance/invoices/{}",
+                made["invoice_id"].as_str().expect("id")
+            ),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(invoice["status"], "draft");
+    assert_eq!(invoice["subtotal_minor"], 2_025_000);
+    assert_eq!(invoice["lines"][0]["unit"], "block_hour");
+    let got = call(
+        app.tenant_req(&t, Method::GET, &format!("{TRIPS}/{}", id(&bare))),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(got["invoice_id"], made["invoice_id"]);
+    // A tentative trip is not invoiced.
+    let tentative = post(
+        &app,
+        &t,
+        TRIPS,
+        json!({"status": "quoted", "customer_id": s.customer,
+               "legs": [leg(&s, "2027-07-10T14:00:00Z", None)]}),
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::POST, &invoice_of(&tentative)),
+        StatusCode::CONFLICT,
+        "not-invoiceable",
+    )
+    .await;
+    // Completing a trip invoices it.
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/charter/crew-rules/qualification")
+            .json(&json!({"mode": "off"})),
+        StatusCode::OK,
+    )
+    .await;
+    let (user, _) = app.user_with_roles(&t, &["pilot"]).await;
+    let pilot = post(
+        &app,
+        &t,
+        "/api/v1/charter/crew",
+        json!({"user_id": user, "roles": ["pilot"]}),
+    )
+    .await;
+    let flown = post(
+        &app,
+        &t,
+        TRIPS,
+        json!({"customer_id": s.customer,
+               "legs": [leg(&s, "2027-07-20T14:00:00Z", Some("2027-07-20T16:00:00Z"))]}),
+    )
+    .await;
+    let path = format!("{TRIPS}/{}", id(&flown));
+    call(
+        app.tenant_req(&t, Method::PUT, &format!("{path}/crew"))
+            .json(&json!({"assignments": [{"crew_member_id": id(&pilot), "role": "pic"}]})),
+        StatusCode::OK,
+    )
+    .await;
+    let mut last = Value::Null;
+    for status in ["released", "en_route", "completed"] {
+        last = call(
+            app.tenant_req(&t, Method::POST, &format!("{path}/status"))
+                .json(&json!({"status": status})),
+            StatusCode::OK,
+        )
+        .await;
+    }
+    assert!(last["invoice_id"].is_string(), "{last}");
+    assert_ne!(last["invoice_id"], made["invoice_id"]);
+    // Another tenant cannot invoice it; a pilot may not.
+    let other = app.signup("charter_operator").await;
+    problem(
+        app.tenant_req(&other, Method::POST, &invoice_of(&bare)),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let (_, reader) = app.user_with_roles(&t, &["pilot"]).await;
+    problem(
+        app.tenant_req(&reader, Method::POST, &invoice_of(&bare)),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
 }

@@ -703,6 +703,7 @@ mod tests {
             released_by: None,
             cancelled_at: None,
             cancel_reason: None,
+            invoice_id: None,
             version: 1,
             created_at: at,
             updated_at: at,

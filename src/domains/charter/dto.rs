@@ -318,6 +318,8 @@ pub struct Trip {
     pub released_by: Option<Uuid>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancel_reason: Option<String>,
+    /// Its draft or issued invoice in finance, once invoiced.
+    pub invoice_id: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -747,3 +749,12 @@ pub struct DocumentAccessList {
 }
 
 text_enum!(DocumentKind);
+
+/// What invoicing a trip made.
+#[derive(Object)]
+pub struct TripInvoiced {
+    pub trip_id: Uuid,
+    /// The draft invoice in finance (`/api/v1/finance/invoices/{id}`), for finance staff to
+    /// review and issue.
+    pub invoice_id: Uuid,
+}

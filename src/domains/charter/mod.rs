@@ -10,6 +10,7 @@ mod crew;
 mod crew_checks;
 mod documents;
 mod dto;
+mod invoicing;
 mod passengers;
 mod patients;
 pub mod pricing;

@@ -17,11 +17,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    AssignmentRole, CrewAssignment, ReleaseCheck, Trip, TripCreate, TripLeg, TripLegWrite,
-    TripLegsWrite, TripPage, TripStatus, TripStatusChange,
+    AssignmentRole, CrewAssignment, ReleaseCheck, Trip, TripCreate, TripInvoiced, TripLeg,
+    TripLegWrite, TripLegsWrite, TripPage, TripStatus, TripStatusChange,
 };
 use super::pricing::local;
-use super::{CHARTER_MANAGE, CHARTER_READ, crew, crew_checks};
+use super::{CHARTER_MANAGE, CHARTER_READ, crew, crew_checks, invoicing};
 use crate::audit;
 use crate::auth::TenantCtx;
 use crate::domains::airports::service as airports;
@@ -44,6 +44,13 @@ enum Created {
     /// The trip with its legs.
     #[oai(status = 201)]
     Created(Json<Trip>),
+}
+
+#[derive(ApiResponse)]
+enum Invoiced {
+    /// The trip's draft invoice in finance (the same one when asked again).
+    #[oai(status = 201)]
+    Created(Json<TripInvoiced>),
 }
 
 /// A leg checked and ready to store.
@@ -80,6 +87,7 @@ struct TripRow {
     released_by: Option<Uuid>,
     cancelled_at: Option<DateTime<Utc>>,
     cancel_reason: Option<String>,
+    invoice_id: Option<Uuid>,
     version: i32,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -132,8 +140,8 @@ impl From<LegRow> for TripLeg {
 }
 
 const TRIP_COLUMNS: &str = "id, number, quote_id, customer_id, status, starts_at, ends_at, notes, \
-     release_checks, released_at, released_by, cancelled_at, cancel_reason, version, created_at, \
-     updated_at";
+     release_checks, released_at, released_by, cancelled_at, cancel_reason, invoice_id, version, \
+     created_at, updated_at";
 
 /// The trips `rows` with their legs (one statement for all legs).
 async fn with_legs(conn: &mut PgConnection, rows: Vec<TripRow>) -> Result<Vec<Trip>> {
@@ -173,6 +181,7 @@ async fn with_legs(conn: &mut PgConnection, rows: Vec<TripRow>) -> Result<Vec<Tr
                 released_by: r.released_by,
                 cancelled_at: r.cancelled_at,
                 cancel_reason: r.cancel_reason,
+                invoice_id: r.invoice_id,
                 version: r.version,
                 created_at: r.created_at,
                 updated_at: r.updated_at,
@@ -837,7 +846,16 @@ impl TripsApi {
         .bind(reason)
         .execute(&mut *tx)
         .await?;
-        let after = load(&mut tx, id.0, false).await?;
+        let mut after = load(&mut tx, id.0, false).await?;
+        if after.status == TripStatus::Completed && after.invoice_id.is_none() {
+            // A completed trip is invoiced when its customer has a finance account.
+            if invoicing::invoice(&mut tx, (&ctx).into(), &after, false)
+                .await?
+                .is_some()
+            {
+                after = load(&mut tx, id.0, false).await?;
+            }
+        }
         audit::updated(
             &mut tx,
             (&ctx).into(),
@@ -850,5 +868,39 @@ impl TripsApi {
         .await?;
         tx.commit().await?;
         Ok(Json(after))
+    }
+
+    /// Invoice the trip through finance: a draft invoice on the customer's finance account
+    /// (the contact's `finance_account_id`; `409 no-finance-account` without one) with the
+    /// accepted quote's price lines (taxes recomputed by finance from the rate's tax rates), or
+    /// for a trip made by hand each leg's block time at the charter rate (`409 no-charter-rate`
+    /// without one). Once: asking again answers the same invoice. A quoted or cancelled trip
+    /// is `409 not-invoiceable`. A completed trip is invoiced when it completes if its customer
+    /// has a finance account.
+    ///
+    /// Permission: `charter.manage`. Finance audits `invoice.created`.
+    #[oai(path = "/:id/invoice", method = "post")]
+    async fn invoice(&self, ctx: TenantCtx, id: Path<Uuid>) -> Result<Invoiced> {
+        ctx.require(CHARTER_MANAGE)?;
+        let mut tx = ctx.begin().await?;
+        let trip = load(&mut tx, id.0, true).await?;
+        if matches!(trip.status, TripStatus::Quoted | TripStatus::Cancelled) {
+            return Err(AppError::Conflict {
+                code: "not-invoiceable",
+                detail: format!("trip {} is {}", trip.number, wire(&trip.status)),
+                field: None,
+            });
+        }
+        let invoice = match trip.invoice_id {
+            Some(i) => i,
+            None => invoicing::invoice(&mut tx, (&ctx).into(), &trip, true)
+                .await?
+                .ok_or(AppError::NotFound("finance account"))?,
+        };
+        tx.commit().await?;
+        Ok(Invoiced::Created(Json(TripInvoiced {
+            trip_id: trip.id,
+            invoice_id: invoice,
+        })))
     }
 }
