@@ -416,3 +416,72 @@ async fn crew_permissions_and_other_tenants() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_crew_member_subscribes_to_their_legs() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("charter_operator").await;
+    let s = setup(&app, &t).await;
+    set_mode(&app, &t, "qualification", "off").await;
+    let (user, pilot_login) = app.user_with_roles(&t, &["pilot"]).await;
+    let pilot = post(&app, &t, CREW, json!({"user_id": user, "roles": ["pilot"]})).await;
+    let soon = (chrono::Utc::now() + chrono::Duration::days(3))
+        .format("%Y-%m-%dT14:00:00Z")
+        .to_string();
+    let trip = post(
+        &app,
+        &t,
+        TRIPS,
+        json!({"legs": [{"aircraft_id": s.aircraft, "from": "KTEB", "to": "KASE",
+                         "departs_at": soon}]}),
+    )
+    .await;
+    let (path, body) = assign(
+        &trip,
+        json!({"assignments": [{"crew_member_id": id(&pilot), "role": "pic"}]}),
+    );
+    call(
+        app.tenant_req(&t, Method::PUT, &path).json(&body),
+        StatusCode::OK,
+    )
+    .await;
+    let feed = "/api/v1/charter/crew/feeds/me";
+    problem(
+        app.tenant_req(&pilot_login, Method::GET, feed),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let issued = post(&app, &pilot_login, feed, json!({})).await;
+    let url = issued["url"].as_str().expect("url");
+    let ics_path = &url[url.find("/api/v1/public/calendars/").expect("path")..];
+    let ics = app
+        .req(Method::GET, ics_path)
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("ics");
+    assert!(ics.contains("BEGIN:VEVENT"), "{ics}");
+    let number = trip["number"].as_str().expect("number");
+    assert!(ics.contains(&format!("{number} KTEB-KASE (PIC)")), "{ics}");
+    call(
+        app.tenant_req(&pilot_login, Method::GET, feed),
+        StatusCode::OK,
+    )
+    .await;
+    let resp = app
+        .tenant_req(&pilot_login, Method::DELETE, feed)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let gone = app.req(Method::GET, ics_path).send().await.expect("send");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert!(
+        audit_actions(&app, &t, "calendar_feed")
+            .await
+            .contains(&"calendar_feed.revoked".to_owned())
+    );
+}

@@ -513,7 +513,7 @@ async fn ical_feeds_parse_and_revoke() {
             .feeds()
             .map(|f| f.key)
             .collect::<Vec<_>>(),
-        ["events", "bookings", "aircraft_bookings"]
+        ["events", "bookings", "aircraft_bookings", "charter_crew"]
     );
 
     // Revoked: 404 from now on; revoking again is 404 too.

@@ -8,6 +8,7 @@
 mod acceptance;
 mod crew;
 mod crew_checks;
+mod crew_feed;
 mod documents;
 mod dto;
 mod invoicing;
@@ -53,6 +54,7 @@ pub type Apis = (
     passengers::PassengersApi,
     patients::PatientsApi,
     documents::DocumentsApi,
+    crew_feed::CrewFeedApi,
 );
 
 pub fn apis() -> Apis {
@@ -65,6 +67,7 @@ pub fn apis() -> Apis {
         passengers::PassengersApi,
         patients::PatientsApi,
         documents::DocumentsApi,
+        crew_feed::CrewFeedApi,
     )
 }
 
@@ -85,7 +88,7 @@ pub const MANIFEST: Manifest = Manifest {
         MEDICAL_MANAGE,
     ],
     attachments: &[],
-    feeds: &[],
+    feeds: &[crew_feed::CREW_FEED],
     links: &[acceptance::QUOTE_LINK],
     jobs: &[],
     limits: &[],

@@ -14,7 +14,6 @@ use poem_openapi::{ApiResponse, OpenApi};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::calendar::{self, Feed, FeedKind, IssuedFeed, ical};
 use crate::error::{AppError, Result};
@@ -195,66 +194,33 @@ async fn aircraft_exists(conn: &mut PgConnection, id: Uuid) -> Result<()> {
     }
 }
 
+/// The aircraft a feed is about exists (checked before the feed is issued or shown).
+async fn subject_exists(p: &TenantCtx, subject: Option<Uuid>) -> Result<()> {
+    if let Some(a) = subject {
+        let mut tx = p.begin().await?;
+        aircraft_exists(&mut tx, a).await?;
+        tx.end_read();
+    }
+    Ok(())
+}
+
 async fn issue(
     state: &AppState,
     p: &TenantCtx,
     kind: &FeedKind,
     subject: Option<Uuid>,
 ) -> Result<IssuedFeed> {
-    let mut tx = p.begin().await?;
-    if let Some(a) = subject {
-        aircraft_exists(&mut tx, a).await?;
-    }
-    let issued = calendar::issue_for(&mut tx, state, p.tenant.id, p.user_id, kind, subject).await?;
-    audit::record(
-        &mut tx,
-        p.into(),
-        Change {
-            action: "calendar_feed.issued",
-            resource_type: "calendar_feed",
-            resource_id: Some(issued.id.to_string()),
-            before: None,
-            after: Some(serde_json::json!({"kind": issued.kind, "user_id": p.user_id, "subject_id": subject})),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(issued)
+    subject_exists(p, subject).await?;
+    calendar::issue_mine(state, p, kind, subject).await
 }
 
 async fn status(p: &TenantCtx, kind: &FeedKind, subject: Option<Uuid>) -> Result<Feed> {
-    let mut tx = p.begin().await?;
-    if let Some(a) = subject {
-        aircraft_exists(&mut tx, a).await?;
-    }
-    let f = calendar::live_for(&mut tx, p.user_id, kind, subject)
-        .await?
-        .ok_or(AppError::NotFound("calendar feed"))?;
-    tx.end_read();
-    Ok(f)
+    subject_exists(p, subject).await?;
+    calendar::mine(p, kind, subject).await
 }
 
 async fn revoke(p: &TenantCtx, kind: &FeedKind, subject: Option<Uuid>) -> Result<()> {
-    let mut tx = p.begin().await?;
-    let id = calendar::revoke_for(&mut tx, p.user_id, kind, subject)
-        .await?
-        .ok_or(AppError::NotFound("calendar feed"))?;
-    audit::record(
-        &mut tx,
-        p.into(),
-        Change {
-            action: "calendar_feed.revoked",
-            resource_type: "calendar_feed",
-            resource_id: Some(id.to_string()),
-            before: Some(
-                serde_json::json!({"kind": kind.key, "user_id": p.user_id, "subject_id": subject}),
-            ),
-            after: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    calendar::revoke_mine(p, kind, subject).await
 }
 
 pub struct FeedsApi;

@@ -22,7 +22,8 @@ use poem_openapi::{Object, OpenApi};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::auth::tokens;
+use crate::audit::{self, Change};
+use crate::auth::{TenantCtx, tokens};
 use crate::error::{AppError, Result};
 use crate::kernel::tags::CoreTags;
 use crate::state::AppState;
@@ -89,6 +90,67 @@ pub async fn issue_for(
         ),
         created_at,
     })
+}
+
+/// The caller's live feed of `kind` (about `subject`), without its URL; `404` when none.
+pub async fn mine(ctx: &TenantCtx, kind: &FeedKind, subject: Option<Uuid>) -> Result<Feed> {
+    let mut tx = ctx.begin().await?;
+    let f = live_for(&mut tx, ctx.user_id, kind, subject)
+        .await?
+        .ok_or(AppError::NotFound("calendar feed"))?;
+    tx.end_read();
+    Ok(f)
+}
+
+/// Issues the caller a feed of `kind` (about `subject`, which the domain checked), revoking
+/// their live one, audited as `calendar_feed.issued`: the feed with its URL (shown only now).
+pub async fn issue_mine(
+    state: &AppState,
+    ctx: &TenantCtx,
+    kind: &FeedKind,
+    subject: Option<Uuid>,
+) -> Result<IssuedFeed> {
+    let mut tx = ctx.begin().await?;
+    let issued = issue_for(&mut tx, state, ctx.tenant.id, ctx.user_id, kind, subject).await?;
+    audit::record(
+        &mut tx,
+        ctx.into(),
+        Change {
+            action: "calendar_feed.issued",
+            resource_type: "calendar_feed",
+            resource_id: Some(issued.id.to_string()),
+            before: None,
+            after: Some(serde_json::json!({
+                "kind": issued.kind, "user_id": ctx.user_id, "subject_id": subject})),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// Revokes the caller's live feed of `kind` (about `subject`), audited as
+/// `calendar_feed.revoked`; `404` when none.
+pub async fn revoke_mine(ctx: &TenantCtx, kind: &FeedKind, subject: Option<Uuid>) -> Result<()> {
+    let mut tx = ctx.begin().await?;
+    let id = revoke_for(&mut tx, ctx.user_id, kind, subject)
+        .await?
+        .ok_or(AppError::NotFound("calendar feed"))?;
+    audit::record(
+        &mut tx,
+        ctx.into(),
+        Change {
+            action: "calendar_feed.revoked",
+            resource_type: "calendar_feed",
+            resource_id: Some(id.to_string()),
+            before: Some(serde_json::json!({
+                "kind": kind.key, "user_id": ctx.user_id, "subject_id": subject})),
+            after: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Revokes `user`'s live feed of `kind`; returns its id if there was one.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::dto::{Event, EventCreate, EventPage, EventUpdate};
 use super::repo::{Row, SELECT, check_attendees, load, set_attendees, write_timing};
 use super::timing::timing;
-use crate::audit::{self, Change};
+use crate::audit;
 use crate::auth::TenantCtx;
 use crate::calendar::{self, Feed, IssuedFeed};
 use crate::error::{AppError, Result};
@@ -150,14 +150,8 @@ impl EventsApi {
     /// Permission: `tools.events.read`.
     #[oai(path = "/feed", method = "get")]
     async fn feed_status(&self, ctx: TenantCtx) -> Result<Json<Feed>> {
-        let p = &ctx;
-        p.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = p.begin().await?;
-        let f = calendar::live(&mut tx, p.user_id, &super::EVENTS_FEED)
-            .await?
-            .ok_or(AppError::NotFound("calendar feed"))?;
-        tx.end_read();
-        Ok(Json(f))
+        ctx.require(super::TOOLS_EVENTS_READ)?;
+        Ok(Json(calendar::mine(&ctx, &super::EVENTS_FEED, None).await?))
     }
 
     /// Issue the caller's secret iCal feed URL of the events they organise or attend
@@ -166,25 +160,10 @@ impl EventsApi {
     /// Permission: `tools.events.read`. Audited as `calendar_feed.issued`.
     #[oai(path = "/feed", method = "post")]
     async fn feed_issue(&self, state: Data<&Arc<AppState>>, ctx: TenantCtx) -> Result<FeedIssued> {
-        let p = &ctx;
-        p.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = p.begin().await?;
-        let issued =
-            calendar::issue(&mut tx, &state, p.tenant.id, p.user_id, &super::EVENTS_FEED).await?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "calendar_feed.issued",
-                resource_type: "calendar_feed",
-                resource_id: Some(issued.id.to_string()),
-                before: None,
-                after: Some(serde_json::json!({"kind": issued.kind, "user_id": p.user_id})),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(FeedIssued::Created(Json(issued)))
+        ctx.require(super::TOOLS_EVENTS_READ)?;
+        Ok(FeedIssued::Created(Json(
+            calendar::issue_mine(&state, &ctx, &super::EVENTS_FEED, None).await?,
+        )))
     }
 
     /// Revoke the caller's feed URL: it answers `404` from now on.
@@ -192,25 +171,8 @@ impl EventsApi {
     /// Permission: `tools.events.read`. Audited as `calendar_feed.revoked`.
     #[oai(path = "/feed", method = "delete")]
     async fn feed_revoke(&self, ctx: TenantCtx) -> Result<NoContent> {
-        let p = &ctx;
-        p.require(super::TOOLS_EVENTS_READ)?;
-        let mut tx = p.begin().await?;
-        let id = calendar::revoke(&mut tx, p.user_id, &super::EVENTS_FEED)
-            .await?
-            .ok_or(AppError::NotFound("calendar feed"))?;
-        audit::record(
-            &mut tx,
-            p.into(),
-            Change {
-                action: "calendar_feed.revoked",
-                resource_type: "calendar_feed",
-                resource_id: Some(id.to_string()),
-                before: Some(serde_json::json!({"kind": "events", "user_id": p.user_id})),
-                after: None,
-            },
-        )
-        .await?;
-        tx.commit().await?;
+        ctx.require(super::TOOLS_EVENTS_READ)?;
+        calendar::revoke_mine(&ctx, &super::EVENTS_FEED, None).await?;
         Ok(NoContent::NoContent)
     }
 
