@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::access_log::{self, Logged};
 use super::dto::{
-    AssignmentRole, DocumentAccess, DocumentAccessList, DocumentKind, Passenger, Trip,
-    TripDocument, TripDocumentCreate, TripDocumentList,
+    AccessLog, AssignmentRole, DocumentKind, Passenger, Trip, TripDocument, TripDocumentCreate,
+    TripDocumentList,
 };
 use super::print::Pages;
 use super::{CHARTER_MANAGE, CHARTER_READ, acceptance, passengers, quotes, trips};
@@ -472,26 +473,6 @@ impl From<Row> for TripDocument {
 const SELECT: &str = "select id, trip_id, kind, version, sha256, octet_length(pdf)::bigint as \
      size_bytes, created_by, created_at from charter_trip_documents";
 
-async fn log_access(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    doc: Uuid,
-    action: &str,
-) -> Result<()> {
-    sqlx::query(
-        "insert into charter_document_access (id, document_id, user_id, action, ip)
-         values ($1, $2, $3, $4, $5)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(doc)
-    .bind(ctx.user_id.0)
-    .bind(action)
-    .bind(&ctx.meta.ip)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 #[OpenApi(
     prefix_path = "/api/v1/charter/trips",
     tag = "super::Tag::CharterTrips"
@@ -582,7 +563,7 @@ impl DocumentsApi {
         .bind(ctx.user_id.0)
         .fetch_one(&mut *tx)
         .await?;
-        log_access(&mut tx, &ctx, doc, "generated").await?;
+        access_log::record(&mut tx, &ctx, Logged::Document, &[doc], "generated").await?;
         tx.commit().await?;
         Ok(Created::Created(Json(row.into())))
     }
@@ -607,7 +588,14 @@ impl DocumentsApi {
         .fetch_optional(&mut *tx)
         .await?;
         let (bytes, kind, version) = found.ok_or(AppError::NotFound("document"))?;
-        log_access(&mut tx, &ctx, document_id.0, "downloaded").await?;
+        access_log::record(
+            &mut tx,
+            &ctx,
+            Logged::Document,
+            &[document_id.0],
+            "downloaded",
+        )
+        .await?;
         tx.commit().await?;
         Ok(PdfFile::Ok(
             Binary(bytes),
@@ -625,28 +613,12 @@ impl DocumentsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
         document_id: Path<Uuid>,
-    ) -> Result<Json<DocumentAccessList>> {
+    ) -> Result<Json<AccessLog>> {
         ctx.require(CHARTER_MANAGE)?;
         let mut tx = ctx.begin().await?;
-        let exists: bool = sqlx::query_scalar(
-            "select exists (select 1 from charter_trip_documents where trip_id = $1 and id = $2)",
-        )
-        .bind(id.0)
-        .bind(document_id.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !exists {
-            return Err(AppError::NotFound("document"));
-        }
-        let items: Vec<DocumentAccess> = sqlx::query_as(
-            "select user_id, action, at, ip from charter_document_access
-              where document_id = $1 order by at desc, id desc limit 1000",
-        )
-        .bind(document_id.0)
-        .fetch_all(&mut *tx)
-        .await?;
+        let log = access_log::list(&mut tx, Logged::Document, id.0, document_id.0).await?;
         tx.end_read();
-        Ok(Json(DocumentAccessList { items }))
+        Ok(Json(log))
     }
 }
 

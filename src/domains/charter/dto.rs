@@ -674,20 +674,23 @@ pub struct PatientList {
     pub items: Vec<Patient>,
 }
 
-/// One read or change of a patient's record.
+/// One access to a logged record (a patient's record, a trip document).
 #[derive(Object, sqlx::FromRow)]
-pub struct PatientAccess {
+#[oai(rename = "CharterAccessEntry")]
+pub struct AccessEntry {
     pub user_id: Option<Uuid>,
-    /// `created`, `read`, `listed`, `updated` or `printed`.
+    /// Patients: `created`, `read`, `listed`, `updated`; documents: `generated`,
+    /// `downloaded`.
     pub action: String,
     pub at: DateTime<Utc>,
     pub ip: Option<String>,
 }
 
-/// Who read or changed a patient's record, newest first.
+/// Who accessed a record, when and from where, newest first.
 #[derive(Object)]
-pub struct PatientAccessList {
-    pub items: Vec<PatientAccess>,
+#[oai(rename = "CharterAccessLog")]
+pub struct AccessLog {
+    pub items: Vec<AccessEntry>,
 }
 
 /// What a trip document is.
@@ -730,22 +733,6 @@ pub struct TripDocumentCreate {
 #[derive(Object)]
 pub struct TripDocumentList {
     pub items: Vec<TripDocument>,
-}
-
-/// One generation or download of a document.
-#[derive(Object, sqlx::FromRow)]
-pub struct DocumentAccess {
-    pub user_id: Option<Uuid>,
-    /// `generated` or `downloaded`.
-    pub action: String,
-    pub at: DateTime<Utc>,
-    pub ip: Option<String>,
-}
-
-/// Who generated or downloaded a document, newest first.
-#[derive(Object)]
-pub struct DocumentAccessList {
-    pub items: Vec<DocumentAccess>,
 }
 
 text_enum!(DocumentKind);

@@ -6,6 +6,7 @@
 //! after the release checks. See docs/charter.md.
 
 mod acceptance;
+mod access_log;
 mod crew;
 mod crew_checks;
 mod crew_feed;

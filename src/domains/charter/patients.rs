@@ -12,9 +12,8 @@ use poem_openapi::{ApiResponse, OpenApi};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::dto::{
-    Patient, PatientAccess, PatientAccessList, PatientList, PatientRecord, PatientWrite, Trip,
-};
+use super::access_log::{self, Logged};
+use super::dto::{AccessLog, Patient, PatientList, PatientRecord, PatientWrite, Trip};
 use super::{MEDICAL_MANAGE, MEDICAL_READ, trips};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
@@ -86,31 +85,6 @@ async fn open_all(
 const SELECT: &str =
     "select id, trip_id, legs, sealed, version, created_at, updated_at from charter_patients";
 
-/// Writes one access of `patients` by the caller.
-async fn log_access(
-    conn: &mut PgConnection,
-    ctx: &TenantCtx,
-    patients: &[Uuid],
-    action: &str,
-) -> Result<()> {
-    if patients.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = patients.iter().map(|_| Uuid::now_v7()).collect();
-    sqlx::query(
-        "insert into charter_patient_access (id, patient_id, user_id, action, ip)
-         select i, p, $3, $4, $5 from unnest($1::uuid[], $2::uuid[]) as t(i, p)",
-    )
-    .bind(&ids)
-    .bind(patients)
-    .bind(ctx.user_id.0)
-    .bind(action)
-    .bind(&ctx.meta.ip)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 fn legs_of(trip: &Trip, asked: Option<&Vec<i32>>) -> Result<Vec<i32>> {
     let legs: Vec<i32> = match asked {
         Some(l) => l.clone(),
@@ -180,7 +154,7 @@ impl PatientsApi {
         .await?;
         let items = open_all(&mut tx, &master, ctx.tenant.id, rows).await?;
         let ids: Vec<Uuid> = items.iter().map(|p| p.id).collect();
-        log_access(&mut tx, &ctx, &ids, "listed").await?;
+        access_log::record(&mut tx, &ctx, Logged::Patient, &ids, "listed").await?;
         tx.commit().await?;
         Ok(Json(PatientList { items }))
     }
@@ -233,7 +207,7 @@ impl PatientsApi {
         let patient = open_all(&mut tx, &master, ctx.tenant.id, vec![row])
             .await?
             .remove(0);
-        log_access(&mut tx, &ctx, &[pid], "created").await?;
+        access_log::record(&mut tx, &ctx, Logged::Patient, &[pid], "created").await?;
         audit::record(
             &mut tx,
             (&ctx).into(),
@@ -275,7 +249,7 @@ impl PatientsApi {
         let patient = open_all(&mut tx, &master, ctx.tenant.id, vec![row])
             .await?
             .remove(0);
-        log_access(&mut tx, &ctx, &[patient.id], "read").await?;
+        access_log::record(&mut tx, &ctx, Logged::Patient, &[patient.id], "read").await?;
         tx.commit().await?;
         Ok(Json(patient))
     }
@@ -334,7 +308,7 @@ impl PatientsApi {
         let patient = open_all(&mut tx, &master, ctx.tenant.id, vec![row])
             .await?
             .remove(0);
-        log_access(&mut tx, &ctx, &[patient.id], "updated").await?;
+        access_log::record(&mut tx, &ctx, Logged::Patient, &[patient.id], "updated").await?;
         audit::record(
             &mut tx,
             (&ctx).into(),
@@ -361,27 +335,11 @@ impl PatientsApi {
         ctx: TenantCtx,
         id: Path<Uuid>,
         patient_id: Path<Uuid>,
-    ) -> Result<Json<PatientAccessList>> {
+    ) -> Result<Json<AccessLog>> {
         ctx.require(MEDICAL_MANAGE)?;
         let mut tx = ctx.begin().await?;
-        let exists: bool = sqlx::query_scalar(
-            "select exists (select 1 from charter_patients where trip_id = $1 and id = $2)",
-        )
-        .bind(id.0)
-        .bind(patient_id.0)
-        .fetch_one(&mut *tx)
-        .await?;
-        if !exists {
-            return Err(AppError::NotFound("patient"));
-        }
-        let items: Vec<PatientAccess> = sqlx::query_as(
-            "select user_id, action, at, ip from charter_patient_access
-              where patient_id = $1 order by at desc, id desc limit 1000",
-        )
-        .bind(patient_id.0)
-        .fetch_all(&mut *tx)
-        .await?;
+        let log = access_log::list(&mut tx, Logged::Patient, id.0, patient_id.0).await?;
         tx.end_read();
-        Ok(Json(PatientAccessList { items }))
+        Ok(Json(log))
     }
 }
