@@ -251,3 +251,161 @@ async fn audit_retention_follows_the_setting() {
         "without the setting everything is kept"
     );
 }
+
+pub const PNG: &[u8] = include_bytes!("fixtures/logo.png");
+const JPEG: &[u8] = include_bytes!("fixtures/logo.jpg");
+const TOO_WIDE: &[u8] = include_bytes!("fixtures/logo-too-wide.png");
+const LOGO: &str = "/api/v1/settings/branding/logo";
+
+/// Uploads `bytes` as the tenant's logo of `content_type`.
+pub fn put_logo(
+    app: &TestApp,
+    t: &crate::helpers::TestTenant,
+    content_type: &str,
+    bytes: &[u8],
+) -> reqwest::RequestBuilder {
+    app.tenant_req(t, Method::PUT, LOGO)
+        .header("content-type", content_type)
+        .body(bytes.to_vec())
+}
+
+#[tokio::test]
+async fn the_logo_is_checked_kept_once_audited_and_the_organisations_own() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("charter_operator").await;
+    let b = app.signup("charter_operator").await;
+    let none = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/settings/branding"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(none["logo"], Value::Null);
+    assert!(none["name"].as_str().is_some_and(|n| !n.is_empty()));
+    problem(
+        app.tenant_req(&t, Method::GET, LOGO),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+
+    // Refused, each changing nothing: not an image, the wrong type, too wide, too large, a
+    // type that is no image at all, empty.
+    for (content_type, bytes, field) in [
+        ("image/png", b"not a png".to_vec(), "body"),
+        ("image/jpeg", PNG.to_vec(), "body"),
+        ("image/png", JPEG.to_vec(), "body"),
+        ("image/png", TOO_WIDE.to_vec(), "body"),
+        ("image/png", Vec::new(), "body"),
+    ] {
+        let p = problem(
+            put_logo(&app, &t, content_type, &bytes),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["field"], field, "{p}");
+    }
+    problem(
+        put_logo(&app, &t, "image/png", &vec![0u8; 600 * 1024]),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+    )
+    .await;
+    problem(
+        put_logo(&app, &t, "image/svg+xml", b"<svg/>"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported-media-type",
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::GET, LOGO),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+
+    // Kept, replaced, served as sent with its SHA-256 as ETag.
+    let png = call(put_logo(&app, &t, "image/png", PNG), StatusCode::OK).await;
+    assert_eq!(
+        (
+            png["content_type"].clone(),
+            png["width"].clone(),
+            png["height"].clone(),
+            png["size_bytes"].clone()
+        ),
+        (json!("image/png"), json!(240), json!(80), json!(PNG.len()))
+    );
+    let jpeg = call(put_logo(&app, &t, "image/jpeg", JPEG), StatusCode::OK).await;
+    assert_eq!(jpeg["content_type"], "image/jpeg");
+    let (_, pilot) = app.user_with_roles(&t, &["pilot"]).await;
+    let resp = app
+        .tenant_req(&pilot, Method::GET, LOGO)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.headers()["content-type"], "image/jpeg");
+    assert_eq!(
+        resp.headers()["etag"].to_str().expect("etag"),
+        format!("\"{}\"", jpeg["sha256"].as_str().expect("sha"))
+    );
+    assert_eq!(resp.bytes().await.expect("bytes").as_ref(), JPEG);
+    let seen = call(
+        app.tenant_req(&pilot, Method::GET, "/api/v1/settings/branding"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen["logo"]["sha256"], jpeg["sha256"]);
+
+    // Only `settings.manage` changes it; another organisation sees none of it.
+    problem(
+        put_logo(&app, &pilot, "image/png", PNG),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.tenant_req(&pilot, Method::DELETE, LOGO),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.tenant_req(&b, Method::GET, LOGO),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    problem(
+        app.tenant_req(&b, Method::DELETE, LOGO),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let theirs = call(
+        app.tenant_req(&b, Method::GET, "/api/v1/settings/branding"),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["logo"], Value::Null);
+
+    call(
+        app.tenant_req(&t, Method::DELETE, LOGO),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::DELETE, LOGO),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    assert_eq!(
+        crate::helpers::audit_actions(&app, &t, "branding").await,
+        [
+            "branding.logo_deleted",
+            "branding.logo_updated",
+            "branding.logo_updated"
+        ]
+    );
+}

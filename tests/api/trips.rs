@@ -1103,6 +1103,12 @@ async fn trip_documents_are_versioned_pdfs_with_an_access_log() {
         json!({"name": "Jane Doe"}),
     )
     .await;
+    // The organisation's logo is printed at the head of each document.
+    call(
+        crate::settings::put_logo(&app, &t, "image/png", crate::settings::PNG),
+        StatusCode::OK,
+    )
+    .await;
     let mut made = Vec::new();
     for kind in [
         "general_declaration",
@@ -1136,7 +1142,13 @@ async fn trip_documents_are_versioned_pdfs_with_an_access_log() {
         .expect("send");
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(resp.headers()["content-type"], "application/pdf");
-    assert!(resp.bytes().await.expect("pdf").starts_with(b"%PDF"));
+    let pdf = resp.bytes().await.expect("pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    assert_eq!(
+        flightline::kernel::pdf::pdf_images(&pdf),
+        1,
+        "the logo, once"
+    );
     let log = call(
         app.tenant_req(&t, Method::GET, &format!("{one}/access-log")),
         StatusCode::OK,

@@ -191,6 +191,44 @@ pub async fn by_code(conn: &mut PgConnection, code: &str) -> Result<Option<Airpo
     Ok(row.map(Airport::from))
 }
 
+/// Airports by code, each as [`by_code`] finds it (a reference airport by ICAO, IATA or local
+/// code first, else the organisation's landing site), in one statement; keyed by the code as
+/// given, trimmed and in upper case. Codes that name nothing are absent.
+pub async fn by_codes(
+    conn: &mut PgConnection,
+    codes: &[&str],
+) -> Result<std::collections::HashMap<String, Airport>> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        asked: String,
+        #[sqlx(flatten)]
+        row: AirportRow,
+    }
+    let asked: Vec<String> = codes.iter().map(|c| c.trim().to_uppercase()).collect();
+    let rows: Vec<Found> = sqlx::query_as(concat!(
+        "select q.code as asked, f.* from (select distinct unnest($1::text[]) as code) q
+         cross join lateral (
+           select * from (
+             (select 0 as source, ",
+        reference_columns!(),
+        " from reference.airports a where a.icao = q.code or a.iata = q.code or a.local_id = q.code
+               order by (a.icao = q.code) desc, (a.iata = q.code) desc, a.icao limit 1)
+             union all
+             (select 1 as source, ",
+        site_columns!(),
+        " from landing_sites s where s.code = q.code)
+           ) x order by source limit 1
+         ) f"
+    ))
+    .bind(&asked)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|f| (f.asked, Airport::from(f.row)))
+        .collect())
+}
+
 /// Tenths.
 fn tenth(v: f64) -> f64 {
     (v * 10.0).round() / 10.0

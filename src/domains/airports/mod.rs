@@ -15,7 +15,8 @@ pub mod weather;
 /// What other domains and the benchmark call: search and lookup by code; the weather at
 /// places and the stations wanted (for the airports of upcoming trips).
 pub mod service {
-    pub use super::api::{by_code, search};
+    pub use super::api::{by_code, by_codes, search};
+    pub use super::dto::Airport;
     pub use super::geo::{Point, distance_nm, flight_minutes};
     pub use super::weather::dto::{FlightCategory, StationWeather};
     pub use super::weather::{want_weather, weather_at};

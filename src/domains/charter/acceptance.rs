@@ -24,11 +24,12 @@ use crate::auth::TenantCtx;
 use crate::domains::airports::service as airports;
 use crate::domains::contacts::service as contacts;
 use crate::domains::finance::service::format_money;
+use crate::domains::settings::service as settings;
 use crate::error::{AppError, Result};
 use crate::kernel::manifest::{
     LinkAcceptance, LinkAccepted, LinkBody, LinkKind, LinkRequest, LinkView,
 };
-use crate::kernel::pdf::{self, FontMetrics, Op, PT, Style};
+use crate::kernel::pdf::{self, FontMetrics, Op, PT, Picture, Style};
 use crate::kernel::units::wire;
 use crate::mail::{self, Email, escape_html};
 use crate::state::AppState;
@@ -95,16 +96,19 @@ fn expired(q: &Quote, today: NaiveDate) -> bool {
 async fn trip_legs(conn: &mut PgConnection, q: &Quote) -> Result<Vec<NewLeg>> {
     let mut asked = q.request.legs.iter().peekable();
     let mut legs: Vec<NewLeg> = Vec::with_capacity(q.pricing.legs.len());
-    let mut zones = std::collections::HashMap::new();
+    let codes: Vec<&str> = q
+        .pricing
+        .legs
+        .iter()
+        .flat_map(|l| [l.from.as_str(), l.to.as_str()])
+        .collect();
+    let found = airports::by_codes(conn, &codes).await?;
+    let zone = |code: &str| {
+        found
+            .get(code)
+            .map_or_else(|| "UTC".to_owned(), |a| a.time_zone.clone())
+    };
     for l in &q.pricing.legs {
-        for code in [&l.from, &l.to] {
-            if !zones.contains_key(code) {
-                let tz = airports::by_code(conn, code)
-                    .await?
-                    .map_or_else(|| "UTC".to_owned(), |a| a.time_zone);
-                zones.insert(code.clone(), tz);
-            }
-        }
         // The FBO the price has the fees of: the one asked for, else the first one there.
         let to_fbo_id = match (l.positioning, asked.next_if(|_| !l.positioning)) {
             (false, Some(a)) if a.fbo_id.is_some() => a.fbo_id,
@@ -115,8 +119,8 @@ async fn trip_legs(conn: &mut PgConnection, q: &Quote) -> Result<Vec<NewLeg>> {
             aircraft_id: q.aircraft_id,
             from: l.from.clone(),
             to: l.to.clone(),
-            from_tz: zones[&l.from].clone(),
-            to_tz: zones[&l.to].clone(),
+            from_tz: zone(&l.from),
+            to_tz: zone(&l.to),
             positioning: l.positioning,
             departs_at: l.departs_at,
             arrives_at: l.arrives_at,
@@ -242,7 +246,12 @@ async fn render_link(
         },
         LinkView::Pdf => LinkBody {
             content_type: "application/pdf",
-            body: pdf_of(&q, &req.issuer, &customer),
+            body: pdf_of(
+                &q,
+                &req.issuer,
+                &customer,
+                settings::logo(conn).await.map_err(as_sqlx)?.as_ref(),
+            ),
             filename: Some(format!("quote-{}.pdf", q.number)),
         },
     }))
@@ -327,16 +336,22 @@ fn page(q: &Quote, issuer: &str, customer: &str, token: &str) -> String {
 }
 
 /// The quote as a PDF: the tenant's name, the customer, the legs, the price lines and total.
-pub fn pdf_of(q: &Quote, issuer: &str, customer: &str) -> Vec<u8> {
+pub fn pdf_of(q: &Quote, issuer: &str, customer: &str, logo: Option<&Picture>) -> Vec<u8> {
     pdf::render(&format!("Quote {}", q.number), |fm| {
-        layout(fm, q, issuer, customer)
+        layout(fm, q, issuer, customer, logo)
     })
 }
 
-fn layout(fm: &FontMetrics, q: &Quote, issuer: &str, customer: &str) -> Vec<Vec<Op>> {
+fn layout(
+    fm: &FontMetrics,
+    q: &Quote,
+    issuer: &str,
+    customer: &str,
+    logo: Option<&Picture>,
+) -> Vec<Vec<Op>> {
     let mut p = Pages::new(fm);
     let left = Pages::LEFT;
-    p.text(left, issuer, 16 * PT, Style::Bold);
+    p.issuer(issuer, logo, 16 * PT);
     p.down(26 * PT);
     p.text(left, &format!("Quote {}", q.number), 20 * PT, Style::Bold);
     p.down(20 * PT);
@@ -585,7 +600,7 @@ mod tests {
 
     #[test]
     fn the_quote_pdf_reads_as_the_quote() {
-        let text = pdf_text(&pdf_of(&quote(), "Alpine <Jets>", "Acme & Co"));
+        let text = pdf_text(&pdf_of(&quote(), "Alpine <Jets>", "Acme & Co", None));
         for needle in [
             "Alpine <Jets>",
             "Quote Q-2026-0007",

@@ -27,9 +27,10 @@ use crate::auth::TenantCtx;
 use crate::domains::airports::service as airports;
 use crate::domains::contacts::service as contacts;
 use crate::domains::fleet::service as fleet;
+use crate::domains::settings::service as settings;
 use crate::error::{AppError, Result};
 use crate::http::JsonBody;
-use crate::kernel::pdf::{self, FontMetrics, PT, Style};
+use crate::kernel::pdf::{self, FontMetrics, PT, Picture, Style};
 use crate::kernel::units::wire;
 use crate::state::AppState;
 
@@ -66,6 +67,8 @@ pub(super) struct Printed<'a> {
     pub passengers: Vec<Passenger>,
     /// A line of weather per airport (itinerary).
     pub weather: Vec<String>,
+    /// The organisation's logo, at the top right of each page that starts a document or leg.
+    pub logo: Option<Picture>,
 }
 
 impl Printed<'_> {
@@ -118,7 +121,7 @@ fn utc(at: DateTime<Utc>) -> String {
 }
 
 fn header(p: &mut Pages<'_>, d: &Printed<'_>, title: &str) {
-    p.text(Pages::LEFT, d.issuer, 14 * PT, Style::Bold);
+    p.issuer(d.issuer, d.logo.as_ref(), 14 * PT);
     p.down(22 * PT);
     p.text(Pages::LEFT, title, 18 * PT, Style::Bold);
     p.down(18 * PT);
@@ -215,7 +218,16 @@ pub(super) fn general_declaration(fm: &FontMetrics, d: &Printed<'_>) -> Vec<Vec<
         if i > 0 {
             p.new_page();
         }
-        p.text(Pages::LEFT, "GENERAL DECLARATION", 16 * PT, Style::Bold);
+        if let Some(logo) = &d.logo {
+            p.logo(logo);
+        }
+        p.text_within(
+            Pages::LEFT,
+            Pages::beside_logo(Pages::LEFT),
+            "GENERAL DECLARATION",
+            16 * PT,
+            Style::Bold,
+        );
         p.down(16 * PT);
         p.text(Pages::LEFT, "(Outward/Inward)", 9 * PT, Style::Muted);
         p.down(22 * PT);
@@ -379,8 +391,23 @@ async fn printed<'a>(
     };
     let mut aircraft = HashMap::new();
     let mut names = HashMap::new();
-    let mut places = HashMap::new();
+    let codes: Vec<&str> = trip
+        .legs
+        .iter()
+        .flat_map(|l| [l.from.as_str(), l.to.as_str()])
+        .collect();
+    let mut by_code = airports::by_codes(conn, &codes).await?;
+    let places: HashMap<String, String> = by_code
+        .iter()
+        .map(|(code, a)| (code.clone(), a.name.clone()))
+        .collect();
+    // The trip's airports in the order the legs visit them, each once.
     let mut found = Vec::new();
+    for code in codes {
+        if let Some(a) = by_code.remove(code) {
+            found.push(a);
+        }
+    }
     for l in &trip.legs {
         if !aircraft.contains_key(&l.aircraft_id)
             && let Some(f) = fleet::aircraft_facts(conn, l.aircraft_id).await?
@@ -395,14 +422,6 @@ async fn printed<'a>(
                 && let Some(c) = contacts::contact(conn, fbo).await?
             {
                 names.insert(fbo, c.name);
-            }
-        }
-        for code in [&l.from, &l.to] {
-            if !places.contains_key(code)
-                && let Some(a) = airports::by_code(conn, code).await?
-            {
-                places.insert(code.clone(), a.name.clone());
-                found.push(a);
             }
         }
     }
@@ -439,6 +458,7 @@ async fn printed<'a>(
         airports: places,
         passengers: passengers::of_trip(conn, trip.id).await?,
         weather,
+        logo: settings::logo(conn).await?,
     })
 }
 
@@ -531,7 +551,8 @@ impl DocumentsApi {
                     .await?
                     .map(|c| c.name)
                     .unwrap_or_default();
-                acceptance::pdf_of(&q, &issuer, &customer)
+                let logo = settings::logo(&mut tx).await?;
+                acceptance::pdf_of(&q, &issuer, &customer, logo.as_ref())
             }
             DocumentKind::Itinerary => {
                 let d = printed(&mut tx, &state, &issuer, &trip, true).await?;
@@ -713,6 +734,7 @@ mod tests {
                 updated_at: trip.created_at,
             }],
             weather: vec!["KTEB: weather unavailable (not configured)".into()],
+            logo: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Lines of text down A4 pages for the charter documents (quote, itinerary, General
 //! Declaration, passenger manifest), over the kernel's PDF toolkit.
 
-use crate::kernel::pdf::{self, FontMetrics, Op, PAGE_H, PAGE_W, PT, Style};
+use crate::kernel::pdf::{self, FontMetrics, Op, PAGE_H, PAGE_W, PT, Picture, Style};
 
 /// Text placed down A4 pages, a new page when one is full.
 pub(super) struct Pages<'a> {
@@ -24,9 +24,17 @@ impl<'a> Pages<'a> {
         }
     }
 
+    /// The logo's box at the top right of the page.
+    pub const LOGO_W: i64 = 150 * PT;
+    const LOGO_H: i64 = 48 * PT;
+
     /// `text` at `x` on the current line, cut to the page's right margin.
     pub fn text(&mut self, x: i64, text: &str, size: i64, style: Style) {
-        let max_w = Self::RIGHT - x;
+        self.text_within(x, Self::RIGHT - x, text, size, style);
+    }
+
+    /// `text` at `x` on the current line, cut to `max_w`.
+    pub fn text_within(&mut self, x: i64, max_w: i64, text: &str, size: i64, style: Style) {
         let text = self
             .fm
             .ellipsize(&pdf::clean(text, 300, false), size, max_w);
@@ -39,6 +47,36 @@ impl<'a> Pages<'a> {
                 style,
             });
         }
+    }
+
+    /// `picture` (the organisation's logo) in a box at the top right of the current page.
+    pub fn logo(&mut self, picture: &Picture) {
+        if let Some(page) = self.pages.last_mut() {
+            page.push(Op::Picture {
+                x: Self::RIGHT - Self::LOGO_W,
+                y: 28 * PT,
+                w: Self::LOGO_W,
+                h: Self::LOGO_H,
+                picture: picture.clone(),
+            });
+        }
+    }
+
+    /// The organisation's name on the first line, beside its logo when it has one.
+    pub fn issuer(&mut self, name: &str, logo: Option<&Picture>, size: i64) {
+        match logo {
+            Some(logo) => {
+                self.logo(logo);
+                let w = Self::beside_logo(Self::LEFT);
+                self.text_within(Self::LEFT, w, name, size, Style::Bold);
+            }
+            None => self.text(Self::LEFT, name, size, Style::Bold),
+        }
+    }
+
+    /// The width left of the logo's box for text starting at `x`.
+    pub fn beside_logo(x: i64) -> i64 {
+        Self::RIGHT - Self::LOGO_W - 10 * PT - x
     }
 
     /// A thin rule across the page below the current line.

@@ -2,6 +2,8 @@
 //! into a quote version (`pricing::price` over the facts loaded here). Changing the request
 //! makes a new version; every version is kept as priced.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use poem_openapi::param::{Path, Query};
@@ -137,72 +139,56 @@ pub(super) async fn load(conn: &mut PgConnection, id: Uuid, lock: bool) -> Resul
     row.ok_or(AppError::NotFound("quote"))?.try_into()
 }
 
-/// A stop by code, with the fees of its FBO (`fbo`, else the first one there) for the type.
-async fn stop(
-    conn: &mut PgConnection,
-    field: &str,
-    code: &str,
-    fbo: Option<Uuid>,
-    type_designator: &str,
-    currency: &str,
-    warnings: &mut Vec<String>,
-) -> Result<Stop> {
-    let airport = airports::by_code(conn, code)
-        .await?
+/// A stop by code from the airports found, without fees yet.
+fn place(found: &HashMap<String, airports::Airport>, field: String, code: &str) -> Result<Stop> {
+    let airport = found
+        .get(&code.trim().to_uppercase())
         .ok_or_else(|| AppError::validation(field, "names no airport or landing site"))?;
-    let fbo = match fbo {
-        Some(id) => Some(id),
-        None => contacts::fbos_at(conn, &airport.code)
-            .await?
-            .into_iter()
-            .next(),
-    };
-    let mut landing = None;
-    let mut handling = None;
-    if let Some(fbo) = fbo {
-        match contacts::fees(
-            conn,
-            fbo,
-            type_designator,
-            &[FeeKind::Landing, FeeKind::Handling],
-        )
-        .await?
-        {
-            None => {
-                return Err(AppError::validation(
-                    field.replace(".to", ".fbo_id"),
-                    "names no FBO or handler with a profile of this organisation",
-                ));
-            }
-            Some((c, _)) if c != currency => warnings.push(format!(
-                "the FBO at {} charges in {c}, the rate is in {currency}: its fees are left out",
-                airport.code
-            )),
-            Some((_, fees)) => {
-                for (kind, amount) in fees {
-                    match kind {
-                        FeeKind::Landing => landing = Some(amount),
-                        FeeKind::Handling => handling = Some(amount),
-                        _ => {}
-                    }
-                }
-            }
-        }
-    }
     Ok(Stop {
-        code: airport.code,
+        code: airport.code.clone(),
         point: Point {
             latitude: airport.latitude,
             longitude: airport.longitude,
         },
         tz: airport.time_zone.parse::<Tz>().unwrap_or(Tz::UTC),
-        landing_minor: landing,
-        handling_minor: handling,
+        landing_minor: None,
+        handling_minor: None,
     })
+}
+
+/// Sets a stop's landing and handling fees from its FBO's; `Err(field)` when the FBO asked
+/// for has no profile. An FBO charging in another currency than the rate's is left out, with
+/// a warning.
+fn charge(
+    stop: &mut Stop,
+    fees: contacts::StopFees,
+    currency: &str,
+    warnings: &mut Vec<String>,
+) -> std::result::Result<(), ()> {
+    match fees {
+        contacts::StopFees::NoFbo => {}
+        contacts::StopFees::NoProfile => return Err(()),
+        contacts::StopFees::Fees { currency: c, .. } if c != currency => warnings.push(format!(
+            "the FBO at {} charges in {c}, the rate is in {currency}: its fees are left out",
+            stop.code
+        )),
+        contacts::StopFees::Fees { fees, .. } => {
+            for (kind, amount) in fees {
+                match kind {
+                    FeeKind::Landing => stop.landing_minor = Some(amount),
+                    FeeKind::Handling => stop.handling_minor = Some(amount),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Prices `req` in the caller's transaction: loads the aircraft, its type's rate, the customer,
 /// the stops and their fees, and prices them (`pricing::price`). For the API and the benchmark.
+/// Six statements whatever the number of legs: the customer, the aircraft, the rate, every
+/// airport, every stop's fees, the taxes.
 pub async fn price(conn: &mut PgConnection, req: &QuoteRequest) -> Result<Priced> {
     contacts::contact(conn, req.customer_id)
         .await?
@@ -235,29 +221,17 @@ pub async fn price(conn: &mut PgConnection, req: &QuoteRequest) -> Result<Priced
         )
     })?;
     let designator = aircraft.type_designator.clone().unwrap_or_default();
-    let mut warnings = Vec::new();
+    let mut codes: Vec<&str> = req
+        .legs
+        .iter()
+        .flat_map(|l| [l.from.as_str(), l.to.as_str()])
+        .collect();
+    codes.extend(aircraft.home_base.as_deref());
+    let found = airports::by_codes(conn, &codes).await?;
     let mut asked = Vec::with_capacity(req.legs.len());
     for (i, leg) in req.legs.iter().enumerate() {
-        let from = stop(
-            conn,
-            &format!("legs[{i}].from"),
-            &leg.from,
-            None,
-            &designator,
-            &rate.currency,
-            &mut Vec::new(),
-        )
-        .await?;
-        let to = stop(
-            conn,
-            &format!("legs[{i}].to"),
-            &leg.to,
-            leg.fbo_id,
-            &designator,
-            &rate.currency,
-            &mut warnings,
-        )
-        .await?;
+        let from = place(&found, format!("legs[{i}].from"), &leg.from)?;
+        let to = place(&found, format!("legs[{i}].to"), &leg.to)?;
         if from.code == to.code {
             return Err(AppError::validation(
                 format!("legs[{i}].to"),
@@ -272,22 +246,11 @@ pub async fn price(conn: &mut PgConnection, req: &QuoteRequest) -> Result<Priced
             catering: leg.catering,
         });
     }
-    let base = match aircraft.home_base.as_deref() {
-        Some(code) => Some(
-            stop(
-                conn,
-                "aircraft_id",
-                code,
-                None,
-                &designator,
-                &rate.currency,
-                &mut warnings,
-            )
-            .await
-            .map_err(|_| {
-                AppError::validation("aircraft_id", "the aircraft's home base names no airport")
-            })?,
-        ),
+    let mut warnings = Vec::new();
+    let mut base = match aircraft.home_base.as_deref() {
+        Some(code) => Some(place(&found, "aircraft_id".into(), code).map_err(|_| {
+            AppError::validation("aircraft_id", "the aircraft's home base names no airport")
+        })?),
         None => {
             warnings.push(format!(
                 "{} has no home base: no positioning priced",
@@ -296,6 +259,38 @@ pub async fn price(conn: &mut PgConnection, req: &QuoteRequest) -> Result<Priced
             None
         }
     };
+    // Each leg's departure at the first FBO there, its arrival at the one asked for (else the
+    // first there), and the base: their fees in one statement, in that order.
+    let mut stops: Vec<(&str, Option<Uuid>)> = asked
+        .iter()
+        .zip(&req.legs)
+        .flat_map(|(a, l)| [(a.from.code.as_str(), None), (a.to.code.as_str(), l.fbo_id)])
+        .collect();
+    stops.extend(base.as_ref().map(|b| (b.code.as_str(), None)));
+    let mut fees = contacts::stop_fees(
+        conn,
+        &stops,
+        &designator,
+        &[FeeKind::Landing, FeeKind::Handling],
+    )
+    .await?
+    .into_iter();
+    for (i, a) in asked.iter_mut().enumerate() {
+        let (Some(from), Some(to)) = (fees.next(), fees.next()) else {
+            break;
+        };
+        // The departure's fees are the leg before's arrival's: warned about there.
+        charge(&mut a.from, from, &rate.currency, &mut Vec::new()).ok();
+        charge(&mut a.to, to, &rate.currency, &mut warnings).map_err(|()| {
+            AppError::validation(
+                format!("legs[{i}].fbo_id"),
+                "names no FBO or handler with a profile of this organisation",
+            )
+        })?;
+    }
+    if let (Some(b), Some(f)) = (base.as_mut(), fees.next()) {
+        charge(b, f, &rate.currency, &mut warnings).ok();
+    }
     if let Some(seats) = aircraft.seats
         && let Some((i, _)) = req
             .legs

@@ -209,6 +209,16 @@ async fn resolve_legs(conn: &mut PgConnection, legs: &[TripLegWrite]) -> Result<
     let mut out: Vec<NewLeg> = Vec::with_capacity(legs.len());
     let mut aircraft = HashMap::new();
     let mut fbos_checked = HashMap::new();
+    let codes: Vec<&str> = legs
+        .iter()
+        .flat_map(|l| [l.from.as_str(), l.to.as_str()])
+        .collect();
+    let found = airports::by_codes(conn, &codes).await?;
+    let airport = |field: String, code: &str| {
+        found
+            .get(&code.trim().to_uppercase())
+            .ok_or_else(|| AppError::validation(field, "names no airport or landing site"))
+    };
     for (i, l) in legs.iter().enumerate() {
         let facts = match aircraft.get(&l.aircraft_id) {
             Some(f) => f,
@@ -224,15 +234,8 @@ async fn resolve_legs(conn: &mut PgConnection, legs: &[TripLegWrite]) -> Result<
                 aircraft.entry(l.aircraft_id).or_insert(f)
             }
         };
-        let from = airports::by_code(conn, &l.from).await?.ok_or_else(|| {
-            AppError::validation(
-                format!("legs[{i}].from"),
-                "names no airport or landing site",
-            )
-        })?;
-        let to = airports::by_code(conn, &l.to).await?.ok_or_else(|| {
-            AppError::validation(format!("legs[{i}].to"), "names no airport or landing site")
-        })?;
+        let from = airport(format!("legs[{i}].from"), &l.from)?;
+        let to = airport(format!("legs[{i}].to"), &l.to)?;
         if from.code == to.code {
             return Err(AppError::validation(
                 format!("legs[{i}].to"),
@@ -319,10 +322,10 @@ async fn resolve_legs(conn: &mut PgConnection, legs: &[TripLegWrite]) -> Result<
         }
         out.push(NewLeg {
             aircraft_id: l.aircraft_id,
-            from: from.code,
-            to: to.code,
-            from_tz: from.time_zone,
-            to_tz: to.time_zone,
+            from: from.code.clone(),
+            to: to.code.clone(),
+            from_tz: from.time_zone.clone(),
+            to_tz: to.time_zone.clone(),
             positioning: l.positioning,
             departs_at: l.departs_at,
             arrives_at,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod branding;
 pub mod flags;
 pub mod retention;
 pub mod service;
@@ -21,10 +22,20 @@ pub enum Tag {
 }
 
 /// The APIs of this domain, in the order the OpenAPI document lists them.
-pub type Apis = (audit::AuditApi, flags::FlagsApi, api::SettingsApi);
+pub type Apis = (
+    audit::AuditApi,
+    flags::FlagsApi,
+    branding::BrandingApi,
+    api::SettingsApi,
+);
 
 pub fn apis() -> Apis {
-    (audit::AuditApi, flags::FlagsApi, api::SettingsApi)
+    (
+        audit::AuditApi,
+        flags::FlagsApi,
+        branding::BrandingApi,
+        api::SettingsApi,
+    )
 }
 
 pub const MANIFEST: Manifest = Manifest {

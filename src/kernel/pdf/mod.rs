@@ -1,6 +1,6 @@
 //! A small PDF toolkit for documents a domain prints (invoices, completion certificates): an
-//! A4 page of positioned text, rules, bands and links, drawn with `krilla` (default features
-//! off, so no shaping engine and no image codecs) using DejaVu Sans, embedded in the binary
+//! A4 page of positioned text, rules, bands, links and pictures (an organisation's logo, PNG
+//! or JPEG), drawn with `krilla` (no shaping engine) using DejaVu Sans, embedded in the binary
 //! and subset into each PDF. Layout is the caller's, in integer millipoints ("mpt", y growing
 //! downwards from the top of the page); conversion to `f32` happens only at the PDF crate.
 //! Everything here is pure: no I/O, no clock. [`render`] never panics and always returns a PDF.
@@ -11,7 +11,8 @@ use krilla::Document;
 use krilla::action::LinkAction;
 use krilla::annotation::{Annotation, LinkAnnotation, Target};
 use krilla::color::rgb;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
+use krilla::image::Image;
 use krilla::metadata::Metadata;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
@@ -63,6 +64,15 @@ pub enum Op {
         h: i64,
         gray: u8,
     },
+    /// `picture` scaled to fit a `w` × `h` box whose top left corner is at `x`, `y`, keeping
+    /// its proportions, against the box's right edge.
+    Picture {
+        x: i64,
+        y: i64,
+        w: i64,
+        h: i64,
+        picture: Picture,
+    },
     /// A clickable area opening `uri`; `label` is what assistive technology reads.
     Link {
         x: i64,
@@ -72,6 +82,68 @@ pub enum Op {
         uri: String,
         label: String,
     },
+}
+
+/// The largest side of a picture, in pixels.
+pub const PICTURE_MAX_SIDE: u32 = 4096;
+
+/// A PNG or JPEG image, checked by [`Picture::new`] (decoded in full once, so it draws).
+#[derive(Clone)]
+pub struct Picture {
+    png: bool,
+    data: std::sync::Arc<Vec<u8>>,
+    width: u32,
+    height: u32,
+}
+
+impl Picture {
+    /// `data` as a PNG (`png`) or a JPEG: its width and height in pixels, at most
+    /// [`PICTURE_MAX_SIDE`] each, and it decodes. `Err` says what is wrong.
+    pub fn new(png: bool, data: Vec<u8>) -> Result<Self, String> {
+        let what = if png { "PNG" } else { "JPEG" };
+        let image = image_of(png, std::sync::Arc::new(data.clone()))
+            .map_err(|_| format!("is not a readable {what} image"))?;
+        let (width, height) = image.size();
+        if width == 0 || height == 0 {
+            return Err(format!("is not a readable {what} image"));
+        }
+        if width > PICTURE_MAX_SIDE || height > PICTURE_MAX_SIDE {
+            return Err(format!(
+                "is {width} × {height} pixels; at most {PICTURE_MAX_SIDE} on each side"
+            ));
+        }
+        // Decode it now (the PDF crate decodes lazily, when a document is written).
+        let mut doc = Document::new();
+        let settings = PageSettings::from_wh(10.0, 10.0).ok_or("page")?;
+        let mut page = doc.start_page_with(settings);
+        let mut surface = page.surface();
+        let size = Size::from_wh(10.0, 10.0).ok_or("size")?;
+        surface.draw_image(image, size);
+        surface.finish();
+        page.finish();
+        doc.finish()
+            .map_err(|_| format!("is not a readable {what} image"))?;
+        Ok(Self {
+            png,
+            data: std::sync::Arc::new(data),
+            width,
+            height,
+        })
+    }
+
+    /// Width and height in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+}
+
+fn image_of(png: bool, data: std::sync::Arc<Vec<u8>>) -> Result<Image, String> {
+    let data: krilla::Data = data.into();
+    if png {
+        Image::from_png(data, true)
+    } else {
+        Image::from_jpeg(data, true)
+    }
 }
 
 /// Renders the pages `layout` lays out with the embedded font's metrics as a PDF titled
@@ -162,6 +234,27 @@ fn draw(fm: &FontMetrics, font: &Font, pages: Vec<Vec<Op>>, title: String) -> Op
                         surface.set_stroke(None);
                         surface.set_fill(Some(solid(gray, gray, gray)));
                         surface.draw_path(&path);
+                    }
+                }
+                Op::Picture {
+                    x,
+                    y,
+                    w,
+                    h,
+                    picture,
+                } => {
+                    let (pw, ph) = (i64::from(picture.width), i64::from(picture.height));
+                    // The largest size that fits the box, against its right edge.
+                    let (dw, dh) = if pw * h > ph * w {
+                        (w, ph * w / pw)
+                    } else {
+                        (pw * h / ph, h)
+                    };
+                    let fit = Size::from_wh(pt(dw), pt(dh));
+                    if let (Ok(image), Some(fit)) = (image_of(picture.png, picture.data), fit) {
+                        surface.push_transform(&Transform::from_translate(pt(x + w - dw), pt(y)));
+                        surface.draw_image(image, fit);
+                        surface.pop();
                     }
                 }
                 Op::Link {
@@ -257,9 +350,75 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     String::from_utf8(out.stdout).expect("pdftotext prints UTF-8")
 }
 
+/// How many images a PDF draws, by `pdfimages -list` (poppler-utils, as for [`pdf_text`]);
+/// a soft mask (a PNG's transparency) counts as its own line there, so only `image` rows count.
+/// For the unit tests and the integration tests (feature `test-support`).
+#[cfg(any(test, feature = "test-support"))]
+pub fn pdf_images(pdf: &[u8]) -> usize {
+    let dir = std::env::temp_dir().join(format!("pdfimages-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("doc.pdf");
+    std::fs::write(&file, pdf).expect("write PDF");
+    let out = std::process::Command::new("pdfimages")
+        .arg("-list")
+        .arg(&file)
+        .output()
+        .expect("run `pdfimages` (apt-get install -y poppler-utils)");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "pdfimages failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(2)
+        .filter(|l| l.split_whitespace().nth(2) == Some("image"))
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const PNG: &[u8] = include_bytes!("../../../tests/api/fixtures/logo.png");
+    const JPEG: &[u8] = include_bytes!("../../../tests/api/fixtures/logo.jpg");
+    const TOO_WIDE: &[u8] = include_bytes!("../../../tests/api/fixtures/logo-too-wide.png");
+
+    #[test]
+    fn pictures_are_checked_in_full_and_drawn_in_their_box() {
+        let png = Picture::new(true, PNG.to_vec()).expect("PNG with alpha");
+        assert_eq!(png.size(), (240, 80));
+        let jpeg = Picture::new(false, JPEG.to_vec()).expect("JPEG");
+        assert_eq!(jpeg.size(), (240, 80));
+        // Sent as the other type, cut short, not an image, too large.
+        assert!(Picture::new(false, PNG.to_vec()).is_err());
+        assert!(Picture::new(true, JPEG.to_vec()).is_err());
+        assert!(Picture::new(true, PNG[..PNG.len() / 2].to_vec()).is_err());
+        assert!(Picture::new(true, b"GIF89a not a png".to_vec()).is_err());
+        let wide = Picture::new(true, TOO_WIDE.to_vec())
+            .err()
+            .expect("5000 px is refused");
+        assert!(wide.contains("at most 4096"), "{wide}");
+
+        let pdf = render("Logo", |_| {
+            vec![vec![
+                Op::Picture {
+                    x: 400 * PT,
+                    y: 30 * PT,
+                    w: 150 * PT,
+                    h: 48 * PT,
+                    picture: png.clone(),
+                },
+                Op::Picture {
+                    x: 50 * PT,
+                    y: 30 * PT,
+                    w: 150 * PT,
+                    h: 48 * PT,
+                    picture: jpeg.clone(),
+                },
+            ]]
+        });
+        assert!(pdf.starts_with(b"%PDF"));
+        assert_eq!(pdf_images(&pdf), 2);
+        assert_eq!(pdf_images(&render("None", |_| Vec::new())), 0);
+    }
 
     #[test]
     fn font_metrics_read() {
