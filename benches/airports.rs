@@ -8,9 +8,6 @@
 
 use std::time::Instant;
 
-use figment::Figment;
-use figment::providers::Serialized;
-use flightline::config::{Environment, Settings};
 use flightline::db::{self, Db};
 use flightline::domains::airports::service as airports;
 use flightline::tenancy::TenantKind;
@@ -43,18 +40,7 @@ async fn main() {
     let db_url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/flightline_bench_airports".into());
     recreate_database(&db_url).await;
-    let settings = Settings::load_from(
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
-        Environment::Production,
-        Figment::new()
-            .merge(Serialized::default("database.url", &db_url))
-            .merge(Serialized::default(
-                "auth.jwt_secret",
-                "bench-secret-bench-secret-bench-secret-0123",
-            ))
-            .merge(Serialized::default("mail.log_only", true)),
-    )
-    .expect("settings");
+    let settings = common::settings(&db_url);
     let db = Db::connect_lazy(&settings).expect("db");
     db::migrate_platform(&db)
         .await

@@ -15,10 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{Days, Utc};
-use figment::Figment;
-use figment::providers::Serialized;
 use flightline::audit::Actor;
-use flightline::config::{Environment, Settings};
 use flightline::db::{self, Db};
 use flightline::domains::finance::service::{self as finance, BookingFlown};
 use flightline::kernel::{AircraftId, BookingId, UserId};
@@ -35,18 +32,7 @@ async fn main() {
     let db_url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/flightline_bench_finance".into());
     recreate_database(&db_url).await;
-    let settings = Settings::load_from(
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
-        Environment::Production,
-        Figment::new()
-            .merge(Serialized::default("database.url", &db_url))
-            .merge(Serialized::default(
-                "auth.jwt_secret",
-                "bench-secret-bench-secret-bench-secret-0123",
-            ))
-            .merge(Serialized::default("mail.log_only", true)),
-    )
-    .expect("settings");
+    let settings = common::settings(&db_url);
     let db = Db::connect_lazy(&settings).expect("db");
     db::migrate_platform(&db)
         .await

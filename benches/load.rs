@@ -37,6 +37,8 @@ use sqlx::Connection;
 mod scheduling;
 
 const SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
+/// The data key the benchmark's servers and its own connection seal with (32 bytes, base64).
+const DATA_KEY: &str = "bG9hZC1iZW5jaC1kYXRhLWtleS0zMi1ieXRlcy0wMDA=";
 const CONCURRENCY: usize = 32;
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
@@ -56,10 +58,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_flightline"))
             .arg("serve")
             .env("FLIGHTLINE_ENV", "production")
-            .env(
-                "FLIGHTLINE__SECURITY__DATA_KEY",
-                "bG9hZC1iZW5jaC1kYXRhLWtleS0zMi1ieXRlcy0wMDA=",
-            )
+            .env("FLIGHTLINE__SECURITY__DATA_KEY", DATA_KEY)
             .env(
                 "FLIGHTLINE_CONFIG_DIR",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/config"),
@@ -574,6 +573,7 @@ async fn main() {
         Figment::new()
             .merge(Serialized::default("database.url", &db_url))
             .merge(Serialized::default("auth.jwt_secret", SECRET))
+            .merge(Serialized::default("security.data_key", DATA_KEY))
             .merge(Serialized::default("mail.log_only", true))
             .merge(Serialized::default("database.max_connections", 8)),
     )

@@ -1,5 +1,6 @@
-//! What every in-process benchmark shares: a fresh database, the host's CPU name and speed (an
-//! argon2id hash), and the p50 / p99 / max summary of a run's timings.
+//! What every in-process benchmark shares: its production settings, a fresh database, the
+//! host's CPU name and speed (an argon2id hash), and the p50 / p99 / max summary of a run's
+//! timings.
 
 #![allow(dead_code)]
 
@@ -7,6 +8,29 @@ use std::time::Duration;
 
 use serde_json::json;
 use sqlx::Connection;
+
+/// Production settings for a bench on the database of `url`: made-up secrets (a JWT secret and a
+/// data key, both required in production), mail only logged.
+pub fn settings(db_url: &str) -> flightline::config::Settings {
+    use figment::providers::Serialized;
+    flightline::config::Settings::load_from(
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
+        flightline::config::Environment::Production,
+        figment::Figment::new()
+            .merge(Serialized::default("database.url", db_url))
+            .merge(Serialized::default(
+                "auth.jwt_secret",
+                "bench-secret-bench-secret-bench-secret-0123",
+            ))
+            // 32 bytes of 0x62 ('b'), base64: a bench's sealed data is made up.
+            .merge(Serialized::default(
+                "security.data_key",
+                "YmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmJiYmI=",
+            ))
+            .merge(Serialized::default("mail.log_only", true)),
+    )
+    .expect("settings")
+}
 
 /// Drops and creates the database of `url`.
 pub async fn recreate_database(url: &str) {
