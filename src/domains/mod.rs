@@ -36,6 +36,7 @@ pub mod airports;
 pub mod certificates;
 pub mod charter;
 pub mod contacts;
+pub mod fbo;
 pub mod finance;
 pub mod fleet;
 pub mod flights;
@@ -85,10 +86,10 @@ domains! {
     theory,
     training,
     contacts,
-    charter;
+    charter,
+    fbo;
     planned:
     planned::DOCUMENTS, planned::REPORTS, planned::NOTIFICATIONS,
-    planned::FBO,
 }
 
 /// The catalogue built from [`ALL`]; handed to the layers below the domains.

@@ -3,7 +3,6 @@
 //! declared here. When a domain is built, its manifest and constants move into its own folder
 //! (`scripts/new-domain`), unchanged, and its entry here is deleted.
 
-use crate::kernel::TenantKind::Fbo;
 use crate::kernel::manifest::{ALL_KINDS, Flag, Manifest, Permission};
 use crate::kernel::roles::{charter, fbo, school};
 
@@ -109,43 +108,4 @@ pub const NOTIFICATIONS_MANAGE: Permission = Permission::new(
     "notifications.manage",
     "Manage notification templates and rules",
     &[],
-);
-
-pub const FBO: Manifest = Manifest {
-    name: "fbo",
-    prefixes: &["/api/v1/fbo"],
-    flags: &[Flag {
-        key: "fbo",
-        description: "FBO fuel, equipment, line service and parking",
-        prefix: "/api/v1/fbo",
-        on_for: &[Fbo],
-    }],
-    permissions: &[FBO_READ, FBO_FUEL, FBO_MANAGE],
-    attachments: &[],
-    feeds: &[],
-    links: &[],
-    jobs: &[],
-    limits: &[],
-    payment_events: &[],
-    reference: &[],
-    shared_jobs: &[],
-};
-
-/// View FBO operations: fuel, parking, line service.
-pub const FBO_READ: Permission = Permission::new(
-    "fbo.read",
-    "View FBO operations: fuel, parking, line service",
-    &[fbo::LINE_MANAGER, fbo::FUELER, fbo::FRONT_DESK],
-);
-/// Dispatch fuel and record tank readings.
-pub const FBO_FUEL: Permission = Permission::new(
-    "fbo.fuel",
-    "Dispatch fuel and record tank readings",
-    &[fbo::LINE_MANAGER, fbo::FUELER],
-);
-/// Manage FBO equipment, prices and line service.
-pub const FBO_MANAGE: Permission = Permission::new(
-    "fbo.manage",
-    "Manage FBO equipment, prices and line service",
-    &[fbo::LINE_MANAGER],
 );

@@ -6,27 +6,16 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestTenant, audit_actions, call, problem};
+pub(crate) use crate::helpers::{id, post};
 
 const QUOTES: &str = "/api/v1/charter/quotes";
 const RATES: &str = "/api/v1/charter/rates";
-
-pub(crate) fn id(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_owned()
-}
 
 pub(crate) struct Setup {
     pub type_id: String,
     pub aircraft: String,
     pub customer: String,
     pub aspen_fbo: String,
-}
-
-pub(crate) async fn post(app: &TestApp, t: &TestTenant, path: &str, body: Value) -> Value {
-    call(
-        app.tenant_req(t, Method::POST, path).json(&body),
-        StatusCode::CREATED,
-    )
-    .await
 }
 
 /// A Citation CJ2 based at Teterboro with its rate, a customer, and FBOs at Teterboro and

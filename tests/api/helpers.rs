@@ -210,6 +210,20 @@ impl TestApp {
 }
 
 /// Sends `rb`, asserts the status, and returns the JSON body (Null when empty).
+/// The `id` of a created record.
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_owned()
+}
+
+/// `POST`s `body` to `path` as the tenant's admin, expecting `201`; the created record.
+pub async fn post(app: &TestApp, t: &TestTenant, path: &str, body: Value) -> Value {
+    call(
+        app.tenant_req(t, Method::POST, path).json(&body),
+        StatusCode::CREATED,
+    )
+    .await
+}
+
 pub async fn call(rb: RequestBuilder, expected: StatusCode) -> Value {
     let resp = rb.send().await.expect("request sent");
     let status = resp.status();

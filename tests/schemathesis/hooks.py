@@ -203,6 +203,7 @@ BUSINESS_RULES = [
     (r"is below the current [A-Za-z ]+ \(send correction: true with a reason\)", "meters only go up"),
     # Cross-field rules: an order between two fields, one of several, both or neither.
     (r"must be after [a-z_]+", "ordering between two fields"),
+    (r"must be before [a-z_]+", "ordering between two fields"),
     (r"exactly one of [a-z_, ]+", "exactly one of several fields"),
     (r"give [a-z_]+ and [a-z_]+ together.*", "both fields or neither"),
     (r"is required (for|without|with) .+", "required when another field has (or lacks) a value"),

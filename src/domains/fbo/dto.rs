@@ -1,0 +1,253 @@
+//! Request and response objects of the FBO domain: parking locations and gates, visiting
+//! flights, their parking and the arrivals and departures board (they are the OpenAPI schema:
+//! every constraint the server enforces is declared).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{Enum, Object};
+use uuid::Uuid;
+
+/// What a parking location is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ParkingKind {
+    /// A spot on the ramp (apron).
+    Ramp,
+    /// A place in a hangar.
+    Hangar,
+    /// A tie-down spot.
+    TieDown,
+    /// A terminal gate.
+    Gate,
+}
+
+/// A parking location or terminal gate at one of the airports the FBO serves.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+#[oai(rename = "FboParkingLocation")]
+pub struct ParkingLocation {
+    pub id: Uuid,
+    /// The airport (ICAO or the organisation's landing-site code).
+    pub airport_code: String,
+    /// Upper-case letters, digits and `-`, unique per airport (`A1`, `HANGAR-2`, `GATE-3`).
+    pub location_code: String,
+    pub name: String,
+    pub kind: ParkingKind,
+    /// Order on the board and the ramp map, from 1; `0` once deactivated (kept for history).
+    pub display_order: i32,
+    pub active: bool,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+#[oai(rename = "FboParkingLocationCreate")]
+pub struct ParkingLocationCreate {
+    /// An airport or landing-site code (`422` when it names none).
+    #[oai(validator(min_length = 2, max_length = 10))]
+    pub airport_code: String,
+    /// 1 to 16 upper-case letters, digits and `-`, starting with a letter or digit.
+    #[oai(validator(pattern = "^[A-Z0-9][A-Z0-9-]{0,15}$"))]
+    pub location_code: String,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: String,
+    pub kind: ParkingKind,
+    /// From 1 (default 100).
+    #[oai(validator(minimum(value = "1"), maximum(value = "10000")))]
+    pub display_order: Option<i32>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+#[oai(rename = "FboParkingLocationUpdate")]
+pub struct ParkingLocationUpdate {
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: Option<String>,
+    pub kind: Option<ParkingKind>,
+    #[oai(validator(minimum(value = "1"), maximum(value = "10000")))]
+    pub display_order: Option<i32>,
+    /// `true` brings a deactivated location back (at `display_order`, else 100).
+    pub active: Option<bool>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: MaybeUndefined<String>,
+    /// The version read; a concurrent change answers `409 version-conflict`.
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+#[oai(rename = "FboParkingLocationPage")]
+pub struct ParkingLocationPage {
+    pub items: Vec<ParkingLocation>,
+    pub next_cursor: Option<String>,
+}
+
+/// Where a visiting flight is in its visit.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum VisitStatus {
+    Expected,
+    Arrived,
+    /// Every service requested was done.
+    Serviced,
+    Departed,
+    Cancelled,
+}
+
+/// A service a visiting flight asks for.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[oai(rename_all = "snake_case", rename = "VisitService")]
+#[serde(rename_all = "snake_case")]
+pub enum FboService {
+    Fuel,
+    Gpu,
+    Lavatory,
+    Catering,
+    Hangar,
+    CrewCar,
+}
+
+/// The spot a visiting flight holds (or held).
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct FlightParking {
+    pub location_id: Uuid,
+    pub location_code: String,
+    pub kind: ParkingKind,
+    /// Held from this instant.
+    pub from: DateTime<Utc>,
+    /// Held until this instant; `null` until the flight leaves (or the spot is released).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// An aircraft visiting the FBO: expected, on the ground, or gone.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct VisitingFlight {
+    pub id: Uuid,
+    pub airport_code: String,
+    /// The registration, upper case.
+    pub tail_number: String,
+    /// ICAO type designator.
+    pub aircraft_type: Option<String>,
+    /// Who operates the aircraft.
+    pub operator_name: Option<String>,
+    /// The customer billed (a contact with the role `customer`, through its finance account).
+    pub customer_id: Option<Uuid>,
+    pub eta: Option<DateTime<Utc>>,
+    pub etd: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub passengers: Option<i32>,
+    pub services: Vec<FboService>,
+    pub status: VisitStatus,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
+    pub tags: Vec<String>,
+    pub notes: Option<String>,
+    /// The spot it holds now or will hold; `null` without one.
+    pub parking: Option<FlightParking>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct VisitingFlightCreate {
+    /// An airport or landing-site code the FBO serves (`422` when it names none).
+    #[oai(validator(min_length = 2, max_length = 10))]
+    pub airport_code: String,
+    /// 2 to 10 letters, digits and `-` (stored upper case).
+    #[oai(validator(pattern = "^[A-Za-z0-9][A-Za-z0-9-]{1,9}$"))]
+    pub tail_number: String,
+    /// ICAO type designator, 2 to 4 letters and digits (stored upper case).
+    #[oai(validator(pattern = "^[A-Za-z0-9]{2,4}$"))]
+    pub aircraft_type: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub operator_name: Option<String>,
+    /// A contact with the role `customer` (`422` otherwise).
+    pub customer_id: Option<Uuid>,
+    /// At least one of `eta` and `etd`; `etd` after `eta`.
+    pub eta: Option<DateTime<Utc>>,
+    pub etd: Option<DateTime<Utc>>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999")))]
+    pub passengers: Option<i32>,
+    /// Each at most once.
+    #[oai(default, validator(max_items = 6, unique_items))]
+    pub services: Vec<FboService>,
+    /// Up to 10 tags: lower-case letters, digits, `_` and `-`, at most 32 characters.
+    #[oai(
+        default,
+        validator(max_items = 10, unique_items, pattern = "^[a-z0-9][a-z0-9_-]{0,31}$")
+    )]
+    pub tags: Vec<String>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+/// Fields to change; the airport and the status change otherwise (status: `POST .../status`).
+#[derive(Object)]
+pub struct VisitingFlightUpdate {
+    #[oai(validator(pattern = "^[A-Za-z0-9][A-Za-z0-9-]{1,9}$"))]
+    pub tail_number: Option<String>,
+    #[oai(validator(pattern = "^[A-Za-z0-9]{2,4}$"))]
+    pub aircraft_type: MaybeUndefined<String>,
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub operator_name: MaybeUndefined<String>,
+    pub customer_id: MaybeUndefined<Uuid>,
+    pub eta: MaybeUndefined<DateTime<Utc>>,
+    pub etd: MaybeUndefined<DateTime<Utc>>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999")))]
+    pub passengers: MaybeUndefined<i32>,
+    #[oai(validator(max_items = 6, unique_items))]
+    pub services: Option<Vec<FboService>>,
+    #[oai(validator(max_items = 10, unique_items, pattern = "^[a-z0-9][a-z0-9_-]{0,31}$"))]
+    pub tags: Option<Vec<String>>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: MaybeUndefined<String>,
+    /// The version read; a concurrent change answers `409 version-conflict`.
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+pub struct VisitStatusChange {
+    /// `arrived` (from expected), `serviced` (from arrived), `departed` (from arrived or
+    /// serviced), `cancelled` (from expected, with a `reason`).
+    pub status: VisitStatus,
+    /// When it happened (arrivals and departures; default now), at most 5 minutes ahead.
+    pub at: Option<DateTime<Utc>>,
+    #[oai(validator(min_length = 1, max_length = 500))]
+    pub reason: Option<String>,
+}
+
+#[derive(Object)]
+pub struct ParkingAssign {
+    /// An active parking location or gate at the flight's airport.
+    pub location_id: Uuid,
+    /// From (default: arrival if arrived, else the ETA, else now).
+    pub from: Option<DateTime<Utc>>,
+    /// Until (default: the ETD; `null` holds the spot until departure).
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Object)]
+pub struct VisitingFlightPage {
+    pub items: Vec<VisitingFlight>,
+    pub next_cursor: Option<String>,
+}
+
+/// The arrivals and departures of one local day at one airport.
+#[derive(Object)]
+pub struct FboBoard {
+    pub airport_code: String,
+    /// The local date shown.
+    pub date: NaiveDate,
+    /// The airport's IANA time zone, in which `date` is a day.
+    pub time_zone: String,
+    /// Flights due or landed that day, by ETA (arrival time once arrived).
+    pub arrivals: Vec<VisitingFlight>,
+    /// Flights leaving that day, by ETD (departure time once departed).
+    pub departures: Vec<VisitingFlight>,
+}
+text_enum!(ParkingKind, VisitStatus, FboService);

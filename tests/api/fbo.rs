@@ -1,0 +1,753 @@
+//! `/api/v1/fbo`: parking locations and gates (deactivated, never deleted), visiting flights
+//! from expected to departed on the day's board, one aircraft per spot at a time (refused by
+//! the database however requests race), permissions (403), another tenant's ids (404), bad
+//! input (422, nothing stored) and the module off for other kinds of tenant.
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestTenant, audit_actions, call, id, post, problem};
+
+const LOCATIONS: &str = "/api/v1/fbo/parking-locations";
+const FLIGHTS: &str = "/api/v1/fbo/flights";
+
+async fn location(app: &TestApp, t: &TestTenant, airport: &str, code: &str) -> Value {
+    post(
+        app,
+        t,
+        LOCATIONS,
+        json!({"airport_code": airport, "location_code": code, "name": format!("Spot {code}"),
+               "kind": "ramp"}),
+    )
+    .await
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().expect("instant")
+}
+
+async fn flight(app: &TestApp, t: &TestTenant, tail: &str, eta: &str, etd: &str) -> Value {
+    post(
+        app,
+        t,
+        FLIGHTS,
+        json!({"airport_code": "kteb", "tail_number": tail, "aircraft_type": "c25a",
+               "eta": eta, "etd": etd, "passengers": 3, "services": ["fuel", "gpu"],
+               "tags": ["vip"]}),
+    )
+    .await
+}
+
+async fn status(app: &TestApp, t: &TestTenant, f: &Value, body: Value) -> reqwest::RequestBuilder {
+    app.tenant_req(t, Method::POST, &format!("{FLIGHTS}/{}/status", id(f)))
+        .json(&body)
+}
+
+fn park(app: &TestApp, t: &TestTenant, f: &Value, body: Value) -> reqwest::RequestBuilder {
+    app.tenant_req(t, Method::PUT, &format!("{FLIGHTS}/{}/parking", id(f)))
+        .json(&body)
+}
+
+#[tokio::test]
+async fn parking_locations_are_deactivated_never_deleted() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    let a1 = location(&app, &t, "KTEB", "A1").await;
+    assert_eq!(
+        (
+            a1["airport_code"].clone(),
+            a1["display_order"].clone(),
+            a1["active"].clone()
+        ),
+        (json!("KTEB"), json!(100), json!(true))
+    );
+    // The code is per airport: the same code elsewhere is fine, twice at one airport is not.
+    location(&app, &t, "KHPN", "A1").await;
+    let gate = post(
+        &app,
+        &t,
+        LOCATIONS,
+        json!({"airport_code": "TEB", "location_code": "GATE-3", "name": "Gate 3",
+               "kind": "gate", "display_order": 5}),
+    )
+    .await;
+    assert_eq!(
+        gate["airport_code"], "KTEB",
+        "an IATA code names the airport"
+    );
+    problem(
+        app.tenant_req(&t, Method::POST, LOCATIONS).json(
+            &json!({"airport_code": "KTEB", "location_code": "A1", "name": "Again", "kind": "ramp"}),
+        ),
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    for (body, field) in [
+        (
+            json!({"airport_code": "ZZZZ", "location_code": "B1", "name": "B", "kind": "ramp"}),
+            "airport_code",
+        ),
+        (
+            json!({"airport_code": "KTEB", "location_code": "b 1", "name": "B", "kind": "ramp"}),
+            "location_code",
+        ),
+        (
+            json!({"airport_code": "KTEB", "location_code": "B1", "name": "  ", "kind": "ramp"}),
+            "name",
+        ),
+    ] {
+        let p = problem(
+            app.tenant_req(&t, Method::POST, LOCATIONS).json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert!(
+            p["errors"][0]["field"]
+                .as_str()
+                .is_some_and(|f| f.contains(field)),
+            "{p}"
+        );
+    }
+    let at_teb = call(
+        app.tenant_req(&t, Method::GET, &format!("{LOCATIONS}?airport=kteb")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(at_teb["items"].as_array().map(Vec::len), Some(2));
+    let gates = call(
+        app.tenant_req(&t, Method::GET, &format!("{LOCATIONS}?kind=gate")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(gates["items"][0]["location_code"], "GATE-3");
+
+    // DELETE deactivates (display order 0) and keeps it; PATCH brings it back.
+    let one = format!("{LOCATIONS}/{}", id(&a1));
+    call(
+        app.tenant_req(&t, Method::DELETE, &one),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    let gone = call(app.tenant_req(&t, Method::GET, &one), StatusCode::OK).await;
+    assert_eq!(
+        (gone["active"].clone(), gone["display_order"].clone()),
+        (json!(false), json!(0))
+    );
+    let listed = call(
+        app.tenant_req(&t, Method::GET, &format!("{LOCATIONS}?airport=KTEB")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let all = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("{LOCATIONS}?airport=KTEB&include_inactive=true"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(2));
+    problem(
+        app.tenant_req(&t, Method::PATCH, &one)
+            .json(&json!({"active": true, "version": 1})),
+        StatusCode::CONFLICT,
+        "version-conflict",
+    )
+    .await;
+    let back = call(
+        app.tenant_req(&t, Method::PATCH, &one)
+            .json(&json!({"active": true, "name": "Alpha 1", "version": gone["version"]})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            back["active"].clone(),
+            back["display_order"].clone(),
+            back["name"].clone()
+        ),
+        (json!(true), json!(100), json!("Alpha 1"))
+    );
+    assert_eq!(
+        audit_actions(&app, &t, "fbo_parking_location").await[..3],
+        [
+            "fbo_parking_location.updated",
+            "fbo_parking_location.deactivated",
+            "fbo_parking_location.created"
+        ]
+    );
+
+    // Permissions and other tenants.
+    let (_, fueler) = app.user_with_roles(&t, &["fueler"]).await;
+    call(app.tenant_req(&fueler, Method::GET, &one), StatusCode::OK).await;
+    for (m, path, body) in [
+        (
+            Method::POST,
+            LOCATIONS.to_owned(),
+            json!({"airport_code": "KTEB", "location_code": "C1", "name": "C", "kind": "ramp"}),
+        ),
+        (Method::PATCH, one.clone(), json!({"name": "X"})),
+        (Method::DELETE, one.clone(), json!({})),
+    ] {
+        problem(
+            app.tenant_req(&fueler, m, &path).json(&body),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+    let other = app.signup("fbo").await;
+    for (m, body) in [
+        (Method::GET, json!({})),
+        (Method::PATCH, json!({"name": "X"})),
+        (Method::DELETE, json!({})),
+    ] {
+        problem(
+            app.tenant_req(&other, m, &one).json(&body),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
+    }
+    let theirs = call(
+        app.tenant_req(&other, Method::GET, LOCATIONS),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+}
+
+#[tokio::test]
+async fn visiting_flights_go_from_expected_to_departed_on_the_board() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    let customer = post(
+        &app,
+        &t,
+        "/api/v1/contacts",
+        json!({"kind": "organization", "name": "Acme Jets", "roles": ["customer"]}),
+    )
+    .await;
+    let now = Utc::now().trunc_subsecs(0);
+    let eta = (now - Duration::hours(1)).to_rfc3339();
+    let etd = (now + Duration::hours(3)).to_rfc3339();
+    let f = post(
+        &app,
+        &t,
+        FLIGHTS,
+        json!({"airport_code": "kteb", "tail_number": "n525cj", "aircraft_type": "c25a",
+               "operator_name": " Acme Air ", "customer_id": id(&customer), "eta": eta,
+               "etd": etd, "passengers": 4, "services": ["fuel", "lavatory", "crew_car"],
+               "tags": ["vip", "repeat"]}),
+    )
+    .await;
+    assert_eq!(
+        (
+            f["airport_code"].clone(),
+            f["tail_number"].clone(),
+            f["aircraft_type"].clone(),
+            f["operator_name"].clone(),
+            f["status"].clone(),
+            f["parking"].clone()
+        ),
+        (
+            json!("KTEB"),
+            json!("N525CJ"),
+            json!("C25A"),
+            json!("Acme Air"),
+            json!("expected"),
+            Value::Null
+        )
+    );
+    // Refused, storing nothing.
+    for (body, field) in [
+        (json!({"airport_code": "KTEB", "tail_number": "N1"}), "eta"),
+        (
+            json!({"airport_code": "KTEB", "tail_number": "N1", "eta": etd, "etd": eta}),
+            "etd",
+        ),
+        (
+            json!({"airport_code": "KTEB", "tail_number": "N1", "eta": eta,
+                   "customer_id": uuid::Uuid::new_v4()}),
+            "customer_id",
+        ),
+        (
+            json!({"airport_code": "QQQQ", "tail_number": "N1", "eta": eta}),
+            "airport_code",
+        ),
+        (
+            json!({"airport_code": "KTEB", "tail_number": "N 1", "eta": eta}),
+            "tail_number",
+        ),
+        (
+            json!({"airport_code": "KTEB", "tail_number": "N1", "eta": eta,
+                   "services": ["fuel", "fuel"]}),
+            "services",
+        ),
+        (
+            json!({"airport_code": "KTEB", "tail_number": "N1", "eta": eta, "tags": ["VIP"]}),
+            "tags",
+        ),
+    ] {
+        let p = problem(
+            app.tenant_req(&t, Method::POST, FLIGHTS).json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert!(
+            p["errors"][0]["field"]
+                .as_str()
+                .is_some_and(|x| x.contains(field)),
+            "{field}: {p}"
+        );
+    }
+    let all = call(app.tenant_req(&t, Method::GET, FLIGHTS), StatusCode::OK).await;
+    assert_eq!(all["items"].as_array().map(Vec::len), Some(1));
+
+    // Status: expected → arrived → serviced → departed; anything else is refused.
+    problem(
+        status(&app, &t, &f, json!({"status": "departed"})).await,
+        StatusCode::CONFLICT,
+        "invalid-transition",
+    )
+    .await;
+    problem(
+        status(&app, &t, &f, json!({"status": "cancelled"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    problem(
+        status(
+            &app,
+            &t,
+            &f,
+            json!({"status": "arrived", "at": (now + Duration::hours(1)).to_rfc3339()}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let landed = (now - Duration::minutes(50)).to_rfc3339();
+    let arrived = call(
+        status(&app, &t, &f, json!({"status": "arrived", "at": landed})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(arrived["status"], "arrived");
+    assert_eq!(at(arrived["arrived_at"].as_str().expect("at")), at(&landed));
+
+    // The board of today at Teterboro (its local day) shows it arriving and leaving; the
+    // filters find it.
+    let today = now
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
+    let board = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("/api/v1/fbo/board?airport=TEB&date={today}"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (board["airport_code"].clone(), board["time_zone"].clone()),
+        (json!("KTEB"), json!("America/New_York"))
+    );
+    let on = |list: &Value| {
+        list.as_array()
+            .expect("list")
+            .iter()
+            .any(|x| x["id"] == f["id"])
+    };
+    // Unless the visit straddles local midnight, it is on both halves of today's board.
+    let (arr_day, dep_day) = (
+        at(&landed)
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive(),
+        at(&etd)
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive(),
+    );
+    assert_eq!(on(&board["arrivals"]), arr_day == today);
+    assert_eq!(on(&board["departures"]), dep_day == today);
+    let tomorrow = today.succ_opt().expect("date");
+    let later = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("/api/v1/fbo/board?airport=KTEB&date={tomorrow}"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(on(&later["departures"]), dep_day == tomorrow);
+    problem(
+        app.tenant_req(&t, Method::GET, "/api/v1/fbo/board?airport=QQQQ"),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    for (query, found) in [
+        ("active=true", true),
+        ("active=false", false),
+        ("airport=KTEB&status=arrived", true),
+        ("airport=KHPN", false),
+        ("tag=vip", true),
+        ("tag=cargo", false),
+    ] {
+        let page = call(
+            app.tenant_req(&t, Method::GET, &format!("{FLIGHTS}?{query}")),
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(on(&page["items"]), found, "{query}");
+    }
+
+    let serviced = call(
+        status(&app, &t, &f, json!({"status": "serviced"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    let patched = call(
+        app.tenant_req(&t, Method::PATCH, &format!("{FLIGHTS}/{}", id(&f)))
+            .json(
+                &json!({"passengers": 5, "tags": ["vip"], "notes": "Catering at 14:00",
+                          "version": serviced["version"]}),
+            ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (patched["passengers"].clone(), patched["tags"].clone()),
+        (json!(5), json!(["vip"]))
+    );
+    problem(
+        status(
+            &app,
+            &t,
+            &f,
+            json!({"status": "departed", "at": (now - Duration::hours(2)).to_rfc3339()}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let gone = call(
+        status(&app, &t, &f, json!({"status": "departed"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(gone["status"], "departed");
+    problem(
+        app.tenant_req(&t, Method::PATCH, &format!("{FLIGHTS}/{}", id(&f)))
+            .json(&json!({"passengers": 1})),
+        StatusCode::CONFLICT,
+        "flight-closed",
+    )
+    .await;
+    // A cancellation needs a reason.
+    let g = flight(
+        &app,
+        &t,
+        "N1FB",
+        &etd,
+        &(now + Duration::hours(5)).to_rfc3339(),
+    )
+    .await;
+    let cancelled = call(
+        status(
+            &app,
+            &t,
+            &g,
+            json!({"status": "cancelled", "reason": "Weather at origin"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cancelled["cancel_reason"], "Weather at origin");
+    assert_eq!(
+        audit_actions(&app, &t, "fbo_flight").await[..4],
+        [
+            "fbo_flight.status_changed",
+            "fbo_flight.created",
+            "fbo_flight.status_changed",
+            "fbo_flight.updated"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn one_spot_holds_one_aircraft_at_a_time() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    let a1 = location(&app, &t, "KTEB", "A1").await;
+    let b1 = location(&app, &t, "KTEB", "B1").await;
+    let elsewhere = location(&app, &t, "KHPN", "A1").await;
+    let f = flight(
+        &app,
+        &t,
+        "N100AA",
+        "2027-05-01T14:00:00Z",
+        "2027-05-01T20:00:00Z",
+    )
+    .await;
+    let g = flight(
+        &app,
+        &t,
+        "N200BB",
+        "2027-05-01T18:00:00Z",
+        "2027-05-02T10:00:00Z",
+    )
+    .await;
+    let parked = call(
+        park(&app, &t, &f, json!({"location_id": id(&a1)})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            parked["parking"]["location_code"].clone(),
+            at(parked["parking"]["from"].as_str().expect("from")),
+            at(parked["parking"]["to"].as_str().expect("to"))
+        ),
+        (
+            json!("A1"),
+            at("2027-05-01T14:00:00Z"),
+            at("2027-05-01T20:00:00Z")
+        )
+    );
+    // The second aircraft overlaps the first on A1: refused, naming the holder.
+    let p = problem(
+        park(&app, &t, &g, json!({"location_id": id(&a1)})),
+        StatusCode::CONFLICT,
+        "parking-conflict",
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().is_some_and(|d| d.contains("N100AA")),
+        "{p}"
+    );
+    // A1 from the first one's departure on is free; another airport's spot or an inactive
+    // one is no spot for it.
+    call(
+        park(
+            &app,
+            &t,
+            &g,
+            json!({"location_id": id(&a1), "from": "2027-05-01T20:00:00Z"}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    for loc in [&elsewhere, &json!({"id": uuid::Uuid::new_v4()})] {
+        problem(
+            park(&app, &t, &g, json!({"location_id": id(loc)})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+    }
+    problem(
+        park(
+            &app,
+            &t,
+            &g,
+            json!({"location_id": id(&b1), "from": "2027-05-01T19:00:00Z",
+                                  "to": "2027-05-01T18:00:00Z"}),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    // A spot in use is not deactivated.
+    problem(
+        app.tenant_req(&t, Method::DELETE, &format!("{LOCATIONS}/{}", id(&a1))),
+        StatusCode::CONFLICT,
+        "location-in-use",
+    )
+    .await;
+    // Moving the second aircraft to B1 releases A1 for that time.
+    let moved = call(
+        park(
+            &app,
+            &t,
+            &g,
+            json!({"location_id": id(&b1), "from": "2027-05-01T20:00:00Z"}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(moved["parking"]["location_code"], "B1");
+    let h = flight(
+        &app,
+        &t,
+        "N300CC",
+        "2027-05-01T21:00:00Z",
+        "2027-05-01T23:00:00Z",
+    )
+    .await;
+    call(
+        park(&app, &t, &h, json!({"location_id": id(&a1)})),
+        StatusCode::OK,
+    )
+    .await;
+
+    // The database itself refuses an overlap, whatever the code above checked.
+    let tenant = app.tenant(&t).await;
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
+    let err = sqlx::query(
+        "insert into fbo_parking_assignments (id, flight_id, location_id, starts_at, ends_at)
+         values (gen_random_uuid(), $1, $2, '2027-05-01T22:00:00Z', '2027-05-01T22:30:00Z')",
+    )
+    .bind(uuid::Uuid::parse_str(&id(&g)).expect("uuid"))
+    .bind(uuid::Uuid::parse_str(&id(&a1)).expect("uuid"))
+    .execute(&mut *tx)
+    .await
+    .expect_err("overlap");
+    assert_eq!(
+        err.as_database_error().and_then(|d| d.constraint()),
+        Some("fbo_parking_assignments_location_excl")
+    );
+    drop(tx);
+
+    // Two requests racing for one free spot: exactly one wins.
+    let c1 = location(&app, &t, "KTEB", "C1").await;
+    let racers = [
+        flight(
+            &app,
+            &t,
+            "N401",
+            "2027-06-01T10:00:00Z",
+            "2027-06-01T12:00:00Z",
+        )
+        .await,
+        flight(
+            &app,
+            &t,
+            "N402",
+            "2027-06-01T11:00:00Z",
+            "2027-06-01T13:00:00Z",
+        )
+        .await,
+    ];
+    let (r1, r2) = tokio::join!(
+        park(&app, &t, &racers[0], json!({"location_id": id(&c1)})).send(),
+        park(&app, &t, &racers[1], json!({"location_id": id(&c1)})).send(),
+    );
+    let mut codes = [
+        r1.expect("send").status().as_u16(),
+        r2.expect("send").status().as_u16(),
+    ];
+    codes.sort_unstable();
+    assert_eq!(codes, [200, 409]);
+
+    // Released, the spot's history stays; permissions and other tenants.
+    call(
+        app.tenant_req(&t, Method::DELETE, &format!("{FLIGHTS}/{}/parking", id(&h))),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::DELETE, &format!("{FLIGHTS}/{}/parking", id(&h))),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let (_, fueler) = app.user_with_roles(&t, &["fueler"]).await;
+    let (_, desk) = app.user_with_roles(&t, &["front_desk"]).await;
+    call(
+        park(&app, &desk, &h, json!({"location_id": id(&a1)})),
+        StatusCode::OK,
+    )
+    .await;
+    let one = format!("{FLIGHTS}/{}", id(&h));
+    call(app.tenant_req(&fueler, Method::GET, &one), StatusCode::OK).await;
+    let other = app.signup("fbo").await;
+    for (m, path, body) in [
+        (
+            Method::POST,
+            FLIGHTS.to_owned(),
+            json!({"airport_code": "KTEB", "tail_number": "N9", "eta": "2027-05-01T10:00:00Z"}),
+        ),
+        (Method::PATCH, one.clone(), json!({"passengers": 1})),
+        (
+            Method::POST,
+            format!("{one}/status"),
+            json!({"status": "arrived"}),
+        ),
+        (
+            Method::PUT,
+            format!("{one}/parking"),
+            json!({"location_id": id(&b1)}),
+        ),
+        (Method::DELETE, format!("{one}/parking"), json!({})),
+    ] {
+        problem(
+            app.tenant_req(&fueler, m.clone(), &path).json(&body),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+        if path != FLIGHTS {
+            problem(
+                app.tenant_req(&other, m, &path).json(&body),
+                StatusCode::NOT_FOUND,
+                "not-found",
+            )
+            .await;
+        }
+    }
+    problem(
+        app.tenant_req(&other, Method::GET, &one),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let theirs = call(app.tenant_req(&other, Method::GET, FLIGHTS), StatusCode::OK).await;
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    let board = call(
+        app.tenant_req(
+            &other,
+            Method::GET,
+            "/api/v1/fbo/board?airport=KTEB&date=2027-05-01",
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(board["arrivals"].as_array().map(Vec::len), Some(0));
+    // Their own flight cannot take our spot.
+    let mine = flight(
+        &app,
+        &other,
+        "N9",
+        "2027-05-01T10:00:00Z",
+        "2027-05-01T11:00:00Z",
+    )
+    .await;
+    problem(
+        park(&app, &other, &mine, json!({"location_id": id(&a1)})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+
+    // Flight schools and charter operators have no FBO module.
+    let school = app.signup("flight_school").await;
+    problem(
+        app.tenant_req(&school, Method::GET, FLIGHTS),
+        StatusCode::NOT_FOUND,
+        "feature-disabled",
+    )
+    .await;
+}
