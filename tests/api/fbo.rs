@@ -751,3 +751,449 @@ async fn one_spot_holds_one_aircraft_at_a_time() {
     )
     .await;
 }
+
+const TANKS: &str = "/api/v1/fbo/fuel/tanks";
+
+fn movement(
+    app: &TestApp,
+    t: &TestTenant,
+    tank: &Value,
+    what: &str,
+    body: Value,
+) -> reqwest::RequestBuilder {
+    app.tenant_req(t, Method::POST, &format!("{TANKS}/{}/{what}", id(tank)))
+        .json(&body)
+}
+
+/// Records a movement; the tank's computed inventory after it.
+async fn moved(app: &TestApp, t: &TestTenant, tank: &Value, what: &str, body: Value) -> f64 {
+    let r = call(movement(app, t, tank, what, body), StatusCode::CREATED).await;
+    r["tank"]["level"]["computed"].as_f64().expect("computed")
+}
+
+#[tokio::test]
+async fn the_fuel_farm_keeps_inventory_and_shows_the_variance() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/units").json(
+            &json!({"value": {"distance": "nm", "altitude": "ft", "weight": "kg", "fuel": "l"}}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let tank = |name: &str, kind: &str, product: &str, capacity: f64, low: f64| {
+        json!({"airport_code": "KTEB", "name": name, "kind": kind, "product": product,
+               "capacity": capacity, "low_level": low})
+    };
+    let a = post(
+        &app,
+        &t,
+        TANKS,
+        tank("Tank 1", "storage", "jet_a", 50_000.0, 5_000.0),
+    )
+    .await;
+    let truck = post(
+        &app,
+        &t,
+        TANKS,
+        tank("Truck 7", "truck", "jet_a", 3_000.0, 0.0),
+    )
+    .await;
+    let avgas = post(
+        &app,
+        &t,
+        TANKS,
+        tank("Tank 2", "storage", "avgas_100ll", 20_000.0, 0.0),
+    )
+    .await;
+    assert_eq!(
+        (
+            a["unit"].clone(),
+            a["capacity"].clone(),
+            a["level"]["computed"].clone(),
+            a["level"]["low"].clone(),
+            a["level"]["quality_check_due"].clone(),
+            a["level"]["last_reading"].clone()
+        ),
+        (
+            json!("l"),
+            json!(50_000.0),
+            json!(0.0),
+            json!(true),
+            json!(true),
+            Value::Null
+        )
+    );
+    problem(
+        app.tenant_req(&t, Method::POST, TANKS)
+            .json(&tank("Tank 3", "storage", "jet_a", 100.0, 200.0)),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+
+    // Readings, deliveries, dispensing and transfers: last reading + in - out.
+    let first = call(
+        movement(
+            &app,
+            &t,
+            &a,
+            "readings",
+            json!({"quantity": 10_000.0, "method": "dip"}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(first["movement"]["kind"], "reading");
+    assert_eq!(
+        first["tank"]["level"]["last_reading"]["variance"],
+        Value::Null
+    );
+    let receipt = json!({"quantity": 30_000.0, "lot_number": "L-2026-118", "supplier": "World Fuel",
+                         "density_kg_m3": 803});
+    assert_eq!(moved(&app, &t, &a, "receipts", receipt).await, 40_000.0);
+    let p = problem(
+        movement(
+            &app,
+            &t,
+            &a,
+            "receipts",
+            json!({"quantity": 20_000.0, "lot_number": "L-9"}),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(
+        p["errors"][0]["message"],
+        "is more than the tank's free capacity (10000 l)"
+    );
+    assert_eq!(
+        moved(&app, &t, &a, "dispenses", json!({"quantity": 1_234.5})).await,
+        38_765.5
+    );
+    assert_eq!(
+        moved(
+            &app,
+            &t,
+            &a,
+            "transfers",
+            json!({"to_tank_id": id(&truck), "quantity": 2_500.0})
+        )
+        .await,
+        36_265.5
+    );
+    for (from, body, message) in [
+        (
+            &a,
+            json!({"to_tank_id": id(&avgas), "quantity": 10.0}),
+            "holds avgas_100ll, not jet_a",
+        ),
+        (
+            &truck,
+            json!({"to_tank_id": id(&a), "quantity": 3_000.0}),
+            "is more than the tank holds (2500 l)",
+        ),
+        (
+            &a,
+            json!({"to_tank_id": id(&truck), "quantity": 600.0}),
+            "is more than Truck 7's free capacity",
+        ),
+        (
+            &a,
+            json!({"to_tank_id": id(&a), "quantity": 1.0}),
+            "must be another tank than this one",
+        ),
+    ] {
+        let p = problem(
+            movement(&app, &t, from, "transfers", body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert_eq!(p["errors"][0]["message"], message, "{p}");
+    }
+    // The gauge reads 65.5 l less than the records say.
+    let read = call(
+        movement(
+            &app,
+            &t,
+            &a,
+            "readings",
+            json!({"quantity": 36_200.0, "method": "gauge"}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    let last = &read["tank"]["level"]["last_reading"];
+    assert_eq!(
+        (
+            last["measured"].clone(),
+            last["expected"].clone(),
+            last["variance"].clone()
+        ),
+        (json!(36_200.0), json!(36_265.5), json!(-65.5))
+    );
+    let truck_now = call(
+        app.tenant_req(&t, Method::GET, &format!("{TANKS}/{}", id(&truck))),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            truck_now["level"]["computed"].clone(),
+            truck_now["level"]["ullage"].clone()
+        ),
+        (json!(2_500.0), json!(500.0))
+    );
+    let kinds: Vec<String> = call(
+        app.tenant_req(&t, Method::GET, &format!("{TANKS}/{}/movements", id(&a))),
+        StatusCode::OK,
+    )
+    .await["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["kind"].as_str().expect("kind").to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["reading", "transfer_out", "dispense", "receipt", "reading"]
+    );
+
+    // Low-level alerts and the daily quality check.
+    let low = call(
+        app.tenant_req(&t, Method::GET, &format!("{TANKS}?low=true")),
+        StatusCode::OK,
+    )
+    .await;
+    let names: Vec<&str> = low["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|x| x["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["Tank 2"]);
+    problem(
+        movement(
+            &app,
+            &t,
+            &a,
+            "quality-checks",
+            json!({"kind": "water", "result": "fail"}),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    call(
+        movement(
+            &app,
+            &t,
+            &a,
+            "quality-checks",
+            json!({"kind": "sump", "result": "pass"}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    call(
+        movement(
+            &app,
+            &t,
+            &avgas,
+            "quality-checks",
+            json!({"kind": "water", "result": "fail", "notes": "Water in the sump sample"}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    let all = call(app.tenant_req(&t, Method::GET, TANKS), StatusCode::OK).await;
+    let due: Vec<(String, bool)> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().expect("name").to_owned(),
+                x["level"]["quality_check_due"].as_bool().expect("due"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        due,
+        [
+            ("Tank 1".to_owned(), false),
+            ("Tank 2".to_owned(), true),
+            ("Truck 7".to_owned(), true)
+        ]
+    );
+
+    // A capacity below the contents is refused; out of service, a tank takes nothing.
+    problem(
+        app.tenant_req(&t, Method::PATCH, &format!("{TANKS}/{}", id(&a)))
+            .json(&json!({"capacity": 30_000.0})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    call(
+        app.tenant_req(&t, Method::PATCH, &format!("{TANKS}/{}", id(&avgas)))
+            .json(&json!({"active": false})),
+        StatusCode::OK,
+    )
+    .await;
+    problem(
+        movement(
+            &app,
+            &t,
+            &avgas,
+            "receipts",
+            json!({"quantity": 10.0, "lot_number": "X"}),
+        ),
+        StatusCode::CONFLICT,
+        "tank-inactive",
+    )
+    .await;
+
+    // Two dispenses racing for the last fuel of a truck: one is refused.
+    let (r1, r2) = tokio::join!(
+        movement(&app, &t, &truck, "dispenses", json!({"quantity": 1_500.0})).send(),
+        movement(&app, &t, &truck, "dispenses", json!({"quantity": 1_500.0})).send(),
+    );
+    let mut codes = [
+        r1.expect("send").status().as_u16(),
+        r2.expect("send").status().as_u16(),
+    ];
+    codes.sort_unstable();
+    assert_eq!(codes, [201, 422]);
+    let actions = audit_actions(&app, &t, "fbo_fuel_tank").await;
+    for action in [
+        "fbo_fuel_tank.created",
+        "fbo_fuel.reading",
+        "fbo_fuel.receipt",
+        "fbo_fuel.dispense",
+        "fbo_fuel.transfer_out",
+        "fbo_fuel.transfer_in",
+        "fbo_fuel.quality_check",
+        "fbo_fuel_tank.updated",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "{action} in {actions:?}"
+        );
+    }
+
+    // Gallons when the tenant has not set its fuel unit.
+    let us = app.signup("fbo").await;
+    let g = post(
+        &app,
+        &us,
+        TANKS,
+        tank("Farm 1", "storage", "jet_a", 12_000.0, 1_000.0),
+    )
+    .await;
+    assert_eq!(
+        (g["unit"].clone(), g["capacity"].clone()),
+        (json!("gal"), json!(12_000.0))
+    );
+    assert_eq!(
+        moved(
+            &app,
+            &us,
+            &g,
+            "receipts",
+            json!({"quantity": 2_500.0, "lot_number": "A1"})
+        )
+        .await,
+        2_500.0
+    );
+
+    // Permissions and other tenants.
+    let (_, desk) = app.user_with_roles(&t, &["front_desk"]).await;
+    let (_, fueler) = app.user_with_roles(&t, &["fueler"]).await;
+    call(app.tenant_req(&desk, Method::GET, TANKS), StatusCode::OK).await;
+    problem(
+        movement(
+            &app,
+            &desk,
+            &a,
+            "readings",
+            json!({"quantity": 1.0, "method": "dip"}),
+        ),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.tenant_req(&fueler, Method::POST, TANKS)
+            .json(&tank("Tank 9", "storage", "jet_a", 1.0, 0.0)),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    call(
+        movement(
+            &app,
+            &fueler,
+            &a,
+            "readings",
+            json!({"quantity": 36_000.0, "method": "dip"}),
+        ),
+        StatusCode::CREATED,
+    )
+    .await;
+    let one = format!("{TANKS}/{}", id(&a));
+    for (m, path, body) in [
+        (Method::GET, one.clone(), json!({})),
+        (Method::PATCH, one.clone(), json!({"name": "X"})),
+        (Method::GET, format!("{one}/movements"), json!({})),
+        (Method::GET, format!("{one}/quality-checks"), json!({})),
+        (
+            Method::POST,
+            format!("{one}/readings"),
+            json!({"quantity": 1.0, "method": "dip"}),
+        ),
+        (
+            Method::POST,
+            format!("{one}/receipts"),
+            json!({"quantity": 1.0, "lot_number": "X"}),
+        ),
+        (
+            Method::POST,
+            format!("{one}/dispenses"),
+            json!({"quantity": 1.0}),
+        ),
+        (
+            Method::POST,
+            format!("{one}/transfers"),
+            json!({"to_tank_id": id(&g), "quantity": 1.0}),
+        ),
+        (
+            Method::POST,
+            format!("{one}/quality-checks"),
+            json!({"kind": "sump", "result": "pass"}),
+        ),
+    ] {
+        problem(
+            app.tenant_req(&us, m, &path).json(&body),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
+    }
+    // Their tank cannot fill ours.
+    problem(
+        movement(
+            &app,
+            &us,
+            &g,
+            "transfers",
+            json!({"to_tank_id": id(&a), "quantity": 1.0}),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+}

@@ -308,6 +308,14 @@ BUSINESS_RULES = [
     (r"the trip has no leg with passengers: name the legs", "required when the row named says so"),
     # A quote's accept form: a name, trimmed, so whitespace alone is no name.
     (r"must be 1 to 200 characters without control characters", "not whitespace only (names are trimmed)"),
+    # The fuel farm: a tank holds what its capacity and its contents allow, of one product.
+    (r"is more than the tank's (free )?capacity \(.+\)", "a fact of the row named"),
+    (r"is more than the tank holds \(.+\)", "a fact of the row named"),
+    (r"is more than .+'s free capacity", "a fact of the row named"),
+    (r"must not be less than the tank holds \(.+\)", "a fact of the row named"),
+    (r"holds [a-z0-9_]+, not [a-z0-9_]+", "a fact of the row named"),
+    (r"must be another tank than this one", "distinct from the path's id"),
+    (r"must not be more than capacity", "ordering between two fields"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

@@ -5,7 +5,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use super::dto::FeeKind;
+pub use super::dto::{FeeKind, FuelProduct};
 use crate::error::Result;
 use crate::kernel::units::wire;
 

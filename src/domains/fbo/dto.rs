@@ -250,4 +250,308 @@ pub struct FboBoard {
     /// Flights leaving that day, by ETD (departure time once departed).
     pub departures: Vec<VisitingFlight>,
 }
-text_enum!(ParkingKind, VisitStatus, FboService);
+
+/// A storage tank or a refueller truck (a truck holds its own inventory).
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum TankKind {
+    Storage,
+    Truck,
+}
+
+/// A fuel product (the one contacts' fuel prices use).
+pub use crate::domains::contacts::service::FuelProduct;
+
+/// The unit every quantity of the fuel farm is given and returned in: the tenant's
+/// `units.fuel` setting (`gal`, US gallons, when unset).
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case", rename = "FuelFarmUnit")]
+#[serde(rename_all = "snake_case")]
+pub enum FuelUnit {
+    Gal,
+    L,
+    Lb,
+    Kg,
+}
+
+/// What a fuel movement is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    /// The level measured.
+    Reading,
+    /// A delivery into the tank.
+    Receipt,
+    /// Fuel dispensed into an aircraft.
+    Dispense,
+    TransferIn,
+    TransferOut,
+}
+
+/// How a level was measured.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum ReadingMethod {
+    /// A manual dip stick.
+    Dip,
+    /// The tank's gauge.
+    Gauge,
+}
+
+/// A daily quality check's kind.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum QualityCheckKind {
+    /// A sump drain sample.
+    Sump,
+    /// A water detection test.
+    Water,
+    /// Clear and bright, visually.
+    Visual,
+    /// Filter differential pressure.
+    Filter,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum CheckResult {
+    Pass,
+    Fail,
+}
+
+/// The last level reading and how far it was from the computed inventory.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct LevelReading {
+    pub at: DateTime<Utc>,
+    pub measured: f64,
+    /// The computed inventory just before the reading; `null` for a first reading.
+    pub expected: Option<f64>,
+    /// `measured - expected` (negative: less fuel than the records say); `null` for a first
+    /// reading.
+    pub variance: Option<f64>,
+}
+
+/// A tank's last quality check.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct LastQualityCheck {
+    pub at: DateTime<Utc>,
+    pub kind: QualityCheckKind,
+    pub result: CheckResult,
+}
+
+/// A tank's inventory now.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct TankLevel {
+    /// The last reading plus receipts and transfers in, minus dispensing and transfers out
+    /// since.
+    pub computed: f64,
+    /// Capacity minus the computed inventory.
+    pub ullage: f64,
+    /// The computed inventory is at or below the tank's low level.
+    pub low: bool,
+    pub last_reading: Option<LevelReading>,
+    pub last_quality_check: Option<LastQualityCheck>,
+    /// No passing quality check yet today (the airport's local day).
+    pub quality_check_due: bool,
+}
+
+/// A storage tank or refueller truck of the fuel farm.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct FuelTank {
+    pub id: Uuid,
+    pub airport_code: String,
+    pub name: String,
+    pub kind: TankKind,
+    pub product: FuelProduct,
+    /// The unit of `capacity`, `low_level` and `level`.
+    pub unit: FuelUnit,
+    pub capacity: f64,
+    pub low_level: f64,
+    pub active: bool,
+    pub notes: Option<String>,
+    pub level: TankLevel,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct FuelTankCreate {
+    /// An airport or landing-site code (`422` when it names none).
+    #[oai(validator(min_length = 2, max_length = 10))]
+    pub airport_code: String,
+    /// Unique per airport.
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: String,
+    pub kind: TankKind,
+    pub product: FuelProduct,
+    /// In the tenant's fuel unit.
+    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    pub capacity: f64,
+    /// The low-level alert, in the tenant's fuel unit, at most the capacity (default 0).
+    #[oai(validator(minimum(value = "0"), maximum(value = "10000000")))]
+    pub low_level: Option<f64>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+/// Fields to change (the airport, kind and product stay).
+#[derive(Object)]
+pub struct FuelTankUpdate {
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: Option<String>,
+    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    pub capacity: Option<f64>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "10000000")))]
+    pub low_level: Option<f64>,
+    pub active: Option<bool>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: MaybeUndefined<String>,
+    /// The version read; a concurrent change answers `409 version-conflict`.
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+pub struct FuelTankList {
+    pub items: Vec<FuelTank>,
+}
+
+/// One movement of fuel in or out of a tank, or a level reading.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct FuelMovement {
+    pub id: Uuid,
+    pub tank_id: Uuid,
+    pub kind: MovementKind,
+    pub at: DateTime<Utc>,
+    /// In `unit`.
+    pub quantity: f64,
+    pub unit: FuelUnit,
+    /// A reading's method.
+    pub method: Option<ReadingMethod>,
+    /// A delivery's lot (batch) number, supplier and density at 15 °C.
+    pub lot_number: Option<String>,
+    pub supplier: Option<String>,
+    pub density_kg_m3: Option<i32>,
+    /// A transfer's id (both halves share it) and the other tank.
+    pub transfer_id: Option<Uuid>,
+    pub other_tank_id: Option<Uuid>,
+    /// The visiting flight fuel was dispensed into.
+    pub flight_id: Option<Uuid>,
+    pub notes: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct FuelMovementPage {
+    pub items: Vec<FuelMovement>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a recorded movement left: the movement and the tank's inventory after it.
+#[derive(Object)]
+pub struct FuelMovementRecorded {
+    pub movement: FuelMovement,
+    pub tank: FuelTank,
+}
+
+#[derive(Object)]
+pub struct FuelReadingCreate {
+    /// The level measured, in the tenant's fuel unit, at most the capacity.
+    #[oai(validator(minimum(value = "0"), maximum(value = "10000000")))]
+    pub quantity: f64,
+    pub method: ReadingMethod,
+    /// When (default now), at most 5 minutes ahead of the server's clock.
+    pub at: Option<DateTime<Utc>>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct FuelReceiptCreate {
+    /// Delivered, in the tenant's fuel unit; at most the tank's free capacity.
+    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    pub quantity: f64,
+    /// The lot (batch) number on the delivery's quality certificate.
+    #[oai(validator(min_length = 1, max_length = 50))]
+    pub lot_number: String,
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub supplier: Option<String>,
+    /// Density at 15 °C from the delivery's certificate or the receipt test.
+    #[oai(validator(minimum(value = "600"), maximum(value = "900")))]
+    pub density_kg_m3: Option<i32>,
+    pub at: Option<DateTime<Utc>>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct FuelDispenseCreate {
+    /// Dispensed, in the tenant's fuel unit; at most what the tank holds.
+    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    pub quantity: f64,
+    /// The visiting flight it went into.
+    pub flight_id: Option<Uuid>,
+    pub at: Option<DateTime<Utc>>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct FuelTransferCreate {
+    /// Another active tank or truck of the same product.
+    pub to_tank_id: Uuid,
+    /// Moved, in the tenant's fuel unit; at most what this tank holds and what the other has
+    /// room for.
+    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    pub quantity: f64,
+    pub at: Option<DateTime<Utc>>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+/// A daily quality check of a tank or truck.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct QualityCheck {
+    pub id: Uuid,
+    pub tank_id: Uuid,
+    pub kind: QualityCheckKind,
+    pub result: CheckResult,
+    pub at: DateTime<Utc>,
+    pub notes: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct QualityCheckCreate {
+    pub kind: QualityCheckKind,
+    pub result: CheckResult,
+    /// When (default now), at most 5 minutes ahead of the server's clock.
+    pub at: Option<DateTime<Utc>>,
+    /// What was found; required for a failed check.
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct QualityCheckPage {
+    pub items: Vec<QualityCheck>,
+    pub next_cursor: Option<String>,
+}
+
+text_enum!(
+    ParkingKind,
+    VisitStatus,
+    FboService,
+    TankKind,
+    MovementKind,
+    ReadingMethod,
+    QualityCheckKind,
+    CheckResult,
+);

@@ -1,12 +1,14 @@
 //! FBO operations: the parking locations and terminal gates of each airport the FBO serves,
 //! visiting flights (expected → arrived → serviced → departed, or cancelled) with the services
 //! they ask for and tags, the spot each holds (never two aircraft on one spot at once: a
-//! database constraint), and the arrivals and departures board of a day. See docs/fbo.md.
-//! Fuel farm, fuel dispatch, fuelers' training, ground equipment and line service are the next
-//! parts of issue 19.
+//! database constraint), the arrivals and departures board of a day, and the fuel farm (tanks
+//! and trucks, readings, deliveries, dispensing, transfers, quality checks, computed inventory
+//! and variance). See docs/fbo.md. Fuel dispatch, fuelers' training, ground equipment and line
+//! service are the next parts of issue 19.
 
 mod dto;
 mod flights;
+mod fuel;
 mod parking;
 
 use poem_openapi::Tags;
@@ -22,12 +24,14 @@ pub enum Tag {
     FboFlights,
     /// Parking locations and terminal gates per airport.
     FboParking,
+    /// The fuel farm: tanks and trucks, their inventory, deliveries, readings, quality checks.
+    FboFuel,
 }
 
-pub type Apis = (parking::ParkingApi, flights::FlightsApi);
+pub type Apis = (parking::ParkingApi, flights::FlightsApi, fuel::FuelApi);
 
 pub fn apis() -> Apis {
-    (parking::ParkingApi, flights::FlightsApi)
+    (parking::ParkingApi, flights::FlightsApi, fuel::FuelApi)
 }
 
 pub const MANIFEST: Manifest = Manifest {
