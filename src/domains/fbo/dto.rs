@@ -390,8 +390,8 @@ pub struct FuelTankCreate {
     pub name: String,
     pub kind: TankKind,
     pub product: FuelProduct,
-    /// In the tenant's fuel unit.
-    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    /// In the tenant's fuel unit, at least 1.
+    #[oai(validator(minimum(value = "1"), maximum(value = "10000000")))]
     pub capacity: f64,
     /// The low-level alert, in the tenant's fuel unit, at most the capacity (default 0).
     #[oai(validator(minimum(value = "0"), maximum(value = "10000000")))]
@@ -405,7 +405,8 @@ pub struct FuelTankCreate {
 pub struct FuelTankUpdate {
     #[oai(validator(min_length = 1, max_length = 100))]
     pub name: Option<String>,
-    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    /// At least 1.
+    #[oai(validator(minimum(value = "1"), maximum(value = "10000000")))]
     pub capacity: Option<f64>,
     #[oai(validator(minimum(value = "0"), maximum(value = "10000000")))]
     pub low_level: Option<f64>,
@@ -474,8 +475,8 @@ pub struct FuelReadingCreate {
 
 #[derive(Object)]
 pub struct FuelReceiptCreate {
-    /// Delivered, in the tenant's fuel unit; at most the tank's free capacity.
-    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    /// Delivered, in the tenant's fuel unit (at least 0.1); at most the tank's free capacity.
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "10000000")))]
     pub quantity: f64,
     /// The lot (batch) number on the delivery's quality certificate.
     #[oai(validator(min_length = 1, max_length = 50))]
@@ -492,8 +493,8 @@ pub struct FuelReceiptCreate {
 
 #[derive(Object)]
 pub struct FuelDispenseCreate {
-    /// Dispensed, in the tenant's fuel unit; at most what the tank holds.
-    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    /// Dispensed, in the tenant's fuel unit (at least 0.1); at most what the tank holds.
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "10000000")))]
     pub quantity: f64,
     /// The visiting flight it went into.
     pub flight_id: Option<Uuid>,
@@ -506,9 +507,9 @@ pub struct FuelDispenseCreate {
 pub struct FuelTransferCreate {
     /// Another active tank or truck of the same product.
     pub to_tank_id: Uuid,
-    /// Moved, in the tenant's fuel unit; at most what this tank holds and what the other has
-    /// room for.
-    #[oai(validator(minimum(value = "0", exclusive), maximum(value = "10000000")))]
+    /// Moved, in the tenant's fuel unit (at least 0.1); at most what this tank holds and what
+    /// the other has room for.
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "10000000")))]
     pub quantity: f64,
     pub at: Option<DateTime<Utc>>,
     #[oai(validator(max_length = 2000))]
