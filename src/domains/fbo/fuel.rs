@@ -403,19 +403,24 @@ impl NewMovement {
     }
 }
 
+/// Records `m` on `tank` (of `product`) and audits it: the movement as stored.
 async fn insert(
     conn: &mut PgConnection,
     ctx: &TenantCtx,
     tank: Uuid,
+    product: FuelProduct,
+    unit: FuelUnit,
     m: &NewMovement,
-) -> Result<Uuid> {
-    let id = Uuid::now_v7();
-    sqlx::query(
+) -> Result<FuelMovement> {
+    let row: MovementRow = sqlx::query_as(
         "insert into fbo_fuel_movements (id, tank_id, kind, at, quantity_l, method, lot_number,
              supplier, density_kg_m3, transfer_id, other_tank_id, flight_id, notes, recorded_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         returning id, tank_id, kind, at, quantity_l::float8 as quantity_l, method, lot_number,
+             supplier, density_kg_m3, transfer_id, other_tank_id, flight_id, notes, recorded_by,
+             created_at",
     )
-    .bind(id)
+    .bind(Uuid::now_v7())
     .bind(tank)
     .bind(wire(&m.kind))
     .bind(m.at)
@@ -429,9 +434,11 @@ async fn insert(
     .bind(m.flight_id)
     .bind(&m.notes)
     .bind(ctx.user_id.0)
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await?;
-    Ok(id)
+    let moved = movement(row, unit, product);
+    audit_movement(conn, ctx, &moved).await?;
+    Ok(moved)
 }
 
 /// `at`, defaulting to now, refused more than 5 minutes ahead.
@@ -533,15 +540,7 @@ async fn record(
             check_room(&t, computed, 0.0, new.litres, unit)?;
         }
     }
-    let mid = insert(&mut tx, ctx, id, &new).await?;
-    let row: MovementRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{MOVEMENT_SELECT} where id = $1"
-    )))
-    .bind(mid)
-    .fetch_one(&mut *tx)
-    .await?;
-    let moved = movement(row, unit, t.product);
-    audit_movement(&mut tx, ctx, &moved).await?;
+    let moved = insert(&mut tx, ctx, id, t.product, unit, &new).await?;
     let after = tank(&mut tx, id, unit).await?;
     tx.commit().await?;
     Ok(MovementCreated::Created(Json(FuelMovementRecorded {
@@ -955,40 +954,19 @@ impl FuelApi {
             )
         })?;
         let transfer = Uuid::now_v7();
-        let mut out_id = Uuid::nil();
+        let mut moved = None;
         for (tank_id, other, kind) in [
             (from.id, to.id, MovementKind::TransferOut),
             (to.id, from.id, MovementKind::TransferIn),
         ] {
-            let mid = insert(
-                &mut tx,
-                &ctx,
-                tank_id,
-                &NewMovement {
-                    transfer: Some((transfer, other)),
-                    ..NewMovement::new(kind, at, litres, b.notes.clone())
-                },
-            )
-            .await?;
-            let row: MovementRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{MOVEMENT_SELECT} where id = $1"
-            )))
-            .bind(mid)
-            .fetch_one(&mut *tx)
-            .await?;
-            let m = movement(row, unit, from.product);
-            audit_movement(&mut tx, &ctx, &m).await?;
-            if kind == MovementKind::TransferOut {
-                out_id = m.id;
-            }
+            let new = NewMovement {
+                transfer: Some((transfer, other)),
+                ..NewMovement::new(kind, at, litres, b.notes.clone())
+            };
+            let m = insert(&mut tx, &ctx, tank_id, from.product, unit, &new).await?;
+            moved.get_or_insert(m);
         }
-        let row: MovementRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{MOVEMENT_SELECT} where id = $1"
-        )))
-        .bind(out_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let moved = movement(row, unit, from.product);
+        let moved = moved.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no transfer row")))?;
         let after = tank(&mut tx, from.id, unit).await?;
         tx.commit().await?;
         Ok(MovementCreated::Created(Json(FuelMovementRecorded {
