@@ -9,8 +9,8 @@ pub mod host;
 pub mod kernel;
 
 pub use host::{
-    audit, auth, billing, calendar, config, connect, crypto, db, error, http, jobs, links, mail,
-    ops, platform, record, state, storage, telemetry, tenancy, timezone,
+    audit, auth, billing, calendar, config, connect, crypto, db, error, http, jobs, links, live,
+    mail, ops, platform, record, state, storage, telemetry, tenancy, timezone,
 };
 
 use std::net::SocketAddr;

@@ -19,6 +19,7 @@ pub mod currency;
 pub mod duty;
 pub mod easa;
 pub mod fcl;
+pub mod line;
 pub mod medical;
 
 use chrono::NaiveDate;

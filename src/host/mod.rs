@@ -26,6 +26,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod links;
+pub mod live;
 pub mod mail;
 pub mod ops;
 pub mod platform;

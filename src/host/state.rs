@@ -40,6 +40,8 @@ pub struct AppState {
     pub connect: Option<crate::connect::Connect>,
     /// Wakes the platform job worker.
     pub jobs: crate::jobs::JobQueue,
+    /// The live events of this process's Server-Sent Events streams (`crate::live`).
+    pub live: Arc<crate::live::LiveHub>,
 }
 
 /// The kinds of queued job, from the modules whose work they are.
@@ -116,6 +118,7 @@ impl AppState {
             billing,
             connect,
             jobs: crate::jobs::JobQueue::default(),
+            live: Arc::default(),
         }))
     }
 
@@ -134,6 +137,7 @@ impl AppState {
             crate::billing::spawn_sweeper(self.clone()),
             self.registry.spawn_listener(),
             self.access.spawn_listener(),
+            self.live.spawn_listener(self.db.clone()),
             self.warm.clone().spawn(),
             self.mail.clone().spawn(),
             self.rate_limit.spawn_cleanup(),

@@ -1197,3 +1197,883 @@ async fn the_fuel_farm_keeps_inventory_and_shows_the_variance() {
     )
     .await;
 }
+
+const ORDERS: &str = "/api/v1/fbo/fuel-orders";
+const TRAINING: &str = "/api/v1/fbo/training-records";
+
+/// A Jet A truck at KTEB holding `gallons`.
+async fn truck(app: &TestApp, t: &TestTenant, name: &str, gallons: f64) -> Value {
+    let truck = post(
+        app,
+        t,
+        TANKS,
+        json!({"airport_code": "KTEB", "name": name, "kind": "truck", "product": "jet_a",
+               "capacity": 3000.0, "low_level": 0.0}),
+    )
+    .await;
+    moved(
+        app,
+        t,
+        &truck,
+        "receipts",
+        json!({"quantity": gallons, "lot_number": "LOT-1"}),
+    )
+    .await;
+    truck
+}
+
+fn order_req(
+    app: &TestApp,
+    t: &TestTenant,
+    o: &Value,
+    what: &str,
+    body: Value,
+) -> reqwest::RequestBuilder {
+    app.tenant_req(t, Method::POST, &format!("{ORDERS}/{}/{what}", id(o)))
+        .json(&body)
+}
+
+/// Fire safety and fuel handling training for `user`, completed on `on`.
+async fn trained(app: &TestApp, t: &TestTenant, user: &str, on: &str) {
+    for kind in ["fire_safety", "fuel_safety"] {
+        post(
+            app,
+            t,
+            TRAINING,
+            json!({"user_id": user, "kind": kind, "completed_on": on, "provider": "NATA"}),
+        )
+        .await;
+    }
+}
+
+async fn tank_level(app: &TestApp, t: &TestTenant, tank: &Value) -> f64 {
+    let now = call(
+        app.tenant_req(t, Method::GET, &format!("{TANKS}/{}", id(tank))),
+        StatusCode::OK,
+    )
+    .await;
+    now["level"]["computed"].as_f64().expect("computed")
+}
+
+#[tokio::test]
+async fn fuel_orders_are_dispatched_to_trained_fuelers_fueled_from_the_truck_and_billed() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    let truck7 = truck(&app, &t, "Truck 7", 2000.0).await;
+    // A contract customer: Jet A at 6.00 a gallon for the tier, 6.50 for everyone else.
+    let account = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/finance/accounts")
+            .json(&json!({"kind": "organization", "name": "Acme Jets", "price_tier": "contract"})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let customer = post(
+        &app,
+        &t,
+        "/api/v1/contacts",
+        json!({"kind": "organization", "name": "Acme Jets", "roles": ["customer"],
+               "finance_account_id": account["id"]}),
+    )
+    .await;
+    for (code, tier, price) in [
+        ("jet-a", None, 650),
+        ("jet-a-contract", Some("contract"), 600),
+    ] {
+        post(
+            &app,
+            &t,
+            "/api/v1/finance/prices",
+            json!({"code": code, "name": "Jet A", "category": "fuel", "unit": "gallon",
+                   "unit_price_minor": price, "currency": "USD", "fuel_product": "jet_a",
+                   "price_tier": tier}),
+        )
+        .await;
+    }
+    // A fuel product only with a fuel price per volume.
+    problem(
+        app.tenant_req(&t, Method::POST, "/api/v1/finance/prices")
+            .json(
+                &json!({"code": "gpu", "name": "GPU", "category": "handling", "unit": "hour",
+                   "unit_price_minor": 5000, "fuel_product": "jet_a"}),
+            ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let eta = (Utc::now() + Duration::hours(1)).trunc_subsecs(0);
+    let etd = eta + Duration::hours(2);
+    let f = post(
+        &app,
+        &t,
+        FLIGHTS,
+        json!({"airport_code": "KTEB", "tail_number": "N100AA", "eta": eta, "etd": etd,
+               "customer_id": customer["id"], "services": ["fuel"]}),
+    )
+    .await;
+
+    // Bad orders change nothing.
+    for (body, field) in [
+        (
+            json!({"flight_id": f["id"], "product": "jet_a"}),
+            "quantity",
+        ),
+        (
+            json!({"flight_id": f["id"], "product": "jet_a", "quantity": 10.0, "top_off": true}),
+            "quantity",
+        ),
+        (
+            json!({"flight_id": uuid::Uuid::now_v7(), "product": "jet_a", "quantity": 10.0}),
+            "flight_id",
+        ),
+        (
+            json!({"flight_id": f["id"], "product": "jet_a", "quantity": 0.0}),
+            "quantity",
+        ),
+    ] {
+        let p = problem(
+            app.tenant_req(&t, Method::POST, ORDERS).json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert!(p.to_string().contains(field), "{p}");
+    }
+    let order = post(
+        &app,
+        &t,
+        ORDERS,
+        json!({"flight_id": f["id"], "product": "jet_a", "quantity": 100.0, "notes": "left wing first"}),
+    )
+    .await;
+    assert_eq!(
+        (
+            order["status"].clone(),
+            order["unit"].clone(),
+            order["quantity"].clone(),
+            order["tail_number"].clone(),
+        ),
+        (
+            json!("requested"),
+            json!("gal"),
+            json!(100.0),
+            json!("N100AA")
+        )
+    );
+    assert_eq!(
+        at(order["requested_for"].as_str().expect("present")),
+        eta,
+        "default: the ETA"
+    );
+
+    // Assigning: line staff only, and only with current training (14 CFR 139.321(e)).
+    let (fid, fueler) = app.user_with_roles(&t, &["fueler"]).await;
+    let (other_fid, other_fueler) = app.user_with_roles(&t, &["fueler"]).await;
+    let (desk_id, desk) = app.user_with_roles(&t, &["front_desk"]).await;
+    let p = problem(
+        order_req(&app, &t, &order, "assign", json!({"fueler_id": desk_id})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert!(p.to_string().contains("fueler_id"), "{p}");
+    let p = problem(
+        order_req(&app, &t, &order, "assign", json!({"fueler_id": fid})),
+        StatusCode::CONFLICT,
+        "fueler-training-lapsed",
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("present")
+            .contains("no fire safety training"),
+        "{p}"
+    );
+    // Lapsed: fire safety of January 2024 counts through 31 January 2026.
+    trained(&app, &t, &other_fid, "2024-01-15").await;
+    let p = problem(
+        order_req(&app, &t, &order, "assign", json!({"fueler_id": other_fid})),
+        StatusCode::CONFLICT,
+        "fueler-training-lapsed",
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("present")
+            .contains("lapsed on 2026-01-31"),
+        "{p}"
+    );
+    // In `warn` the order is assigned and keeps the finding.
+    let rule = call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/fbo/rules/fueler_training")
+            .json(&json!({"mode": "warn"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rule["regulation"], "14 CFR 139.321(e)");
+    let warned = call(
+        order_req(&app, &t, &order, "assign", json!({"fueler_id": other_fid})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(warned["status"], "assigned");
+    assert_eq!(
+        warned["assignment_warnings"].as_array().map(Vec::len),
+        Some(1)
+    );
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/fbo/rules/fueler_training")
+            .json(&json!({"mode": "block"})),
+        StatusCode::OK,
+    )
+    .await;
+    // Training records: not in the future, expiry not before completion.
+    for (body, field) in [
+        (
+            json!({"user_id": fid, "kind": "fire_safety", "completed_on": "2099-01-01"}),
+            "completed_on",
+        ),
+        (
+            json!({"user_id": fid, "kind": "fire_safety", "completed_on": "2026-01-01",
+                   "expires_on": "2025-01-01"}),
+            "expires_on",
+        ),
+        (
+            json!({"user_id": uuid::Uuid::now_v7(), "kind": "towing", "completed_on": "2026-01-01"}),
+            "user_id",
+        ),
+    ] {
+        let p = problem(
+            app.tenant_req(&t, Method::POST, TRAINING).json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert!(p.to_string().contains(field), "{p}");
+    }
+    trained(&app, &t, &fid, "2026-06-01").await;
+    let fuelers = call(
+        app.tenant_req(&t, Method::GET, "/api/v1/fbo/fuelers"),
+        StatusCode::OK,
+    )
+    .await;
+    let state = |user: &str| {
+        fuelers["items"]
+            .as_array()
+            .expect("present")
+            .iter()
+            .find(|x| x["user_id"] == user)
+            .map(|x| x["training"].clone())
+    };
+    assert_eq!(state(&fid), Some(json!("met")));
+    assert_eq!(state(&other_fid), Some(json!("failed")));
+    assert_eq!(state(&desk_id), None, "the front desk does not fuel");
+    let current = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("{TRAINING}?user_id={other_fid}&current=false"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(current["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(current["items"][0]["valid_until"], "2026-01-31");
+    let assigned = call(
+        order_req(
+            &app,
+            &t,
+            &order,
+            "assign",
+            json!({"fueler_id": fid, "truck_id": truck7["id"]}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            assigned["fueler_id"].clone(),
+            assigned["truck_id"].clone(),
+            assigned["assignment_warnings"].clone()
+        ),
+        (json!(fid), truck7["id"].clone(), json!([]))
+    );
+
+    // Progress: the assigned fueler (or a line manager), forward only.
+    problem(
+        order_req(
+            &app,
+            &other_fueler,
+            &order,
+            "progress",
+            json!({"status": "en_route"}),
+        ),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        order_req(
+            &app,
+            &desk,
+            &order,
+            "progress",
+            json!({"status": "en_route"}),
+        ),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    call(
+        order_req(
+            &app,
+            &fueler,
+            &order,
+            "progress",
+            json!({"status": "en_route"}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    problem(
+        order_req(
+            &app,
+            &fueler,
+            &order,
+            "progress",
+            json!({"status": "en_route"}),
+        ),
+        StatusCode::CONFLICT,
+        "invalid-transition",
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::PATCH, &format!("{ORDERS}/{}", id(&order)))
+            .json(&json!({"quantity": 120.0})),
+        StatusCode::CONFLICT,
+        "fuel-order-started",
+    )
+    .await;
+    let fueling = call(
+        order_req(
+            &app,
+            &fueler,
+            &order,
+            "progress",
+            json!({"status": "fueling", "meter_start": 1000.0}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(fueling["started_at"].is_string());
+    // The meter and the quantity must agree; more than the truck holds is refused; neither
+    // changes anything.
+    problem(
+        order_req(
+            &app,
+            &fueler,
+            &order,
+            "progress",
+            json!({"status": "completed", "meter_stop": 1100.4, "quantity": 90.0}),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    problem(
+        order_req(
+            &app,
+            &fueler,
+            &order,
+            "progress",
+            json!({"status": "completed", "quantity": 2500.0}),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert_eq!(tank_level(&app, &t, &truck7).await, 2000.0);
+    let done = call(
+        order_req(
+            &app,
+            &fueler,
+            &order,
+            "progress",
+            json!({"status": "completed", "meter_stop": 1100.4}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            done["status"].clone(),
+            done["delivered"].clone(),
+            done["meter_start"].clone(),
+            done["meter_stop"].clone(),
+            done["unbilled_reason"].clone(),
+        ),
+        (
+            json!("completed"),
+            json!(100.4),
+            json!(1000.0),
+            json!(1100.4),
+            Value::Null
+        )
+    );
+    assert_eq!(tank_level(&app, &t, &truck7).await, 1899.6);
+    let movements = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("{TANKS}/{}/movements", id(&truck7)),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        movements["items"]
+            .as_array()
+            .expect("present")
+            .iter()
+            .any(|m| m["id"] == done["movement_id"] && m["flight_id"] == f["id"]),
+        "{movements}"
+    );
+    // The fuel sale, at the customer's tier: 100.4 gal at 6.00.
+    let invoice = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!(
+                "/api/v1/finance/invoices/{}",
+                done["invoice_id"].as_str().expect("present")
+            ),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(invoice["status"], "draft");
+    assert_eq!(invoice["account_id"], account["id"]);
+    let line = &invoice["lines"][0];
+    assert_eq!(
+        (
+            line["category"].clone(),
+            line["unit"].clone(),
+            line["quantity_milli"].clone(),
+            line["unit_price_minor"].clone(),
+            line["net_minor"].clone()
+        ),
+        (
+            json!("fuel"),
+            json!("gallon"),
+            json!(100_400),
+            json!(600),
+            json!(60_240)
+        )
+    );
+    for (m, path, body, code) in [
+        (
+            Method::PATCH,
+            format!("{ORDERS}/{}", id(&order)),
+            json!({"notes": "x"}),
+            "fuel-order-closed",
+        ),
+        (
+            Method::POST,
+            format!("{ORDERS}/{}/cancel", id(&order)),
+            json!({"reason": "x"}),
+            "fuel-order-closed",
+        ),
+    ] {
+        problem(
+            app.tenant_req(&t, m, &path).json(&body),
+            StatusCode::CONFLICT,
+            code,
+        )
+        .await;
+    }
+
+    // A top-off for a flight without a customer: fueled by a line manager, not billed.
+    let walk_in = flight(&app, &t, "N200BB", &eta.to_rfc3339(), &etd.to_rfc3339()).await;
+    let top = post(
+        &app,
+        &t,
+        ORDERS,
+        json!({"flight_id": walk_in["id"], "product": "jet_a", "top_off": true}),
+    )
+    .await;
+    assert_eq!(
+        (top["top_off"].clone(), top["quantity"].clone()),
+        (json!(true), Value::Null)
+    );
+    call(
+        order_req(&app, &t, &top, "assign", json!({"fueler_id": fid})),
+        StatusCode::OK,
+    )
+    .await;
+    let p = problem(
+        order_req(
+            &app,
+            &t,
+            &top,
+            "progress",
+            json!({"status": "completed", "quantity": 50.0}),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert!(p.to_string().contains("truck_id"), "{p}");
+    let unbilled = call(
+        order_req(
+            &app,
+            &t,
+            &top,
+            "progress",
+            json!({"status": "completed", "quantity": 50.0, "truck_id": truck7["id"]}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            unbilled["invoice_id"].clone(),
+            unbilled["unbilled_reason"].clone()
+        ),
+        (Value::Null, json!("no_customer"))
+    );
+    assert_eq!(tank_level(&app, &t, &truck7).await, 1849.6);
+    let third = post(
+        &app,
+        &t,
+        ORDERS,
+        json!({"flight_id": walk_in["id"], "product": "jet_a", "quantity": 30.0}),
+    )
+    .await;
+    let cancelled = call(
+        order_req(
+            &app,
+            &t,
+            &third,
+            "cancel",
+            json!({"reason": "customer left"}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+
+    // The board carries each flight's fuel orders.
+    let date = (eta - Duration::hours(5)).date_naive();
+    let board = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("/api/v1/fbo/board?airport=KTEB&date={date}"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let on_board: Vec<(String, usize)> = board["arrivals"]
+        .as_array()
+        .expect("present")
+        .iter()
+        .map(|f| {
+            (
+                f["tail_number"].as_str().expect("present").to_owned(),
+                f["fuel_orders"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert!(on_board.contains(&("N100AA".into(), 1)), "{on_board:?}");
+    assert!(on_board.contains(&("N200BB".into(), 2)), "{on_board:?}");
+    let active = call(
+        app.tenant_req(&t, Method::GET, &format!("{ORDERS}?active=true")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(active["items"].as_array().map(Vec::len), Some(0));
+    let mine = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("{ORDERS}?fueler_id={fid}&status=completed"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(2));
+    let actions = audit_actions(&app, &t, "fbo_fuel_order").await;
+    for a in ["created", "assigned", "progress", "completed", "cancelled"] {
+        assert!(
+            actions.contains(&format!("fbo_fuel_order.{a}")),
+            "{actions:?}"
+        );
+    }
+
+    // Permissions and other tenants.
+    let open = post(
+        &app,
+        &t,
+        ORDERS,
+        json!({"flight_id": walk_in["id"], "product": "jet_a", "quantity": 10.0}),
+    )
+    .await;
+    let one = format!("{ORDERS}/{}", id(&open));
+    problem(
+        app.tenant_req(&fueler, Method::POST, ORDERS)
+            .json(&json!({"flight_id": walk_in["id"], "product": "jet_a", "quantity": 1.0})),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    for (who, m, path, body) in [
+        (
+            &desk,
+            Method::POST,
+            format!("{one}/assign"),
+            json!({"fueler_id": fid}),
+        ),
+        (
+            &fueler,
+            Method::PATCH,
+            one.clone(),
+            json!({"quantity": 2.0}),
+        ),
+        (
+            &fueler,
+            Method::POST,
+            format!("{one}/cancel"),
+            json!({"reason": "x"}),
+        ),
+        (
+            &fueler,
+            Method::POST,
+            TRAINING.to_owned(),
+            json!({"user_id": fid, "kind": "towing", "completed_on": "2026-01-01"}),
+        ),
+        (
+            &desk,
+            Method::PUT,
+            "/api/v1/fbo/rules/fueler_training".to_owned(),
+            json!({"mode": "off"}),
+        ),
+    ] {
+        problem(
+            app.tenant_req(who, m, &path).json(&body),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+    let other = app.signup("fbo").await;
+    for (m, path, body) in [
+        (Method::GET, one.clone(), json!({})),
+        (Method::PATCH, one.clone(), json!({"quantity": 2.0})),
+        (
+            Method::POST,
+            format!("{one}/assign"),
+            json!({"fueler_id": fid}),
+        ),
+        (
+            Method::POST,
+            format!("{one}/progress"),
+            json!({"status": "en_route"}),
+        ),
+        (
+            Method::POST,
+            format!("{one}/cancel"),
+            json!({"reason": "x"}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/fbo/rules/nope".to_owned(),
+            json!({"mode": "off"}),
+        ),
+    ] {
+        problem(
+            app.tenant_req(&other, m, &path).json(&body),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
+    }
+    problem(
+        app.tenant_req(&other, Method::POST, ORDERS)
+            .json(&json!({"flight_id": walk_in["id"], "product": "jet_a", "quantity": 1.0})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let theirs = call(app.tenant_req(&other, Method::GET, ORDERS), StatusCode::OK).await;
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    let theirs = call(
+        app.tenant_req(&other, Method::GET, TRAINING),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    // Our fueler is no user of theirs.
+    let (_, their_admin_fueler) = (0, &other);
+    let p = problem(
+        app.tenant_req(their_admin_fueler, Method::POST, TRAINING)
+            .json(&json!({"user_id": fid, "kind": "towing", "completed_on": "2026-01-01"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert!(p.to_string().contains("user_id"), "{p}");
+}
+
+/// A Server-Sent Events stream read by hand: events split on blank lines.
+struct Sse {
+    resp: reqwest::Response,
+    buf: String,
+}
+
+impl Sse {
+    async fn open(app: &TestApp, t: &TestTenant, last: Option<i64>) -> Sse {
+        let mut rb = app.tenant_req(t, Method::GET, "/api/v1/fbo/events");
+        if let Some(l) = last {
+            rb = rb.header("Last-Event-ID", l.to_string());
+        }
+        let resp = rb.send().await.expect("send");
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .expect("present")
+                .starts_with("text/event-stream")
+        );
+        Sse {
+            resp,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event (id, type, data) within `within`, skipping comments; `None` if none came.
+    async fn next(&mut self, within: std::time::Duration) -> Option<(i64, String, Value)> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        kind = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if let Some(id) = id {
+                    return Some((id, kind, serde_json::from_str(&data).expect("json")));
+                }
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.resp.chunk()).await;
+            match chunk {
+                Ok(Ok(Some(bytes))) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_live_feed_streams_one_tenants_fuel_orders_and_resumes_after_the_last_event_id() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    let other = app.signup("fbo").await;
+    let second = std::time::Duration::from_secs(1);
+    let mut ours = Sse::open(&app, &t, None).await;
+    let mut theirs = Sse::open(&app, &other, None).await;
+    let f = flight(
+        &app,
+        &t,
+        "N300CC",
+        "2027-05-01T10:00:00Z",
+        "2027-05-01T12:00:00Z",
+    )
+    .await;
+    let order = post(
+        &app,
+        &t,
+        ORDERS,
+        json!({"flight_id": f["id"], "product": "jet_a", "quantity": 80.0}),
+    )
+    .await;
+    let (first, kind, data) = ours.next(5 * second).await.expect("the created event");
+    assert_eq!(kind, "fuel_order_created");
+    assert_eq!(
+        (data["id"].clone(), data["fuel_order"]["id"].clone()),
+        (json!(first), order["id"].clone())
+    );
+    assert!(
+        theirs.next(second).await.is_none(),
+        "another tenant's stream sees nothing"
+    );
+
+    // Disconnected, two changes happen; reconnecting after `first` replays them in order, then
+    // follows live ones, each once.
+    drop(ours);
+    call(
+        app.tenant_req(&t, Method::PATCH, &format!("{ORDERS}/{}", id(&order)))
+            .json(&json!({"quantity": 90.0})),
+        StatusCode::OK,
+    )
+    .await;
+    call(
+        order_req(&app, &t, &order, "cancel", json!({"reason": "weather"})),
+        StatusCode::OK,
+    )
+    .await;
+    let mut again = Sse::open(&app, &t, Some(first)).await;
+    let (a, kind_a, data_a) = again.next(5 * second).await.expect("replayed update");
+    let (b, kind_b, _) = again.next(5 * second).await.expect("replayed cancel");
+    assert_eq!(
+        (kind_a.as_str(), kind_b.as_str()),
+        ("fuel_order_updated", "fuel_order_cancelled")
+    );
+    assert!(first < a && a < b, "{first} {a} {b}");
+    assert_eq!(data_a["fuel_order"]["quantity"], 90.0);
+    post(
+        &app,
+        &t,
+        ORDERS,
+        json!({"flight_id": f["id"], "product": "jet_a", "top_off": true}),
+    )
+    .await;
+    let (c, kind_c, _) = again.next(5 * second).await.expect("live after the replay");
+    assert_eq!((kind_c.as_str(), c > b), ("fuel_order_created", true));
+    assert!(again.next(second).await.is_none(), "nothing twice");
+    assert!(
+        theirs
+            .next(std::time::Duration::from_millis(200))
+            .await
+            .is_none()
+    );
+
+    // Permission and module.
+    let role = call(
+        app.tenant_req(&t, Method::POST, "/api/v1/users/roles")
+            .json(&json!({"name": "Auditor", "permissions": ["audit.read"]})),
+        StatusCode::CREATED,
+    )
+    .await;
+    let _ = role;
+    let (_, auditor) = app.user_with_roles(&t, &["Auditor"]).await;
+    problem(
+        app.tenant_req(&auditor, Method::GET, "/api/v1/fbo/events"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let school = app.signup("flight_school").await;
+    problem(
+        app.tenant_req(&school, Method::GET, "/api/v1/fbo/events"),
+        StatusCode::NOT_FOUND,
+        "feature-disabled",
+    )
+    .await;
+}

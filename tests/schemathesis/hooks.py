@@ -316,6 +316,20 @@ BUSINESS_RULES = [
     (r"holds [a-z0-9_]+, not [a-z0-9_]+", "a fact of the row named"),
     (r"must be another tank than this one", "distinct from the path's id"),
     (r"must not be more than capacity", "ordering between two fields"),
+    # Fuel dispatch: a quantity or a top-off; the fueler is line staff, the truck one of the
+    # order's product at its airport and in service; meters count up and agree with the
+    # quantity (docs/fbo.md).
+    (r"is required unless [a-z_]+ is true", "required when another field lacks a value"),
+    (r"must be left out for a top-off", "forbidden when another field has a given value"),
+    (r"names no active user whose roles grant [a-z_.]+", "reference to a row that does not exist"),
+    (r"is at [A-Z0-9-]+, not at the flight's airport [A-Z0-9-]+", "must match the row named"),
+    (r"holds [a-z0-9_]+, not the order's [a-z0-9_]+", "must match the row named"),
+    (r"is out of service", "a fact of the row named"),
+    (r"must not be less than [a-z_]+", "ordering between two fields"),
+    (r"differs from the meter \(.+\)", "agreement between two fields"),
+    (r"must be at least 0\.1 more than [a-z_]+", "ordering between two fields"),
+    (r"is required on completion without [a-z_]+ and [a-z_]+", "required when another field lacks a value"),
+    (r"is required to complete an order without an assigned truck", "required when the row named says so"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

@@ -148,6 +148,9 @@ pub struct VisitingFlight {
     pub notes: Option<String>,
     /// The spot it holds now or will hold; `null` without one.
     pub parking: Option<FlightParking>,
+    /// Its fuel orders, by requested time.
+    #[serde(skip)]
+    pub fuel_orders: Vec<FuelOrder>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -555,4 +558,308 @@ text_enum!(
     ReadingMethod,
     QualityCheckKind,
     CheckResult,
+);
+
+/// Where a fuel order stands: `requested` → `assigned` (a fueler named) → `en_route` →
+/// `fueling` → `completed`, or `cancelled` before completion.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FuelOrderStatus {
+    Requested,
+    Assigned,
+    EnRoute,
+    Fueling,
+    Completed,
+    Cancelled,
+}
+
+/// Why a completed fuel order has no invoice.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)]
+pub enum Unbilled {
+    /// The flight names no customer.
+    NoCustomer,
+    /// The customer has no finance account.
+    NoAccount,
+    /// No active fuel price for the product in the account's currency (docs/finance.md).
+    NoPrice,
+}
+
+/// Fuel asked for a visiting flight, its fueler and truck, and its progress.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+#[oai(rename = "FboFuelOrder")]
+pub struct FuelOrder {
+    pub id: Uuid,
+    pub flight_id: Uuid,
+    /// The flight's registration and airport, for the board.
+    pub tail_number: String,
+    pub airport_code: String,
+    pub product: FuelProduct,
+    /// Asked for, in `unit`; `null` for a top-off.
+    pub quantity: Option<f64>,
+    /// Fill the tanks.
+    pub top_off: bool,
+    /// The tenant's fuel unit, in which every quantity and meter reading is given.
+    pub unit: FuelUnit,
+    /// When the fuel is wanted.
+    pub requested_for: DateTime<Utc>,
+    pub status: FuelOrderStatus,
+    /// The fueler assigned (`assign_fueler`).
+    pub fueler_id: Option<Uuid>,
+    pub fueler_name: Option<String>,
+    /// The truck (or tank) it is dispensed from.
+    pub truck_id: Option<Uuid>,
+    /// The training findings the fueler was assigned over, where the rule only warns.
+    pub assignment_warnings: Vec<String>,
+    pub meter_start: Option<f64>,
+    pub meter_stop: Option<f64>,
+    /// Dispensed, in `unit`, once completed.
+    pub delivered: Option<f64>,
+    /// The fuel farm's dispense movement of the completion.
+    pub movement_id: Option<Uuid>,
+    /// The draft invoice with the fuel sale line (finance), once completed.
+    pub invoice_id: Option<Uuid>,
+    /// Why a completed order has no invoice.
+    pub unbilled_reason: Option<Unbilled>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    /// When fueling began.
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct FuelOrderCreate {
+    /// An open visiting flight (`409 flight-closed` once departed or cancelled).
+    pub flight_id: Uuid,
+    pub product: FuelProduct,
+    /// In the tenant's fuel unit, at least 0.1; required unless `top_off`.
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "1000000")))]
+    pub quantity: Option<f64>,
+    /// Fill the tanks (then no `quantity`).
+    #[oai(default)]
+    pub top_off: bool,
+    /// When the fuel is wanted; default the flight's ETA, or now once it has landed.
+    pub requested_for: Option<DateTime<Utc>>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct FuelOrderUpdate {
+    /// A quantity instead of a top-off, or another quantity.
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "1000000")))]
+    pub quantity: Option<f64>,
+    /// `true` makes it a top-off (and clears `quantity`).
+    pub top_off: Option<bool>,
+    pub requested_for: Option<DateTime<Utc>>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: MaybeUndefined<String>,
+    /// The version read; `409 version-conflict` when it changed since.
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+pub struct FuelerAssign {
+    /// An active user whose roles grant `fbo.fuel`.
+    pub fueler_id: Uuid,
+    /// An active truck (or tank) of the order's product at the flight's airport.
+    pub truck_id: Option<Uuid>,
+}
+
+/// A step of a fuel order's progress (`update_progress`).
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FuelProgressStep {
+    EnRoute,
+    Fueling,
+    Completed,
+}
+
+#[derive(Object)]
+pub struct FuelProgress {
+    /// The next step: forward only, steps may be skipped.
+    pub status: FuelProgressStep,
+    /// When it happened; default now, at most 5 minutes ahead.
+    pub at: Option<DateTime<Utc>>,
+    /// The truck, if not the one assigned (an active one of the product at the airport).
+    pub truck_id: Option<Uuid>,
+    /// The truck's meter before fueling, in the fuel unit.
+    #[oai(validator(minimum(value = "0"), maximum(value = "100000000")))]
+    pub meter_start: Option<f64>,
+    /// The meter after (at least `meter_start`).
+    #[oai(validator(minimum(value = "0"), maximum(value = "100000000")))]
+    pub meter_stop: Option<f64>,
+    /// Dispensed, in the fuel unit (at least 0.1); on completion it is this, or the meter
+    /// difference; both given must agree within 0.1.
+    #[oai(validator(minimum(value = "0.1"), maximum(value = "1000000")))]
+    pub quantity: Option<f64>,
+}
+
+#[derive(Object)]
+pub struct FuelOrderCancel {
+    #[oai(validator(min_length = 1, max_length = 500))]
+    pub reason: String,
+}
+
+#[derive(Object)]
+pub struct FuelOrderPage {
+    pub items: Vec<FuelOrder>,
+    pub next_cursor: Option<String>,
+}
+
+/// What changed, in an event of the live feed.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+#[allow(clippy::enum_variant_names)]
+pub enum FboEventKind {
+    FuelOrderCreated,
+    FuelOrderUpdated,
+    FuelOrderAssigned,
+    FuelOrderProgress,
+    FuelOrderCompleted,
+    FuelOrderCancelled,
+}
+
+/// One event of the FBO's live feed (`GET /api/v1/fbo/events`, SSE): its number (the SSE `id`,
+/// which `Last-Event-ID` resumes after), what happened, and the fuel order as it is after it.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct FboEvent {
+    pub id: i64,
+    pub kind: FboEventKind,
+    pub at: DateTime<Utc>,
+    pub fuel_order: FuelOrder,
+}
+
+/// A kind of line staff training.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingKind {
+    /// Fuel handling and quality (14 CFR 139.321(e)).
+    FuelSafety,
+    /// Fire safety (14 CFR 139.321(e), NFPA 407).
+    FireSafety,
+    Marshalling,
+    Towing,
+}
+
+/// A course a member of the line staff completed.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+#[oai(rename = "FboTrainingRecord")]
+pub struct TrainingRecord {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: TrainingKind,
+    pub completed_on: NaiveDate,
+    /// The record's own expiry, if it has one.
+    pub expires_on: Option<NaiveDate>,
+    /// The last day it counts: its expiry, capped (fuel and fire safety) at the end of the
+    /// 24th calendar month after completion (14 CFR 139.321(e)).
+    pub valid_until: NaiveDate,
+    /// Valid on the tenant's today.
+    pub current: bool,
+    pub provider: Option<String>,
+    pub notes: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct TrainingRecordCreate {
+    /// An active user of the organisation.
+    pub user_id: Uuid,
+    pub kind: TrainingKind,
+    /// Not in the future (the tenant's today).
+    pub completed_on: NaiveDate,
+    /// On or after `completed_on`.
+    pub expires_on: Option<NaiveDate>,
+    #[oai(validator(min_length = 1, max_length = 200))]
+    pub provider: Option<String>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct TrainingRecordPage {
+    pub items: Vec<TrainingRecord>,
+    pub next_cursor: Option<String>,
+}
+
+/// A fueler: an active user whose roles grant `fbo.fuel`, and whether their training lets
+/// fuel dispatch assign them today.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct Fueler {
+    pub user_id: Uuid,
+    pub name: String,
+    /// `met`, `expiring` (within 30 days) or `failed`.
+    pub training: FuelerTrainingState,
+    /// The last day the required training (fire safety and fuel handling) is current.
+    pub valid_until: Option<NaiveDate>,
+    pub detail: String,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FuelerTrainingState {
+    Met,
+    Expiring,
+    Failed,
+}
+
+#[derive(Object)]
+pub struct FuelerList {
+    pub items: Vec<Fueler>,
+}
+
+/// The organisation's mode of an FBO rule.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename = "FboRuleMode", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum FboRuleMode {
+    /// A failure refuses (`409`).
+    Block,
+    /// A failure is reported on the order and kept; nothing is refused.
+    Warn,
+    /// Not checked.
+    Off,
+}
+
+/// An FBO rule and its mode.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct FboRule {
+    /// `fueler_training`.
+    pub rule: String,
+    /// The regulation it applies.
+    pub regulation: String,
+    pub mode: FboRuleMode,
+}
+
+#[derive(Object)]
+pub struct FboRuleList {
+    pub items: Vec<FboRule>,
+}
+
+#[derive(Object)]
+pub struct FboRuleSet {
+    pub mode: FboRuleMode,
+}
+
+text_enum!(
+    FuelOrderStatus,
+    Unbilled,
+    FboEventKind,
+    TrainingKind,
+    FboRuleMode,
 );

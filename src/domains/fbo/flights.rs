@@ -7,6 +7,8 @@
 //! spot ends its hold on the first one at the move, and a departure ends its hold then, so each
 //! spot keeps its history.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use poem_openapi::param::{Path, Query};
@@ -17,11 +19,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    FboBoard, FboService, FlightParking, ParkingAssign, ParkingKind, VisitStatus,
+    FboBoard, FboService, FlightParking, FuelOrder, ParkingAssign, ParkingKind, VisitStatus,
     VisitStatusChange, VisitingFlight, VisitingFlightCreate, VisitingFlightPage,
     VisitingFlightUpdate,
 };
-use super::{FBO_FLIGHTS, FBO_READ, parking};
+use super::{FBO_FLIGHTS, FBO_READ, fuel, orders, parking};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::domains::airports::service as airports;
@@ -124,6 +126,7 @@ impl From<Row> for VisitingFlight {
             tags: r.tags,
             notes: r.notes,
             parking,
+            fuel_orders: Vec::new(),
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -146,9 +149,28 @@ const SELECT: &str = "select f.id, f.airport_code, f.tail_number, f.aircraft_typ
 async fn load(conn: &mut PgConnection, id: Uuid) -> Result<VisitingFlight> {
     let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} where f.id = $1")))
         .bind(id)
-        .fetch_optional(conn)
+        .fetch_optional(&mut *conn)
         .await?;
-    row.map(Into::into).ok_or(AppError::NotFound("flight"))
+    let mut flights = vec![row.map(Into::into).ok_or(AppError::NotFound("flight"))?];
+    with_orders(conn, &mut flights).await?;
+    Ok(flights.remove(0))
+}
+
+/// Puts each flight's fuel orders on it (one statement for all).
+async fn with_orders(conn: &mut PgConnection, flights: &mut [VisitingFlight]) -> Result<()> {
+    if flights.is_empty() {
+        return Ok(());
+    }
+    let unit = fuel::unit(&mut *conn).await?;
+    let ids: Vec<Uuid> = flights.iter().map(|f| f.id).collect();
+    let mut by_flight: HashMap<Uuid, Vec<FuelOrder>> = HashMap::new();
+    for o in orders::of_flights(conn, &ids, unit).await? {
+        by_flight.entry(o.flight_id).or_default().push(o);
+    }
+    for f in flights {
+        f.fuel_orders = by_flight.remove(&f.id).unwrap_or_default();
+    }
+    Ok(())
 }
 
 /// Locks the flight's row (status changes and parking moves of one flight run one at a time).
@@ -290,8 +312,9 @@ impl FlightsApi {
         .bind(limit + 1)
         .fetch_all(&mut *tx)
         .await?;
+        let mut items: Vec<VisitingFlight> = rows.into_iter().map(Into::into).collect();
+        with_orders(&mut tx, &mut items).await?;
         tx.end_read();
-        let items: Vec<VisitingFlight> = rows.into_iter().map(Into::into).collect();
         let (items, next_cursor) = page::finish_by_time(items, limit, |f: &VisitingFlight| {
             (f.eta.or(f.etd).unwrap_or_default(), f.id)
         });
@@ -703,13 +726,19 @@ impl FlightsApi {
         .bind(BOARD_MAX)
         .fetch_all(&mut *tx)
         .await?;
+        let (flags, mut flights): (Vec<bool>, Vec<VisitingFlight>) = rows
+            .into_iter()
+            .map(|BoardRow { arrival, row }| (arrival, row.into()))
+            .unzip();
+        // One statement for the fuel orders of both halves.
+        with_orders(&mut tx, &mut flights).await?;
         tx.end_read();
         let (mut arrivals, mut departures) = (Vec::new(), Vec::new());
-        for BoardRow { arrival, row } in rows {
+        for (arrival, f) in flags.into_iter().zip(flights) {
             if arrival {
-                arrivals.push(row.into());
+                arrivals.push(f);
             } else {
-                departures.push(row.into());
+                departures.push(f);
             }
         }
         Ok(Json(FboBoard {

@@ -104,7 +104,7 @@ fn stored(litres: f64) -> f64 {
 }
 
 /// The tenant's fuel unit (`units.fuel`), US gallons when unset.
-async fn unit(conn: &mut PgConnection) -> Result<FuelUnit> {
+pub(super) async fn unit(conn: &mut PgConnection) -> Result<FuelUnit> {
     let v = settings::read(conn, "units").await?;
     Ok(
         match v
@@ -511,7 +511,56 @@ async fn record(
 ) -> Result<MovementCreated> {
     let mut tx = ctx.begin().await?;
     let unit = unit(&mut tx).await?;
-    let t = tank_row(&mut tx, id, true).await?;
+    let (movement, tank) = record_in(&mut tx, ctx, id, unit, m).await?;
+    tx.commit().await?;
+    Ok(MovementCreated::Created(Json(FuelMovementRecorded {
+        movement,
+        tank,
+    })))
+}
+
+/// Fuel a fuel order dispensed into its flight.
+pub(super) struct OrderDispense {
+    pub order: Uuid,
+    pub flight: Uuid,
+    /// In the tenant's fuel unit.
+    pub quantity: f64,
+    pub at: DateTime<Utc>,
+}
+
+/// Records `d` from the tank or truck `tank` in the caller's transaction: the tank is locked,
+/// must be active and hold it (`422` naming `quantity`). Returns the movement.
+pub(super) async fn dispense_in(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    tank: Uuid,
+    unit: FuelUnit,
+    d: OrderDispense,
+) -> Result<FuelMovement> {
+    let (m, _) = record_in(conn, ctx, tank, unit, |t, unit| NewMovement {
+        flight_id: Some(d.flight),
+        ..NewMovement::new(
+            MovementKind::Dispense,
+            d.at,
+            to_litres(d.quantity, unit, t.product),
+            Some(format!("fuel order {}", d.order)),
+        )
+    })
+    .await?;
+    Ok(m)
+}
+
+/// Records `m` on the tank `id` (locked) in the caller's transaction, checks it fits, and
+/// returns the movement and the tank after it.
+async fn record_in(
+    conn: &mut PgConnection,
+    ctx: &TenantCtx,
+    id: Uuid,
+    unit: FuelUnit,
+    m: impl FnOnce(&TankRow, FuelUnit) -> NewMovement,
+) -> Result<(FuelMovement, FuelTank)> {
+    let tx = conn;
+    let t = tank_row(&mut *tx, id, true).await?;
     if !t.active {
         return Err(AppError::Conflict {
             code: "tank-inactive",
@@ -520,7 +569,7 @@ async fn record(
         });
     }
     let new = m(&t, unit);
-    let computed = computed_litres(&mut tx, id).await?;
+    let computed = computed_litres(&mut *tx, id).await?;
     match new.kind {
         MovementKind::Reading => {
             if stored(new.litres) > t.capacity_l {
@@ -540,13 +589,9 @@ async fn record(
             check_room(&t, computed, 0.0, new.litres, unit)?;
         }
     }
-    let moved = insert(&mut tx, ctx, id, t.product, unit, &new).await?;
-    let after = tank(&mut tx, id, unit).await?;
-    tx.commit().await?;
-    Ok(MovementCreated::Created(Json(FuelMovementRecorded {
-        movement: moved,
-        tank: after,
-    })))
+    let moved = insert(&mut *tx, ctx, id, t.product, unit, &new).await?;
+    let after = tank(&mut *tx, id, unit).await?;
+    Ok((moved, after))
 }
 
 #[OpenApi(prefix_path = "/api/v1/fbo/fuel", tag = "super::Tag::FboFuel")]

@@ -3,18 +3,22 @@
 //! they ask for and tags, the spot each holds (never two aircraft on one spot at once: a
 //! database constraint), the arrivals and departures board of a day, and the fuel farm (tanks
 //! and trucks, readings, deliveries, dispensing, transfers, quality checks, computed inventory
-//! and variance). See docs/fbo.md. Fuel dispatch, fuelers' training, ground equipment and line
-//! service are the next parts of issue 19.
+//! and variance), fuel dispatch (orders, `assign_fueler` checked against the fueler's training
+//! by the compliance engine, `update_progress`, completion dispensing from the truck and billing
+//! the customer) with its live feed over Server-Sent Events, and the line staff's training. See
+//! docs/fbo.md. Ground equipment and line service are the next part of issue 19.
 
 mod dto;
 mod flights;
 mod fuel;
+mod orders;
 mod parking;
+mod training;
 
 use poem_openapi::Tags;
 
 use crate::kernel::TenantKind::Fbo;
-use crate::kernel::manifest::{Flag, Manifest, Permission};
+use crate::kernel::manifest::{Flag, Manifest, Permission, TenantJob};
 use crate::kernel::roles::fbo;
 
 /// The OpenAPI tags of this domain.
@@ -26,12 +30,53 @@ pub enum Tag {
     FboParking,
     /// The fuel farm: tanks and trucks, their inventory, deliveries, readings, quality checks.
     FboFuel,
+    /// Fuel dispatch: fuel orders for visiting flights, their fueler and progress, and the
+    /// live feed of the board (Server-Sent Events).
+    FboFuelOrders,
+    /// Line staff: their training records, who may fuel, and the FBO's rules.
+    FboLineStaff,
 }
 
-pub type Apis = (parking::ParkingApi, flights::FlightsApi, fuel::FuelApi);
+pub type Apis = (
+    parking::ParkingApi,
+    flights::FlightsApi,
+    fuel::FuelApi,
+    orders::OrdersApi,
+    training::TrainingApi,
+);
 
 pub fn apis() -> Apis {
-    (parking::ParkingApi, flights::FlightsApi, fuel::FuelApi)
+    (
+        parking::ParkingApi,
+        flights::FlightsApi,
+        fuel::FuelApi,
+        orders::OrdersApi,
+        training::TrainingApi,
+    )
+}
+
+/// Forgets the live feed's events older than a day (a client that reconnects later reloads
+/// the board), a bounded batch per pass.
+pub const EVENT_RETENTION: TenantJob = TenantJob {
+    name: "fbo_event_retention",
+    every_seconds: 3600,
+    run: prune_events,
+};
+
+fn prune_events(
+    conn: &mut sqlx::PgConnection,
+    _tenant: uuid::Uuid,
+) -> futures_util::future::BoxFuture<'_, Result<u64, sqlx::Error>> {
+    Box::pin(async move {
+        Ok(sqlx::query(
+            "delete from fbo_events where id in (select id from fbo_events
+                where at < now() - make_interval(hours => $1) order by id limit 10000)",
+        )
+        .bind(orders::EVENT_RETENTION_HOURS)
+        .execute(conn)
+        .await?
+        .rows_affected())
+    })
 }
 
 pub const MANIFEST: Manifest = Manifest {
@@ -47,7 +92,7 @@ pub const MANIFEST: Manifest = Manifest {
     attachments: &[],
     feeds: &[],
     links: &[],
-    jobs: &[],
+    jobs: &[EVENT_RETENTION],
     limits: &[],
     payment_events: &[],
     reference: &[],

@@ -7,6 +7,7 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use crate::domains::contacts::service::FuelProduct;
 use crate::kernel::{AircraftId, UserId};
 
 /// Who an account bills.
@@ -276,6 +277,9 @@ pub struct PriceItem {
     pub instructor_id: Option<UserId>,
     /// An aircraft rate with fuel (`true`) or without (`false`).
     pub wet: Option<bool>,
+    /// The fuel a `fuel` price per `gallon` or `liter` sells: FBO fuel orders are billed at it
+    /// (the customer's tier first, then the untiered price).
+    pub fuel_product: Option<FuelProduct>,
     pub price_tier: Option<String>,
     pub applies_at: Option<AppliesAt>,
     pub tax_rate_ids: Vec<Uuid>,
@@ -301,6 +305,9 @@ pub struct PriceItemCreate {
     pub aircraft_id: Option<AircraftId>,
     pub instructor_id: Option<UserId>,
     pub wet: Option<bool>,
+    /// The fuel this price sells; only with category `fuel` and unit `gallon` or `liter`
+    /// (kept for the item's life, like its category).
+    pub fuel_product: Option<FuelProduct>,
     #[oai(validator(pattern = "^[a-z][a-z0-9_-]{0,39}$"))]
     pub price_tier: Option<String>,
     pub applies_at: Option<AppliesAt>,

@@ -15,6 +15,7 @@ use super::dto::{
 use super::{FINANCE_MANAGE, FINANCE_READ};
 use crate::audit;
 use crate::auth::TenantCtx;
+use crate::domains::contacts::service::FuelProduct;
 use crate::error::{AppError, Checks, Result};
 use crate::http::JsonBody;
 use crate::kernel::units::{merge, wire};
@@ -79,7 +80,7 @@ async fn tax_get(conn: &mut PgConnection, id: Uuid, lock: bool) -> Result<Option
 }
 
 const PRICE_COLUMNS: &str = "id, code, name, category, unit, unit_price_minor, currency, aircraft_id, \
-     instructor_id, wet, price_tier, applies_at, tax_rate_ids, active, version, created_at, updated_at";
+     instructor_id, wet, fuel_product, price_tier, applies_at, tax_rate_ids, active, version, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct PriceRow {
@@ -95,6 +96,7 @@ struct PriceRow {
     aircraft_id: Option<Uuid>,
     instructor_id: Option<Uuid>,
     wet: Option<bool>,
+    fuel_product: Option<String>,
     price_tier: Option<String>,
     applies_at: Option<String>,
     tax_rate_ids: Vec<Uuid>,
@@ -119,6 +121,11 @@ impl TryFrom<PriceRow> for PriceItem {
             aircraft_id: r.aircraft_id.map(AircraftId),
             instructor_id: r.instructor_id.map(UserId),
             wet: r.wet,
+            fuel_product: r
+                .fuel_product
+                .map(FuelProduct::try_from)
+                .transpose()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?,
             price_tier: r.price_tier,
             applies_at: r
                 .applies_at
@@ -174,6 +181,17 @@ fn check_price(
     aircraft: bool,
 ) -> Result<()> {
     let mut c = Checks::new();
+    check_price_fields(&mut c, category, unit_price_minor, wet, aircraft);
+    c.done()
+}
+
+fn check_price_fields(
+    c: &mut Checks,
+    category: Category,
+    unit_price_minor: i64,
+    wet: Option<bool>,
+    aircraft: bool,
+) {
     c.check(
         (unit_price_minor < 0) == (category == Category::Discount),
         "unit_price_minor",
@@ -193,7 +211,6 @@ fn check_price(
         "aircraft_id",
         "is only valid with category aircraft, fee, fuel or discount",
     );
-    c.done()
 }
 
 #[OpenApi(prefix_path = "/api/v1/finance", tag = "super::Tag::FinancePrices")]
@@ -368,12 +385,22 @@ impl PricesApi {
         if body.name.trim().is_empty() {
             return Err(AppError::validation("name", "must not be blank"));
         }
-        check_price(
+        let mut c = Checks::new();
+        check_price_fields(
+            &mut c,
             body.category,
             body.unit_price_minor,
             body.wet,
             body.aircraft_id.is_some(),
-        )?;
+        );
+        c.check(
+            body.fuel_product.is_none()
+                || (body.category == Category::Fuel
+                    && matches!(body.unit, Unit::Gallon | Unit::Liter)),
+            "fuel_product",
+            "is only valid with category fuel and unit gallon or liter",
+        );
+        c.done()?;
         ctx.require(FINANCE_MANAGE)?;
         let mut tx = ctx.begin().await?;
         let taxes = body.tax_rate_ids.clone().unwrap_or_default();
@@ -385,8 +412,9 @@ impl PricesApi {
         let id = Uuid::now_v7();
         sqlx::query(
             "insert into price_items (id, code, name, category, unit, unit_price_minor, currency,
-                 aircraft_id, instructor_id, wet, price_tier, applies_at, tax_rate_ids)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                 aircraft_id, instructor_id, wet, price_tier, applies_at, tax_rate_ids,
+                 fuel_product)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(id)
         .bind(&body.code)
@@ -401,6 +429,7 @@ impl PricesApi {
         .bind(&body.price_tier)
         .bind(body.applies_at.map(|a| wire(&a)))
         .bind(&taxes)
+        .bind(body.fuel_product.map(|p| wire(&p)))
         .execute(&mut *tx)
         .await?;
         let p = price_get(&mut tx, id, false)

@@ -221,6 +221,69 @@ pub async fn charge(
     Ok(id)
 }
 
+/// Litres in a US gallon (fuel prices per `gallon` are per US gallon).
+const LITRES_PER_US_GALLON: f64 = 3.785_411_784;
+
+/// Why a fuel sale was not invoiced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unbilled {
+    /// No active `fuel` price per gallon or litre for the product in the account's currency
+    /// (neither at its tier nor untiered).
+    NoPrice,
+}
+
+/// Charges `account` for `litres` of `product` (a fuel product's wire name, `jet_a`) sold for
+/// `source`: one `fuel` line priced from the price list, the account's `price_tier` first,
+/// then the untiered price, per gallon or litre as the price is set. A draft invoice like
+/// [`charge`]'s; `Err(Unbilled)` (inside `Ok`) when no price applies.
+pub async fn fuel_sale(
+    conn: &mut TenantTx,
+    actor: Actor<'_>,
+    account: Uuid,
+    source: (&str, Uuid),
+    product: &str,
+    litres: f64,
+    description: &str,
+) -> Result<std::result::Result<Uuid, Unbilled>> {
+    let found: Option<(String, Option<String>)> =
+        sqlx::query_as("select currency, price_tier from finance_accounts where id = $1")
+            .bind(account)
+            .fetch_optional(&mut **conn)
+            .await?;
+    let (currency, tier) = found.ok_or(AppError::NotFound("account"))?;
+    let price: Option<(Uuid, String, i64, Vec<Uuid>)> = sqlx::query_as(
+        "select id, unit, unit_price_minor, tax_rate_ids from price_items
+          where active and category = 'fuel' and fuel_product = $1 and currency = $2
+            and (price_tier is null or price_tier = $3)
+          order by price_tier is null, id limit 1",
+    )
+    .bind(product)
+    .bind(&currency)
+    .bind(&tier)
+    .fetch_optional(&mut **conn)
+    .await?;
+    let Some((price_id, unit, unit_price_minor, tax_rate_ids)) = price else {
+        return Ok(Err(Unbilled::NoPrice));
+    };
+    let quantity = if unit == "gallon" {
+        litres / LITRES_PER_US_GALLON
+    } else {
+        litres
+    };
+    let line = ChargeLine {
+        description: description.to_owned(),
+        category: "fuel",
+        unit: static_unit(&unit),
+        quantity_milli: (quantity * 1000.0).round() as i64,
+        unit_price_minor,
+        price_item_id: Some(price_id),
+        aircraft_id: None,
+        instructor_id: None,
+        tax_rate_ids,
+    };
+    charge(conn, actor, account, source, &[line]).await.map(Ok)
+}
+
 /// What a checked-in booking flew, for its invoice.
 #[derive(Debug, Clone)]
 pub struct BookingFlown {

@@ -24,6 +24,7 @@ use crate::tenancy::TenantScope;
 pub struct TenantCtx {
     principal: Principal,
     db: Db,
+    live: Arc<crate::live::LiveHub>,
 }
 
 impl TenantCtx {
@@ -37,6 +38,12 @@ impl TenantCtx {
     /// outlives the request's own transaction (a streamed export reads in batches).
     pub fn scope(&self) -> TenantScope {
         TenantScope::new(self.db.clone(), self.principal.tenant.clone())
+    }
+
+    /// The live events of `topic` in the caller's tenant from now on (`crate::live`): what a
+    /// Server-Sent Events stream forwards. Never another tenant's.
+    pub fn live(&self, topic: &str) -> tokio::sync::broadcast::Receiver<crate::live::Delivery> {
+        self.live.subscribe(self.principal.tenant.id, topic)
     }
 
     /// The caller.
@@ -85,6 +92,7 @@ impl<'a> ApiExtractor<'a> for TenantCtx {
         Ok(Self {
             principal,
             db: state.db.clone(),
+            live: state.live.clone(),
         })
     }
 }
