@@ -2077,3 +2077,401 @@ async fn the_live_feed_streams_one_tenants_fuel_orders_and_resumes_after_the_las
     )
     .await;
 }
+
+const EQUIPMENT: &str = "/api/v1/fbo/equipment";
+const TASKS: &str = "/api/v1/fbo/line-tasks";
+
+#[tokio::test]
+async fn ground_equipment_serves_the_line_schedule_one_task_at_a_time() {
+    let app = TestApp::spawn().await;
+    let t = app.signup("fbo").await;
+    let eq = |name: &str, kind: &str, extra: Value| {
+        let mut body = json!({"airport_code": "TEB", "name": name, "kind": kind, "hours": 480.0});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        body
+    };
+    let tug = post(
+        &app,
+        &t,
+        EQUIPMENT,
+        eq("Tug 1", "tug", json!({"maintenance_due_hours": 500.0})),
+    )
+    .await;
+    assert_eq!(
+        (
+            tug["airport_code"].clone(),
+            tug["maintenance_due"].clone(),
+            tug["maintenance_due_soon"].clone(),
+            tug["available"].clone()
+        ),
+        (json!("KTEB"), json!(false), json!(false), json!(true))
+    );
+    let gpu = post(
+        &app,
+        &t,
+        EQUIPMENT,
+        eq("GPU 1", "gpu", json!({"maintenance_due_on": "2020-01-01"})),
+    )
+    .await;
+    assert_eq!(
+        (gpu["maintenance_due"].clone(), gpu["available"].clone()),
+        (json!(true), json!(false))
+    );
+    problem(
+        app.tenant_req(&t, Method::POST, EQUIPMENT)
+            .json(&eq("Tug 1", "tug", json!({}))),
+        StatusCode::CONFLICT,
+        "conflict",
+    )
+    .await;
+    let due = call(
+        app.tenant_req(&t, Method::GET, &format!("{EQUIPMENT}?due=true")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(due["items"].as_array().map(Vec::len), Some(1));
+    // The hour meter only goes up; out of service needs a reason.
+    let tug_path = format!("{EQUIPMENT}/{}", id(&tug));
+    let p = problem(
+        app.tenant_req(&t, Method::PATCH, &tug_path)
+            .json(&json!({"hours": 470.0})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert!(p.to_string().contains("current reading (480)"), "{p}");
+    problem(
+        app.tenant_req(&t, Method::PATCH, &tug_path)
+            .json(&json!({"in_service": false})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    let soon = call(
+        app.tenant_req(&t, Method::PATCH, &tug_path)
+            .json(&json!({"hours": 492.5})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            soon["maintenance_due_soon"].clone(),
+            soon["available"].clone()
+        ),
+        (json!(true), json!(true))
+    );
+    // Maintenance on the GPU: next due after it, recorded and listed.
+    let gpu_path = format!("{EQUIPMENT}/{}", id(&gpu));
+    problem(
+        app.tenant_req(&t, Method::POST, &format!("{gpu_path}/maintenance"))
+            .json(&json!({"done_on": "2026-12-01", "description": "Service", "next_due_on": "2026-11-01"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    call(
+        app.tenant_req(&t, Method::POST, &format!("{gpu_path}/maintenance"))
+            .json(
+                &json!({"done_on": "2026-12-01", "hours": 490.0, "description": "Annual service",
+                   "next_due_on": "2099-12-01"}),
+            ),
+        StatusCode::CREATED,
+    )
+    .await;
+    let gpu = call(app.tenant_req(&t, Method::GET, &gpu_path), StatusCode::OK).await;
+    assert_eq!(
+        (
+            gpu["maintenance_due"].clone(),
+            gpu["available"].clone(),
+            gpu["hours"].clone()
+        ),
+        (json!(false), json!(true), json!(490.0))
+    );
+    let log = call(
+        app.tenant_req(&t, Method::GET, &format!("{gpu_path}/maintenance")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(log["items"][0]["description"], "Annual service");
+
+    // The line schedule.
+    let f = flight(
+        &app,
+        &t,
+        "N500EE",
+        "2027-05-01T10:00:00Z",
+        "2027-05-01T14:00:00Z",
+    )
+    .await;
+    let g = flight(
+        &app,
+        &t,
+        "N600FF",
+        "2027-05-01T10:30:00Z",
+        "2027-05-01T15:00:00Z",
+    )
+    .await;
+    let gate = post(
+        &app,
+        &t,
+        LOCATIONS,
+        json!({"airport_code": "KTEB", "location_code": "GATE-1", "name": "Gate 1", "kind": "gate"}),
+    )
+    .await;
+    let (line_id, line) = app.user_with_roles(&t, &["fueler"]).await;
+    let (_, other_line) = app.user_with_roles(&t, &["fueler"]).await;
+    let (desk_id, desk) = app.user_with_roles(&t, &["front_desk"]).await;
+    let task = |flight: &Value, kind: &str, equipment: &Value| {
+        json!({"flight_id": flight["id"], "kind": kind, "scheduled_for": "2027-05-01T10:15:00Z",
+               "location_id": gate["id"], "equipment_id": equipment["id"], "assignee_id": line_id})
+    };
+    // What a task names must fit it, and nothing is stored otherwise.
+    for (body, field) in [
+        (task(&f, "gpu", &tug), "equipment_id"),
+        (
+            json!({"flight_id": f["id"], "kind": "tow", "assignee_id": desk_id}),
+            "assignee_id",
+        ),
+        (
+            json!({"flight_id": f["id"], "kind": "tow", "location_id": uuid::Uuid::now_v7()}),
+            "location_id",
+        ),
+    ] {
+        let p = problem(
+            app.tenant_req(&t, Method::POST, TASKS).json(&body),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation-failed",
+        )
+        .await;
+        assert!(p.to_string().contains(field), "{p}");
+    }
+    let tow = post(&app, &t, TASKS, task(&f, "tow", &tug)).await;
+    assert_eq!(
+        (
+            tow["status"].clone(),
+            tow["equipment_name"].clone(),
+            tow["location_code"].clone()
+        ),
+        (json!("scheduled"), json!("Tug 1"), json!("GATE-1"))
+    );
+    let second = post(&app, &t, TASKS, task(&g, "hangar_move", &tug)).await;
+    let power = post(&app, &t, TASKS, task(&f, "gpu", &gpu)).await;
+    let step = |task: &Value, status: &str| {
+        app.tenant_req(
+            &line,
+            Method::POST,
+            &format!("{TASKS}/{}/progress", id(task)),
+        )
+        .json(&json!({"status": status}))
+    };
+    problem(
+        app.tenant_req(
+            &other_line,
+            Method::POST,
+            &format!("{TASKS}/{}/progress", id(&tow)),
+        )
+        .json(&json!({"status": "in_progress"})),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let started = call(step(&tow, "in_progress"), StatusCode::OK).await;
+    assert!(started["started_at"].is_string());
+    // One tug, one task at a time; the database refuses a second one however requests race.
+    let p = problem(
+        step(&second, "in_progress"),
+        StatusCode::CONFLICT,
+        "equipment-busy",
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().expect("detail").contains(&id(&tow)),
+        "{p}"
+    );
+    let tug_now = call(app.tenant_req(&t, Method::GET, &tug_path), StatusCode::OK).await;
+    assert_eq!(tug_now["in_use_by_task_id"], tow["id"]);
+    problem(
+        app.tenant_req(&t, Method::PATCH, &tug_path)
+            .json(&json!({"in_service": false, "out_of_service_reason": "hydraulic leak"})),
+        StatusCode::CONFLICT,
+        "equipment-in-use",
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::PATCH, &format!("{TASKS}/{}", id(&tow)))
+            .json(&json!({"notes": "x"})),
+        StatusCode::CONFLICT,
+        "line-task-started",
+    )
+    .await;
+    let tenant = app.tenant(&t).await;
+    let mut tx = tenant.begin(app.state.db()).await.expect("tx");
+    let refused = sqlx::query(
+        "update fbo_line_tasks set status = 'in_progress', started_at = now() where id = $1",
+    )
+    .bind(uuid::Uuid::parse_str(&id(&second)).expect("uuid"))
+    .execute(&mut *tx)
+    .await;
+    assert!(
+        matches!(&refused, Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("23505")),
+        "{refused:?}"
+    );
+    drop(tx);
+    let done = call(step(&tow, "done"), StatusCode::OK).await;
+    assert_eq!(done["status"], "done");
+    problem(
+        step(&tow, "in_progress"),
+        StatusCode::CONFLICT,
+        "line-task-closed",
+    )
+    .await;
+    call(step(&second, "in_progress"), StatusCode::OK).await;
+    // Equipment out of service cannot start a task.
+    call(
+        app.tenant_req(&t, Method::PATCH, &gpu_path)
+            .json(&json!({"in_service": false, "out_of_service_reason": "cable damaged"})),
+        StatusCode::OK,
+    )
+    .await;
+    problem(
+        step(&power, "in_progress"),
+        StatusCode::CONFLICT,
+        "equipment-unavailable",
+    )
+    .await;
+    let cancelled = call(
+        app.tenant_req(
+            &desk,
+            Method::POST,
+            &format!("{TASKS}/{}/cancel", id(&power)),
+        )
+        .json(&json!({"reason": "customer declined"})),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled");
+    // The board and the flight carry their tasks; the list filters.
+    let board = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            "/api/v1/fbo/board?airport=KTEB&date=2027-05-01",
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let tasks_of = |tail: &str| {
+        board["arrivals"]
+            .as_array()
+            .expect("arrivals")
+            .iter()
+            .find(|x| x["tail_number"] == tail)
+            .and_then(|x| x["line_tasks"].as_array().map(Vec::len))
+    };
+    assert_eq!((tasks_of("N500EE"), tasks_of("N600FF")), (Some(2), Some(1)));
+    let active = call(
+        app.tenant_req(&t, Method::GET, &format!("{TASKS}?active=true")),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(active["items"].as_array().map(Vec::len), Some(1));
+    let actions = audit_actions(&app, &t, "fbo_line_task").await;
+    for a in ["created", "started", "done", "cancelled"] {
+        assert!(
+            actions.contains(&format!("fbo_line_task.{a}")),
+            "{actions:?}"
+        );
+    }
+    assert!(
+        audit_actions(&app, &t, "fbo_equipment")
+            .await
+            .contains(&"fbo_equipment.maintained".to_owned())
+    );
+
+    // Permissions and other tenants.
+    for (who, m, path, body) in [
+        (
+            &desk,
+            Method::POST,
+            EQUIPMENT.to_owned(),
+            eq("Tug 9", "tug", json!({})),
+        ),
+        (
+            &line,
+            Method::PATCH,
+            tug_path.clone(),
+            json!({"notes": "x"}),
+        ),
+        (
+            &line,
+            Method::POST,
+            format!("{gpu_path}/maintenance"),
+            json!({"done_on": "2026-12-01", "description": "x"}),
+        ),
+        (&line, Method::POST, TASKS.to_owned(), task(&g, "tow", &tug)),
+        (
+            &desk,
+            Method::POST,
+            format!("{TASKS}/{}/progress", id(&second)),
+            json!({"status": "done"}),
+        ),
+        (
+            &line,
+            Method::POST,
+            format!("{TASKS}/{}/cancel", id(&second)),
+            json!({"reason": "x"}),
+        ),
+    ] {
+        problem(
+            app.tenant_req(who, m, &path).json(&body),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+    let other = app.signup("fbo").await;
+    let task_path = format!("{TASKS}/{}", id(&second));
+    for (m, path, body) in [
+        (Method::GET, tug_path.clone(), json!({})),
+        (Method::PATCH, tug_path.clone(), json!({"notes": "x"})),
+        (Method::GET, format!("{gpu_path}/maintenance"), json!({})),
+        (
+            Method::POST,
+            format!("{gpu_path}/maintenance"),
+            json!({"done_on": "2026-12-01", "description": "x"}),
+        ),
+        (Method::GET, task_path.clone(), json!({})),
+        (Method::PATCH, task_path.clone(), json!({"notes": "x"})),
+        (
+            Method::POST,
+            format!("{task_path}/progress"),
+            json!({"status": "done"}),
+        ),
+        (
+            Method::POST,
+            format!("{task_path}/cancel"),
+            json!({"reason": "x"}),
+        ),
+    ] {
+        problem(
+            app.tenant_req(&other, m, &path).json(&body),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        )
+        .await;
+    }
+    let p = problem(
+        app.tenant_req(&other, Method::POST, TASKS)
+            .json(&json!({"flight_id": f["id"], "kind": "tow"})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation-failed",
+    )
+    .await;
+    assert!(p.to_string().contains("flight_id"), "{p}");
+    for path in [EQUIPMENT, TASKS] {
+        let theirs = call(app.tenant_req(&other, Method::GET, path), StatusCode::OK).await;
+        assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    }
+}

@@ -330,6 +330,12 @@ BUSINESS_RULES = [
     (r"must be at least 0\.1 more than [a-z_]+", "ordering between two fields"),
     (r"is required on completion without [a-z_]+ and [a-z_]+", "required when another field lacks a value"),
     (r"is required to complete an order without an assigned truck", "required when the row named says so"),
+    # Ground equipment and the line schedule: a task's spot is one of its flight's airport, its
+    # equipment suits it and is due for nothing; an hour meter only goes up.
+    (r"names no active parking location of the flight's airport", "reference to a row that does not exist"),
+    (r"is an? [a-z_]+, and an? [a-z_]+ task needs an? [a-z_]+", "must match the row named"),
+    (r"is due for maintenance", "a fact of the row named"),
+    (r"must not be below the current reading \(.+\)", "meters only go up"),
     # PostgreSQL text cannot hold U+0000; a pattern on every string of the document would say
     # it at the cost of a regular expression per field for every client.
     (r"must not contain a NUL character", "no U+0000 in text (PostgreSQL)"),

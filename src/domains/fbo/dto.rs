@@ -151,6 +151,9 @@ pub struct VisitingFlight {
     /// Its fuel orders, by requested time.
     #[serde(skip)]
     pub fuel_orders: Vec<FuelOrder>,
+    /// Its line tasks, by scheduled time.
+    #[serde(skip)]
+    pub line_tasks: Vec<LineTask>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -863,3 +866,251 @@ text_enum!(
     TrainingKind,
     FboRuleMode,
 );
+
+/// A kind of ground equipment.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum EquipmentKind {
+    /// A tow tractor or towbarless tug.
+    Tug,
+    /// A ground power unit.
+    Gpu,
+    FuelTruck,
+    LavatoryCart,
+    WaterCart,
+    AirStairs,
+    Deicer,
+    Other,
+}
+
+/// A piece of ground equipment at one of the FBO's airports.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+#[oai(rename = "FboEquipment")]
+pub struct Equipment {
+    pub id: Uuid,
+    pub airport_code: String,
+    /// Unique per airport (`Tug 2`).
+    pub name: String,
+    pub kind: EquipmentKind,
+    pub serial_number: Option<String>,
+    pub in_service: bool,
+    /// Why it is out of service.
+    pub out_of_service_reason: Option<String>,
+    /// The hour meter.
+    pub hours: Option<f64>,
+    /// Maintenance falls due on this day (the airport's local date) ...
+    pub maintenance_due_on: Option<NaiveDate>,
+    /// ... or at this hour-meter reading, whichever comes first.
+    pub maintenance_due_hours: Option<f64>,
+    /// Due now: the date reached (at the airport) or the hours.
+    pub maintenance_due: bool,
+    /// Due within 14 days or 10 hours.
+    pub maintenance_due_soon: bool,
+    /// In service and not due: line tasks may use it.
+    pub available: bool,
+    /// The task using it now, if any.
+    pub in_use_by_task_id: Option<Uuid>,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct EquipmentCreate {
+    /// An airport or landing-site code (`422` when it names none).
+    #[oai(validator(min_length = 2, max_length = 10))]
+    pub airport_code: String,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: String,
+    pub kind: EquipmentKind,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub serial_number: Option<String>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999")))]
+    pub hours: Option<f64>,
+    pub maintenance_due_on: Option<NaiveDate>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999")))]
+    pub maintenance_due_hours: Option<f64>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct EquipmentUpdate {
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub name: Option<String>,
+    #[oai(validator(min_length = 1, max_length = 100))]
+    pub serial_number: MaybeUndefined<String>,
+    /// `false` takes it out of service (with `out_of_service_reason`); `true` brings it back.
+    pub in_service: Option<bool>,
+    #[oai(validator(min_length = 1, max_length = 500))]
+    pub out_of_service_reason: Option<String>,
+    /// A new hour-meter reading: never below the current one.
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999")))]
+    pub hours: Option<f64>,
+    pub maintenance_due_on: MaybeUndefined<NaiveDate>,
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999")))]
+    pub maintenance_due_hours: MaybeUndefined<f64>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: MaybeUndefined<String>,
+    /// The version read; `409 version-conflict` when it changed since.
+    pub version: Option<i32>,
+}
+
+#[derive(Object)]
+pub struct EquipmentPage {
+    pub items: Vec<Equipment>,
+    pub next_cursor: Option<String>,
+}
+
+/// Maintenance done on a piece of equipment.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct EquipmentMaintenance {
+    pub id: Uuid,
+    pub equipment_id: Uuid,
+    pub done_on: NaiveDate,
+    /// The hour meter when it was done.
+    pub hours: Option<f64>,
+    pub description: String,
+    pub recorded_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct EquipmentMaintenanceCreate {
+    /// Not after the airport's today.
+    pub done_on: NaiveDate,
+    /// The hour meter then (becomes the equipment's reading if higher).
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999")))]
+    pub hours: Option<f64>,
+    #[oai(validator(min_length = 1, max_length = 2000))]
+    pub description: String,
+    /// When it is next due (a day after `done_on`); without it the date due is cleared.
+    pub next_due_on: Option<NaiveDate>,
+    /// At what hour reading it is next due (above `hours`); without it the hours due are
+    /// cleared.
+    #[oai(validator(minimum(value = "0"), maximum(value = "999999")))]
+    pub next_due_hours: Option<f64>,
+}
+
+#[derive(Object)]
+pub struct EquipmentMaintenancePage {
+    pub items: Vec<EquipmentMaintenance>,
+}
+
+/// What a line task is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum LineTaskKind {
+    /// Tow the aircraft (a tug).
+    Tow,
+    /// Ground power (a GPU).
+    Gpu,
+    /// Lavatory service (a lavatory cart).
+    Lavatory,
+    /// Potable water (a water cart).
+    PotableWater,
+    /// Into or out of a hangar (a tug).
+    HangarMove,
+}
+
+/// Where a line task stands: `scheduled` → `in_progress` → `done`, or `cancelled`.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum LineTaskStatus {
+    Scheduled,
+    InProgress,
+    Done,
+    Cancelled,
+}
+
+/// A task of the line schedule: a service for a visiting flight, at a spot or gate, with the
+/// equipment and the member of the line who does it.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct LineTask {
+    pub id: Uuid,
+    pub flight_id: Uuid,
+    pub tail_number: String,
+    pub airport_code: String,
+    pub kind: LineTaskKind,
+    pub scheduled_for: DateTime<Utc>,
+    /// The spot or gate.
+    pub location_id: Option<Uuid>,
+    pub location_code: Option<String>,
+    pub equipment_id: Option<Uuid>,
+    pub equipment_name: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub assignee_name: Option<String>,
+    pub status: LineTaskStatus,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub notes: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Object)]
+pub struct LineTaskCreate {
+    /// An open visiting flight.
+    pub flight_id: Uuid,
+    pub kind: LineTaskKind,
+    /// Default now.
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// An active spot or gate of the flight's airport.
+    pub location_id: Option<Uuid>,
+    /// Equipment of the flight's airport that suits the task (a tug for a tow or a hangar
+    /// move, a GPU, a lavatory cart, a water cart), in service and not due for maintenance.
+    pub equipment_id: Option<Uuid>,
+    /// An active user whose roles grant `fbo.fuel` (the line).
+    pub assignee_id: Option<Uuid>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+#[derive(Object)]
+pub struct LineTaskUpdate {
+    pub scheduled_for: Option<DateTime<Utc>>,
+    pub location_id: MaybeUndefined<Uuid>,
+    pub equipment_id: MaybeUndefined<Uuid>,
+    pub assignee_id: MaybeUndefined<Uuid>,
+    #[oai(validator(max_length = 2000))]
+    pub notes: MaybeUndefined<String>,
+    /// The version read; `409 version-conflict` when it changed since.
+    pub version: Option<i32>,
+}
+
+/// A step of a line task.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum LineTaskStep {
+    InProgress,
+    Done,
+}
+
+#[derive(Object)]
+pub struct LineTaskProgress {
+    pub status: LineTaskStep,
+    /// When; default now, at most 5 minutes ahead, not before the start.
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Object)]
+pub struct LineTaskCancel {
+    #[oai(validator(min_length = 1, max_length = 500))]
+    pub reason: String,
+}
+
+#[derive(Object)]
+pub struct LineTaskPage {
+    pub items: Vec<LineTask>,
+    pub next_cursor: Option<String>,
+}
+
+text_enum!(EquipmentKind, LineTaskKind, LineTaskStatus,);

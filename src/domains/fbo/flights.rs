@@ -19,11 +19,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    FboBoard, FboService, FlightParking, FuelOrder, ParkingAssign, ParkingKind, VisitStatus,
-    VisitStatusChange, VisitingFlight, VisitingFlightCreate, VisitingFlightPage,
+    FboBoard, FboService, FlightParking, FuelOrder, LineTask, ParkingAssign, ParkingKind,
+    VisitStatus, VisitStatusChange, VisitingFlight, VisitingFlightCreate, VisitingFlightPage,
     VisitingFlightUpdate,
 };
-use super::{FBO_FLIGHTS, FBO_READ, fuel, orders, parking};
+use super::{FBO_FLIGHTS, FBO_READ, fuel, line, orders, parking};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::domains::airports::service as airports;
@@ -127,6 +127,7 @@ impl From<Row> for VisitingFlight {
             notes: r.notes,
             parking,
             fuel_orders: Vec::new(),
+            line_tasks: Vec::new(),
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -156,19 +157,24 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> Result<VisitingFlight> {
     Ok(flights.remove(0))
 }
 
-/// Puts each flight's fuel orders on it (one statement for all).
+/// Puts each flight's fuel orders and line tasks on it (one statement for all of each).
 async fn with_orders(conn: &mut PgConnection, flights: &mut [VisitingFlight]) -> Result<()> {
     if flights.is_empty() {
         return Ok(());
     }
     let unit = fuel::unit(&mut *conn).await?;
     let ids: Vec<Uuid> = flights.iter().map(|f| f.id).collect();
-    let mut by_flight: HashMap<Uuid, Vec<FuelOrder>> = HashMap::new();
-    for o in orders::of_flights(conn, &ids, unit).await? {
-        by_flight.entry(o.flight_id).or_default().push(o);
+    let mut orders_of: HashMap<Uuid, Vec<FuelOrder>> = HashMap::new();
+    for o in orders::of_flights(&mut *conn, &ids, unit).await? {
+        orders_of.entry(o.flight_id).or_default().push(o);
+    }
+    let mut tasks_of: HashMap<Uuid, Vec<LineTask>> = HashMap::new();
+    for t in line::of_flights(conn, &ids).await? {
+        tasks_of.entry(t.flight_id).or_default().push(t);
     }
     for f in flights {
-        f.fuel_orders = by_flight.remove(&f.id).unwrap_or_default();
+        f.fuel_orders = orders_of.remove(&f.id).unwrap_or_default();
+        f.line_tasks = tasks_of.remove(&f.id).unwrap_or_default();
     }
     Ok(())
 }

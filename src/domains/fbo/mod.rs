@@ -6,11 +6,13 @@
 //! and variance), fuel dispatch (orders, `assign_fueler` checked against the fueler's training
 //! by the compliance engine, `update_progress`, completion dispensing from the truck and billing
 //! the customer) with its live feed over Server-Sent Events, and the line staff's training. See
-//! docs/fbo.md. Ground equipment and line service are the next part of issue 19.
+//! docs/fbo.md. And ground equipment with its maintenance due, and the line schedule.
 
 mod dto;
+mod equipment;
 mod flights;
 mod fuel;
+mod line;
 mod orders;
 mod parking;
 mod training;
@@ -35,6 +37,9 @@ pub enum Tag {
     FboFuelOrders,
     /// Line staff: their training records, who may fuel, and the FBO's rules.
     FboLineStaff,
+    /// Ground equipment and the line schedule (tows, ground power, lavatory, water, hangar
+    /// moves).
+    FboLine,
 }
 
 pub type Apis = (
@@ -43,6 +48,8 @@ pub type Apis = (
     fuel::FuelApi,
     orders::OrdersApi,
     training::TrainingApi,
+    equipment::EquipmentApi,
+    line::LineApi,
 );
 
 pub fn apis() -> Apis {
@@ -52,6 +59,8 @@ pub fn apis() -> Apis {
         fuel::FuelApi,
         orders::OrdersApi,
         training::TrainingApi,
+        equipment::EquipmentApi,
+        line::LineApi,
     )
 }
 
