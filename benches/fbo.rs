@@ -2,9 +2,9 @@
 //! and a real PostgreSQL:
 //!
 //! 1. **The board.** `GET /api/v1/fbo/board?airport=KTEB&date=<today>` for an FBO with 300
-//!    flights that day, each with two fuel orders (one completed by a fueler, one requested),
-//!    half of them parked, over 30 earlier days of the same traffic (9,000 flights and 18,000
-//!    orders of history). Timed: the whole request as the client sees it (so the server's share
+//!    flights that day, each with two fuel orders (one completed by a fueler, one requested)
+//!    and a ground-power task, 60 of them parked, over 30 earlier days of the same traffic
+//!    (9,000 flights, 18,000 orders and 9,000 tasks of history). Timed: the whole request as the client sees it (so the server's share
 //!    is at most that), 500 in a row after 50 unmeasured. Target: ≤ 10 ms.
 //! 2. **The live feed.** 100 Server-Sent Events subscribers of one tenant (and 10 of another)
 //!    connected to `GET /api/v1/fbo/events`; then 30 rounds, each one fuel order change
@@ -154,11 +154,20 @@ async fn seed(db: &flightline::db::Db, t: &flightline::tenancy::Tenant) {
            join (select id, row_number() over (order by location_code) as n
                    from fbo_parking_locations) l on l.n = (f.n % 60) + 1
           where f.n % 2 = 0 and f.n <= 120;
+         insert into fbo_equipment (id, airport_code, name, kind)
+         values (gen_random_uuid(), 'KTEB', 'GPU 1', 'gpu');
+         insert into fbo_line_tasks (id, flight_id, kind, scheduled_for, equipment_id, status,
+             started_at, completed_at)
+         select gen_random_uuid(), f.id, 'gpu', f.eta, (select id from fbo_equipment limit 1),
+                case when f.status = 'departed' then 'done' else 'scheduled' end,
+                case when f.status = 'departed' then f.eta end,
+                case when f.status = 'departed' then f.eta + interval '1 hour' end
+           from fbo_flights f;
          analyze;",
     )
     .execute(&mut *tx)
     .await
-    .expect("parking");
+    .expect("parking and line tasks");
     tx.commit().await.expect("commit");
 }
 

@@ -1913,6 +1913,43 @@ async fn fuel_orders_are_dispatched_to_trained_fuelers_fueled_from_the_truck_and
     )
     .await;
     assert_eq!(theirs["items"].as_array().map(Vec::len), Some(0));
+    // A training record entered by mistake: removed by a line manager only, audited.
+    let wrong = post(
+        &app,
+        &t,
+        TRAINING,
+        json!({"user_id": fid, "kind": "marshalling", "completed_on": "2026-03-01"}),
+    )
+    .await;
+    let wrong_path = format!("{TRAINING}/{}", id(&wrong));
+    problem(
+        app.tenant_req(&fueler, Method::DELETE, &wrong_path),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.tenant_req(&other, Method::DELETE, &wrong_path),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    call(
+        app.tenant_req(&t, Method::DELETE, &wrong_path),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    problem(
+        app.tenant_req(&t, Method::DELETE, &wrong_path),
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let actions = audit_actions(&app, &t, "fbo_training_record").await;
+    assert!(
+        actions.contains(&"fbo_training.deleted".to_owned()),
+        "{actions:?}"
+    );
     // Our fueler is no user of theirs.
     let (_, their_admin_fueler) = (0, &other);
     let p = problem(
@@ -2063,12 +2100,25 @@ async fn the_live_feed_streams_one_tenants_fuel_orders_and_resumes_after_the_las
     .await;
     let _ = role;
     let (_, auditor) = app.user_with_roles(&t, &["Auditor"]).await;
-    problem(
-        app.tenant_req(&auditor, Method::GET, "/api/v1/fbo/events"),
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
+    // Without `fbo.read` nothing of the FBO is readable.
+    for path in [
+        "/api/v1/fbo/events",
+        ORDERS,
+        TRAINING,
+        "/api/v1/fbo/fuelers",
+        "/api/v1/fbo/rules",
+        "/api/v1/fbo/equipment",
+        "/api/v1/fbo/line-tasks",
+        FLIGHTS,
+        TANKS,
+    ] {
+        problem(
+            app.tenant_req(&auditor, Method::GET, path),
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
     let school = app.signup("flight_school").await;
     problem(
         app.tenant_req(&school, Method::GET, "/api/v1/fbo/events"),

@@ -198,7 +198,8 @@ async fn emit(
     kind: FboEventKind,
     o: &FuelOrder,
 ) -> Result<()> {
-    let data = serde_json::to_value(o).map_err(|e| AppError::Internal(e.into()))?;
+    // The API's own JSON (poem's `ToJSON`), which the stream parses back: one representation.
+    let data = o.to_json().unwrap_or_default();
     let (id, at): (i64, DateTime<Utc>) = sqlx::query_as(
         "insert into fbo_events (kind, flight_id, fuel_order_id, data) values ($1, $2, $3, $4)
          returning id, at",
@@ -215,7 +216,7 @@ async fn emit(
         at,
         fuel_order: o.clone(),
     };
-    let json = serde_json::to_value(&event).map_err(|e| AppError::Internal(e.into()))?;
+    let json = event.to_json().unwrap_or_default();
     live::publish(conn, ctx.tenant.id, TOPIC, id, &wire(&kind), &json).await?;
     Ok(())
 }
