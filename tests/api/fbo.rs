@@ -2421,6 +2421,14 @@ async fn ground_equipment_serves_the_line_schedule_one_task_at_a_time() {
             .and_then(|x| x["line_tasks"].as_array().map(Vec::len))
     };
     assert_eq!((tasks_of("N500EE"), tasks_of("N600FF")), (Some(2), Some(1)));
+    // Landing and leaving that day, a flight is on both halves, each with its tasks.
+    let leaving = board["departures"]
+        .as_array()
+        .expect("departures")
+        .iter()
+        .find(|x| x["tail_number"] == "N500EE")
+        .and_then(|x| x["line_tasks"].as_array().map(Vec::len));
+    assert_eq!(leaving, Some(2));
     let active = call(
         app.tenant_req(&t, Method::GET, &format!("{TASKS}?active=true")),
         StatusCode::OK,

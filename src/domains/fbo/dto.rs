@@ -7,6 +7,8 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use uuid::Uuid;
 
+use crate::http::serde_json_payload::{instant, maybe_instant};
+
 /// What a parking location is.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[oai(rename_all = "snake_case")]
@@ -117,8 +119,10 @@ pub struct FlightParking {
     pub location_code: String,
     pub kind: ParkingKind,
     /// Held from this instant.
+    #[serde(serialize_with = "instant")]
     pub from: DateTime<Utc>,
     /// Held until this instant; `null` until the flight leaves (or the spot is released).
+    #[serde(serialize_with = "maybe_instant")]
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -135,9 +139,13 @@ pub struct VisitingFlight {
     pub operator_name: Option<String>,
     /// The customer billed (a contact with the role `customer`, through its finance account).
     pub customer_id: Option<Uuid>,
+    #[serde(serialize_with = "maybe_instant")]
     pub eta: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "maybe_instant")]
     pub etd: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "maybe_instant")]
     pub arrived_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "maybe_instant")]
     pub departed_at: Option<DateTime<Utc>>,
     pub passengers: Option<i32>,
     pub services: Vec<FboService>,
@@ -148,14 +156,18 @@ pub struct VisitingFlight {
     pub notes: Option<String>,
     /// The spot it holds now or will hold; `null` without one.
     pub parking: Option<FlightParking>,
-    /// Its fuel orders, by requested time.
+    /// Its fuel orders at a glance, by requested time (`GET /api/v1/fbo/fuel-orders/{id}`
+    /// has the rest).
     #[serde(skip)]
-    pub fuel_orders: Vec<FuelOrder>,
-    /// Its line tasks, by scheduled time.
+    pub fuel_orders: Vec<FuelOrderSummary>,
+    /// Its line tasks at a glance, by scheduled time (`GET /api/v1/fbo/line-tasks/{id}` has the
+    /// rest).
     #[serde(skip)]
-    pub line_tasks: Vec<LineTask>,
+    pub line_tasks: Vec<LineTaskSummary>,
     pub version: i32,
+    #[serde(serialize_with = "instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "instant")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -243,7 +255,9 @@ pub struct VisitingFlightPage {
     pub next_cursor: Option<String>,
 }
 
-/// The arrivals and departures of one local day at one airport.
+// Served by serde straight to bytes (`crate::http::SerdeJson`, the `Serialize` below).
+/// The arrivals and departures of one local day at one airport, each flight with its fuel
+/// orders and line tasks.
 #[derive(Object)]
 pub struct FboBoard {
     pub airport_code: String,
@@ -1114,3 +1128,175 @@ pub struct LineTaskPage {
 }
 
 text_enum!(EquipmentKind, LineTaskKind, LineTaskStatus,);
+
+/// A fuel order as the board shows it.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+#[oai(rename = "FboFuelOrderSummary")]
+pub struct FuelOrderSummary {
+    pub id: Uuid,
+    pub product: FuelProduct,
+    /// Asked for, in `unit`; `null` for a top-off.
+    pub quantity: Option<f64>,
+    pub top_off: bool,
+    pub unit: FuelUnit,
+    #[serde(serialize_with = "instant")]
+    pub requested_for: DateTime<Utc>,
+    pub status: FuelOrderStatus,
+    pub fueler_id: Option<Uuid>,
+    pub fueler_name: Option<String>,
+    pub truck_id: Option<Uuid>,
+    /// Dispensed, in `unit`, once completed.
+    pub delivered: Option<f64>,
+    #[serde(serialize_with = "maybe_instant")]
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// A line task as the board shows it.
+#[derive(Object, Clone, Debug, serde::Serialize)]
+pub struct LineTaskSummary {
+    pub id: Uuid,
+    pub kind: LineTaskKind,
+    #[serde(serialize_with = "instant")]
+    pub scheduled_for: DateTime<Utc>,
+    pub status: LineTaskStatus,
+    pub location_code: Option<String>,
+    pub equipment_id: Option<Uuid>,
+    pub equipment_name: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub assignee_name: Option<String>,
+}
+
+/// The board as its `ToJSON` writes it: each flight with its fuel orders and line tasks (which
+/// a flight's own `serde::Serialize`, the audit snapshot, leaves out).
+impl serde::Serialize for FboBoard {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Entry<'a> {
+            #[serde(flatten)]
+            flight: &'a VisitingFlight,
+            fuel_orders: &'a [FuelOrderSummary],
+            line_tasks: &'a [LineTaskSummary],
+        }
+        #[derive(serde::Serialize)]
+        struct View<'a> {
+            airport_code: &'a str,
+            date: NaiveDate,
+            time_zone: &'a str,
+            arrivals: Vec<Entry<'a>>,
+            departures: Vec<Entry<'a>>,
+        }
+        fn entry(f: &VisitingFlight) -> Entry<'_> {
+            Entry {
+                flight: f,
+                fuel_orders: &f.fuel_orders,
+                line_tasks: &f.line_tasks,
+            }
+        }
+        View {
+            airport_code: &self.airport_code,
+            date: self.date,
+            time_zone: &self.time_zone,
+            arrivals: self.arrivals.iter().map(entry).collect(),
+            departures: self.departures.iter().map(entry).collect(),
+        }
+        .serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
+    }
+
+    fn flight(id: u128, landed: bool) -> VisitingFlight {
+        VisitingFlight {
+            id: Uuid::from_u128(id),
+            airport_code: "KTEB".into(),
+            tail_number: "N100AA".into(),
+            aircraft_type: Some("C25A".into()),
+            operator_name: if landed {
+                None
+            } else {
+                Some("Acme \"Jets\"".into())
+            },
+            customer_id: Some(Uuid::from_u128(7)),
+            eta: Some(at("2026-12-07T14:00:00.123456789Z")),
+            etd: Some(at("2026-12-07T18:00:00Z")),
+            arrived_at: landed.then(|| at("2026-12-07T14:03:10Z")),
+            departed_at: None,
+            passengers: Some(4),
+            services: vec![FboService::Fuel, FboService::CrewCar],
+            status: if landed {
+                VisitStatus::Arrived
+            } else {
+                VisitStatus::Expected
+            },
+            cancel_reason: None,
+            tags: vec!["vip".into()],
+            notes: Some("line 1\nline 2 é".into()),
+            parking: landed.then(|| FlightParking {
+                location_id: Uuid::from_u128(9),
+                location_code: "A1".into(),
+                kind: ParkingKind::Ramp,
+                from: at("2026-12-07T14:05:00Z"),
+                to: None,
+            }),
+            fuel_orders: vec![FuelOrderSummary {
+                id: Uuid::from_u128(11),
+                product: FuelProduct::Avgas100ll,
+                quantity: Some(105.5),
+                top_off: false,
+                unit: FuelUnit::Gal,
+                requested_for: at("2026-12-07T14:30:00Z"),
+                status: FuelOrderStatus::EnRoute,
+                fueler_id: Some(Uuid::from_u128(12)),
+                fueler_name: Some("Sam".into()),
+                truck_id: None,
+                delivered: None,
+                completed_at: Some(at("2026-12-07T15:00:00.5Z")),
+            }],
+            line_tasks: vec![LineTaskSummary {
+                id: Uuid::from_u128(13),
+                kind: LineTaskKind::PotableWater,
+                scheduled_for: at("2026-12-07T15:00:00Z"),
+                status: LineTaskStatus::InProgress,
+                location_code: None,
+                equipment_id: Some(Uuid::from_u128(14)),
+                equipment_name: Some("Water cart".into()),
+                assignee_id: None,
+                assignee_name: None,
+            }],
+            version: 3,
+            created_at: at("2026-12-06T09:00:00Z"),
+            updated_at: at("2026-12-07T14:05:00.000001Z"),
+        }
+    }
+
+    /// The board is written by serde (`SerdeJson`) and documented by its `Object`: the two
+    /// must give the same JSON, field by field (instants, enums, nulls, escapes).
+    #[test]
+    fn the_board_serde_writes_is_what_its_schema_says() {
+        let board = FboBoard {
+            airport_code: "KTEB".into(),
+            date: NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
+            time_zone: "America/New_York".into(),
+            arrivals: vec![flight(1, true), flight(2, false)],
+            departures: vec![flight(1, true)],
+        };
+        let by_serde = serde_json::to_value(&board).expect("serde");
+        assert_eq!(by_serde, board.to_json().expect("to_json"));
+        assert_eq!(
+            by_serde["arrivals"][0]["fuel_orders"][0]["product"],
+            "avgas_100ll"
+        );
+        assert_eq!(
+            by_serde["arrivals"][0]["eta"],
+            "2026-12-07T14:00:00.123456789+00:00"
+        );
+    }
+}

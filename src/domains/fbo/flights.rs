@@ -19,9 +19,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::{
-    FboBoard, FboService, FlightParking, FuelOrder, LineTask, ParkingAssign, ParkingKind,
-    VisitStatus, VisitStatusChange, VisitingFlight, VisitingFlightCreate, VisitingFlightPage,
-    VisitingFlightUpdate,
+    FboBoard, FboService, FlightParking, FuelOrderSummary, LineTaskSummary, ParkingAssign,
+    ParkingKind, VisitStatus, VisitStatusChange, VisitingFlight, VisitingFlightCreate,
+    VisitingFlightPage, VisitingFlightUpdate,
 };
 use super::{FBO_FLIGHTS, FBO_READ, fuel, line, orders, parking};
 use crate::audit::{self, Change};
@@ -29,7 +29,7 @@ use crate::auth::TenantCtx;
 use crate::domains::airports::service as airports;
 use crate::domains::contacts::service as contacts;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent};
+use crate::http::{JsonBody, NoContent, SerdeJson};
 use crate::kernel::page;
 use crate::kernel::units::{merge, wire};
 use crate::timezone::TenantClock;
@@ -80,7 +80,8 @@ struct Row {
 /// A flight on the board: an arrival or a departure of the day.
 #[derive(sqlx::FromRow)]
 struct BoardRow {
-    arrival: bool,
+    arrival: Option<bool>,
+    departure: Option<bool>,
     #[sqlx(flatten)]
     row: Row,
 }
@@ -163,18 +164,21 @@ async fn with_orders(conn: &mut PgConnection, flights: &mut [VisitingFlight]) ->
         return Ok(());
     }
     let unit = fuel::unit(&mut *conn).await?;
-    let ids: Vec<Uuid> = flights.iter().map(|f| f.id).collect();
-    let mut orders_of: HashMap<Uuid, Vec<FuelOrder>> = HashMap::new();
-    for o in orders::of_flights(&mut *conn, &ids, unit).await? {
-        orders_of.entry(o.flight_id).or_default().push(o);
+    let mut ids: Vec<Uuid> = flights.iter().map(|f| f.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut orders_of: HashMap<Uuid, Vec<FuelOrderSummary>> = HashMap::new();
+    for (flight, o) in orders::of_flights(&mut *conn, &ids, unit).await? {
+        orders_of.entry(flight).or_default().push(o);
     }
-    let mut tasks_of: HashMap<Uuid, Vec<LineTask>> = HashMap::new();
-    for t in line::of_flights(conn, &ids).await? {
-        tasks_of.entry(t.flight_id).or_default().push(t);
+    let mut tasks_of: HashMap<Uuid, Vec<LineTaskSummary>> = HashMap::new();
+    for (flight, t) in line::of_flights(conn, &ids).await? {
+        tasks_of.entry(flight).or_default().push(t);
     }
+    // A flight landing and leaving that day is on both halves of the board: both carry them.
     for f in flights {
-        f.fuel_orders = orders_of.remove(&f.id).unwrap_or_default();
-        f.line_tasks = tasks_of.remove(&f.id).unwrap_or_default();
+        f.fuel_orders = orders_of.get(&f.id).cloned().unwrap_or_default();
+        f.line_tasks = tasks_of.get(&f.id).cloned().unwrap_or_default();
     }
     Ok(())
 }
@@ -692,8 +696,9 @@ impl FlightsApi {
 
     /// One airport's board for a local day (`date`, default today at the airport): arrivals
     /// by ETA (the landing time once arrived) and departures by ETD (the departure time once
-    /// departed), each with its status and spot; cancelled flights show as such. At most
-    /// 1,000 of each.
+    /// departed), each with its status, spot, fuel orders and line tasks; cancelled flights
+    /// show as such, and a flight landing and leaving that day is on both. At most 1,000 of
+    /// each.
     ///
     /// Permission: `fbo.read`.
     #[oai(path = "/board", method = "get")]
@@ -704,7 +709,7 @@ impl FlightsApi {
         #[oai(validator(min_length = 2, max_length = 10))]
         airport: Query<String>,
         date: Query<Option<NaiveDate>>,
-    ) -> Result<Json<FboBoard>> {
+    ) -> Result<SerdeJson<FboBoard>> {
         ctx.require(FBO_READ)?;
         let mut tx = ctx.begin().await?;
         let found = airports::by_code(&mut tx, &airport.0)
@@ -715,39 +720,58 @@ impl FlightsApi {
         };
         let date = date.0.unwrap_or_else(|| clock.today());
         let (start, end) = clock.days(date, 1);
+        // Every flight of the day once (arriving, leaving or both), split and ordered here.
         let rows: Vec<BoardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "(select true as arrival, x.* from ({SELECT}
-                where f.airport_code = $1 and coalesce(f.arrived_at, f.eta) >= $2
-                  and coalesce(f.arrived_at, f.eta) < $3
-                order by coalesce(f.arrived_at, f.eta), f.id limit $4) x)
-             union all
-             (select false, y.* from ({SELECT}
-                where f.airport_code = $1 and coalesce(f.departed_at, f.etd) >= $2
-                  and coalesce(f.departed_at, f.etd) < $3
-                order by coalesce(f.departed_at, f.etd), f.id limit $4) y)"
+            "select coalesce(x.arrived_at, x.eta) >= $2 and coalesce(x.arrived_at, x.eta) < $3
+                        as arrival,
+                    coalesce(x.departed_at, x.etd) >= $2 and coalesce(x.departed_at, x.etd) < $3
+                        as departure,
+                    x.*
+               from ({SELECT}
+                where f.airport_code = $1
+                  and ((coalesce(f.arrived_at, f.eta) >= $2 and coalesce(f.arrived_at, f.eta) < $3)
+                       or (coalesce(f.departed_at, f.etd) >= $2
+                           and coalesce(f.departed_at, f.etd) < $3))
+                order by coalesce(f.arrived_at, f.eta, f.departed_at, f.etd), f.id
+                limit $4) x"
         )))
         .bind(&found.code)
         .bind(start)
         .bind(end)
-        .bind(BOARD_MAX)
+        .bind(2 * BOARD_MAX)
         .fetch_all(&mut *tx)
         .await?;
-        let (flags, mut flights): (Vec<bool>, Vec<VisitingFlight>) = rows
-            .into_iter()
-            .map(|BoardRow { arrival, row }| (arrival, row.into()))
-            .unzip();
-        // One statement for the fuel orders of both halves.
+        let mut halves = Vec::with_capacity(rows.len());
+        let mut flights: Vec<VisitingFlight> = Vec::with_capacity(rows.len());
+        for BoardRow {
+            arrival,
+            departure,
+            row,
+        } in rows
+        {
+            halves.push((arrival.unwrap_or(false), departure.unwrap_or(false)));
+            flights.push(row.into());
+        }
+        // One statement each for the fuel orders and the line tasks of all of them.
         with_orders(&mut tx, &mut flights).await?;
         tx.end_read();
         let (mut arrivals, mut departures) = (Vec::new(), Vec::new());
-        for (arrival, f) in flags.into_iter().zip(flights) {
-            if arrival {
-                arrivals.push(f);
-            } else {
-                departures.push(f);
+        for ((arrival, departure), f) in halves.into_iter().zip(flights) {
+            match (arrival, departure) {
+                (true, true) => {
+                    departures.push(f.clone());
+                    arrivals.push(f);
+                }
+                (true, false) => arrivals.push(f),
+                (false, true) => departures.push(f),
+                (false, false) => {}
             }
         }
-        Ok(Json(FboBoard {
+        arrivals.sort_by_key(|f| (f.arrived_at.or(f.eta), f.id));
+        departures.sort_by_key(|f| (f.departed_at.or(f.etd), f.id));
+        arrivals.truncate(BOARD_MAX as usize);
+        departures.truncate(BOARD_MAX as usize);
+        Ok(SerdeJson(FboBoard {
             airport_code: found.code,
             date,
             time_zone: found.time_zone,

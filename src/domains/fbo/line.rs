@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::dto::{
     EquipmentKind, LineTask, LineTaskCancel, LineTaskCreate, LineTaskKind, LineTaskPage,
-    LineTaskProgress, LineTaskStatus, LineTaskStep, LineTaskUpdate, VisitStatus,
+    LineTaskProgress, LineTaskStatus, LineTaskStep, LineTaskSummary, LineTaskUpdate, VisitStatus,
 };
 use super::{FBO_FLIGHTS, FBO_FUEL, FBO_MANAGE, FBO_READ, equipment, training};
 use crate::audit::{self, Change};
@@ -118,18 +118,62 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LineTask> {
     load(conn, id).await
 }
 
-/// The line tasks of `flights`, by scheduled time, for the board and the flight.
-pub(super) async fn of_flights(conn: &mut PgConnection, flights: &[Uuid]) -> Result<Vec<LineTask>> {
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: Uuid,
+    flight_id: Uuid,
+    #[sqlx(try_from = "String")]
+    kind: LineTaskKind,
+    scheduled_for: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    status: LineTaskStatus,
+    location_code: Option<String>,
+    equipment_id: Option<Uuid>,
+    equipment_name: Option<String>,
+    assignee_id: Option<Uuid>,
+    assignee_name: Option<String>,
+}
+
+/// The line tasks of `flights` at a glance, by scheduled time, each with its flight's id: for
+/// the board and the flight (one statement).
+pub(super) async fn of_flights(
+    conn: &mut PgConnection,
+    flights: &[Uuid],
+) -> Result<Vec<(Uuid, LineTaskSummary)>> {
     if flights.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where t.flight_id = any($1) order by t.scheduled_for, t.id"
-    )))
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "select t.id, t.flight_id, t.kind, t.scheduled_for, t.status, l.location_code,
+                t.equipment_id, e.name as equipment_name, t.assignee_id, u.name as assignee_name
+           from fbo_line_tasks t
+           left join fbo_parking_locations l on l.id = t.location_id
+           left join fbo_equipment e on e.id = t.equipment_id
+           left join users u on u.id = t.assignee_id
+          where t.flight_id = any($1) order by t.scheduled_for, t.id",
+    )
     .bind(flights)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                r.flight_id,
+                LineTaskSummary {
+                    id: r.id,
+                    kind: r.kind,
+                    scheduled_for: r.scheduled_for,
+                    status: r.status,
+                    location_code: r.location_code,
+                    equipment_id: r.equipment_id,
+                    equipment_name: r.equipment_name,
+                    assignee_id: r.assignee_id,
+                    assignee_name: r.assignee_name,
+                },
+            )
+        })
+        .collect())
 }
 
 /// The equipment a task of `kind` needs.

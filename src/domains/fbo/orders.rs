@@ -26,8 +26,8 @@ use uuid::Uuid;
 
 use super::dto::{
     FboEvent, FboEventKind, FuelOrder, FuelOrderCancel, FuelOrderCreate, FuelOrderPage,
-    FuelOrderStatus, FuelOrderUpdate, FuelProduct, FuelProgress, FuelProgressStep, FuelUnit,
-    FuelerAssign, Unbilled, VisitStatus,
+    FuelOrderStatus, FuelOrderSummary, FuelOrderUpdate, FuelProduct, FuelProgress,
+    FuelProgressStep, FuelUnit, FuelerAssign, Unbilled, VisitStatus,
 };
 use super::fuel::{self, from_litres, to_litres};
 use super::{FBO_FLIGHTS, FBO_FUEL, FBO_MANAGE, FBO_READ, training};
@@ -173,22 +173,67 @@ async fn lock(conn: &mut PgConnection, id: Uuid, unit: FuelUnit) -> Result<FuelO
     load(conn, id, unit).await
 }
 
-/// The fuel orders of `flights`, by requested time, for the board and the flight.
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: Uuid,
+    flight_id: Uuid,
+    #[sqlx(try_from = "String")]
+    product: FuelProduct,
+    requested_l: Option<f64>,
+    top_off: bool,
+    requested_for: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    status: FuelOrderStatus,
+    fueler_id: Option<Uuid>,
+    fueler_name: Option<String>,
+    truck_id: Option<Uuid>,
+    delivered_l: Option<f64>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+/// The fuel orders of `flights` at a glance, by requested time, each with its flight's id:
+/// for the board and the flight (one statement).
 pub(super) async fn of_flights(
     conn: &mut PgConnection,
     flights: &[Uuid],
     unit: FuelUnit,
-) -> Result<Vec<FuelOrder>> {
+) -> Result<Vec<(Uuid, FuelOrderSummary)>> {
     if flights.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where o.flight_id = any($1) order by o.requested_for, o.id"
-    )))
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "select o.id, o.flight_id, o.product, o.requested_l::float8 as requested_l, o.top_off,
+                o.requested_for, o.status, o.fueler_id, u.name as fueler_name, o.truck_id,
+                o.delivered_l::float8 as delivered_l, o.completed_at
+           from fbo_fuel_orders o left join users u on u.id = o.fueler_id
+          where o.flight_id = any($1) order by o.requested_for, o.id",
+    )
     .bind(flights)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| order(r, unit)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let q = |l: Option<f64>| l.map(|l| from_litres(l, unit, r.product));
+            (
+                r.flight_id,
+                FuelOrderSummary {
+                    id: r.id,
+                    product: r.product,
+                    quantity: q(r.requested_l),
+                    top_off: r.top_off,
+                    unit,
+                    requested_for: r.requested_for,
+                    status: r.status,
+                    fueler_id: r.fueler_id,
+                    fueler_name: r.fueler_name,
+                    truck_id: r.truck_id,
+                    delivered: q(r.delivered_l),
+                    completed_at: r.completed_at,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Writes event `kind` of `o` to the feed and publishes it when the transaction commits.

@@ -9,12 +9,14 @@ pub mod meta;
 pub mod middleware;
 pub use crate::kernel::page;
 pub mod ratelimit;
+pub mod serde_json_payload;
 pub mod upload;
 
 use poem_openapi::ApiResponse;
 
 pub use body::JsonBody;
 pub use meta::RequestMeta;
+pub use serde_json_payload::SerdeJson;
 
 /// `204 No Content`.
 #[derive(ApiResponse)]
