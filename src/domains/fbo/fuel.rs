@@ -441,8 +441,9 @@ async fn insert(
     Ok(moved)
 }
 
-/// `at`, defaulting to now, refused more than 5 minutes ahead.
-fn when(at: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
+/// `at`, defaulting to now, refused more than 5 minutes ahead (every FBO record of something
+/// that happened: movements, checks, fuel order and line task progress).
+pub(super) fn when(at: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
     let now = Utc::now();
     let at = at.unwrap_or(now);
     if at > now + CLOCK_SLACK {

@@ -4,7 +4,7 @@
 //! progress to done. Equipment must suit the task and be available (in service, maintenance not
 //! due); one piece serves one task at a time (a partial unique index, `409 equipment-busy`).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
@@ -15,7 +15,7 @@ use super::dto::{
     EquipmentKind, LineTask, LineTaskCancel, LineTaskCreate, LineTaskKind, LineTaskPage,
     LineTaskProgress, LineTaskStatus, LineTaskStep, LineTaskSummary, LineTaskUpdate, VisitStatus,
 };
-use super::{FBO_FLIGHTS, FBO_FUEL, FBO_MANAGE, FBO_READ, equipment, training};
+use super::{FBO_FLIGHTS, FBO_FUEL, FBO_MANAGE, FBO_READ, equipment, fuel, training};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
@@ -31,9 +31,6 @@ enum Created {
     #[oai(status = 201)]
     Created(Json<LineTask>),
 }
-
-/// How far ahead of the server's clock progress may be reported.
-const CLOCK_SLACK: Duration = Duration::minutes(5);
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -516,11 +513,7 @@ impl LineApi {
         id: Path<Uuid>,
         body: JsonBody<LineTaskProgress>,
     ) -> Result<Json<LineTask>> {
-        let now = Utc::now();
-        let at = body.0.at.unwrap_or(now);
-        if at > now + CLOCK_SLACK {
-            return Err(AppError::validation("at", "must not be in the future"));
-        }
+        let at = fuel::when(body.0.at)?;
         ctx.require(FBO_FUEL)?;
         let mut tx = ctx.begin().await?;
         let before = lock(&mut tx, id.0).await?;

@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::time::Duration as StdDuration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use poem::web::sse::Event;
@@ -64,8 +64,6 @@ enum Created {
 
 /// The live feed's topic in the host's hub.
 const TOPIC: &str = "fbo";
-/// How far ahead of the server's clock progress may be reported.
-const CLOCK_SLACK: Duration = Duration::minutes(5);
 /// A stream ends after this long; the client reconnects with `Last-Event-ID` (an access token
 /// does not outlive it by much, and a revoked one stops being served).
 const STREAM_LIFETIME: StdDuration = StdDuration::from_secs(15 * 60);
@@ -368,16 +366,6 @@ async fn check_truck(
         Some((_, _, false)) => Err(AppError::validation("truck_id", "is out of service")),
         Some(_) => Ok(()),
     }
-}
-
-/// `at`, defaulting to now, refused more than 5 minutes ahead.
-fn when(at: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
-    let now = Utc::now();
-    let at = at.unwrap_or(now);
-    if at > now + CLOCK_SLACK {
-        return Err(AppError::validation("at", "must not be in the future"));
-    }
-    Ok(at)
 }
 
 /// The quantity a completion dispensed, in the fuel unit: the one reported, else the meter
@@ -814,7 +802,7 @@ impl OrdersApi {
         body: JsonBody<FuelProgress>,
     ) -> Result<Json<FuelOrder>> {
         let b = body.0;
-        let at = when(b.at)?;
+        let at = fuel::when(b.at)?;
         if let (Some(a), Some(s)) = (b.meter_start, b.meter_stop)
             && s < a
         {
