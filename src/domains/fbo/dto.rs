@@ -2,6 +2,8 @@
 //! flights, their parking and the arrivals and departures board (they are the OpenAPI schema:
 //! every constraint the server enforces is declared).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
@@ -266,9 +268,10 @@ pub struct FboBoard {
     /// The airport's IANA time zone, in which `date` is a day.
     pub time_zone: String,
     /// Flights due or landed that day, by ETA (arrival time once arrived).
-    pub arrivals: Vec<VisitingFlight>,
-    /// Flights leaving that day, by ETD (departure time once departed).
-    pub departures: Vec<VisitingFlight>,
+    pub arrivals: Vec<Arc<VisitingFlight>>,
+    /// Flights leaving that day, by ETD (departure time once departed); a flight landing and
+    /// leaving that day is the same on both halves (shared, not copied).
+    pub departures: Vec<Arc<VisitingFlight>>,
 }
 
 /// A storage tank or a refueller truck (a truck holds its own inventory).
@@ -1185,7 +1188,7 @@ impl serde::Serialize for FboBoard {
             arrivals: Vec<Entry<'a>>,
             departures: Vec<Entry<'a>>,
         }
-        fn entry(f: &VisitingFlight) -> Entry<'_> {
+        fn entry(f: &Arc<VisitingFlight>) -> Entry<'_> {
             Entry {
                 flight: f,
                 fuel_orders: &f.fuel_orders,
@@ -1285,8 +1288,8 @@ mod tests {
             airport_code: "KTEB".into(),
             date: NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"),
             time_zone: "America/New_York".into(),
-            arrivals: vec![flight(1, true), flight(2, false)],
-            departures: vec![flight(1, true)],
+            arrivals: vec![Arc::new(flight(1, true)), Arc::new(flight(2, false))],
+            departures: vec![Arc::new(flight(1, true))],
         };
         let by_serde = serde_json::to_value(&board).expect("serde");
         assert_eq!(by_serde, board.to_json().expect("to_json"));

@@ -8,6 +8,7 @@
 //! spot keeps its history.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -175,10 +176,10 @@ async fn with_orders(conn: &mut PgConnection, flights: &mut [VisitingFlight]) ->
     for (flight, t) in line::of_flights(conn, &ids).await? {
         tasks_of.entry(flight).or_default().push(t);
     }
-    // A flight landing and leaving that day is on both halves of the board: both carry them.
+    // Each flight is here once (a flight on both halves of the board is shared by them).
     for f in flights {
-        f.fuel_orders = orders_of.get(&f.id).cloned().unwrap_or_default();
-        f.line_tasks = tasks_of.get(&f.id).cloned().unwrap_or_default();
+        f.fuel_orders = orders_of.remove(&f.id).unwrap_or_default();
+        f.line_tasks = tasks_of.remove(&f.id).unwrap_or_default();
     }
     Ok(())
 }
@@ -721,20 +722,37 @@ impl FlightsApi {
         let date = date.0.unwrap_or_else(|| clock.today());
         let (start, end) = clock.days(date, 1);
         // Every flight of the day once (arriving, leaving or both), split and ordered here.
-        let rows: Vec<BoardRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select coalesce(x.arrived_at, x.eta) >= $2 and coalesce(x.arrived_at, x.eta) < $3
-                        as arrival,
-                    coalesce(x.departed_at, x.etd) >= $2 and coalesce(x.departed_at, x.etd) < $3
-                        as departure,
-                    x.*
-               from ({SELECT}
+        // Each flight's current spot comes from one pass over the day's parking holds (a
+        // subquery per flight cost a join per flight).
+        let rows: Vec<BoardRow> = sqlx::query_as(
+            "with f as (
+               select f.*,
+                      coalesce(f.arrived_at, f.eta) >= $2 and coalesce(f.arrived_at, f.eta) < $3
+                          as arrival,
+                      coalesce(f.departed_at, f.etd) >= $2 and coalesce(f.departed_at, f.etd) < $3
+                          as departure
+                 from fbo_flights f
                 where f.airport_code = $1
                   and ((coalesce(f.arrived_at, f.eta) >= $2 and coalesce(f.arrived_at, f.eta) < $3)
                        or (coalesce(f.departed_at, f.etd) >= $2
                            and coalesce(f.departed_at, f.etd) < $3))
                 order by coalesce(f.arrived_at, f.eta, f.departed_at, f.etd), f.id
-                limit $4) x"
-        )))
+                limit $4)
+             select f.arrival, f.departure, f.id, f.airport_code, f.tail_number,
+                    f.aircraft_type, f.operator_name, f.customer_id, f.eta, f.etd, f.arrived_at,
+                    f.departed_at, f.passengers, f.services, f.status, f.cancel_reason, f.tags,
+                    f.notes, f.version, f.created_at, f.updated_at,
+                    p.location_id as parking_location_id, p.location_code as parking_code,
+                    p.kind as parking_kind, p.starts_at as parking_from, p.ends_at as parking_to
+               from f
+               left join (
+                 select distinct on (a.flight_id) a.flight_id, a.location_id, l.location_code,
+                        l.kind, a.starts_at, a.ends_at
+                   from fbo_parking_assignments a
+                   join fbo_parking_locations l on l.id = a.location_id
+                  where a.flight_id in (select id from f)
+                  order by a.flight_id, a.starts_at desc) p on p.flight_id = f.id",
+        )
         .bind(&found.code)
         .bind(start)
         .bind(end)
@@ -757,6 +775,7 @@ impl FlightsApi {
         tx.end_read();
         let (mut arrivals, mut departures) = (Vec::new(), Vec::new());
         for ((arrival, departure), f) in halves.into_iter().zip(flights) {
+            let f = Arc::new(f);
             match (arrival, departure) {
                 (true, true) => {
                     departures.push(f.clone());
