@@ -55,9 +55,16 @@ ensure_pg_client() {
   command -v pg_dump >/dev/null || apt_install postgresql-client
 }
 
+# The server binaries (initdb, pg_ctl) for the fault tests' private cluster (tests/api/faults.rs),
+# and runuser to run them as postgres when the tests run as root.
+ensure_pg_server_binaries() {
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+}
+
 ensure_redis() {
-  if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then return 0; fi
+  # The binary also when a server already answers: the fault tests start a private one.
   command -v redis-server >/dev/null || apt_install redis-server
+  if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then return 0; fi
   log "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
   for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && return 0; sleep 0.5; done

@@ -15,6 +15,7 @@ mod compliance;
 mod contacts;
 mod crew;
 mod events;
+mod faults;
 mod fbo;
 mod finance;
 mod finance_stripe;

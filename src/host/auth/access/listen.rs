@@ -20,7 +20,7 @@ impl AccessCache {
                 match this.db.listener().await {
                     Ok(mut listener) => {
                         if listener.listen(CHANNEL).await.is_ok() {
-                            this.clear();
+                            this.set_listening(true);
                             backoff = Duration::from_millis(200);
                             while let Ok(n) = listener.recv().await {
                                 match Invalidation::parse(n.payload()) {
@@ -29,7 +29,7 @@ impl AccessCache {
                                 }
                             }
                             tracing::warn!("access listener lost its connection");
-                            this.clear();
+                            this.set_listening(false);
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "access listener cannot connect"),
@@ -49,7 +49,7 @@ impl AccessCache {
                 match redis.client.get_async_pubsub().await {
                     Ok(mut pubsub) => {
                         if pubsub.subscribe(REDIS_CHANNEL).await.is_ok() {
-                            this.clear();
+                            this.set_listening(true);
                             backoff = Duration::from_millis(200);
                             let mut messages = pubsub.on_message();
                             while let Some(msg) = messages.next().await {
@@ -64,7 +64,7 @@ impl AccessCache {
                                 }
                             }
                             tracing::warn!("access listener lost its Redis connection");
-                            this.clear();
+                            this.set_listening(false);
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "access listener cannot connect to Redis"),

@@ -6,7 +6,9 @@
 //! deactivated or deleted, roles or role assignments changed, an API key revoked. The change is
 //! committed together with `pg_notify('flightline_access', ...)`; every replica LISTENs and drops
 //! the affected entries within milliseconds; the replica that made the change drops them at once.
-//! A TTL bounds staleness if a notification were ever lost.
+//! A TTL bounds staleness if a notification were ever lost, and while a replica's listener is
+//! not connected (PostgreSQL or Redis gone) it caches nothing at all: every request reads the
+//! database, so a revocation made on another replica in the meantime is never missed.
 //!
 //! The cache itself is here; loading on a miss is in `load`, the notification in `invalidation`,
 //! the listeners in `listen`, the Redis connection in `redis`.
@@ -65,6 +67,9 @@ pub struct AccessCache {
     /// reading the database and stores its result only if it has not moved: an invalidation
     /// that arrives while an entry is being loaded is never lost to a late store of old data.
     epoch: std::sync::atomic::AtomicU64,
+    /// Whether this replica's listener hears invalidations now; the cache serves and stores
+    /// entries only then.
+    listening: std::sync::atomic::AtomicBool,
     /// When each API key's `last_used_at` was last written (at most once a minute per key).
     touched: RwLock<HashMap<Uuid, Instant>>,
 }
@@ -77,11 +82,15 @@ impl AccessCache {
             ttl,
             entries: RwLock::new(HashMap::new()),
             epoch: std::sync::atomic::AtomicU64::new(0),
+            listening: std::sync::atomic::AtomicBool::new(false),
             touched: RwLock::new(HashMap::new()),
         }
     }
 
     fn get(&self, key: &Key) -> Option<Cached> {
+        if !self.listening() {
+            return None;
+        }
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let e = entries.get(key)?;
         (e.loaded.elapsed() < self.ttl).then(|| e.value.clone())
@@ -96,7 +105,7 @@ impl AccessCache {
     /// loads afresh).
     fn put(&self, seen: u64, key: Key, value: Cached) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        if self.epoch() != seen {
+        if self.epoch() != seen || !self.listening() {
             return;
         }
         // Bounded: a full sweep of expired entries when the map grows large.
@@ -148,6 +157,20 @@ impl AccessCache {
         }
     }
 
+    /// Whether this replica's listener hears invalidations now (and the cache is in use).
+    pub fn listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The listener connected (`true`: entries may be cached from now on) or lost its
+    /// connection (`false`: nothing is served from the cache until it is back). Either way
+    /// everything cached so far goes, and a load begun before is not stored.
+    fn set_listening(&self, on: bool) {
+        self.listening
+            .store(on, std::sync::atomic::Ordering::Release);
+        self.clear();
+    }
+
     pub fn clear(&self) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
@@ -174,6 +197,7 @@ mod tests {
     #[tokio::test]
     async fn an_invalidation_during_a_load_is_not_lost() {
         let cache = AccessCache::new(Db::for_unit_tests(), Duration::from_secs(60), None);
+        cache.set_listening(true);
         let tenant = Uuid::new_v4();
         let key: Key = (tenant, "session".into());
         let seen = cache.epoch();
@@ -189,5 +213,29 @@ mod tests {
         cache.clear();
         cache.put(seen, key.clone(), Cached::Denied);
         assert!(cache.get(&key).is_none());
+    }
+
+    /// While the listener is deaf nothing is cached or served from the cache, and what was
+    /// cached before is gone.
+    #[tokio::test]
+    async fn nothing_is_cached_while_the_listener_is_disconnected() {
+        let cache = AccessCache::new(Db::for_unit_tests(), Duration::from_secs(60), None);
+        let key: Key = (Uuid::new_v4(), "session".into());
+        cache.put(cache.epoch(), key.clone(), Cached::Denied);
+        assert!(
+            cache.get(&key).is_none(),
+            "cached before the listener connected"
+        );
+        cache.set_listening(true);
+        cache.put(cache.epoch(), key.clone(), Cached::Denied);
+        assert!(cache.get(&key).is_some());
+        cache.set_listening(false);
+        assert!(
+            cache.get(&key).is_none(),
+            "served while the listener is deaf"
+        );
+        cache.put(cache.epoch(), key.clone(), Cached::Denied);
+        cache.set_listening(true);
+        assert!(cache.get(&key).is_none(), "an entry outlived the outage");
     }
 }
