@@ -269,8 +269,8 @@ pub struct FboBoard {
     pub time_zone: String,
     /// Flights due or landed that day, by ETA (arrival time once arrived).
     pub arrivals: Vec<Arc<VisitingFlight>>,
-    /// Flights leaving that day, by ETD (departure time once departed); a flight landing and
-    /// leaving that day is the same on both halves (shared, not copied).
+    /// Flights leaving that day, by ETD (departure time once departed).
+    // A flight landing and leaving that day is one value shared by both halves, not a copy.
     pub departures: Vec<Arc<VisitingFlight>>,
 }
 
