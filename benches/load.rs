@@ -18,7 +18,9 @@
 //! of GET notes (default 3), `BENCH_SERVER_CONNECTIONS` (the server's `database.max_connections`,
 //! default 12), `BENCH_ONLY=scheduling` (signups and scheduling only), `BENCH_ONLY=notes`
 //! (signups and the GET notes rounds only) or `BENCH_ONLY=export` (signups, then the audit
-//! export of one tenant at `BENCH_EXPORT_ROWS` rows and again at four times as many).
+//! export of one tenant at `BENCH_EXPORT_ROWS` rows and again at four times as many), or
+//! `BENCH_ONLY=soak` (signups, the tenants, then `BENCH_SOAK_MINUTES`, default 30, of mixed
+//! load over all of them, minute by minute: errors, p50/p99, requests/s, the server's RSS).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -284,6 +286,35 @@ async fn load(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value
     drive(base, tenants, op, seconds).await
 }
 
+/// One request of `op` for tenant `t` (`i` makes a created note's title unique); whether it
+/// succeeded.
+async fn send_op(client: &reqwest::Client, base: &str, op: Op, t: &LoadTenant, i: usize) -> bool {
+    let req = match op {
+        Op::ListNotes => client
+            .get(format!("{base}/api/v1/tools/notes"))
+            .query(&[("limit", "50")])
+            .bearer_auth(&t.token),
+        Op::CreateNote => client
+            .post(format!("{base}/api/v1/tools/notes"))
+            .json(&json!({"title": format!("load {i}"), "body": "x"}))
+            .bearer_auth(&t.token),
+        Op::Login => client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({
+                "email": format!("admin@{}.example", t.slug),
+                "password": "benchmark-password",
+            })),
+    };
+    match req.header("X-Tenant-ID", &t.slug).send().await {
+        Ok(r) => {
+            let ok = r.status().is_success();
+            let _ = r.bytes().await;
+            ok
+        }
+        Err(_) => false,
+    }
+}
+
 /// Drives `op` at CONCURRENCY connections for `seconds`, spreading requests over `tenants`.
 async fn drive(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Value {
     let client = reqwest::Client::builder()
@@ -294,49 +325,23 @@ async fn drive(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Valu
     let stop = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
-    let url = format!("{base}/api/v1/tools/notes");
-    let login_url = format!("{base}/api/v1/auth/login");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONCURRENCY {
-        let (client, tenants, stop, next, errors, url, login_url) = (
+        let (client, tenants, stop, next, errors, base) = (
             client.clone(),
             tenants.clone(),
             stop.clone(),
             next.clone(),
             errors.clone(),
-            url.clone(),
-            login_url.clone(),
+            base.to_owned(),
         );
         tasks.push(tokio::spawn(async move {
             let mut ms = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                let t = &tenants[i % tenants.len()];
                 let start = Instant::now();
-                let req = match op {
-                    Op::ListNotes => client
-                        .get(&url)
-                        .query(&[("limit", "50")])
-                        .bearer_auth(&t.token),
-                    Op::CreateNote => client
-                        .post(&url)
-                        .json(&json!({"title": format!("load {i}"), "body": "x"}))
-                        .bearer_auth(&t.token),
-                    Op::Login => client.post(&login_url).json(&json!({
-                        "email": format!("admin@{}.example", t.slug),
-                        "password": "benchmark-password",
-                    })),
-                };
-                let ok = match req.header("X-Tenant-ID", &t.slug).send().await {
-                    Ok(r) => {
-                        let ok = r.status().is_success();
-                        let _ = r.bytes().await;
-                        ok
-                    }
-                    Err(_) => false,
-                };
-                if ok {
+                if send_op(&client, &base, op, &tenants[i % tenants.len()], i).await {
                     ms.push(start.elapsed().as_secs_f64() * 1000.0);
                 } else {
                     errors.fetch_add(1, Ordering::Relaxed);
@@ -358,6 +363,109 @@ async fn drive(base: &str, tenants: &[LoadTenant], op: Op, seconds: u64) -> Valu
     s["errors"] = json!(errors.load(Ordering::Relaxed));
     s["tenants"] = json!(tenants.len());
     s
+}
+
+/// The soak: `minutes` of mixed load at CONCURRENCY connections spread over every tenant (nine
+/// GETs of 50 notes to one new note, each request to the next tenant of a stride through all of
+/// them), reported minute by minute: requests/s, errors, p50/p99, and the server's RSS at the
+/// end of the minute. The verdict fields compare the first and last five minutes.
+async fn soak(server: &Server, tenants: &[LoadTenant], minutes: u64) -> Value {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .expect("client");
+    let tenants = Arc::new(tenants.to_vec());
+    let stop = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let slots = minutes as usize;
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let (client, tenants, stop, next, base) = (
+            client.clone(),
+            tenants.clone(),
+            stop.clone(),
+            next.clone(),
+            server.base.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            // Per minute: latencies of the successes, and the errors.
+            let mut ms: Vec<Vec<f64>> = vec![Vec::new(); slots];
+            let mut errors = vec![0u64; slots];
+            while !stop.load(Ordering::Relaxed) {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                // A prime stride visits every tenant in turn (for any count it does not divide)
+                // in a scattered order rather than 1, 2, 3.
+                let t = &tenants[(i * 7919) % tenants.len()];
+                let op = if i % 10 == 0 {
+                    Op::CreateNote
+                } else {
+                    Op::ListNotes
+                };
+                let start = Instant::now();
+                let ok = send_op(&client, &base, op, t, i).await;
+                let slot = ((started.elapsed().as_secs() / 60) as usize).min(slots - 1);
+                if ok {
+                    ms[slot].push(start.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    errors[slot] += 1;
+                }
+            }
+            (ms, errors)
+        }));
+    }
+    let mut rss = Vec::new();
+    for minute in 1..=minutes {
+        let due = Duration::from_secs(60 * minute);
+        tokio::time::sleep(due.saturating_sub(started.elapsed())).await;
+        let (_, now) = server.rss_mib();
+        eprintln!(
+            "soak: minute {minute}: server RSS {now:.1} MiB, {} requests",
+            next.load(Ordering::Relaxed)
+        );
+        rss.push(now);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut ms: Vec<Vec<f64>> = vec![Vec::new(); slots];
+    let mut errors = vec![0u64; slots];
+    for t in tasks {
+        let (m, e) = t.await.expect("soak task");
+        for (slot, (m, e)) in m.into_iter().zip(e).enumerate() {
+            ms[slot].extend(m);
+            errors[slot] += e;
+        }
+    }
+    let by_minute: Vec<Value> = ms
+        .into_iter()
+        .zip(&errors)
+        .zip(&rss)
+        .enumerate()
+        .map(|(i, ((m, e), r))| {
+            let rps = m.len() as f64 / 60.0;
+            let mut s = summary(m);
+            s["minute"] = json!(i + 1);
+            s["requests_per_second"] = json!(rps.round());
+            s["errors"] = json!(e);
+            s["server_rss_mib"] = json!(round(*r));
+            s
+        })
+        .collect();
+    let window = 5.min(by_minute.len());
+    let mean = |v: &[Value], key: &str| {
+        round(v.iter().filter_map(|m| m[key].as_f64()).sum::<f64>() / v.len().max(1) as f64)
+    };
+    let (first, last) = (&by_minute[..window], &by_minute[by_minute.len() - window..]);
+    let (_, final_rss) = server.rss_mib();
+    json!({
+        "minutes": minutes,
+        "tenants": tenants.len(),
+        "mix": "9 GET /api/v1/tools/notes?limit=50 : 1 POST /api/v1/tools/notes",
+        "errors": errors.iter().sum::<u64>(),
+        "first_5_min": {"p99_ms": mean(first, "p99_ms"), "requests_per_second": mean(first, "requests_per_second"), "server_rss_mib": mean(first, "server_rss_mib")},
+        "last_5_min": {"p99_ms": mean(last, "p99_ms"), "requests_per_second": mean(last, "requests_per_second"), "server_rss_mib": mean(last, "server_rss_mib")},
+        "server_rss_mib_final": round(final_rss),
+        "by_minute": by_minute,
+    })
 }
 
 /// Runs `op` over 1, 100 and 1,000 tenants, `rounds` times interleaved. Reports, per spread,
@@ -665,6 +773,14 @@ async fn main() {
     report["settle_seconds"] = json!(round(t.elapsed().as_secs_f64()));
 
     report["auth_check"] = auth_check(&db, &registry, &tenants[0]).await;
+
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "soak") {
+        let minutes: u64 = env_or("BENCH_SOAK_MINUTES", 30);
+        report["soak"] = soak(&server, &tenants, minutes.max(1)).await;
+        server.stop();
+        println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+        return;
+    }
 
     let mut phases = serde_json::Map::new();
     // GET notes carries the spread target (1,000 tenants >= 80 % of one), so it is measured in

@@ -223,7 +223,8 @@ SCENARIOS = {
         "secrets": {"env": {"REDIS_URL": {"key": "url", "secretName": "redis", "optional": False}}},
         "extraEnv": [{"name": "RUST_LOG", "value": "info"}],
         "ingress": {"className": "nginx", "consoleHost": "app.flightline.example.com",
-                    "annotations": {"example/annotation": "x"}, "tls": {"secretName": "wildcard"}},
+                    "annotations": {"example/annotation": "x"}, "tls": {"secretName": "wildcard"},
+                    "tenantAffinity": {"enabled": False}},
         "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
         "podAnnotations": {"example/pod": "y"},
         "podLabels": {"team": "ops"},
@@ -468,6 +469,20 @@ def check_manifests(scenario: str, values: dict, docs: list[tuple[str, dict]], n
                 any(route == p or route.startswith(p.rstrip("/") + "/") for p in console_paths),
                 f"{wi}: {route} is not routed to the service (ingress.paths: {console_paths})",
             )
+        # Tenant affinity: one tenant's requests hash to one replica (docs/operations.md).
+        affinity = values["ingress"]["tenantAffinity"]
+        annotations = ing["metadata"].get("annotations") or {}
+        for key, value in (values["ingress"].get("annotations") or {}).items():
+            check(annotations.get(key) == value, f"{wi}: annotation {key} lost")
+        if affinity["enabled"]:
+            check(
+                annotations.get(affinity["annotation"]) == affinity["hashBy"],
+                f"{wi}: tenant affinity annotation missing ({annotations})",
+            )
+            check("$host" in affinity["hashBy"] and "$http_x_tenant_id" in affinity["hashBy"],
+                  f"{wi}: the affinity key must name the tenant (host and X-Tenant-ID)")
+        else:
+            check(affinity["annotation"] not in annotations, f"{wi}: affinity annotation while disabled")
         if values["ingress"]["tls"]["secretName"]:
             tls_hosts = [h for t in ing["spec"].get("tls") or [] for h in t.get("hosts") or []]
             check(set(hosts) <= set(tls_hosts), f"{wi}: TLS must cover {hosts}")

@@ -5,7 +5,7 @@
 PG_HOST=127.0.0.1
 PG_PORT=5432
 
-log() { printf '\033[1m[flightline]\033[0m %s\n' "$*" >&2; }
+log() { printf '\033[1m[flightline %s]\033[0m %s\n' "$(date +%T)" "$*" >&2; }
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -10,6 +10,9 @@
 //!   the other over it again.
 //! - The service's process killed (`SIGKILL`) in the middle of a write load and started again:
 //!   nothing it acknowledged is lost.
+//! - The process killed in the middle of signups (some claiming warm schemas, the warm pool
+//!   filling beside them): every acknowledged signup is a working tenant with its mail queued,
+//!   and once the provisioning sweep has run no tenant is half made and no schema is orphaned.
 //!
 //! The private cluster is the distribution's PostgreSQL binaries (`initdb`, `pg_ctl`; run as
 //! the `postgres` user when the tests run as root) on a free loopback port under the system
@@ -23,6 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use figment::Figment;
+use flightline::tenancy;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::Connection;
@@ -516,8 +520,14 @@ struct Process {
 
 impl Process {
     async fn start(db_url: &str, port: u16) -> Self {
+        Self::start_with(db_url, port, &[]).await
+    }
+
+    /// [`Process::start`] with extra `FLIGHTLINE__…` settings.
+    async fn start_with(db_url: &str, port: u16, env: &[(&str, &str)]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_flightline"))
             .arg("serve")
+            .envs(env.iter().copied())
             .env("FLIGHTLINE_ENV", "test")
             .env(
                 "FLIGHTLINE_CONFIG_DIR",
@@ -606,4 +616,201 @@ async fn the_service_killed_mid_write_loses_nothing_acknowledged() {
         StatusCode::OK,
     )
     .await;
+}
+
+/// One signup of the load: its slug and the answer (none when the process went away).
+#[derive(Debug)]
+struct Signup {
+    slug: String,
+    status: Option<StatusCode>,
+    at: Instant,
+}
+
+fn signup_load(
+    base: &str,
+    clients: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<Vec<Signup>>> {
+    (0..clients)
+        .map(|_| {
+            let (base, stop) = (base.to_owned(), stop.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(20))
+                    .build()
+                    .expect("client");
+                let mut done = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let slug = crate::helpers::unique_slug("crash");
+                    let status = client
+                        .post(format!("{base}/api/v1/signup"))
+                        .json(&json!({
+                            "organization_name": format!("Org {slug}"),
+                            "slug": slug,
+                            "kind": "flight_school",
+                            "admin_email": format!("admin@{slug}.example"),
+                            "admin_password": PASSWORD,
+                            "admin_name": "Admin",
+                            "plan": "trial",
+                        }))
+                        .send()
+                        .await
+                        .ok()
+                        .map(|r| r.status());
+                    if status.is_none() {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    done.push(Signup {
+                        slug,
+                        status,
+                        at: Instant::now(),
+                    });
+                }
+                done
+            })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_service_killed_mid_signup_leaves_no_half_tenant_and_no_orphan_schema() {
+    let app = TestApp::spawn_own_db("faults_signup", Figment::new()).await;
+    let url = app.state.settings.database_url().to_owned();
+    let port = free_port();
+    // A warm pool of two: signups claim warm schemas while the filler creates new ones, so
+    // the kill can land in either kind of transaction (and in a cold create once it is empty).
+    let warm = [("FLIGHTLINE__TENANCY__WARM_SCHEMAS", "2")];
+    let mut process = Process::start_with(&url, port, &warm).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = signup_load(&process.base, 3, &stop);
+    // Kill once a few signups have gone through, so others are in flight.
+    let start = Instant::now();
+    while count_tenants(&url, "active").await < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "signups did not get going"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    process.kill();
+    let killed = Instant::now();
+    let process = Process::start_with(&url, port, &warm).await;
+    let start = Instant::now();
+    while count_tenants(&url, "active").await < 6 && start.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut signups = Vec::new();
+    for c in clients {
+        signups.extend(c.await.expect("signup client"));
+    }
+    let odd: Vec<&Signup> = signups
+        .iter()
+        .filter(|s| s.status.is_some_and(|s| s != StatusCode::CREATED))
+        .collect();
+    assert!(odd.is_empty(), "answers other than 201: {odd:?}");
+    assert!(
+        signups.iter().any(|s| s.status.is_none()),
+        "no signup was in flight when the process was killed"
+    );
+    assert!(
+        signups
+            .iter()
+            .any(|s| s.at > killed && s.status == Some(StatusCode::CREATED)),
+        "no signup succeeded after the restart"
+    );
+
+    // What the service's sweeper does to a reservation a minute old, now: complete it, or
+    // remove it when it cannot be completed.
+    let (completed, removed) =
+        tenancy::finish_stuck(app.state.db(), app.state.registry.catalog(), 0, None)
+            .await
+            .expect("provisioning sweep");
+    eprintln!("sweep after the kill: {completed} completed, {removed} removed");
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    let half: Vec<String> =
+        sqlx::query_scalar("select slug from platform.tenants where status <> 'active'")
+            .fetch_all(&mut conn)
+            .await
+            .expect("tenants");
+    assert!(half.is_empty(), "tenants left half made: {half:?}");
+    // Every t_/w_ schema is a tenant's or a registered warm schema, and every tenant's schema
+    // exists.
+    let orphans: Vec<String> = sqlx::query_scalar(
+        "select nspname::text from pg_namespace
+         where nspname ~ '^[tw]_[0-9a-f]{32}$'
+           and nspname not in (select schema_name from platform.tenants)
+           and nspname not in (select schema_name from platform.warm_schemas)",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("schemas");
+    assert!(orphans.is_empty(), "orphan schemas: {orphans:?}");
+    let missing: Vec<String> = sqlx::query_scalar(
+        "select slug from platform.tenants
+         where schema_name not in (select nspname::text from pg_namespace)",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .expect("tenant schemas");
+    assert!(missing.is_empty(), "tenants without a schema: {missing:?}");
+
+    // Each signup either is a working tenant (its admin logs in) or left nothing behind (the
+    // slug is free again); an acknowledged one is always a working tenant with its
+    // verification and welcome mails queued.
+    let client = reqwest::Client::new();
+    for s in &signups {
+        let exists: Option<uuid::Uuid> =
+            sqlx::query_scalar("select id from platform.tenants where slug = $1")
+                .bind(&s.slug)
+                .fetch_optional(&mut conn)
+                .await
+                .expect("tenant");
+        match exists {
+            Some(id) => {
+                call(
+                    client
+                        .post(format!("{}/api/v1/auth/login", process.base))
+                        .header("X-Tenant-ID", &s.slug)
+                        .json(&json!({"email": format!("admin@{}.example", s.slug), "password": PASSWORD})),
+                    StatusCode::OK,
+                )
+                .await;
+                if s.status == Some(StatusCode::CREATED) {
+                    let mails: i64 = sqlx::query_scalar(
+                        "select count(*) from platform.mail_outbox where tenant_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut conn)
+                    .await
+                    .expect("mails");
+                    assert_eq!(mails, 2, "{}: verification and welcome mails", s.slug);
+                }
+            }
+            None => {
+                assert_ne!(
+                    s.status,
+                    Some(StatusCode::CREATED),
+                    "acknowledged signup {} has no tenant",
+                    s.slug
+                );
+                let body = call(
+                    client.get(format!("{}/api/v1/public/slugs/{}", process.base, s.slug)),
+                    StatusCode::OK,
+                )
+                .await;
+                assert_eq!(body["available"], json!(true), "{} not free again", s.slug);
+            }
+        }
+    }
+}
+
+async fn count_tenants(url: &str, status: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar("select count(*) from platform.tenants where status = $1")
+        .bind(status)
+        .fetch_one(&mut conn)
+        .await
+        .expect("count")
 }
