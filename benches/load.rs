@@ -397,7 +397,7 @@ async fn soak(server: &Server, tenants: &[LoadTenant], minutes: u64) -> Value {
                 // A prime stride visits every tenant in turn (for any count it does not divide)
                 // in a scattered order rather than 1, 2, 3.
                 let t = &tenants[(i * 7919) % tenants.len()];
-                let op = if i % 10 == 0 {
+                let op = if i.is_multiple_of(10) {
                     Op::CreateNote
                 } else {
                     Op::ListNotes

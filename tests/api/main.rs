@@ -10,6 +10,7 @@ mod billing;
 mod catalog_sync;
 mod certificates;
 mod charter;
+mod citus;
 mod cli;
 mod compliance;
 mod contacts;

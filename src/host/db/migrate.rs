@@ -169,21 +169,68 @@ pub async fn migrate_platform(db: &Db) -> anyhow::Result<i32> {
 /// recorded, in list order; a recorded one whose checksum differs is an error (nothing is
 /// applied). The caller owns the transaction (and the lock); this sets the search_path
 /// transaction-locally. Returns (from, to) versions: the number applied before and after.
+/// What runs in a tenant schema before its migrations, in the same transaction:
+/// - Citus (the scale-out path, docs/operations.md §7) refuses triggers on distributed tables
+///   unless `citus.enable_unsafe_triggers` is on. A tenant's triggers only touch tables of its
+///   own schema, which Citus keeps on one node, the case the setting's warning does not concern.
+///   On plain PostgreSQL it is an inert placeholder setting.
+/// - The ledger of applied migrations; its `key` column came later, so older schemas get it
+///   here. The constraint is named because Citus refuses an unnamed one in `ADD COLUMN`; the
+///   name is the one PostgreSQL gave it before.
+///
+/// `tests/api/citus.rs` checks it with the migrations.
+pub const TENANT_MIGRATIONS_PREAMBLE: &str = "SET LOCAL citus.enable_unsafe_triggers = on;
+     create table if not exists schema_migrations (
+         version integer primary key,
+         name text not null,
+         checksum bytea not null,
+         applied_at timestamptz not null default now());
+     alter table schema_migrations
+         add column if not exists key text constraint schema_migrations_key_key unique;
+     update schema_migrations set key = lpad(version::text, 4, '0') || '_' || name
+     where key is null";
+
+/// Creates a tenant schema and applies `migrations` to it, in the caller's transaction.
+///
+/// Under Citus (docs/operations.md §7) the schema is made a plain one
+/// (`citus.enable_schema_based_sharding` off for this transaction) and distributed once migrated
+/// (`citus_schema_distribute`). The migrations that landed before Citus became the scale-out
+/// path then run on plain tables, as they did for every tenant that existed; a migration applied
+/// to an existing tenant later runs on its distributed schema and must keep to Citus's rules
+/// (`tests/api/citus.rs`). On plain PostgreSQL the setting is an inert placeholder and nothing is
+/// distributed. The schema name is server-made (`SchemaName`), so it can be spliced in.
+pub(in crate::host) async fn create_tenant_schema(
+    conn: &mut PgConnection,
+    schema: &SchemaName,
+    migrations: &[Migration],
+) -> Result<(i32, i32), sqlx::Error> {
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "SET LOCAL citus.enable_schema_based_sharding = off; CREATE SCHEMA {}",
+        schema.quoted()
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let versions = apply_tenant_migrations(conn, schema, migrations).await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DO $$ BEGIN
+             IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
+                 PERFORM citus_schema_distribute('{}'::regnamespace);
+             END IF;
+         END $$",
+        schema.quoted()
+    )))
+    .execute(&mut *conn)
+    .await?;
+    Ok(versions)
+}
+
 pub(in crate::host) async fn apply_tenant_migrations(
     conn: &mut PgConnection,
     schema: &SchemaName,
     migrations: &[Migration],
 ) -> Result<(i32, i32), sqlx::Error> {
     sqlx::raw_sql(AssertSqlSafe(format!(
-        "SET LOCAL search_path TO {}, public;
-         create table if not exists schema_migrations (
-             version integer primary key,
-             name text not null,
-             checksum bytea not null,
-             applied_at timestamptz not null default now());
-         alter table schema_migrations add column if not exists key text unique;
-         update schema_migrations set key = lpad(version::text, 4, '0') || '_' || name
-         where key is null",
+        "SET LOCAL search_path TO {}, public; {TENANT_MIGRATIONS_PREAMBLE}",
         schema.quoted()
     )))
     .execute(&mut *conn)

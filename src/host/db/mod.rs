@@ -14,11 +14,12 @@ use std::time::Duration;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgPool};
 
-pub(in crate::host) use migrate::apply_tenant_migrations;
 pub use migrate::{
-    EmbeddedMigration, Migration, MigrationOutcome, MigrationStatus, StepOutcome, TenantFilter,
-    TenantStep, latest_tenant_version, migrate_platform, migrate_tenants, tenant_migrations,
+    EmbeddedMigration, Migration, MigrationOutcome, MigrationStatus, StepOutcome,
+    TENANT_MIGRATIONS_PREAMBLE, TenantFilter, TenantStep, latest_tenant_version, migrate_platform,
+    migrate_tenants, tenant_migrations,
 };
+pub(in crate::host) use migrate::{apply_tenant_migrations, create_tenant_schema};
 pub use reference::load_reference;
 pub use tenant_tx::{SchemaName, TenantTx};
 

@@ -19,7 +19,7 @@ use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use super::{Tenant, TenantKind, TenantRegistry};
-use crate::db::{Db, SchemaName, apply_tenant_migrations, tenant_migrations};
+use crate::db::{Db, SchemaName, apply_tenant_migrations, create_tenant_schema, tenant_migrations};
 use crate::kernel::Catalog;
 
 /// What a new tenant needs. The admin's password arrives already hashed (argon2id).
@@ -161,12 +161,10 @@ async fn complete(
             .await?;
         }
         None => {
-            sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA {}", schema.quoted())))
-                .execute(&mut *tx)
-                .await?;
+            create_tenant_schema(&mut tx, &schema, &migrations).await?;
         }
     }
-    // Brings a claimed warm schema up to date too (normally a no-op), and sets the search_path.
+    // Brings a claimed warm schema up to date (normally a no-op), and sets the search_path.
     let (_, version) = apply_tenant_migrations(&mut tx, &schema, &migrations).await?;
     if fail == Some(FailPoint::AfterSchema) {
         return Err(ProvisionError::Injected(FailPoint::AfterSchema));

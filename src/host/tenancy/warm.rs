@@ -7,9 +7,7 @@ use std::time::Duration;
 use sqlx::AssertSqlSafe;
 use tokio::sync::Notify;
 
-use crate::db::{
-    Db, SchemaName, apply_tenant_migrations, latest_tenant_version, tenant_migrations,
-};
+use crate::db::{Db, SchemaName, create_tenant_schema, latest_tenant_version, tenant_migrations};
 
 #[derive(Clone)]
 pub struct WarmPool {
@@ -58,10 +56,7 @@ impl WarmPool {
             return Ok(false);
         }
         let schema = SchemaName::new_warm();
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA {}", schema.quoted())))
-            .execute(&mut *tx)
-            .await?;
-        let (_, version) = apply_tenant_migrations(&mut tx, &schema, &tenant_migrations()).await?;
+        let (_, version) = create_tenant_schema(&mut tx, &schema, &tenant_migrations()).await?;
         sqlx::query(
             "insert into platform.warm_schemas (schema_name, schema_version) values ($1, $2)",
         )
