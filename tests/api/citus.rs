@@ -489,6 +489,96 @@ fn the_citus_rules_refuse_what_citus_refuses() {
     }
 }
 
+/// What a tenant schema must not hold (Citus 12.1/13.x): each query names what breaks its rule, `$1`
+/// the schema.
+const CATALOGUE_RULES: &[(&str, &str)] = &[
+    // Foreign keys only within the schema (Citus: "foreign keys from distributed schemas can only
+    // point to the same distributed schema or reference tables in regular schemas"; none of the
+    // shared tables is a reference table today), and none into it from outside.
+    (
+        "foreign keys leaving the schema",
+        "select c.conname::text from pg_constraint c
+         join pg_class r on r.oid = c.conrelid join pg_namespace n on n.oid = r.relnamespace
+         join pg_class f on f.oid = c.confrelid
+         where c.contype = 'f' and n.nspname = $1 and f.relnamespace <> r.relnamespace",
+    ),
+    (
+        "foreign keys into the schema",
+        "select c.conname::text from pg_constraint c
+         join pg_class f on f.oid = c.confrelid join pg_namespace n on n.oid = f.relnamespace
+         join pg_class r on r.oid = c.conrelid
+         where c.contype = 'f' and n.nspname = $1 and r.relnamespace <> f.relnamespace",
+    ),
+    // Inheritance is refused; partitions must share their parent's schema, one level only.
+    (
+        "inheritance or partitions",
+        "select c.relname::text from pg_inherits i
+         join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+         join pg_namespace n on n.oid in (c.relnamespace, p.relnamespace)
+         where n.nspname = $1",
+    ),
+    // Foreign tables are refused; materialized views stay behind on the coordinator.
+    (
+        "foreign tables and materialized views",
+        "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = $1 and c.relkind in ('f', 'm')",
+    ),
+    // citus_schema_move (logical replication, the default) needs a primary key or a replica
+    // identity on every table.
+    (
+        "tables without a primary key or replica identity",
+        "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = $1 and c.relkind in ('r', 'p') and c.relreplident <> 'f'
+           and not exists (select 1 from pg_index i where i.indrelid = c.oid
+                           and (i.indisprimary or i.indisreplident))",
+    ),
+    // Sequences (serial, identity) are bigint: smaller ones break once inserts reach workers.
+    (
+        "sequences narrower than bigint",
+        "select c.relname::text from pg_sequence s join pg_class c on c.oid = s.seqrelid
+         join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = $1 and s.seqtypid <> 'int8'::regtype",
+    ),
+    // Types Citus cannot propagate (base, range, multirange), operators, and extensions.
+    (
+        "types Citus cannot propagate",
+        "select t.typname::text from pg_type t join pg_namespace n on n.oid = t.typnamespace
+         where n.nspname = $1 and t.typtype in ('b', 'r', 'm') and t.typelem = 0",
+    ),
+    (
+        "operators",
+        "select o.oprname::text from pg_operator o join pg_namespace n on n.oid = o.oprnamespace
+         where n.nspname = $1",
+    ),
+    (
+        "extensions",
+        "select e.extname::text from pg_extension e join pg_namespace n on n.oid = e.extnamespace
+         where n.nspname = $1",
+    ),
+    // Rules on tables are not propagated to shards.
+    (
+        "rules",
+        "select r.rulename::text from pg_rewrite r join pg_class c on c.oid = r.ev_class
+         join pg_namespace n on n.oid = c.relnamespace
+         where n.nspname = $1 and c.relkind <> 'v'",
+    ),
+    // Triggers, CHECK constraints and defaults run on the worker that holds the tenant: their
+    // functions must be the schema's own (or built in) and must not read the coordinator's
+    // platform tables.
+    (
+        "triggers calling functions of another schema",
+        "select tg.tgname::text from pg_trigger tg join pg_class c on c.oid = tg.tgrelid
+         join pg_namespace n on n.oid = c.relnamespace join pg_proc p on p.oid = tg.tgfoid
+         where n.nspname = $1 and not tg.tgisinternal
+           and p.pronamespace not in (c.relnamespace, 'pg_catalog'::regnamespace)",
+    ),
+    (
+        "functions reading the platform schema",
+        "select p.proname::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+         where n.nspname = $1 and p.prosrc ~* '\\mplatform\\s*\\.'",
+    ),
+];
+
 /// What a provisioned tenant schema holds, after every migration, against what Citus can
 /// distribute and move.
 #[tokio::test]
@@ -498,140 +588,16 @@ async fn a_tenant_schema_is_one_citus_can_distribute_and_move() {
     let schema = app.tenant(&t).await.schema.to_string();
     let mut conn = app.state.db().raw_connection().await.expect("connection");
     let mut problems: Vec<String> = Vec::new();
-
-    // Foreign keys only within the schema (Citus: "foreign keys from distributed schemas can only
-    // point to the same distributed schema or reference tables in regular schemas"; none of the
-    // shared tables is a reference table today), and none into it from outside.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "foreign keys leaving the schema",
-        "select c.conname::text from pg_constraint c
-             join pg_class r on r.oid = c.conrelid join pg_namespace n on n.oid = r.relnamespace
-             join pg_class f on f.oid = c.confrelid
-             where c.contype = 'f' and n.nspname = $1 and f.relnamespace <> r.relnamespace",
-    )
-    .await;
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "foreign keys into the schema",
-        "select c.conname::text from pg_constraint c
-             join pg_class f on f.oid = c.confrelid join pg_namespace n on n.oid = f.relnamespace
-             join pg_class r on r.oid = c.conrelid
-             where c.contype = 'f' and n.nspname = $1 and r.relnamespace <> f.relnamespace",
-    )
-    .await;
-    // Inheritance is refused; partitions must share their parent's schema, one level only.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "inheritance or partitions",
-        "select c.relname::text from pg_inherits i
-             join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
-             join pg_namespace n on n.oid in (c.relnamespace, p.relnamespace)
-             where n.nspname = $1",
-    )
-    .await;
-    // Foreign tables are refused; materialized views stay behind on the coordinator.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "foreign tables and materialized views",
-        "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = $1 and c.relkind in ('f', 'm')",
-    )
-    .await;
-    // citus_schema_move (logical replication, the default) needs a primary key or a replica
-    // identity on every table.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "tables without a primary key or replica identity",
-        "select c.relname::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = $1 and c.relkind in ('r', 'p') and c.relreplident <> 'f'
-               and not exists (select 1 from pg_index i where i.indrelid = c.oid
-                               and (i.indisprimary or i.indisreplident))",
-    )
-    .await;
-    // Sequences (serial, identity) are bigint: smaller ones break once inserts reach workers.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "sequences narrower than bigint",
-        "select c.relname::text from pg_sequence s join pg_class c on c.oid = s.seqrelid
-             join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = $1 and s.seqtypid <> 'int8'::regtype",
-    )
-    .await;
-    // Types Citus cannot propagate (base, range, multirange), operators, and extensions.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "types Citus cannot propagate",
-        "select t.typname::text from pg_type t join pg_namespace n on n.oid = t.typnamespace
-             where n.nspname = $1 and t.typtype in ('b', 'r', 'm') and t.typelem = 0",
-    )
-    .await;
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "operators",
-        "select o.oprname::text from pg_operator o join pg_namespace n on n.oid = o.oprnamespace
-             where n.nspname = $1",
-    )
-    .await;
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "extensions",
-        "select e.extname::text from pg_extension e join pg_namespace n on n.oid = e.extnamespace
-             where n.nspname = $1",
-    )
-    .await;
-    // Rules on tables are not propagated to shards.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "rules",
-        "select r.rulename::text from pg_rewrite r join pg_class c on c.oid = r.ev_class
-             join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = $1 and c.relkind <> 'v'",
-    )
-    .await;
-    // Triggers, CHECK constraints and defaults run on the worker that holds the tenant: their
-    // functions must be the schema's own (or built in) and must not read the coordinator's
-    // platform tables.
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "triggers calling functions of another schema",
-        "select tg.tgname::text from pg_trigger tg join pg_class c on c.oid = tg.tgrelid
-             join pg_namespace n on n.oid = c.relnamespace join pg_proc p on p.oid = tg.tgfoid
-             where n.nspname = $1 and not tg.tgisinternal
-               and p.pronamespace not in (c.relnamespace, 'pg_catalog'::regnamespace)",
-    )
-    .await;
-    check(
-        &mut conn,
-        &schema,
-        &mut problems,
-        "functions reading the platform schema",
-        "select p.proname::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = $1 and p.prosrc ~* '\\mplatform\\s*\\.'",
-    )
-    .await;
+    for (what, sql) in CATALOGUE_RULES {
+        let found: Vec<String> = sqlx::query_scalar(*sql)
+            .bind(&schema)
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        if !found.is_empty() {
+            problems.push(format!("{what}: {found:?}"));
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 
     // The schema really holds what the migrations made (the queries above read the right one).
@@ -660,22 +626,4 @@ async fn a_tenant_schema_is_one_citus_can_distribute_and_move() {
         StatusCode::OK,
     )
     .await;
-}
-
-/// Runs `sql` (names of what breaks a rule, `$1` the schema) and records what it finds.
-async fn check(
-    conn: &mut sqlx::PgConnection,
-    schema: &str,
-    problems: &mut Vec<String>,
-    what: &str,
-    sql: &'static str,
-) {
-    let found: Vec<String> = sqlx::query_scalar(sql)
-        .bind(schema)
-        .fetch_all(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
-    if !found.is_empty() {
-        problems.push(format!("{what}: {found:?}"));
-    }
 }

@@ -450,14 +450,13 @@ async fn redis_gone_and_back_changes_nothing_for_requests() {
             .header("X-Tenant-ID", &t.slug)
             .bearer_auth(token)
     };
-    call(on_app2(&token), StatusCode::OK).await;
-    call(
+    let logout_on_app1 = |token: &str| {
         app1.req(Method::POST, "/api/v1/auth/logout")
             .header("X-Tenant-ID", &t.slug)
-            .bearer_auth(&token),
-        StatusCode::NO_CONTENT,
-    )
-    .await;
+            .bearer_auth(token)
+    };
+    call(on_app2(&token), StatusCode::OK).await;
+    call(logout_on_app1(&token), StatusCode::NO_CONTENT).await;
     let status = on_app2(&token).send().await.expect("send").status();
     assert_eq!(status, StatusCode::UNAUTHORIZED, "a revoked session served");
 
@@ -491,13 +490,7 @@ async fn redis_gone_and_back_changes_nothing_for_requests() {
     }
     let token = app1.login(&t.slug, &t.admin_email, PASSWORD).await;
     call(on_app2(&token), StatusCode::OK).await;
-    call(
-        app1.req(Method::POST, "/api/v1/auth/logout")
-            .header("X-Tenant-ID", &t.slug)
-            .bearer_auth(&token),
-        StatusCode::NO_CONTENT,
-    )
-    .await;
+    call(logout_on_app1(&token), StatusCode::NO_CONTENT).await;
     let start = Instant::now();
     loop {
         let status = on_app2(&token).send().await.expect("send").status();
