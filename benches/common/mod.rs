@@ -1,4 +1,4 @@
-//! What every in-process benchmark shares: its production settings, a fresh database, the
+//! What every in-process benchmark shares: the production allocator, its production settings, a fresh database, the
 //! host's CPU name and speed (an argon2id hash), and the p50 / p99 / max summary of a run's
 //! timings.
 
@@ -8,6 +8,12 @@ use std::time::Duration;
 
 use serde_json::json;
 use sqlx::Connection;
+
+/// The server these benchmarks run in their own process gets the allocator the `flightline`
+/// binary runs with (src/main.rs), so measured is the server as deployed, not glibc's malloc
+/// (from the fourteenth session on; earlier figures in docs/benchmarks.md ran on glibc's).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Production settings for a bench on the database of `url`: made-up secrets (a JWT secret and a
 /// data key, both required in production), mail only logged.

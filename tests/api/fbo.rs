@@ -1787,6 +1787,53 @@ async fn fuel_orders_are_dispatched_to_trained_fuelers_fueled_from_the_truck_and
         .collect();
     assert!(on_board.contains(&("N100AA".into(), 1)), "{on_board:?}");
     assert!(on_board.contains(&("N200BB".into(), 2)), "{on_board:?}");
+    // In the tenant's fuel unit, which the board reads in its orders' statement.
+    let ordered = |board: &Value| -> Vec<(String, String, f64)> {
+        board["arrivals"]
+            .as_array()
+            .expect("present")
+            .iter()
+            .flat_map(|f| f["fuel_orders"].as_array().cloned().unwrap_or_default())
+            .filter_map(|o| {
+                Some((
+                    o["id"].as_str()?.to_owned(),
+                    o["unit"].as_str()?.to_owned(),
+                    o["quantity"].as_f64()?,
+                ))
+            })
+            .collect()
+    };
+    let in_gallons = ordered(&board);
+    assert!(!in_gallons.is_empty() && in_gallons.iter().all(|o| o.1 == "gal"));
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/units").json(
+            &json!({"value": {"distance": "nm", "altitude": "ft", "weight": "kg", "fuel": "l"}}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let board_l = call(
+        app.tenant_req(
+            &t,
+            Method::GET,
+            &format!("/api/v1/fbo/board?airport=KTEB&date={date}"),
+        ),
+        StatusCode::OK,
+    )
+    .await;
+    let in_litres = ordered(&board_l);
+    assert_eq!(in_litres.len(), in_gallons.len());
+    for (gal, l) in in_gallons.iter().zip(&in_litres) {
+        assert_eq!((&gal.0, l.1.as_str()), (&l.0, "l"));
+        assert!((gal.2 * 3.785_411_784 - l.2).abs() < 0.1, "{gal:?} {l:?}");
+    }
+    call(
+        app.tenant_req(&t, Method::PUT, "/api/v1/settings/units").json(
+            &json!({"value": {"distance": "nm", "altitude": "ft", "weight": "kg", "fuel": "gal"}}),
+        ),
+        StatusCode::OK,
+    )
+    .await;
     let active = call(
         app.tenant_req(&t, Method::GET, &format!("{ORDERS}?active=true")),
         StatusCode::OK,

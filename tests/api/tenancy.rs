@@ -494,16 +494,25 @@ async fn interleaved_tenants_on_a_tiny_pool_never_leak() {
     }
 }
 
-/// The prepared statements of the (only) tenant connection that carry a tenant's schema tag,
-/// i.e. the per-tenant statements of `TenantTx::own_plan`.
-async fn own_plan_statements(app: &TestApp) -> Vec<String> {
+/// The prepared statements of the (only) tenant connection that name a tenant's schema, i.e.
+/// the per-tenant statements of one-statement reads (`TenantRead`).
+async fn tenant_statements(app: &TestApp) -> Vec<String> {
     let mut conn = app.state.db().raw_connection().await.expect("conn");
     sqlx::query_scalar(
-        "select statement from pg_prepared_statements where statement like '%/* t\\_%'",
+        "select statement from pg_prepared_statements where statement like '%from \"t\\_%'",
     )
     .fetch_all(&mut *conn)
     .await
     .expect("prepared statements")
+}
+
+/// The search_path of the (only) tenant connection.
+async fn idle_search_path(app: &TestApp) -> String {
+    let mut conn = app.state.db().raw_connection().await.expect("conn");
+    sqlx::query_scalar("show search_path")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("search_path")
 }
 
 /// Adds a note to `t` and lists its notes (the unfiltered list): every one must be `t`'s.
@@ -520,7 +529,7 @@ async fn note_then_list_own(app: &TestApp, t: &TestTenant) {
 }
 
 #[tokio::test]
-async fn the_notes_list_gets_a_plan_per_tenant_within_the_cache_bound() {
+async fn the_notes_list_is_one_statement_naming_the_tenant_with_a_plan_per_tenant() {
     // One connection, so every request and the inspection below share it.
     let app = TestApp::spawn_with(override_kv("database.max_connections", 1)).await;
     let (a, b) = (
@@ -530,25 +539,23 @@ async fn the_notes_list_gets_a_plan_per_tenant_within_the_cache_bound() {
     for t in [&a, &b, &a, &b] {
         note_then_list_own(&app, t).await;
     }
-    let mut tagged = own_plan_statements(&app).await;
-    tagged.sort();
-    let tags: Vec<String> = [&a, &b]
-        .iter()
-        .map(|t| {
-            let id: uuid::Uuid = t.id.parse().expect("tenant id");
-            format!("/* t_{} */", id.simple())
-        })
-        .collect();
-    assert_eq!(tagged.len(), 2, "one statement per tenant: {tagged:?}");
-    for tag in &tags {
+    let mut named = tenant_statements(&app).await;
+    named.sort();
+    assert_eq!(named.len(), 2, "one statement per tenant: {named:?}");
+    for t in [&a, &b] {
+        let id: uuid::Uuid = t.id.parse().expect("tenant id");
+        let table = format!("from \"t_{}\".notes ", id.simple());
         assert!(
-            tagged.iter().any(|s| s.ends_with(tag.as_str())),
-            "{tag} in {tagged:?}"
+            named.iter().any(|s| s.contains(table.as_str())),
+            "{table} in {named:?}"
         );
     }
+    // The read set no search_path: the connection is as it was opened, so SQL that forgot its
+    // tenant still resolves nowhere.
+    assert_eq!(idle_search_path(&app).await, "fl_none");
 
-    // A cache with no room beyond the reserve for shared statements gets no per-tenant ones:
-    // every tenant shares the one statement, and still sees only its own notes.
+    // A cache with no room beyond the reserve for shared statements keeps no per-tenant ones:
+    // the read is parsed each time, and every tenant still sees only its own notes.
     let small = TestApp::spawn_with(
         override_kv("database.max_connections", 1)
             .merge(override_kv("database.statement_cache_capacity", 100)),
@@ -561,5 +568,24 @@ async fn the_notes_list_gets_a_plan_per_tenant_within_the_cache_bound() {
     for t in [&c, &d, &c] {
         note_then_list_own(&small, t).await;
     }
-    assert_eq!(own_plan_statements(&small).await, Vec::<String>::new());
+    assert_eq!(tenant_statements(&small).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn with_one_round_trip_reads_off_the_notes_list_reads_inside_a_transaction() {
+    let app = TestApp::spawn_with(
+        override_kv("database.max_connections", 1)
+            .merge(override_kv("database.one_round_trip_reads", false)),
+    )
+    .await;
+    let (a, b) = (
+        app.signup("flight_school").await,
+        app.signup("flight_school").await,
+    );
+    for t in [&a, &b, &a] {
+        note_then_list_own(&app, t).await;
+    }
+    // Its transaction's search_path ended with it.
+    assert_eq!(idle_search_path(&app).await, "fl_none");
+    assert_eq!(tenant_statements(&app).await.len(), 2);
 }

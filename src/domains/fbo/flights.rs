@@ -24,7 +24,7 @@ use super::dto::{
     ParkingKind, VisitStatus, VisitStatusChange, VisitingFlight, VisitingFlightCreate,
     VisitingFlightPage, VisitingFlightUpdate,
 };
-use super::{FBO_FLIGHTS, FBO_READ, fuel, line, orders, parking};
+use super::{FBO_FLIGHTS, FBO_READ, line, orders, parking};
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::domains::airports::service as airports;
@@ -49,7 +49,6 @@ const CLOCK_SLACK: Duration = Duration::minutes(5);
 /// The most flights each half of the board shows.
 const BOARD_MAX: i64 = 1000;
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
     airport_code: String,
@@ -63,7 +62,6 @@ struct Row {
     departed_at: Option<DateTime<Utc>>,
     passengers: Option<i32>,
     services: Vec<String>,
-    #[sqlx(try_from = "String")]
     status: VisitStatus,
     cancel_reason: Option<String>,
     tags: Vec<String>,
@@ -78,13 +76,30 @@ struct Row {
     parking_to: Option<DateTime<Utc>>,
 }
 
-/// A flight on the board: an arrival or a departure of the day.
-#[derive(sqlx::FromRow)]
+from_row_by_position!(Row {
+    id, airport_code, tail_number, aircraft_type, operator_name, customer_id, eta, etd,
+    arrived_at, departed_at, passengers, services, status as String, cancel_reason, tags, notes,
+    version, created_at, updated_at, parking_location_id, parking_code, parking_kind,
+    parking_from, parking_to,
+});
+
+/// A flight on the board: an arrival or a departure of the day (the statement selects the
+/// [`Row`]'s columns, then these two).
 struct BoardRow {
+    row: Row,
     arrival: Option<bool>,
     departure: Option<bool>,
-    #[sqlx(flatten)]
-    row: Row,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for BoardRow {
+    fn from_row(r: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        Ok(Self {
+            row: Row::from_row(r)?,
+            arrival: r.try_get(24)?,
+            departure: r.try_get(25)?,
+        })
+    }
 }
 
 impl From<Row> for VisitingFlight {
@@ -164,12 +179,11 @@ async fn with_orders(conn: &mut PgConnection, flights: &mut [VisitingFlight]) ->
     if flights.is_empty() {
         return Ok(());
     }
-    let unit = fuel::unit(&mut *conn).await?;
     let mut ids: Vec<Uuid> = flights.iter().map(|f| f.id).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut orders_of: HashMap<Uuid, Vec<FuelOrderSummary>> = HashMap::new();
-    for (flight, o) in orders::of_flights(&mut *conn, &ids, unit).await? {
+    for (flight, o) in orders::of_flights(&mut *conn, &ids).await? {
         orders_of.entry(flight).or_default().push(o);
     }
     let mut tasks_of: HashMap<Uuid, Vec<LineTaskSummary>> = HashMap::new();
@@ -738,12 +752,13 @@ impl FlightsApi {
                            and coalesce(f.departed_at, f.etd) < $3))
                 order by coalesce(f.arrived_at, f.eta, f.departed_at, f.etd), f.id
                 limit $4)
-             select f.arrival, f.departure, f.id, f.airport_code, f.tail_number,
+             select f.id, f.airport_code, f.tail_number,
                     f.aircraft_type, f.operator_name, f.customer_id, f.eta, f.etd, f.arrived_at,
                     f.departed_at, f.passengers, f.services, f.status, f.cancel_reason, f.tags,
                     f.notes, f.version, f.created_at, f.updated_at,
                     p.location_id as parking_location_id, p.location_code as parking_code,
-                    p.kind as parking_kind, p.starts_at as parking_from, p.ends_at as parking_to
+                    p.kind as parking_kind, p.starts_at as parking_from, p.ends_at as parking_to,
+                    f.arrival, f.departure
                from f
                left join (
                  select distinct on (a.flight_id) a.flight_id, a.location_id, l.location_code,

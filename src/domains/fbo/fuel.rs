@@ -106,18 +106,21 @@ fn stored(litres: f64) -> f64 {
 /// The tenant's fuel unit (`units.fuel`), US gallons when unset.
 pub(super) async fn unit(conn: &mut PgConnection) -> Result<FuelUnit> {
     let v = settings::read(conn, "units").await?;
-    Ok(
-        match v
-            .as_ref()
+    Ok(unit_named(
+        v.as_ref()
             .and_then(|u| u.get("fuel"))
-            .and_then(|f| f.as_str())
-        {
-            Some("l") => FuelUnit::L,
-            Some("kg") => FuelUnit::Kg,
-            Some("lb") => FuelUnit::Lb,
-            _ => FuelUnit::Gal,
-        },
-    )
+            .and_then(|f| f.as_str()),
+    ))
+}
+
+/// The fuel unit a `units.fuel` setting names (US gallons when unset or unknown).
+pub(super) fn unit_named(name: Option<&str>) -> FuelUnit {
+    match name {
+        Some("l") => FuelUnit::L,
+        Some("kg") => FuelUnit::Kg,
+        Some("lb") => FuelUnit::Lb,
+        _ => FuelUnit::Gal,
+    }
 }
 
 /// One movement as the inventory arithmetic sees it, in litres.

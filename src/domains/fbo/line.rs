@@ -115,14 +115,11 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<LineTask> {
     load(conn, id).await
 }
 
-#[derive(sqlx::FromRow)]
 struct SummaryRow {
     id: Uuid,
     flight_id: Uuid,
-    #[sqlx(try_from = "String")]
     kind: LineTaskKind,
     scheduled_for: DateTime<Utc>,
-    #[sqlx(try_from = "String")]
     status: LineTaskStatus,
     location_code: Option<String>,
     equipment_id: Option<Uuid>,
@@ -130,6 +127,11 @@ struct SummaryRow {
     assignee_id: Option<Uuid>,
     assignee_name: Option<String>,
 }
+
+from_row_by_position!(SummaryRow {
+    id, flight_id, kind as String, scheduled_for, status as String, location_code,
+    equipment_id, equipment_name, assignee_id, assignee_name,
+});
 
 /// The line tasks of `flights` at a glance, by scheduled time, each with its flight's id: for
 /// the board and the flight (one statement).

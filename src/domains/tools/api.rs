@@ -12,7 +12,7 @@ use super::repo;
 use crate::audit::{self, Change};
 use crate::auth::TenantCtx;
 use crate::error::{AppError, Result};
-use crate::http::{JsonBody, NoContent};
+use crate::http::{JsonBody, NoContent, SerdeJson};
 use crate::kernel::page;
 use crate::record::Record;
 
@@ -49,19 +49,24 @@ impl NotesApi {
         pinned: Query<Option<bool>>,
         /// Text the title or body contains (case-insensitive).
         q: Query<Option<String>>,
-    ) -> Result<Json<NotePage>> {
+    ) -> Result<SerdeJson<NotePage>> {
         let limit = limit.0.get();
         let after = page::decode_id_cursor(cursor.0.as_deref())?;
         ctx.require(super::TOOLS_NOTES_READ)?;
-        let mut tx = ctx.begin().await?;
         let search = q.0.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if search.is_some_and(|s| s.chars().count() > 200) {
             return Err(AppError::validation("q", "must be at most 200 characters"));
         }
-        let rows = repo::list_notes(&mut tx, after, pinned.0, search, limit).await?;
-        tx.end_read();
+        let rows = if pinned.0.is_none() && search.is_none() {
+            repo::latest_notes(ctx.read(), after, limit).await?
+        } else {
+            let mut tx = ctx.begin().await?;
+            let rows = repo::list_notes(&mut tx, after, pinned.0, search, limit).await?;
+            tx.end_read();
+            rows
+        };
         let (items, next_cursor) = page::finish(rows, limit, |n| n.id);
-        Ok(Json(NotePage { items, next_cursor }))
+        Ok(SerdeJson(NotePage { items, next_cursor }))
     }
 
     /// Create a note.

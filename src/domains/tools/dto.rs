@@ -16,7 +16,9 @@ pub struct Note {
     pub author_id: Option<Uuid>,
     /// Incremented by every change; send it back in a PATCH to detect concurrent edits.
     pub version: i32,
+    #[serde(serialize_with = "crate::http::serde_json_payload::instant")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::serde_json_payload::instant")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -55,9 +57,62 @@ pub struct NoteUpdate {
 }
 
 /// A page of notes, newest first.
-#[derive(Object)]
+#[derive(Object, serde::Serialize)]
+// Written by serde straight to bytes (`crate::http::SerdeJson`); a unit test below holds its
+// JSON equal to what this `Object` documents.
 pub struct NotePage {
     pub items: Vec<Note>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use poem_openapi::types::ToJSON;
+
+    use super::*;
+
+    /// The list is written by serde (`SerdeJson`) and documented by its `Object`: the two must
+    /// give the same JSON, field by field (instants, nulls, escapes).
+    #[test]
+    fn the_page_serde_writes_is_what_its_schema_says() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().expect("instant");
+        let note = |id: u128, body: Option<&str>, author: Option<Uuid>| Note {
+            id: Uuid::from_u128(id),
+            title: "Oil \"change\" \u{e9}\n\u{1}".into(),
+            body: body.map(Into::into),
+            pinned: id == 1,
+            author_id: author,
+            version: 3,
+            created_at: at("2026-12-07T14:00:00.123456789Z"),
+            updated_at: at("2026-12-07T14:05:00Z"),
+        };
+        for page in [
+            NotePage {
+                items: vec![
+                    note(1, Some("<b>&</b>"), Some(Uuid::from_u128(9))),
+                    note(2, None, None),
+                ],
+                next_cursor: Some("abc".into()),
+            },
+            NotePage {
+                items: vec![],
+                next_cursor: None,
+            },
+        ] {
+            let by_serde = serde_json::to_value(&page).expect("serde");
+            assert_eq!(by_serde, page.to_json().expect("to_json"));
+        }
+        let one = NotePage {
+            items: vec![note(2, None, None)],
+            next_cursor: None,
+        };
+        let v = serde_json::to_value(&one).expect("serde");
+        assert_eq!(
+            v["items"][0]["created_at"],
+            "2026-12-07T14:00:00.123456789+00:00"
+        );
+        assert_eq!(v["items"][0]["body"], serde_json::Value::Null);
+        assert_eq!(v["next_cursor"], serde_json::Value::Null);
+    }
 }

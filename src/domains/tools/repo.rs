@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::dto::Note;
-use crate::tenancy::TenantTx;
+use crate::tenancy::{TenantRead, TenantTx};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -34,7 +34,48 @@ impl From<Row> for Note {
     }
 }
 
-/// Newest first; `limit + 1` rows so the caller can tell whether another page exists.
+/// The unfiltered list, newest first, `limit + 1` rows: the hottest read, one statement in one
+/// round trip ([`TenantRead`]). Its columns are read by position, in the order selected.
+pub async fn latest_notes(
+    read: TenantRead<'_>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Note>, sqlx::Error> {
+    let sql = read.sql(
+        "select id, title, body, pinned, author_id, version, created_at, updated_at
+           from {tenant}.notes where id < $1 order by id desc limit $2",
+    );
+    let rows = read
+        .fetch_all(
+            sqlx::query_as::<_, ByPosition>(sql)
+                .bind(after.unwrap_or(Uuid::max()))
+                .bind(limit + 1),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0.into()).collect())
+}
+
+/// A [`Row`] decoded by column position instead of name (no lookup per column and row).
+struct ByPosition(Row);
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for ByPosition {
+    fn from_row(r: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        Ok(Self(Row {
+            id: r.try_get(0)?,
+            title: r.try_get(1)?,
+            body: r.try_get(2)?,
+            pinned: r.try_get(3)?,
+            author_id: r.try_get(4)?,
+            version: r.try_get(5)?,
+            created_at: r.try_get(6)?,
+            updated_at: r.try_get(7)?,
+        }))
+    }
+}
+
+/// A filtered list, newest first; `limit + 1` rows so the caller can tell whether another page
+/// exists. (The unfiltered one is [`latest_notes`].)
 pub async fn list_notes(
     tx: &mut TenantTx,
     after: Option<Uuid>,
@@ -47,6 +88,14 @@ pub async fn list_notes(
     // cheaper to plan. The first page starts above every UUID.
     let after = after.unwrap_or(Uuid::max());
     let rows = match (pinned, search) {
+        (None, None) => sqlx::query_as::<_, Row>(
+            "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
+                 where id < $1 order by id desc limit $2",
+        )
+        .bind(after)
+        .bind(limit + 1)
+        .fetch_all(&mut **tx)
+        .await?,
         (_, Some(search)) => sqlx::query_as::<_, Row>(
             "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
                  where id < $1 and ($2::boolean is null or pinned = $2) and (title ilike $3 or body ilike $3)
@@ -55,15 +104,6 @@ pub async fn list_notes(
         .bind(after)
         .bind(pinned)
         .bind(crate::kernel::page::contains_pattern(search))
-        .bind(limit + 1)
-        .fetch_all(&mut **tx)
-        .await?,
-        // The unfiltered list, the hottest read, gets a plan per tenant (TenantTx::own_plan).
-        (None, None) => sqlx::query_as::<_, Row>(tx.own_plan(
-            "select id, title, body, pinned, author_id, version, created_at, updated_at from notes
-                 where id < $1 order by id desc limit $2",
-        ))
-        .bind(after)
         .bind(limit + 1)
         .fetch_all(&mut **tx)
         .await?,

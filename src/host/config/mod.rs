@@ -100,8 +100,13 @@ pub struct DatabaseSettings {
     /// Tenant-affine pools the connections are split into (1 disables affinity).
     pub tenant_shards: u32,
     /// Prepared statements each connection keeps (least recently used evicted), shared ones and
-    /// the per-tenant ones of `TenantTx::own_plan` together.
+    /// the per-tenant ones of `TenantRead` together.
     pub statement_cache_capacity: usize,
+    /// Hot reads of one statement (`TenantRead`) without a transaction: one round trip.
+    /// Off, they run inside a transaction as every other read does (ignored behind PgBouncer,
+    /// where they always do).
+    #[serde(default = "default_true")]
+    pub one_round_trip_reads: bool,
     pub min_connections: u32,
     pub acquire_timeout_seconds: u64,
     pub max_lifetime_seconds: u64,
@@ -114,6 +119,10 @@ pub struct DatabaseSettings {
     /// platform SQL; defaults to `url`, required when `pgbouncer` is on. May carry a password.
     #[serde(default)]
     pub direct_url: Option<SecretString>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 impl DatabaseSettings {

@@ -21,7 +21,7 @@ pub use migrate::{
 };
 pub(in crate::host) use migrate::{apply_tenant_migrations, create_tenant_schema};
 pub use reference::load_reference;
-pub use tenant_tx::{SchemaName, TenantTx};
+pub use tenant_tx::{SchemaName, TENANT_SCHEMA, TenantRead, TenantTx};
 
 use crate::config::Settings;
 
@@ -31,7 +31,7 @@ pub const EMPTY_SCHEMA: &str = "fl_none";
 
 /// Entries of each connection's statement cache kept for the statements every tenant shares
 /// (about 280 distinct ones in the code, the hot ones far fewer); per-tenant statements
-/// ([`TenantTx::own_plan`]) only fill the rest.
+/// (of [`TenantRead`]s) only fill the rest.
 const SHARED_STATEMENT_RESERVE: usize = 128;
 
 /// A pooled connection idle at least this long is pinged before it is handed out; one back from
@@ -57,6 +57,9 @@ pub struct Db {
     listen_url: std::sync::Arc<str>,
     /// `database.statement_cache_capacity` (0 behind PgBouncer).
     statement_cache_capacity: usize,
+    /// [`TenantRead`]s without a transaction: `database.one_round_trip_reads`, never behind
+    /// PgBouncer.
+    one_round_trip_reads: bool,
 }
 
 impl Db {
@@ -128,6 +131,7 @@ impl Db {
             } else {
                 db.statement_cache_capacity
             },
+            one_round_trip_reads: db.one_round_trip_reads && !db.pgbouncer,
         })
     }
 
@@ -200,11 +204,16 @@ impl Db {
         Ok((shard(0).acquire().await?, true))
     }
 
-    /// Whether a connection may cache one more per-tenant statement ([`TenantTx::own_plan`]):
+    /// Whether a connection may cache one more per-tenant statement (a [`TenantRead`]'s):
     /// only at the tenant's home shard (so a connection holds the plans of its shard's tenants
     /// only) and while its statement cache has room beyond the reserve for shared statements.
     pub(in crate::host) fn own_plan_room(&self, cached: usize) -> bool {
         cached + SHARED_STATEMENT_RESERVE < self.statement_cache_capacity
+    }
+
+    /// Whether a [`TenantRead`] runs without a transaction (one round trip).
+    pub(in crate::host) fn one_round_trip_reads(&self) -> bool {
+        self.one_round_trip_reads
     }
 
     /// For the integration tests that must prove isolation (feature `test-support`): a raw

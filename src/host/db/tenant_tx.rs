@@ -1,11 +1,12 @@
 //! [`TenantTx`]: the only way domain code reaches a tenant's tables.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
 use sqlx::pool::MaybePoolConnection;
-use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres, SqlSafeStr, Transaction};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::QueryAs;
+use sqlx::{AssertSqlSafe, Connection, FromRow, PgConnection, Postgres, SqlSafeStr, Transaction};
 use uuid::Uuid;
 
 use super::Db;
@@ -58,8 +59,6 @@ impl fmt::Display for SchemaName {
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant_id: Uuid,
-    /// The connection may cache a per-tenant statement ([`Self::own_plan`]).
-    own_plans: bool,
 }
 
 impl TenantTx {
@@ -68,8 +67,7 @@ impl TenantTx {
         tenant_id: Uuid,
         schema: &SchemaName,
     ) -> Result<Self, sqlx::Error> {
-        let (conn, home) = db.tenant_connection(tenant_id).await?;
-        let own_plans = home && db.own_plan_room(conn.cached_statements_size());
+        let (conn, _home) = db.tenant_connection(tenant_id).await?;
         // `Transaction::begin` with our own BEGIN statement on an already acquired connection:
         // what `Pool::begin_with` does, minus the choice of pool (public, doc-hidden in sqlx 0.9).
         let tx = Transaction::begin(
@@ -77,34 +75,12 @@ impl TenantTx {
             Some(AssertSqlSafe(begin_sql(schema)).into_sql_str()),
         )
         .await?;
-        Ok(Self {
-            tx,
-            tenant_id,
-            own_plans,
-        })
+        Ok(Self { tx, tenant_id })
     }
 
     /// The tenant this transaction belongs to.
     pub fn tenant_id(&self) -> Uuid {
         self.tenant_id
-    }
-
-    /// `sql` as the tenant's own statement, for the hottest reads. PostgreSQL re-analyses and
-    /// re-plans a cached statement whenever it runs under another search_path than last time,
-    /// which on a connection shared by many tenants is nearly every time. The text returned
-    /// carries the schema name as a comment, so the connection caches a statement of this
-    /// tenant's that only ever runs under this tenant's search_path, and its plan stays valid.
-    /// Each costs about 24 KB of backend memory, so they are bounded: only a connection of the
-    /// tenant's home shard with room in its statement cache gets one (docs/tenancy.md);
-    /// otherwise this is `sql` itself, the statement every tenant shares.
-    pub fn own_plan(&self, sql: &'static str) -> AssertSqlSafe<Cow<'static, str>> {
-        if !self.own_plans {
-            return AssertSqlSafe(Cow::Borrowed(sql));
-        }
-        AssertSqlSafe(Cow::Owned(format!(
-            "{sql} /* {} */",
-            SchemaName::for_tenant(self.tenant_id)
-        )))
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
@@ -115,6 +91,70 @@ impl TenantTx {
     /// pool's release ping instead of costing a round trip of its own before the response.
     pub fn end_read(self) {
         drop(self);
+    }
+}
+
+/// What a one-statement read writes where the tenant's schema goes: `from {tenant}.notes`.
+pub const TENANT_SCHEMA: &str = "{tenant}";
+
+/// A read that is one statement, sent in one round trip: no `BEGIN`, no `SET LOCAL`, no
+/// `ROLLBACK`. The statement names its tables with the tenant's schema ([`Self::sql`] puts the
+/// server-made, quoted name where the SQL says `{tenant}`), so it needs no search_path: the
+/// connection's stays the empty schema and an unqualified name still fails closed. One
+/// statement is one implicit transaction, so it reads one snapshot. Because the text names the
+/// tenant, the connection caches it as that tenant's own statement and PostgreSQL keeps its plan
+/// (bounded: only at the tenant's home shard, and only while the connection's statement
+/// cache has room beyond the reserve kept for shared statements). Behind PgBouncer, or with
+/// `database.one_round_trip_reads` off, it runs inside a [`TenantTx`]-shaped transaction
+/// instead, so a statement's parse and its execution always meet the same server connection.
+/// docs/tenancy.md, "One-statement reads", says why this is as safe as a [`TenantTx`].
+pub struct TenantRead<'a> {
+    db: &'a Db,
+    tenant_id: Uuid,
+    schema: &'a SchemaName,
+}
+
+impl<'a> TenantRead<'a> {
+    pub(in crate::host) fn new(db: &'a Db, tenant_id: Uuid, schema: &'a SchemaName) -> Self {
+        Self {
+            db,
+            tenant_id,
+            schema,
+        }
+    }
+
+    /// `sql` (written in the code, never from a request) with every `{tenant}` replaced by the
+    /// tenant's quoted schema name, `"t_<hex>"`.
+    pub fn sql(&self, sql: &'static str) -> AssertSqlSafe<String> {
+        debug_assert!(
+            sql.contains(TENANT_SCHEMA),
+            "a tenant read names its schema"
+        );
+        AssertSqlSafe(sql.replace(TENANT_SCHEMA, &self.schema.quoted()))
+    }
+
+    /// Runs the statement built from [`Self::sql`] and returns its rows.
+    pub async fn fetch_all<O>(
+        self,
+        query: QueryAs<'_, Postgres, O, PgArguments>,
+    ) -> Result<Vec<O>, sqlx::Error>
+    where
+        O: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+    {
+        let (conn, home) = self.db.tenant_connection(self.tenant_id).await?;
+        let own = home && self.db.own_plan_room(conn.cached_statements_size());
+        let query = query.persistent(own);
+        if self.db.one_round_trip_reads() {
+            let mut conn = conn;
+            return query.fetch_all(&mut *conn).await;
+        }
+        // Dropped without commit: the ROLLBACK travels with the pool's release ping.
+        let mut tx = Transaction::begin(
+            MaybePoolConnection::PoolConnection(conn),
+            Some(AssertSqlSafe(begin_sql(self.schema)).into_sql_str()),
+        )
+        .await?;
+        query.fetch_all(&mut *tx).await
     }
 }
 

@@ -40,7 +40,7 @@ pub fn is_valid_slug(slug: &str) -> bool {
 }
 
 /// The tenant transaction, the one way domains reach tenant tables (DESIGN §3).
-pub use crate::db::TenantTx;
+pub use crate::db::{TenantRead, TenantTx};
 pub use crate::kernel::TenantKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
@@ -104,6 +104,11 @@ impl Tenant {
     /// Opens a transaction in this tenant's schema.
     pub async fn begin(&self, db: &Db) -> Result<TenantTx, sqlx::Error> {
         TenantTx::begin(db, self.id, &self.schema).await
+    }
+
+    /// A one-statement read in this tenant's schema (one round trip).
+    pub fn read<'a>(&'a self, db: &'a Db) -> TenantRead<'a> {
+        TenantRead::new(db, self.id, &self.schema)
     }
 }
 
