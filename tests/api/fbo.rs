@@ -1765,15 +1765,19 @@ async fn fuel_orders_are_dispatched_to_trained_fuelers_fueled_from_the_truck_and
 
     // The board carries each flight's fuel orders.
     let date = (eta - Duration::hours(5)).date_naive();
-    let board = call(
-        app.tenant_req(
-            &t,
-            Method::GET,
-            &format!("/api/v1/fbo/board?airport=KTEB&date={date}"),
-        ),
-        StatusCode::OK,
-    )
-    .await;
+    let board_url = format!("/api/v1/fbo/board?airport=KTEB&date={date}");
+    let board_now =
+        async || call(app.tenant_req(&t, Method::GET, &board_url), StatusCode::OK).await;
+    let fuel_in = async |unit: &str| {
+        call(
+            app.tenant_req(&t, Method::PUT, "/api/v1/settings/units").json(
+                &json!({"value": {"distance": "nm", "altitude": "ft", "weight": "kg", "fuel": unit}}),
+            ),
+            StatusCode::OK,
+        )
+        .await
+    };
+    let board = board_now().await;
     let on_board: Vec<(String, usize)> = board["arrivals"]
         .as_array()
         .expect("present")
@@ -1805,35 +1809,14 @@ async fn fuel_orders_are_dispatched_to_trained_fuelers_fueled_from_the_truck_and
     };
     let in_gallons = ordered(&board);
     assert!(!in_gallons.is_empty() && in_gallons.iter().all(|o| o.1 == "gal"));
-    call(
-        app.tenant_req(&t, Method::PUT, "/api/v1/settings/units").json(
-            &json!({"value": {"distance": "nm", "altitude": "ft", "weight": "kg", "fuel": "l"}}),
-        ),
-        StatusCode::OK,
-    )
-    .await;
-    let board_l = call(
-        app.tenant_req(
-            &t,
-            Method::GET,
-            &format!("/api/v1/fbo/board?airport=KTEB&date={date}"),
-        ),
-        StatusCode::OK,
-    )
-    .await;
-    let in_litres = ordered(&board_l);
+    fuel_in("l").await;
+    let in_litres = ordered(&board_now().await);
     assert_eq!(in_litres.len(), in_gallons.len());
     for (gal, l) in in_gallons.iter().zip(&in_litres) {
         assert_eq!((&gal.0, l.1.as_str()), (&l.0, "l"));
         assert!((gal.2 * 3.785_411_784 - l.2).abs() < 0.1, "{gal:?} {l:?}");
     }
-    call(
-        app.tenant_req(&t, Method::PUT, "/api/v1/settings/units").json(
-            &json!({"value": {"distance": "nm", "altitude": "ft", "weight": "kg", "fuel": "gal"}}),
-        ),
-        StatusCode::OK,
-    )
-    .await;
+    fuel_in("gal").await;
     let active = call(
         app.tenant_req(&t, Method::GET, &format!("{ORDERS}?active=true")),
         StatusCode::OK,
