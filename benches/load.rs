@@ -21,7 +21,9 @@
 //! (signups and the GET notes rounds only) or `BENCH_ONLY=export` (signups, then the audit
 //! export of one tenant at `BENCH_EXPORT_ROWS` rows and again at four times as many), or
 //! `BENCH_ONLY=soak` (signups, the tenants, then `BENCH_SOAK_MINUTES`, default 30, of mixed
-//! load over all of them, minute by minute: errors, p50/p99, requests/s, the server's RSS).
+//! load over all of them, minute by minute: errors, p50/p99, requests/s, the server's RSS), or
+//! `BENCH_ONLY=scale` (signups, then `BENCH_SCALE_TENANTS`, default 10,000, tenants in one
+//! database and what they cost: see `scale/mod.rs`; then the migration of all of them).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -37,6 +39,7 @@ use flightline::tenancy::{self, NewTenant, Tenant, TenantKind, TenantRegistry};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
+mod scale;
 mod scheduling;
 
 const SECRET: &str = "benchmark-secret-benchmark-secret-0123456789";
@@ -251,12 +254,18 @@ struct LoadTenant {
     token: String,
 }
 
-/// Provisions `n` tenants through the library (one shared, precomputed password hash), each
-/// with 50 notes and a session for its admin, and mints access tokens for them.
-async fn bulk_tenants(db: &Db, registry: &TenantRegistry, n: usize, hash: &str) -> Vec<LoadTenant> {
+/// Provisions the tenants `load-<i>` for `i` in `range` through the library (one shared,
+/// precomputed password hash), each with 50 notes and a session for its admin, and mints
+/// access tokens for them.
+async fn bulk_tenants(
+    db: &Db,
+    registry: &TenantRegistry,
+    range: std::ops::Range<usize>,
+    hash: &str,
+) -> Vec<LoadTenant> {
     use futures_util::StreamExt;
     let keys = JwtKeys::new(SECRET.as_bytes(), 3600);
-    futures_util::stream::iter(0..n)
+    futures_util::stream::iter(range)
         .map(|i| {
             let keys = keys.clone();
             async move {
@@ -730,6 +739,45 @@ fn machine() -> Value {
     json!({"cpu": cpu, "cores": cores})
 }
 
+/// Migrates every tenant by one new migration (`ALTER TABLE notes ADD COLUMN`): tenants,
+/// concurrency, seconds, failures.
+async fn migrate_all(db: &Db, db_url: &str, settings: &Settings) -> Value {
+    let mut migrations = db::tenant_migrations();
+    let next = migrations.last().map(|m| m.version).unwrap_or(0) + 1;
+    migrations.push(Migration::new(
+        next,
+        "bench_column",
+        "alter table notes add column bench_flag boolean",
+    ));
+    let count: i64 = {
+        let mut conn = sqlx::PgConnection::connect(db_url).await.expect("conn");
+        sqlx::query_scalar("select count(*) from platform.tenants where status = 'active'")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count")
+    };
+    let t = Instant::now();
+    let outcomes = tenancy::migrate_tenants(
+        db,
+        &flightline::domains::CATALOG,
+        &migrations,
+        &TenantFilter::All,
+        settings.tenancy.migration_concurrency,
+    )
+    .await
+    .expect("migrate");
+    let failed = outcomes
+        .iter()
+        .filter(|o| o.status == db::MigrationStatus::Failed)
+        .count();
+    json!({
+        "tenants": count,
+        "concurrency": settings.tenancy.migration_concurrency,
+        "seconds": round(t.elapsed().as_secs_f64()),
+        "failed": failed,
+    })
+}
+
 #[tokio::main]
 async fn main() {
     flightline::install_crypto_provider();
@@ -812,7 +860,7 @@ async fn main() {
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "export") {
         // Constant memory means the same RSS growth for four times the rows.
         scheduling::wait_for_warm_pool(&db_url, warm_target).await;
-        let tenant = &bulk_tenants(&db, &registry, 1, &hash).await[0];
+        let tenant = &bulk_tenants(&db, &registry, 0..1, &hash).await[0];
         let rows: i64 = env_or("BENCH_EXPORT_ROWS", 100_000);
         report["audit_export"] = audit_export(&server, &db, &registry, tenant, rows).await;
         report["audit_export_4x"] = audit_export(&server, &db, &registry, tenant, 3 * rows).await;
@@ -821,9 +869,22 @@ async fn main() {
         return;
     }
 
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scale") {
+        // The warm pool refilled first, so the batches start alike.
+        scheduling::wait_for_warm_pool(&db_url, warm_target).await;
+        report["scale"] = scale::run(db, &registry, &server, &db_url, &hash, seconds).await;
+        server.stop();
+        // `scale::run` closed the bench's pool (its backend-memory figure counts the server's).
+        let db = Db::connect_lazy(&settings).expect("db");
+        report["migrate_all_tenants"] = migrate_all(&db, &db_url, &settings).await;
+        db.close().await;
+        println!("{}", serde_json::to_string_pretty(&report).expect("json"));
+        return;
+    }
+
     // Tenants for the load phases.
     let t = Instant::now();
-    let tenants = bulk_tenants(&db, &registry, n_tenants, &hash).await;
+    let tenants = bulk_tenants(&db, &registry, 0..n_tenants, &hash).await;
     report["bulk_provision"] = json!({
         "tenants": tenants.len(),
         "seconds": round(t.elapsed().as_secs_f64()),
@@ -895,41 +956,7 @@ async fn main() {
     report["audit_export"] = audit_export(&server, &db, &registry, &tenants[0], export_rows).await;
     server.stop();
 
-    // Migrating every tenant by one new migration.
-    let mut migrations = db::tenant_migrations();
-    let next = migrations.last().map(|m| m.version).unwrap_or(0) + 1;
-    migrations.push(Migration::new(
-        next,
-        "bench_column",
-        "alter table notes add column bench_flag boolean",
-    ));
-    let count: i64 = {
-        let mut conn = sqlx::PgConnection::connect(&db_url).await.expect("conn");
-        sqlx::query_scalar("select count(*) from platform.tenants where status = 'active'")
-            .fetch_one(&mut conn)
-            .await
-            .expect("count")
-    };
-    let t = Instant::now();
-    let outcomes = tenancy::migrate_tenants(
-        &db,
-        &flightline::domains::CATALOG,
-        &migrations,
-        &TenantFilter::All,
-        settings.tenancy.migration_concurrency,
-    )
-    .await
-    .expect("migrate");
-    let failed = outcomes
-        .iter()
-        .filter(|o| o.status == db::MigrationStatus::Failed)
-        .count();
-    report["migrate_all_tenants"] = json!({
-        "tenants": count,
-        "concurrency": settings.tenancy.migration_concurrency,
-        "seconds": round(t.elapsed().as_secs_f64()),
-        "failed": failed,
-    });
+    report["migrate_all_tenants"] = migrate_all(&db, &db_url, &settings).await;
     db.close().await;
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
 }
