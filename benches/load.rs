@@ -786,7 +786,13 @@ async fn main() {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/flightline_bench".into());
     let seconds: u64 = env_or("BENCH_SECONDS", 10);
     let n_tenants: usize = env_or("BENCH_TENANTS", 1000);
-    recreate_database(&db_url).await;
+    // `BENCH_SCALE_REUSE=1` runs the scale mode's measurements on the tenants a previous scale
+    // run left in the database (no new database, no signups, no provisioning).
+    let reuse = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scale")
+        && env_or("BENCH_SCALE_REUSE", 0u8) == 1;
+    if !reuse {
+        recreate_database(&db_url).await;
+    }
 
     let settings = Settings::load_from(
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/config")),
@@ -796,7 +802,9 @@ async fn main() {
             .merge(Serialized::default("auth.jwt_secret", SECRET))
             .merge(Serialized::default("security.data_key", DATA_KEY))
             .merge(Serialized::default("mail.log_only", true))
-            .merge(Serialized::default("database.max_connections", 8)),
+            // A platform pool of 4 (a quarter): one connection for each of bulk_tenants' four
+            // provisioning transactions, which hold it for every migration.
+            .merge(Serialized::default("database.max_connections", 16)),
     )
     .expect("settings");
     let db = Db::connect_lazy(&settings).expect("db");
@@ -823,11 +831,13 @@ async fn main() {
     report["argon2id_hash_ms"] = json!(round(t.elapsed().as_secs_f64() * 1000.0));
 
     // Signup, cold: no warm schema, every migration runs inside the signup.
-    let server = Server::start(&db_url, 18080, 0);
-    server.wait_ready(&client).await;
-    let cold = signups(&client, &server.base, 15, "cold").await;
-    report["signup_cold"] = summary(cold);
-    server.stop();
+    if !reuse {
+        let server = Server::start(&db_url, 18080, 0);
+        server.wait_ready(&client).await;
+        let cold = signups(&client, &server.base, 15, "cold").await;
+        report["signup_cold"] = summary(cold);
+        server.stop();
+    }
 
     // Signup, warm: a ready schema is renamed.
     let warm_target = 20;
@@ -844,8 +854,10 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let warm = signups(&client, &server.base, 15, "warm").await;
-    report["signup_warm"] = summary(warm);
+    if !reuse {
+        let warm = signups(&client, &server.base, 15, "warm").await;
+        report["signup_warm"] = summary(warm);
+    }
 
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scheduling") {
         // The warm pool refills the schemas the signups took (every migration, in the
@@ -872,7 +884,7 @@ async fn main() {
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scale") {
         // The warm pool refilled first, so the batches start alike.
         scheduling::wait_for_warm_pool(&db_url, warm_target).await;
-        report["scale"] = scale::run(db, &registry, &server, &db_url, &hash, seconds).await;
+        report["scale"] = scale::run(db, &registry, &server, &db_url, &hash, seconds, reuse).await;
         server.stop();
         // `scale::run` closed the bench's pool (its backend-memory figure counts the server's).
         let db = Db::connect_lazy(&settings).expect("db");
