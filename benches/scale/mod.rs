@@ -17,12 +17,15 @@
 //! - **backend memory**: the private memory (RssAnon) of every server backend after those
 //!   rounds touched every tenant, and, on a connection of the bench's own, the memory contexts
 //!   before and after reading the notes of `BENCH_SCALE_TOUCH` (default 2,000) schemas: the
-//!   bytes one schema costs a backend that has read from it;
+//!   bytes one schema costs a backend that has read from it (a fresh connection: one that has
+//!   walked the catalogue already holds it all);
 //! - **archive and restore** of one tenant among them with the `flightline` command line
 //!   (`tenants delete`: `pg_dump` into storage, then drop; `tenants restore`), and, with
 //!   `BENCH_SCALE_PG_DUMP=1`, `pg_dump` of one schema alone.
 //!
 //! The load benchmark then migrates every tenant by one `ADD COLUMN` (`migrate_all_tenants`).
+//! With `BENCH_SCALE_REUSE=1` it keeps the database, skips the signups and the provisioning, and
+//! measures the rest on the `load-<i>` tenants an earlier run left there.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
