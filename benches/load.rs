@@ -714,11 +714,17 @@ async fn audit_export(
 
 /// The current RSS of process `pid` in KiB.
 fn rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+/// A KiB figure of process `pid`'s /proc status (`field` with its colon, e.g. `RssAnon:`); 0 when
+/// the process or the field is gone.
+fn proc_status_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|kb| kb.parse().ok())
         })

@@ -35,7 +35,9 @@ use flightline::tenancy::TenantRegistry;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection};
 
-use super::{LoadTenant, Op, Server, bulk_tenants, cpu_ticks, env_or, load, round};
+use super::{
+    LoadTenant, Op, Server, bulk_tenants, cpu_ticks, env_or, load, proc_status_kib, round,
+};
 
 /// Bytes of the system catalogue (tables, their indexes and TOAST), relations in the database,
 /// tenant schemas, and the database's size.
@@ -169,15 +171,7 @@ async fn autovacuum(conn: &mut PgConnection) -> Value {
 
 /// The private memory (RssAnon, KiB) of process `pid`, from /proc.
 fn rss_anon_kib(pid: i32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("RssAnon:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse().ok())
-        })
-        .unwrap_or(0)
+    u32::try_from(pid).map_or(0, |pid| proc_status_kib(pid, "RssAnon:"))
 }
 
 /// The private memory of every client backend but `conn`'s own (the server's connections: the
